@@ -1,0 +1,1 @@
+"""tinygrad_dk: a readable autograd engine (placeholder, core being written)."""

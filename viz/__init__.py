@@ -1,0 +1,1 @@
+"""viz: computation-graph drawing and training plots."""

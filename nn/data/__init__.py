@@ -1,0 +1,1 @@
+"""nn.data: splitting, batching, scaling, resampling and small real data sets (pure numpy)."""

@@ -1,1 +1,38 @@
-"""nn.data: splitting, batching, scaling, resampling and small real data sets (pure numpy)."""
+"""nn.data: everything between a raw data set and a training loop, in plain numpy.
+
+- split: `train_test_split` holds data out for testing.
+- loader: `DataLoader` cuts data into shuffled mini-batches of Tensors.
+- folds: `KFold`, `StratifiedKFold` for cross-validation.
+- scaling: `StandardScaler`, `MinMaxScaler` (fit on training data only).
+- encoding: `one_hot`.
+- sampling: `class_weights`, `oversample`, `undersample` for imbalanced classes.
+- datasets: `load_iris`, `load_breast_cancer`, `load_digits`, `load_diabetes`.
+
+Every function takes lists, numpy arrays or `tinygrad_dk.Tensor`s. Names follow
+scikit-learn (and PyTorch for `DataLoader`), so they carry over to those libraries.
+"""
+
+from nn.data.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+from nn.data.encoding import one_hot
+from nn.data.folds import KFold, StratifiedKFold
+from nn.data.loader import DataLoader
+from nn.data.sampling import class_weights, oversample, undersample
+from nn.data.scaling import MinMaxScaler, StandardScaler
+from nn.data.split import train_test_split
+
+__all__ = [
+    "DataLoader",
+    "KFold",
+    "MinMaxScaler",
+    "StandardScaler",
+    "StratifiedKFold",
+    "class_weights",
+    "load_breast_cancer",
+    "load_diabetes",
+    "load_digits",
+    "load_iris",
+    "one_hot",
+    "oversample",
+    "train_test_split",
+    "undersample",
+]

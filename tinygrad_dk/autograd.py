@@ -1,0 +1,248 @@
+"""The machinery behind every Tensor operation: recording and backpropagation.
+
+An operation ("primitive") is a forward function on numpy arrays plus one
+vector-Jacobian product (vjp) per argument: given the gradient ``g`` of the
+output, the vjp returns the gradient of that argument. ``Primitive.__call__``
+runs the forward on numpy arrays and, when gradients are wanted, records the
+inputs on the output Tensor. ``backprop`` walks the recorded graph backwards.
+
+Two details make the engine both fast and able to take second derivatives:
+
+* Called with no Tensor among its arguments, a primitive simply returns the
+  numpy result. The vjps are written with these same primitives, so a plain
+  backward pass runs them on bare arrays (fast), while
+  ``backward(create_graph=True)`` runs them on Tensors, which records the
+  backward pass itself as a graph that can be differentiated again.
+* Broadcasting is undone in exactly one place, ``unbroadcast``, called by the
+  backward driver: vjps return gradients in the broadcast shape and never sum
+  over broadcast axes themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk.graph import topo_sort
+
+# --- gradient mode (thread-local, like PyTorch's) -------------------------------
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True unless this thread is inside ``no_grad()``."""
+    return getattr(_state, "enabled", True)
+
+
+class _GradMode:
+    """Context manager and decorator that switches recording on or off in this thread."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(is_grad_enabled())
+        _state.enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self._previous.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _GradMode(self.enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def no_grad() -> _GradMode:
+    """Record nothing inside this block (or decorated function): inference, updates.
+
+    >>> with no_grad():
+    ...     y = model(x)        # y has no graph and requires no grad
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Switch recording back on inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+# --- primitives -------------------------------------------------------------------
+
+
+def _describe(a: Any) -> str:
+    shape = getattr(a, "shape", None)
+    if shape is None:
+        return type(a).__name__
+    return f"{type(a).__name__} of shape {tuple(shape)} and dtype {a.dtype}"
+
+
+class Primitive:
+    """An operation: a numpy forward function and one vjp per argument.
+
+    ``vjps[i](g, out, *args, **kwargs)`` returns the gradient for argument ``i``
+    (``None`` in ``vjps`` marks an argument that takes no gradient). For ops with
+    any number of tensor arguments (concatenate, stack), ``vjp_all`` returns the
+    list of all gradients at once instead.
+    """
+
+    __slots__ = ("name", "forward", "vjps", "vjp_all")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        *vjps: Callable[..., Any] | None,
+        vjp_all: Callable[..., list] | None = None,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.vjp_all = vjp_all
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from tinygrad_dk.tensor import Tensor
+
+        if not any(isinstance(a, Tensor) for a in args):
+            return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
+        arrays = [_unwrap(a, self.name) for a in args]
+        try:
+            data = self.forward(*arrays, **kwargs)
+        except (ValueError, IndexError) as err:
+            shapes = ", ".join(_describe(a) for a in args)
+            raise type(err)(f"{self.name}: {err} (arguments: {shapes})") from None
+        out = Tensor._from_op(data)
+        if is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            out.requires_grad = True
+            out.op = self.name
+            out.parents = tuple(a for a in args if isinstance(a, Tensor))
+            versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            out._ctx = (self, args, kwargs, versions)
+        return out
+
+
+def _unwrap(a: Any, op: str) -> Any:
+    """Return the numpy data behind a Tensor argument; check other arguments."""
+    from tinygrad_dk.tensor import Tensor
+
+    if isinstance(a, Tensor):
+        return a.data
+    if type(a).__name__ == "Value":
+        raise TypeError(
+            f"{op}: cannot mix a scalar Value with a Tensor; use Tensor(value.data) to make "
+            "a constant, or keep the whole computation in one engine"
+        )
+    if isinstance(a, str):
+        raise TypeError(f"{op}: got the string {a!r}; Tensor operations need numbers or arrays")
+    return a
+
+
+# --- the backward driver ------------------------------------------------------------
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` down to ``shape``: the one place where broadcasting is undone.
+
+    When numpy broadcasts an input of shape (3, 1) against (3, 4), the input is
+    used four times along axis 1, so its gradient is the sum over that axis. Axes
+    numpy added at the front are summed away completely.
+    """
+    from tinygrad_dk import ops
+
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        g = ops.sum(g, axis=axes, keepdims=False)
+    return ops.reshape(g, shape)
+
+
+def _check_version(node: Any, args: tuple, versions: tuple) -> None:
+    from tinygrad_dk.tensor import Tensor
+
+    for i, (a, v) in enumerate(zip(args, versions)):
+        if isinstance(a, Tensor) and a._version != v:
+            raise RuntimeError(
+                f"backward through '{node.op}': argument {i} ({_describe(a)}) had its .data "
+                "replaced or modified after the operation used it, so its gradient would be "
+                "wrong. Change .data only after backward() (as optimizers do), or compute on "
+                "a copy."
+            )
+
+
+def backprop(
+    root: Any,
+    root_grad: Any,
+    create_graph: bool = False,
+    targets: list | None = None,
+) -> list | None:
+    """Reverse-mode differentiation from ``root`` with upstream gradient ``root_grad``.
+
+    Without ``targets``: leaves that require grad add the result into ``.grad``
+    (accumulation, as PyTorch), interior nodes get this pass's gradient.
+    With ``targets``: nothing is stored on the nodes; the gradients of the
+    target tensors are returned in a list (``None`` where unreachable).
+    """
+    from tinygrad_dk.tensor import Tensor
+
+    order = topo_sort(root)
+    grads: dict[int, Any] = {id(root): root_grad}
+    found: dict[int, Any] = {}
+    target_ids = {id(t) for t in targets} if targets is not None else None
+    with _GradMode(create_graph):
+        for node in reversed(order):
+            g = grads.pop(id(node), None)  # pop: a gradient is freed once it is passed on
+            if g is None:
+                continue
+            if target_ids is not None:
+                if id(node) in target_ids:
+                    found[id(node)] = g
+            elif node._ctx is None:
+                node._accumulate(g)
+                continue
+            else:
+                node._grad = g  # an interior node shows the latest pass
+            if node._ctx is None:
+                continue
+            prim, args, kwargs, versions = node._ctx
+            _check_version(node, args, versions)
+            if create_graph:
+                vals, out = args, node
+            else:
+                vals = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+                out = node.data
+            needs = [isinstance(a, Tensor) and a.requires_grad for a in args]
+            if prim.vjp_all is not None:
+                arg_grads = prim.vjp_all(g, out, *vals, **kwargs)
+            else:
+                arg_grads = [
+                    vjp(g, out, *vals, **kwargs) if need and vjp is not None else None
+                    for vjp, need in zip(prim.vjps, needs)
+                ]
+            for a, need, ga in zip(args, needs, arg_grads):
+                if not need or ga is None:
+                    continue
+                ga = unbroadcast(ga, a.shape)
+                if ga.dtype != a.dtype:
+                    ga = ga.astype(a.dtype)
+                key = id(a)
+                grads[key] = grads[key] + ga if key in grads else ga
+    if targets is None:
+        return None
+    return [found.get(id(t)) for t in targets]

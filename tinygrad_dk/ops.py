@@ -1,0 +1,314 @@
+"""Tensor operations: each forward formula with its derivative next to it.
+
+Every ``Primitive(name, forward, vjp_for_arg0, vjp_for_arg1, ...)`` line reads as
+"the operation, then how its output gradient ``g`` flows back to each argument".
+The vjps use the same primitives and Python operators as user code, so they run
+on bare numpy arrays in a normal backward pass and on Tensors when
+``create_graph=True`` records second derivatives. They return gradients in the
+broadcast shape: the backward driver (``autograd.unbroadcast``) sums them down.
+
+Constant helpers such as masks are computed on raw data with ``_raw`` and carry
+no gradient, like ``x > 0`` in relu's derivative.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk.autograd import Primitive
+from tinygrad_dk.ops_shape import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flatten,
+    getitem,
+    normalize_index,
+    reshape,
+    squeeze,
+    stack,
+    swapaxes,
+    transpose,
+)
+
+__all__ = ["normalize_index", "concatenate", "stack", "flatten", "squeeze", "expand_dims"]
+
+
+def _raw(x: Any) -> Any:
+    """The numpy data of a Tensor (other values pass through): for constants and masks."""
+    return getattr(x, "_data", x)
+
+
+def _quiet(fn: Any) -> Any:
+    """Run a numpy function with floating-point warnings off: IEEE inf/nan are the answer."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    run.__name__ = getattr(fn, "__name__", "op")
+    return run
+
+
+# --- arithmetic -------------------------------------------------------------------------
+
+add = Primitive("+", np.add, lambda g, out, a, b: g, lambda g, out, a, b: g)
+sub = Primitive("-", np.subtract, lambda g, out, a, b: g, lambda g, out, a, b: -g)
+mul = Primitive("*", _quiet(np.multiply), lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
+div = Primitive(
+    "/",
+    _quiet(np.divide),
+    lambda g, out, a, b: g / b,  # d(a/b)/da = 1/b
+    lambda g, out, a, b: -g * out / b,  # d(a/b)/db = -a/b^2 = -out/b
+)
+neg = Primitive("neg", np.negative, lambda g, out, x: -g)
+
+
+def _pow_vjp_base(g: Any, out: Any, x: Any, e: Any) -> Any:
+    # d/dx x^e = e * x^(e-1); where e == 0 the derivative is 0 (not 0 * inf at x = 0).
+    d = e * power(x, e - 1)
+    return g * where(_raw(e) == 0, 0.0, d)
+
+
+def _pow_vjp_exponent(g: Any, out: Any, x: Any, e: Any) -> Any:
+    # d/de x^e = x^e * ln x; taken as 0 where x == 0 (as PyTorch), avoiding 0 * -inf.
+    return g * where(_raw(x) == 0, 0.0, out * log(x))
+
+
+power = Primitive("**", _quiet(np.power), _pow_vjp_base, _pow_vjp_exponent)
+
+
+def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if np.ndim(_raw(b)) == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return expand_dims(g, -1) * b if np.ndim(_raw(a)) > 1 else g * b
+    if np.ndim(_raw(a)) == 1:  # (k,) @ (..., k, m) -> (..., m)
+        return matmul(b, expand_dims(g, -1))[..., 0]
+    return matmul(g, swapaxes(b, -1, -2))
+
+
+def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if np.ndim(_raw(a)) == 1:
+        return expand_dims(a, -1) * expand_dims(g, -2) if np.ndim(_raw(b)) > 1 else g * a
+    if np.ndim(_raw(b)) == 1:
+        return expand_dims(g, -1) * a  # summed to (k,) by unbroadcast
+    return matmul(swapaxes(a, -1, -2), g)
+
+
+def _matmul_forward(a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError("matmul needs arrays of at least 1 dimension; use * for scalars")
+    a_k = np.shape(a)[-1]
+    b_k = np.shape(b)[-2] if np.ndim(b) > 1 else np.shape(b)[0]
+    if a_k != b_k:
+        raise ValueError(
+            f"shapes {np.shape(a)} @ {np.shape(b)} do not fit: the last axis of the left "
+            f"({a_k}) must equal the {'second-to-last' if np.ndim(b) > 1 else 'only'} axis of "
+            f"the right ({b_k}); transpose one of them (.T) or check the layer sizes"
+        )
+    with np.errstate(all="ignore"):
+        return np.matmul(a, b)
+
+
+matmul = Primitive("@", _matmul_forward, _matmul_vjp_a, _matmul_vjp_b)
+
+# --- elementwise functions ------------------------------------------------------------
+
+exp = Primitive("exp", _quiet(np.exp), lambda g, out, x: g * out)
+log = Primitive("log", _quiet(np.log), lambda g, out, x: g / x)
+sqrt = Primitive("sqrt", _quiet(np.sqrt), lambda g, out, x: g * 0.5 / out)
+abs = Primitive("abs", np.abs, lambda g, out, x: g * np.sign(_raw(x)))  # noqa: A001
+tanh = Primitive("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
+
+
+def _sigmoid_forward(x: Any) -> Any:
+    # 1 / (1 + e^-x) overflows in exp for large negative x. Both branches below
+    # only ever take exp of a non-positive number: e = e^-|x| lies in (0, 1].
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, out, x: g * out * (1 - out))
+relu = Primitive("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (_raw(x) > 0))
+leaky_relu = Primitive(
+    "leaky_relu",
+    lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
+    lambda g, out, x, negative_slope=0.01: g * np.where(_raw(x) > 0, 1.0, negative_slope),
+)
+clip = Primitive(
+    "clip",
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    # the gradient passes where the value was inside [lo, hi] (as PyTorch's clamp)
+    lambda g, out, x, lo, hi: g * ((_raw(x) >= _raw(lo) if lo is not None else True)
+                                   & (_raw(x) <= _raw(hi) if hi is not None else True)),
+)
+where = Primitive(
+    "where",
+    np.where,
+    None,
+    lambda g, out, cond, a, b: where(cond, g, 0.0),
+    lambda g, out, cond, a, b: where(cond, 0.0, g),
+)
+
+
+def _tie_share(a: Any, b: Any) -> Any:
+    # gradient share of `a` in maximum(a, b): 1 where a wins, 1/2 on a tie (as PyTorch)
+    ra, rb = _raw(a), _raw(b)
+    return (ra > rb) + 0.5 * (ra == rb)
+
+
+maximum = Primitive(
+    "maximum",
+    np.maximum,
+    lambda g, out, a, b: g * _tie_share(a, b),
+    lambda g, out, a, b: g * _tie_share(b, a),
+)
+minimum = Primitive(
+    "minimum",
+    np.minimum,
+    lambda g, out, a, b: g * _tie_share(b, a),
+    lambda g, out, a, b: g * _tie_share(a, b),
+)
+astype = Primitive("astype", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: g)
+
+# --- reductions --------------------------------------------------------------------------
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """Normalise numpy's axis argument (None, int or tuple) to a tuple of positive axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+    return tuple(int(a) % builtins.max(ndim, 1) for a in axes)
+
+
+def _keepdims_shape(x: Any, axis: Any) -> tuple[int, ...]:
+    """The shape of a reduction of x over ``axis`` with keepdims=True."""
+    shape = list(np.shape(_raw(x)))
+    for a in _axes(axis, len(shape)):
+        shape[a] = 1
+    return tuple(shape)
+
+
+def _expand_back(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """Give a reduced gradient its reduced axes back (as size 1) so it broadcasts over x."""
+    if keepdims or np.ndim(_raw(x)) == 0:
+        return g
+    return reshape(g, _keepdims_shape(x, axis))
+
+
+sum = Primitive(  # noqa: A001
+    "sum",
+    lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    lambda g, out, x, axis=None, keepdims=False: broadcast_to(
+        _expand_back(g, x, axis, keepdims), np.shape(_raw(x))
+    ),
+)
+
+
+def _count(x: Any, axis: Any) -> int:
+    shape = np.shape(_raw(x))
+    return math.prod(shape[a] for a in _axes(axis, len(shape)))
+
+
+mean = Primitive(
+    "mean",
+    lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    lambda g, out, x, axis=None, keepdims=False: broadcast_to(
+        _expand_back(g, x, axis, keepdims), np.shape(_raw(x))
+    ) / _count(x, axis),
+)
+
+
+def _extreme_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    # The gradient goes to the element(s) that were the max (or min); ties share it
+    # equally, so the total gradient is the same however many elements tied.
+    best = np.reshape(_raw(out), _keepdims_shape(x, axis))
+    mask = _raw(x) == best
+    share = mask / np.sum(mask, axis=_axes(axis, np.ndim(mask)), keepdims=True)
+    return _expand_back(g, x, axis, keepdims) * share
+
+
+max = Primitive(  # noqa: A001
+    "max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
+    _extreme_vjp,
+)
+min = Primitive(  # noqa: A001
+    "min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
+    _extreme_vjp,
+)
+
+# --- composites: built from the primitives above, so their derivatives come for free -----
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
+    """Variance with numpy's convention (``ddof=0``; PyTorch's default is ``ddof=1``)."""
+    centred = x - mean(x, axis=axis, keepdims=True)
+    return sum(centred * centred, axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """log(sum(exp(x))) without overflow: shift by the max first.
+
+    log sum e^x = m + log sum e^(x - m); with m = max(x) every exponent is <= 0,
+    so nothing overflows even for x = 1000. m is a constant: the identity holds
+    for any m, so no gradient needs to flow through it.
+    """
+    m = np.max(_raw(x), axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)  # an all -inf row stays -inf, not nan
+    out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else squeeze(out, axis) if axis is not None else reshape(out, ())
+
+
+def log_softmax(x: Any, axis: int = -1) -> Any:
+    """log of softmax, stable for large logits: x - logsumexp(x)."""
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x: Any, axis: int = -1) -> Any:
+    """exp(x) / sum(exp(x)) along ``axis``, computed as exp(log_softmax(x)) (no overflow)."""
+    return exp(log_softmax(x, axis=axis))
+
+
+def attach_methods(cls: type) -> None:
+    """Give Tensor its numpy-style methods (``x.exp()``, ``x.sum(axis=0)``, ...)."""
+    for name, fn in {
+        "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh, "sigmoid": sigmoid,
+        "relu": relu, "sum": sum, "mean": mean, "max": max, "min": min, "var": var,
+        "logsumexp": logsumexp, "reshape": _reshape_method, "transpose": _transpose_method,
+        "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
+        "broadcast_to": broadcast_to, "swapaxes": swapaxes, "softmax": softmax,
+        "log_softmax": log_softmax, "astype": astype,
+    }.items():
+        setattr(cls, name, _as_method(fn))
+    cls.leaky_relu = lambda self, negative_slope=0.01: leaky_relu(self, negative_slope)
+    cls.clip = lambda self, min=None, max=None: clip(self, min, max)  # noqa: A002
+
+
+def _as_method(fn: Any) -> Any:
+    """Wrap an op so that ``tensor.name(...)`` calls ``fn(tensor, ...)``."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = getattr(fn, "name", getattr(fn, "__name__", "op"))
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _reshape_method(self: Any, *shape: Any) -> Any:
+    return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+
+def _transpose_method(self: Any, *axes: Any) -> Any:
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = tuple(axes[0])
+    return transpose(self, axes or None)
+
+
+__all__ += ["getitem"]

@@ -1,0 +1,153 @@
+"""Operations that move numbers around without changing them: reshape, transpose,
+indexing, joining. Their derivatives move the gradient back to where each number
+came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk.autograd import Primitive
+
+
+def _raw(x: Any) -> Any:
+    return getattr(x, "_data", x)
+
+
+def _reshape_forward(x: Any, shape: Any) -> Any:
+    try:
+        return np.reshape(x, shape)
+    except ValueError:
+        raise ValueError(
+            f"cannot reshape {np.size(x)} elements of shape {np.shape(x)} into {shape}; the "
+            "new shape must hold the same number of elements (use -1 for one inferred axis)"
+        ) from None
+
+
+reshape = Primitive("reshape", _reshape_forward, lambda g, out, x, shape: reshape(g, np.shape(_raw(x))))
+
+
+def _transpose_vjp(g: Any, out: Any, x: Any, axes: Any = None) -> Any:
+    if axes is None:
+        return transpose(g, None)
+    inverse = np.argsort([a % np.ndim(_raw(x)) for a in axes])  # undo the permutation
+    return transpose(g, tuple(int(i) for i in inverse))
+
+
+transpose = Primitive("transpose", lambda x, axes=None: np.transpose(x, axes), _transpose_vjp)
+swapaxes = Primitive(
+    "swapaxes",
+    lambda x, a, b: np.swapaxes(x, a, b),
+    lambda g, out, x, a, b: swapaxes(g, a, b),
+)
+# broadcast_to's derivative sums over the broadcast axes; the backward driver's
+# unbroadcast does exactly that, so the vjp just hands g through.
+broadcast_to = Primitive(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g
+)
+
+
+def flatten(x: Any, start_axis: int = 0) -> Any:
+    """Merge the axes from ``start_axis`` on into one (``start_axis=1`` keeps the batch axis)."""
+    shape = np.shape(_raw(x))
+    return reshape(x, tuple(shape[:start_axis]) + (-1,))
+
+
+def squeeze(x: Any, axis: Any = None) -> Any:
+    """Drop axes of length 1 (all of them, or the given int/tuple)."""
+    return reshape(x, np.squeeze(np.empty(np.shape(_raw(x)), dtype=bool), axis).shape)
+
+
+def expand_dims(x: Any, axis: Any) -> Any:
+    """Insert an axis of length 1 at position ``axis``."""
+    return reshape(x, np.expand_dims(np.empty(np.shape(_raw(x)), dtype=bool), axis).shape)
+
+
+# --- indexing ---------------------------------------------------------------------------
+
+
+def normalize_index(index: Any) -> Any:
+    """Turn Tensors and lists inside an index into numpy arrays, so numpy can use it."""
+    if isinstance(index, tuple):
+        return tuple(normalize_index(i) for i in index)
+    if hasattr(index, "_data"):
+        index = index._data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+        raise IndexError(
+            f"index arrays must be integers or booleans, got dtype {index.dtype}; convert "
+            "with .astype(int)"
+        )
+    return index
+
+
+def _uses_advanced(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype != np.bool_ for p in parts)
+
+
+def _index_add_forward(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _uses_advanced(index):
+        np.add.at(out, index, g)  # integer arrays may repeat an index: add, do not overwrite
+    else:
+        out[index] = g  # slices, ints and masks touch each element at most once
+    return out
+
+
+# index_add puts g into a zero array at `index`; getitem takes `index` out. Each is
+# the other's derivative.
+index_add = Primitive(
+    "index_add", _index_add_forward, lambda g, out, gin, index, shape: getitem(g, index)
+)
+getitem = Primitive(
+    "getitem",
+    lambda x, index: x[index],
+    lambda g, out, x, index: index_add(g, index, np.shape(_raw(x))),
+)
+
+# --- joining -------------------------------------------------------------------------------
+
+
+def _split_back(g: Any, xs: tuple, axis: int) -> list:
+    """Cut g along ``axis`` into pieces the sizes of the joined inputs."""
+    ndim = np.ndim(_raw(g))
+    axis = axis % ndim
+    pieces, start = [], 0
+    for x in xs:
+        n = np.shape(_raw(x))[axis]
+        index = (slice(None),) * axis + (slice(start, start + n),)
+        pieces.append(getitem(g, index))
+        start += n
+    return pieces
+
+
+def _concatenate_forward(*xs: Any, axis: int = 0) -> Any:
+    return np.concatenate(xs, axis=axis)
+
+
+_concatenate = Primitive(
+    "concatenate", _concatenate_forward,
+    vjp_all=lambda g, out, *xs, axis=0: _split_back(g, xs, axis),
+)
+
+
+def _stack_vjp(g: Any, out: Any, *xs: Any, axis: int = 0) -> list:
+    axis = axis % np.ndim(_raw(g))
+    return [getitem(g, (slice(None),) * axis + (i,)) for i in range(len(xs))]
+
+
+_stack = Primitive("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), vjp_all=_stack_vjp)
+
+
+def concatenate(tensors: Any, axis: int = 0) -> Any:
+    """Join tensors along an existing axis (numpy's ``concatenate``)."""
+    return _concatenate(*tensors, axis=axis)
+
+
+def stack(tensors: Any, axis: int = 0) -> Any:
+    """Join tensors along a new axis (numpy's ``stack``)."""
+    return _stack(*tensors, axis=axis)

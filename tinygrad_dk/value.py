@@ -1,0 +1,281 @@
+"""The scalar engine: one ``Value`` is one number and one node of the graph.
+
+Every operation creates a new ``Value`` that remembers
+
+* ``parents``: the Values it was computed from, and
+* ``_local``: the local derivative d(out)/d(parent) for each parent, computed
+  right next to the forward formula while the inputs are at hand.
+
+Backpropagation (``backward``) then only has to apply the chain rule:
+``parent.grad += local * node.grad`` for every edge, walking the graph from the
+output back to the inputs. No closure is stored per node, which keeps nodes small
+and the backward loop fast.
+
+Numbers follow IEEE rules, as NumPy and PyTorch do: ``exp(1000)`` is ``inf``,
+``log(0)`` is ``-inf``, ``log(-1)`` is ``nan``. Python's ``math`` module raises
+exceptions in those cases instead, so the few functions below translate.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any, Union
+
+from tinygrad_dk.graph import topo_sort
+
+Number = Union[int, float]
+
+_INF = math.inf
+_NAN = math.nan
+
+
+# --- IEEE-style scalar helpers (math raises where IEEE gives inf or nan) ------
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def _log(x: float) -> float:
+    if x > 0 or x != x:  # positive, inf, or nan (nan != nan)
+        return math.log(x)
+    return -_INF if x == 0 else _NAN
+
+
+def _div(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or a != a:
+            return _NAN
+        return math.copysign(_INF, a) * math.copysign(1.0, b)
+
+
+def _is_odd_integer(e: float) -> bool:
+    return e == int(e) and int(e) % 2 == 1 if math.isfinite(e) else False
+
+
+def _pow(x: float, e: float) -> float:
+    try:
+        return math.pow(x, e)
+    except OverflowError:
+        # |x| ** e grew past the float range; only an odd power of a negative base is negative.
+        return -_INF if x < 0 and _is_odd_integer(e) else _INF
+    except ValueError:
+        if x == 0:  # 0 ** negative: IEEE gives inf (signed for odd powers of -0.0)
+            return math.copysign(_INF, x) if _is_odd_integer(e) else _INF
+        return _NAN  # negative base, fractional exponent
+
+
+def _sigmoid(x: float) -> float:
+    # Never call exp on a large positive number: for x < 0 use the form
+    # e^x / (1 + e^x), whose exp cannot overflow.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _check_number(data: Any, what: str) -> float:
+    if isinstance(data, Value):
+        raise TypeError(f"{what}: got a Value; use it directly instead of wrapping it again")
+    if type(data).__name__ == "Tensor":
+        raise TypeError(
+            f"{what}: cannot mix a Tensor with the scalar Value engine; use Tensors for "
+            "arrays, or take a single number out with tensor.item()"
+        )
+    if isinstance(data, numbers.Real) or (hasattr(data, "dtype") and getattr(data, "shape", None) == ()):
+        try:
+            return float(data)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(
+        f"{what}: expected a real number (int, float or numpy scalar), got "
+        f"{type(data).__name__} {data!r:.60}; for arrays use tinygrad_dk.Tensor"
+    )
+
+
+def _as_value(x: Any) -> Value:
+    """Turn a plain number into a constant leaf Value (Values pass through)."""
+    if isinstance(x, Value):
+        return x
+    return Value(_check_number(x, "Value arithmetic"))
+
+
+def _node(data: float, parents: tuple, op: str, local: tuple) -> Value:
+    """Create an interior node without going through ``__init__`` (hot path)."""
+    out = Value.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = op
+    out.parents = parents
+    out._local = local
+    return out
+
+
+class Value:
+    """A scalar that records how it was computed, so it can be differentiated.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + a
+    >>> c.backward()
+    >>> a.grad, b.grad   # dc/da = b + 1, dc/db = a
+    (-2.0, 2.0)
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "_local")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data: float = _check_number(data, "Value(data)")
+        self.grad: float = 0.0
+        self.label: str = label
+        self.op: str = ""  # '' marks a leaf: an input, a parameter or a constant
+        self.parents: tuple[Value, ...] = ()
+        self._local: tuple[float, ...] = ()
+
+    def __repr__(self) -> str:
+        name = f"label={self.label!r}, " if self.label else ""
+        return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # --- arithmetic: forward value and local derivatives side by side ---------
+
+    def __add__(self, other: Value | Number) -> Value:
+        other = _as_value(other)
+        return _node(self.data + other.data, (self, other), "+", (1.0, 1.0))
+
+    def __mul__(self, other: Value | Number) -> Value:
+        other = _as_value(other)
+        return _node(self.data * other.data, (self, other), "*", (other.data, self.data))
+
+    def __pow__(self, other: Value | Number) -> Value:
+        x = self.data
+        if isinstance(other, Value):
+            e = other.data
+            out = _pow(x, e)
+            # d/dx x^e = e x^(e-1);  d/de x^e = x^e ln x  (taken as 0 where x = 0, e >= 0)
+            d_e = 0.0 if x == 0 and e >= 0 else out * _log(x)
+            return _node(out, (self, other), "**", (e * _pow(x, e - 1), d_e))
+        e = _check_number(other, "Value ** exponent")
+        return _node(_pow(x, e), (self,), f"**{e:g}", (e * _pow(x, e - 1),))
+
+    def __rpow__(self, base: Number) -> Value:
+        return _as_value(base) ** self
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        other = _as_value(other)
+        a, b = self.data, other.data
+        # d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2
+        return _node(_div(a, b), (self, other), "/", (_div(1.0, b), -_div(a, b * b)))
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, (self,), "neg", (-1.0,))
+
+    def __sub__(self, other: Value | Number) -> Value:
+        other = _as_value(other)
+        return _node(self.data - other.data, (self, other), "-", (1.0, -1.0))
+
+    def __radd__(self, other: Number) -> Value:
+        return _as_value(other) + self
+
+    def __rsub__(self, other: Number) -> Value:
+        return _as_value(other) - self
+
+    def __rmul__(self, other: Number) -> Value:
+        return _as_value(other) * self
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _as_value(other) / self
+
+    # --- functions of one Value ----------------------------------------------
+
+    def exp(self) -> Value:
+        out = _exp(self.data)
+        return _node(out, (self,), "exp", (out,))  # d/dx e^x = e^x
+
+    def log(self) -> Value:
+        x = self.data
+        return _node(_log(x), (self,), "log", (_div(1.0, x),))  # d/dx ln x = 1/x
+
+    def sqrt(self) -> Value:
+        out = _pow(self.data, 0.5)
+        return _node(out, (self,), "sqrt", (_div(0.5, out),))  # 1 / (2 sqrt x)
+
+    def abs(self) -> Value:
+        x = self.data
+        sign = 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+        return _node(abs(x), (self,), "abs", (sign,))
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)  # math.tanh saturates to +-1, it never overflows
+        return _node(t, (self,), "tanh", (1.0 - t * t,))
+
+    def sigmoid(self) -> Value:
+        s = _sigmoid(self.data)
+        return _node(s, (self,), "sigmoid", (s * (1.0 - s),))
+
+    def relu(self) -> Value:
+        x = self.data
+        return _node(x if x > 0 else 0.0, (self,), "relu", (1.0 if x > 0 else 0.0,))
+
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
+        x = self.data
+        if x > 0:
+            return _node(x, (self,), "leaky_relu", (1.0,))
+        return _node(alpha * x, (self,), "leaky_relu", (alpha,))
+
+    @staticmethod
+    def weighted_sum(weights: list[Value], inputs: Iterable[Value | Number], bias: Value) -> Value:
+        """The neuron's z = sum_i w_i x_i + b as ONE node.
+
+        Mathematically the same as ``sum(w * x for ...) + b``, but builds one node
+        with 2n + 1 parents instead of 2n small ones, which makes scalar networks
+        several times faster. Local derivatives: dz/dw_i = x_i, dz/dx_i = w_i, dz/db = 1.
+        """
+        xs = [_as_value(x) for x in inputs]
+        if len(xs) != len(weights):
+            raise ValueError(
+                f"weighted_sum: {len(weights)} weights but {len(xs)} inputs; the neuron expects "
+                f"exactly {len(weights)} input values"
+            )
+        z = bias.data
+        for w, x in zip(weights, xs):
+            z += w.data * x.data
+        local = tuple(x.data for x in xs) + tuple(w.data for w in weights) + (1.0,)
+        return _node(z, (*weights, *xs, bias), "Σwx+b", local)
+
+    # --- reverse mode ---------------------------------------------------------
+
+    def backward(self) -> None:
+        """Fill ``.grad`` of every node with d(self)/d(node).
+
+        Leaves (inputs, parameters) *accumulate*: calling backward twice gives
+        them twice the gradient, as in PyTorch, so remember ``zero_grad``.
+        Interior nodes are reset first and show the gradient of this pass.
+        """
+        order = topo_sort(self)
+        for node in order:
+            if node.parents:
+                node.grad = 0.0
+        self.grad += 1.0  # d(self)/d(self); added so a leaf root also accumulates
+        # Walk from the output towards the inputs. The topological order
+        # guarantees that a node's gradient is complete (every consumer has
+        # added its share) before the node passes it on to its own parents.
+        for node in reversed(order):
+            g = node.grad
+            for parent, local in zip(node.parents, node._local):
+                parent.grad += local * g
+
+
+def zero_grad(params: Iterable[Any]) -> None:
+    """Reset the gradients of a collection of Values (to 0.0) or Tensors (to None)."""
+    for p in params:
+        p.grad = 0.0 if isinstance(p, Value) else None

@@ -43,7 +43,8 @@ def value_and_grad(fn: Callable[..., Any], argnums: int | Sequence[int] = 0) -> 
         if not isinstance(out, Tensor) or out.size != 1:
             raise TypeError(
                 "grad(f): f must return a one-element Tensor (a scalar loss); got "
-                f"{type(out).__name__} {getattr(out, 'shape', '')}. Reduce it with .sum() or .mean()"
+                f"{type(out).__name__} {getattr(out, 'shape', '')}. Reduce it with .sum() or "
+                ".mean()"
             )
         targets = [args[i] for i in nums]
         if out.requires_grad:

@@ -28,7 +28,8 @@ class GradcheckError(AssertionError):
 
 
 def _table(rows: list[tuple], total: int) -> str:
-    head = f"{'input':<14}{'element':<12}{'analytic':>14}{'numeric':>14}{'abs err':>12}{'rel err':>12}"
+    head = (f"{'input':<14}{'element':<12}{'analytic':>14}{'numeric':>14}"
+            f"{'abs err':>12}{'rel err':>12}")
     lines = [head, "-" * len(head)]
     for name, idx, a, n in rows:
         err = abs(a - n)

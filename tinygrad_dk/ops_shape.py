@@ -26,7 +26,9 @@ def _reshape_forward(x: Any, shape: Any) -> Any:
         ) from None
 
 
-reshape = Primitive("reshape", _reshape_forward, lambda g, out, x, shape: reshape(g, np.shape(_raw(x))))
+reshape = Primitive(
+    "reshape", _reshape_forward, lambda g, out, x, shape: reshape(g, np.shape(_raw(x)))
+)
 
 
 def _transpose_vjp(g: Any, out: Any, x: Any, axes: Any = None) -> Any:

@@ -7,7 +7,6 @@ recording and backward walk in ``tinygrad_dk.autograd``.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np

@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any, Union
+from typing import Any
 
 from tinygrad_dk.graph import topo_sort
 
-Number = Union[int, float]
+Number = int | float
 
 _INF = math.inf
 _NAN = math.nan
@@ -57,7 +57,7 @@ def _div(a: float, b: float) -> float:
 
 
 def _is_odd_integer(e: float) -> bool:
-    return e == int(e) and int(e) % 2 == 1 if math.isfinite(e) else False
+    return math.isfinite(e) and e == int(e) and int(e) % 2 == 1
 
 
 def _pow(x: float, e: float) -> float:
@@ -89,7 +89,8 @@ def _check_number(data: Any, what: str) -> float:
             f"{what}: cannot mix a Tensor with the scalar Value engine; use Tensors for "
             "arrays, or take a single number out with tensor.item()"
         )
-    if isinstance(data, numbers.Real) or (hasattr(data, "dtype") and getattr(data, "shape", None) == ()):
+    is_numpy_scalar = hasattr(data, "dtype") and getattr(data, "shape", None) == ()
+    if isinstance(data, numbers.Real) or is_numpy_scalar:
         try:
             return float(data)
         except (TypeError, ValueError):

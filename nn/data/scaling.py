@@ -68,7 +68,7 @@ class _Scaler:
 
     def _check_fitted(self, X: np.ndarray, method: str) -> None:
         if not hasattr(self, self._fitted_attribute):
-            raise RuntimeError(
+            raise ValueError(
                 f"this {type(self).__name__} is not fitted yet; call .fit(X_train) (or "
                 f".fit_transform(X_train)) before .{method}()."
             )

@@ -1,0 +1,131 @@
+"""Importing the engines: ours and the peers, each skipped with a note when missing.
+
+Peers are imported from the environment (``pip install -e ".[bench]"`` and
+``pip install torch==2.13.0``); nothing of theirs is copied into this repository.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import math
+from types import ModuleType
+from typing import Any
+
+from benchmarks.timing import Unavailable
+
+TORCH_THREADS = 2
+
+#: How to install each peer, quoted in the "skipped" note.
+INSTALL_HINTS = {
+    "micrograd": 'pip install -e ".[bench]"',
+    "autograd": 'pip install -e ".[bench]"',
+    "mygrad": 'pip install -e ".[bench]"',
+    "torch": "pip install torch==2.13.0",
+}
+
+#: Distribution names whose versions the report lists.
+DISTRIBUTIONS = ("tinygrad-dk", "numpy", "micrograd", "autograd", "mygrad", "torch")
+
+
+def require(module_name: str) -> ModuleType:
+    """Import a peer's module, or raise :class:`Unavailable` saying how to install it."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as error:
+        top = module_name.split(".")[0]
+        hint = INSTALL_HINTS.get(top, f"pip install {top}")
+        raise Unavailable(f"{top} not installed ({hint}): {error}") from error
+
+
+def torch_module() -> ModuleType:
+    """PyTorch on the CPU with :data:`TORCH_THREADS` threads."""
+    torch = require("torch")
+    torch.set_num_threads(TORCH_THREADS)
+    return torch
+
+
+def _micrograd_tanh(self: Any) -> Any:
+    """tanh for micrograd 0.1.0's Value, which has none: one node, closure backward."""
+    value_class = type(self)
+    t = math.tanh(self.data)
+    out = value_class(t, (self,), "tanh")
+
+    def _backward() -> None:
+        self.grad += (1.0 - t * t) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def micrograd_value() -> type:
+    """micrograd's Value class, given a ``tanh`` method if its version lacks one.
+
+    micrograd 0.1.0 (the PyPI release) has no tanh; the chain workload needs one. The
+    method added here builds one node whose backward is a closure, exactly as
+    micrograd's own ops do, so it costs what a built-in micrograd tanh would.
+    """
+    engine = require("micrograd.engine")
+    if not hasattr(engine.Value, "tanh"):
+        engine.Value.tanh = _micrograd_tanh
+    return engine.Value
+
+
+def micrograd_adds_tanh() -> bool:
+    """True when the installed micrograd lacks tanh (so the runner supplies it)."""
+    try:
+        engine = importlib.import_module("micrograd.engine")
+    except ImportError:
+        return False
+    return getattr(engine.Value, "tanh", None) in (None, _micrograd_tanh)
+
+
+def ours_value() -> type:
+    """Our scalar ``Value``, or :class:`Unavailable` while it is unwritten."""
+    try:
+        from tinygrad_dk import Value
+    except ImportError as error:
+        raise Unavailable(f"ours not ready (tinygrad_dk.Value): {error}") from error
+    return Value
+
+
+def ours_nn() -> ModuleType:
+    """Our ``nn`` package with its scalar ``MLP``, or :class:`Unavailable`."""
+    try:
+        import nn
+
+        nn.MLP  # noqa: B018 - the scalar MLP must exist too
+    except (ImportError, AttributeError) as error:
+        raise Unavailable(f"ours not ready (nn.MLP): {error}") from error
+    return nn
+
+
+def ours_tensor() -> type:
+    """Our ``Tensor``, or :class:`Unavailable` while it is unwritten."""
+    try:
+        from tinygrad_dk import Tensor
+    except ImportError as error:
+        raise Unavailable(f"ours not ready (tinygrad_dk.Tensor): {error}") from error
+    return Tensor
+
+
+def ours_training() -> tuple[ModuleType, ModuleType]:
+    """Our ``nn.functional`` and ``nn.optim``, or :class:`Unavailable`."""
+    try:
+        import nn.functional as F
+
+        from nn import optim
+    except ImportError as error:
+        raise Unavailable(f"ours not ready (nn.functional / nn.optim): {error}") from error
+    return F, optim
+
+
+def versions() -> dict[str, str | None]:
+    """Installed version of each engine's distribution (None when not installed)."""
+    found: dict[str, str | None] = {}
+    for name in DISTRIBUTIONS:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found

@@ -1,0 +1,171 @@
+"""W3, tensor MLP step: 784-256-128-10, float32, batch 256, softmax cross-entropy, SGD.
+
+One training step (forward, mean cross-entropy, backward, SGD update with lr 0.01) on
+the same random batch and starting weights in every engine. Each engine is written the
+way its users write it, with the layers spelled out as ``x @ W.T + b``:
+
+* ours: Tensors, ``nn.functional.cross_entropy``, ``nn.optim.SGD``;
+* PyTorch (CPU, 2 threads): tensors, ``torch.nn.functional.cross_entropy``, ``torch.optim.SGD``;
+* HIPS autograd: a loss function of a list of arrays, ``autograd.grad``, numpy update;
+* MyGrad: tensors, ``mygrad.nnet.softmax_crossentropy``, update of ``.data``;
+* numpy: forward and backward written by hand, the floor for any numpy engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from benchmarks import peers
+from benchmarks.inputs import classification_batch, tensor_mlp_weights
+from benchmarks.timing import OURS, Contender, Settings, Step, WorkloadResult, alternate
+
+LAYER_SIZES = [784, 256, 128, 10]
+QUICK_LAYER_SIZES = [64, 32, 16, 10]
+BATCH, QUICK_BATCH = 256, 32
+LEARNING_RATE = 0.01
+UNIT = "ms/step"
+
+
+def numpy_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
+    """The hand-written numpy step: forward, stable log-softmax, backward, update."""
+    params = [w.copy() for w in weights]
+    rows = np.arange(len(X))
+
+    def step() -> tuple[float, Any]:
+        W1, b1, W2, b2, W3, b3 = params
+        # forward
+        h1 = np.maximum(X @ W1.T + b1, 0)
+        h2 = np.maximum(h1 @ W2.T + b2, 0)
+        logits = h2 @ W3.T + b3
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -log_probs[rows, labels].mean()
+        # backward: d loss / d logits = (softmax - one_hot) / batch
+        d_logits = np.exp(log_probs)
+        d_logits[rows, labels] -= 1
+        d_logits /= len(X)
+        d_W3, d_b3 = d_logits.T @ h2, d_logits.sum(axis=0)
+        d_h2 = (d_logits @ W3) * (h2 > 0)
+        d_W2, d_b2 = d_h2.T @ h1, d_h2.sum(axis=0)
+        d_h1 = (d_h2 @ W2) * (h1 > 0)
+        d_W1, d_b1 = d_h1.T @ X, d_h1.sum(axis=0)
+        # SGD update, in place
+        for p, g in zip(params, [d_W1, d_b1, d_W2, d_b2, d_W3, d_b3], strict=True):
+            p -= LEARNING_RATE * g
+        return float(loss), None
+
+    return step
+
+
+def ours_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
+    """Our Tensor engine."""
+    Tensor = peers.ours_tensor()
+    F, optim = peers.ours_training()
+    params = [Tensor(w.copy(), requires_grad=True) for w in weights]
+    inputs = Tensor(X)
+    optimizer = optim.SGD(params, lr=LEARNING_RATE)
+
+    def step() -> tuple[float, Any]:
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = (inputs @ W1.T + b1).relu()
+        h2 = (h1 @ W2.T + b2).relu()
+        loss = F.cross_entropy(h2 @ W3.T + b3, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return float(loss.data), loss
+
+    return step
+
+
+def torch_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
+    """PyTorch on the CPU."""
+    torch = peers.torch_module()
+    params = [torch.tensor(w, requires_grad=True) for w in weights]
+    inputs, targets = torch.tensor(X), torch.tensor(labels)
+    optimizer = torch.optim.SGD(params, lr=LEARNING_RATE)
+    cross_entropy = torch.nn.functional.cross_entropy
+
+    def step() -> tuple[float, Any]:
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = torch.relu(inputs @ W1.T + b1)
+        h2 = torch.relu(h1 @ W2.T + b2)
+        loss = cross_entropy(h2 @ W3.T + b3, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item(), loss
+
+    return step
+
+
+def autograd_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
+    """HIPS autograd: ``value_and_grad`` of a loss function of the parameter list."""
+    anp = peers.require("autograd.numpy")
+    value_and_grad = peers.require("autograd").value_and_grad
+    params = [w.copy() for w in weights]
+    rows = np.arange(len(X))
+
+    def loss_fn(params: list[Any]) -> Any:
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = anp.maximum(X @ W1.T + b1, 0.0)
+        h2 = anp.maximum(h1 @ W2.T + b2, 0.0)
+        logits = h2 @ W3.T + b3
+        shifted = logits - anp.max(logits, axis=1, keepdims=True)
+        log_probs = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+        return -anp.mean(log_probs[rows, labels])
+
+    loss_and_grads = value_and_grad(loss_fn)
+
+    def step() -> tuple[float, Any]:
+        loss, grads = loss_and_grads(params)
+        for p, g in zip(params, grads, strict=True):
+            p -= LEARNING_RATE * g
+        return float(loss), None
+
+    return step
+
+
+def mygrad_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
+    """MyGrad: tensors, its fused softmax cross-entropy, and an update of ``.data``."""
+    mg = peers.require("mygrad")
+    relu = peers.require("mygrad.nnet.activations").relu
+    softmax_crossentropy = peers.require("mygrad.nnet.losses").softmax_crossentropy
+    params = [mg.tensor(w.copy()) for w in weights]
+
+    def step() -> tuple[float, Any]:
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = relu(X @ W1.T + b1)
+        h2 = relu(h1 @ W2.T + b2)
+        loss = softmax_crossentropy(h2 @ W3.T + b3, labels)
+        loss.backward()  # overwrites .grad; clears the graph, unlocking .data
+        for p in params:
+            p.data -= LEARNING_RATE * p.grad
+        return float(loss.item()), loss
+
+    return step
+
+
+PEERS = {"torch": torch_step, "autograd": autograd_step, "mygrad": mygrad_step, "numpy": numpy_step}
+
+
+def run(settings: Settings) -> WorkloadResult:
+    """Time W3 on every installed engine."""
+    sizes = QUICK_LAYER_SIZES if settings.quick else LAYER_SIZES
+    batch = QUICK_BATCH if settings.quick else BATCH
+    weights = tensor_mlp_weights(sizes, dtype=np.float32)
+    X, labels = classification_batch(batch, sizes[0], sizes[-1], dtype=np.float32)
+
+    def contender(name: str, make: Any) -> Contender:
+        return Contender(name, lambda: make(weights, X, labels), scale=1e3)
+
+    entrants = [contender(OURS, ours_step)]
+    entrants += [contender(name, make) for name, make in PEERS.items()]
+    measurements = alternate(entrants, batch, UNIT, settings.repeats, settings.warmup)
+    shape = "-".join(str(s) for s in sizes)
+    return WorkloadResult(
+        "W3", f"tensor MLP step: {shape}, float32, batch {batch}, cross-entropy, SGD",
+        measurements,
+    )

@@ -1,0 +1,115 @@
+"""W4, small-op overhead: 1000 x ``y = tanh(y * 1.0001 + 0.0001)`` on 8 float64 numbers.
+
+The arrays are so small that the arithmetic costs nothing: what is timed is each
+engine's bookkeeping per op (building a node, dispatching, running its backward).
+One step builds the chain from x, sums it, and backpropagates to x; the unit is
+microseconds per op, three ops (multiply, add, tanh) per iteration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from benchmarks import peers
+from benchmarks.timing import OURS, Contender, Settings, Step, WorkloadResult, alternate
+
+ITERATIONS, QUICK_ITERATIONS = 1_000, 100
+OPS_PER_ITERATION = 3
+UNIT = "us/op"
+
+
+def starting_x(seed: int = 4) -> np.ndarray:
+    """The shared input: 8 standard-normal float64 numbers."""
+    return np.random.default_rng(seed).standard_normal(8)
+
+
+def ours_step(x0: np.ndarray, iterations: int) -> Step:
+    """Our Tensor engine; check = sum of d(sum y)/dx."""
+    Tensor = peers.ours_tensor()
+    x = Tensor(x0.copy(), requires_grad=True)
+
+    def step() -> tuple[float, Any]:
+        x.grad = None
+        y = x
+        for _ in range(iterations):
+            y = (y * 1.0001 + 0.0001).tanh()
+        total = y.sum()
+        total.backward()
+        return float(x.grad.data.sum()), total
+
+    return step
+
+
+def torch_step(x0: np.ndarray, iterations: int) -> Step:
+    """PyTorch on the CPU."""
+    torch = peers.torch_module()
+    x = torch.tensor(x0, requires_grad=True)
+
+    def step() -> tuple[float, Any]:
+        x.grad = None
+        y = x
+        for _ in range(iterations):
+            y = torch.tanh(y * 1.0001 + 0.0001)
+        total = y.sum()
+        total.backward()
+        return float(x.grad.sum()), total
+
+    return step
+
+
+def autograd_step(x0: np.ndarray, iterations: int) -> Step:
+    """HIPS autograd: ``grad`` of the whole chain as a function of x."""
+    anp = peers.require("autograd.numpy")
+    grad = peers.require("autograd").grad
+    x = x0.copy()
+
+    def chain(y: Any) -> Any:
+        for _ in range(iterations):
+            y = anp.tanh(y * 1.0001 + 0.0001)
+        return anp.sum(y)
+
+    d_chain = grad(chain)
+
+    def step() -> tuple[float, Any]:
+        return float(d_chain(x).sum()), None
+
+    return step
+
+
+def mygrad_step(x0: np.ndarray, iterations: int) -> Step:
+    """MyGrad."""
+    mg = peers.require("mygrad")
+    x = mg.tensor(x0.copy())
+
+    def step() -> tuple[float, Any]:
+        y = x
+        for _ in range(iterations):
+            y = mg.tanh(y * 1.0001 + 0.0001)
+        total = y.sum()
+        total.backward()  # overwrites x.grad
+        return float(x.grad.sum()), total
+
+    return step
+
+
+PEERS = {"torch": torch_step, "autograd": autograd_step, "mygrad": mygrad_step}
+
+
+def run(settings: Settings) -> WorkloadResult:
+    """Time W4 on every installed engine."""
+    iterations = QUICK_ITERATIONS if settings.quick else ITERATIONS
+    x0 = starting_x()
+    scale = 1e6 / (OPS_PER_ITERATION * iterations)
+
+    def contender(name: str, make: Any) -> Contender:
+        return Contender(name, lambda: make(x0, iterations), scale=scale)
+
+    entrants = [contender(OURS, ours_step)]
+    entrants += [contender(name, make) for name, make in PEERS.items()]
+    measurements = alternate(entrants, iterations, UNIT, settings.repeats, settings.warmup)
+    return WorkloadResult(
+        "W4", f"small-op overhead: {iterations} x tanh(y*1.0001 + 0.0001) on shape (8,) float64",
+        measurements,
+    )

@@ -1,0 +1,309 @@
+"""``Module``: the base class of every layer, model and loss in ``nn``.
+
+A module is an object that owns parameters (numbers to learn) and possibly other
+modules, and computes something in ``forward``. The bookkeeping is automatic,
+as in PyTorch: assigning an attribute *registers* it, so
+
+    class TwoLayers(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(2, 8)   # a sub-module
+            self.out = nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.out(self.hidden(x).relu())
+
+knows its parameters (``model.parameters()``), their names
+(``"hidden.weight"``, ``"out.bias"``, ...), how to save and load them
+(``state_dict`` / ``load_state_dict``) and how to switch between training and
+evaluation (``train()`` / ``eval()``).
+
+What counts as what when assigned to an attribute:
+
+* a **parameter**: a leaf ``Tensor`` with ``requires_grad=True``, or a scalar ``Value``;
+* a **sub-module**: any ``Module``;
+* a **list or tuple** whose items are all modules or all parameters (the scalar
+  ``Neuron`` keeps its weights in a list, an ``MLP`` its layers); items are named
+  by position, as PyTorch's ``ModuleList``/``ParameterList`` do: ``"layers.0.neurons.3.w.1"``.
+
+Everything else (numbers, strings, tensors that do not require gradients) is an
+ordinary attribute. Parameters are listed in the order they were assigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_dk import Tensor, Value
+
+Parameter = Tensor | Value
+
+_PARAM, _MODULE, _LIST = "parameter", "module", "list"
+
+
+class StateDictError(RuntimeError, ValueError):
+    """A state dict does not fit the model; the message lists every bad key."""
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped (as PyTorch returns it)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _is_parameter(value: Any) -> bool:
+    if isinstance(value, Value):
+        return True
+    return isinstance(value, Tensor) and value.requires_grad and not value.parents
+
+
+def _kind(value: Any) -> str | None:
+    """How an attribute value is registered: parameter, module, list, or not at all."""
+    if isinstance(value, Module):
+        return _MODULE
+    if _is_parameter(value):
+        return _PARAM
+    if isinstance(value, (list, tuple)) and value:
+        if all(isinstance(v, Module) for v in value) or all(_is_parameter(v) for v in value):
+            return _LIST
+    return None
+
+
+class Module:
+    """Base class for layers and models: subclass it, assign parts in ``__init__``,
+    and write ``forward``. Calling the module (``model(x)``) runs ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        # object.__setattr__ because our own __setattr__ needs the registry to exist.
+        object.__setattr__(self, "_registry", {})
+        object.__setattr__(self, "training", True)
+
+    # --- registration ----------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        registry = self.__dict__.get("_registry")
+        if registry is None:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() ran; call super().__init__() "
+                f"first in {type(self).__name__}.__init__"
+            )
+        kind = _kind(value)
+        if kind is not None:
+            registry[name] = kind  # an existing name keeps its place in the order
+        elif name in registry and value is not None:
+            del registry[name]  # replaced by a plain attribute: no longer registered
+        # value None keeps the slot (e.g. Linear(bias=False)); it is skipped when listing.
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def _entries(self) -> Iterator[tuple[str, Any]]:
+        """(name, item) for every registered parameter and sub-module, lists unrolled."""
+        for name, kind in self._registry.items():
+            value = self.__dict__.get(name)
+            if value is None:
+                continue
+            if kind == _LIST:
+                for i, item in enumerate(value):
+                    yield f"{name}.{i}", item
+            else:
+                yield name, value
+
+    # --- walking the tree ------------------------------------------------------------
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules with their names (``"0"``, ``"hidden"``, ``"layers.2"``)."""
+        seen: set[int] = set()
+        for name, item in self._entries():
+            if isinstance(item, Module) and id(item) not in seen:
+                seen.add(id(item))
+                yield name, item
+
+    def children(self) -> Iterator[Module]:
+        """Direct sub-modules."""
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (name ``""``) and every module below it, each once, depth first."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:  # an explicit stack: deep models never hit the recursion limit
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            kids = [(f"{name}.{n}" if name else n, m) for n, m in module.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it."""
+        for _, module in self.named_modules():
+            yield module
+
+    def _all_named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Every (dotted name, parameter) in registration order, descending into a
+        sub-module where it was assigned; shared parameters appear under each name."""
+        seen = {id(self)}
+        stack = [("", self._entries())]  # explicit stack: no recursion limit for deep models
+        while stack:
+            prefix, entries = stack[-1]
+            item = next(entries, None)
+            if item is None:
+                stack.pop()
+                continue
+            name = f"{prefix}{item[0]}"
+            if not isinstance(item[1], Module):
+                yield name, item[1]
+            elif id(item[1]) not in seen:
+                seen.add(id(item[1]))
+                stack.append((name + ".", item[1]._entries()))
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """``[(dotted name, parameter), ...]``, each parameter once, in registration order.
+
+        Names follow PyTorch, so ``dict(model.named_parameters())`` looks like the
+        equivalent torch model's: ``"0.weight"``, ``"hidden.bias"``, ``"layers.1.neurons.0.b"``.
+        """
+        seen: set[int] = set()
+        out = []
+        for name, p in self._all_named_parameters():
+            if id(p) not in seen:  # a parameter shared by two layers is trained once
+                seen.add(id(p))
+                out.append((name, p))
+        return out
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters (each once, in registration order), ready for an optimizer."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many numbers the model learns (a Value counts 1, a Tensor its size)."""
+        return sum(1 if isinstance(p, Value) else p.size for p in self.parameters())
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(module)`` on every module (children first, as PyTorch); returns self."""
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
+    # --- training helpers ------------------------------------------------------------
+
+    def zero_grad(self) -> None:
+        """Forget old gradients: Tensor grads become None, Value grads 0.0.
+
+        Backward *adds* into ``.grad``, so call this before each training step.
+        """
+        for p in self.parameters():
+            p.grad = 0.0 if isinstance(p, Value) else None
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and all below it to training mode (or evaluation with False).
+
+        Only some modules behave differently (``Dropout`` drops units only while
+        training), but always switch the whole model. Returns self.
+        """
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``. Use it for validation and predictions."""
+        return self.train(False)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass"
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # --- saving and loading ------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """``{dotted name: numpy copy}`` of every parameter (a Value gives a shape-() array).
+
+        A copy, so later training does not change a saved snapshot; keep one to
+        restore the best epoch (early stopping) or save it with ``nn.save``.
+        """
+        out: dict[str, np.ndarray] = {}
+        for name, p in self._all_named_parameters():
+            if isinstance(p, Value):
+                out[name] = np.array(p.data, dtype=np.float64)
+            else:
+                out[name] = np.array(p.data, copy=True)
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy values from ``state_dict`` into the parameters (cast to each one's dtype).
+
+        Values may be numpy arrays, Tensors, or numbers for Value parameters. With
+        ``strict=True`` every parameter must be given and no other key; a wrong
+        shape is always an error. Everything is checked before anything is
+        changed, and the error lists every bad key at once.
+        """
+        own = dict(self._all_named_parameters())
+        arrays: dict[str, np.ndarray] = {}
+        problems: list[str] = []
+        for key, value in state_dict.items():
+            if key not in own:
+                continue
+            raw = value.data if isinstance(value, Tensor) else value
+            arr = np.asarray(raw.data if isinstance(raw, Value) else raw)
+            expected = () if isinstance(own[key], Value) else own[key].shape
+            if arr.dtype.kind not in "biuf":
+                problems.append(f"  {key}: values of dtype {arr.dtype} are not numbers")
+            elif arr.shape != expected:
+                problems.append(f"  {key}: shape {arr.shape} in the state dict, the model "
+                                f"has {expected}")
+            arrays[key] = arr
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and missing:
+            problems.append("  missing keys (in the model, not in the state dict): "
+                            + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("  unexpected keys (in the state dict, not in the model): "
+                            + ", ".join(unexpected))
+        if problems:
+            raise StateDictError(
+                f"load_state_dict into {type(self).__name__}: the state dict does not fit:\n"
+                + "\n".join(problems)
+                + "\nCompare its keys and shapes with model.state_dict(); strict=False "
+                "ignores missing and unexpected keys (not wrong shapes)"
+            )
+        for key, arr in arrays.items():
+            p = own[key]
+            if isinstance(p, Value):
+                p.data = float(arr)
+            else:
+                p.data = np.array(arr, dtype=p.dtype, copy=True)
+        return LoadResult(missing, unexpected)
+
+    # --- printing ----------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses, e.g. ``in_features=2, out_features=8``."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self.named_children():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        if extra:
+            lines.insert(0, "  " + extra)
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk.graph import topo_sort
+from tinygrad_dk.value import Value
 
 # --- gradient mode (thread-local, like PyTorch's) -------------------------------
 
@@ -113,40 +114,41 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from tinygrad_dk.tensor import Tensor
-
-        if not any(isinstance(a, Tensor) for a in args):
+        arrays, parents, track, version_sum = [], [], False, 0
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                parents.append(a)
+                track = track or a.requires_grad
+                version_sum += a._version
+            else:
+                if isinstance(a, (str, Value)):
+                    _reject(a, self.name)
+                arrays.append(a)
+        if not parents:
             return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
-        arrays = [_unwrap(a, self.name) for a in args]
         try:
             data = self.forward(*arrays, **kwargs)
         except (ValueError, IndexError) as err:
             shapes = ", ".join(_describe(a) for a in args)
             raise type(err)(f"{self.name}: {err} (arguments: {shapes})") from None
         out = Tensor._from_op(data)
-        if is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        if track and is_grad_enabled():
             out.requires_grad = True
             out.op = self.name
-            out.parents = tuple(a for a in args if isinstance(a, Tensor))
-            versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
-            out._ctx = (self, args, kwargs, versions)
+            out.parents = tuple(parents)
+            # The versions of the inputs now: backward checks that nobody changed them.
+            out._ctx = (self, args, kwargs, version_sum)
         return out
 
 
-def _unwrap(a: Any, op: str) -> Any:
-    """Return the numpy data behind a Tensor argument; check other arguments."""
-    from tinygrad_dk.tensor import Tensor
-
-    if isinstance(a, Tensor):
-        return a.data
-    if type(a).__name__ == "Value":
+def _reject(a: Any, op: str) -> None:
+    if isinstance(a, Value):
         raise TypeError(
             f"{op}: cannot mix a scalar Value with a Tensor; use Tensor(value.data) to make "
             "a constant, or keep the whole computation in one engine"
         )
-    if isinstance(a, str):
-        raise TypeError(f"{op}: got the string {a!r}; Tensor operations need numbers or arrays")
-    return a
+    raise TypeError(f"{op}: got the string {a!r}; Tensor operations need numbers or arrays")
 
 
 # --- the backward driver ------------------------------------------------------------
@@ -173,17 +175,12 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     return ops.reshape(g, shape)
 
 
-def _check_version(node: Any, args: tuple, versions: tuple) -> None:
-    from tinygrad_dk.tensor import Tensor
-
-    for i, (a, v) in enumerate(zip(args, versions)):
-        if isinstance(a, Tensor) and a._version != v:
-            raise RuntimeError(
-                f"backward through '{node.op}': argument {i} ({_describe(a)}) had its .data "
-                "replaced or modified after the operation used it, so its gradient would be "
-                "wrong. Change .data only after backward() (as optimizers do), or compute on "
-                "a copy."
-            )
+def _version_error(node: Any) -> RuntimeError:
+    return RuntimeError(
+        f"backward through '{node.op}': an input of this operation had its .data replaced or "
+        "modified after the operation used it, so its gradient would be wrong. Change .data "
+        "only after backward() (as optimizers do), or compute on a copy."
+    )
 
 
 def backprop(
@@ -199,8 +196,6 @@ def backprop(
     With ``targets``: nothing is stored on the nodes; the gradients of the
     target tensors are returned in a list (``None`` where unreachable).
     """
-    from tinygrad_dk.tensor import Tensor
-
     order = topo_sort(root)
     grads: dict[int, Any] = {id(root): root_grad}
     found: dict[int, Any] = {}
@@ -210,39 +205,47 @@ def backprop(
             g = grads.pop(id(node), None)  # pop: a gradient is freed once it is passed on
             if g is None:
                 continue
+            ctx = node._ctx
             if target_ids is not None:
                 if id(node) in target_ids:
                     found[id(node)] = g
-            elif node._ctx is None:
+            elif ctx is None:
                 node._accumulate(g)
-                continue
             else:
                 node._grad = g  # an interior node shows the latest pass
-            if node._ctx is None:
+            if ctx is None:
                 continue
-            prim, args, kwargs, versions = node._ctx
-            _check_version(node, args, versions)
+            prim, args, kwargs, version_sum = ctx
+            if sum(p._version for p in node.parents) != version_sum:
+                raise _version_error(node)
             if create_graph:
                 vals, out = args, node
             else:
-                vals = tuple(a.data if isinstance(a, Tensor) else a for a in args)
-                out = node.data
-            needs = [isinstance(a, Tensor) and a.requires_grad for a in args]
-            if prim.vjp_all is not None:
-                arg_grads = prim.vjp_all(g, out, *vals, **kwargs)
-            else:
-                arg_grads = [
-                    vjp(g, out, *vals, **kwargs) if need and vjp is not None else None
-                    for vjp, need in zip(prim.vjps, needs)
-                ]
-            for a, need, ga in zip(args, needs, arg_grads):
-                if not need or ga is None:
+                vals = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+                out = node._data
+            all_grads = prim.vjp_all(g, out, *vals, **kwargs) if prim.vjp_all else None
+            for i, a in enumerate(args):
+                if not (isinstance(a, Tensor) and a.requires_grad):
                     continue
-                ga = unbroadcast(ga, a.shape)
-                if ga.dtype != a.dtype:
-                    ga = ga.astype(a.dtype)
-                key = id(a)
-                grads[key] = grads[key] + ga if key in grads else ga
+                if all_grads is not None:
+                    ga = all_grads[i]
+                else:
+                    vjp = prim.vjps[i]
+                    ga = None if vjp is None else vjp(g, out, *vals, **kwargs)
+                if ga is None:
+                    continue
+                shape = a._data.shape
+                if np.shape(ga) != shape:
+                    ga = unbroadcast(ga, shape)
+                if ga.dtype != a._data.dtype:
+                    ga = ga.astype(a._data.dtype)
+                previous = grads.get(id(a))
+                grads[id(a)] = ga if previous is None else previous + ga
     if targets is None:
         return None
     return [found.get(id(t)) for t in targets]
+
+
+# Tensor is defined in tensor.py, which itself needs this module; it registers the
+# class here once it exists (see the end of tensor.py).
+Tensor: Any = None

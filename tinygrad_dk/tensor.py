@@ -312,6 +312,8 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
+autograd.Tensor = Tensor  # the recording machinery needs to recognise Tensors
+
 from tinygrad_dk import ops  # noqa: E402  (ops needs Tensor defined first)
 
 ops.attach_methods(Tensor)

@@ -94,6 +94,7 @@ class Function:
             out.requires_grad = True
             out.op = cls.__name__
             out.parents = tuple(a for a in args if isinstance(a, Tensor))
-            versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
-            out._ctx = (_Applied(cls, ctx), args, {}, versions)
+            # The backward driver compares this with the sum of the parents' versions.
+            version_sum = sum(p._version for p in out.parents)
+            out._ctx = (_Applied(cls, ctx), args, {}, version_sum)
         return out

@@ -1,0 +1,40 @@
+"""Runnable lessons for tinygrad_dk: `python -m demos` (see `python -m demos --list`).
+
+Each demo is one module with a teaching docstring and a function
+`run(out_dir: Path, quick: bool) -> dict` that prints what it does, writes its
+pictures into `out_dir` and returns its headline numbers. `quick=True` trains
+less (for the tour and the tests); the numbers are then a little worse.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+# name -> one-line summary, in the order a student should read them
+DEMOS: dict[str, str] = {
+    "neuron": "one neuron: weighted sum, sigmoid, gradients by hand vs backprop, graph",
+    "activations": "sigmoid, ReLU, leaky ReLU, tanh, softmax and their derivatives",
+    "numpy_forward": "forward and backward step in numpy alone, equal to the engine",
+    "gradcheck": "every op's backprop checked numerically; a wrong Function caught",
+    "scalar_mlp": "the scalar MLP learns two moons; decision boundary, graph",
+    "full_batch_vs_sgd": "full-batch gradient descent vs mini-batch SGD, loss curves",
+    "digits": "10-class softmax on 8x8 digits: dropout, early stopping, confusion",
+    "imbalanced": "breast cancer: accuracy trap, class weights, resampling, threshold",
+    "regression": "diabetes: feature scaling, MSE vs MAE with outliers, output activation",
+    "overfitting": "small data, big model: dropout, early stopping, k-fold CV",
+}
+
+
+def load(name: str) -> ModuleType:
+    """The module of demo `name` (imported only when asked for)."""
+    if name not in DEMOS:
+        raise KeyError(f"unknown demo {name!r}; choose one of: {', '.join(DEMOS)}")
+    return importlib.import_module(f"demos.{name}")
+
+
+def run(name: str, out_dir: Path | str = "out", quick: bool = False) -> dict[str, Any]:
+    """Run one demo and return its headline numbers."""
+    return load(name).run(Path(out_dir), quick)

@@ -1,0 +1,245 @@
+"""Tensor layers: ``Linear``, ``Sequential``, activation modules, ``Dropout`` and friends.
+
+They work on whole batches: an input of shape ``(batch, features)`` goes through
+``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))`` in three matrix-sized steps.
+Names, shapes and state-dict keys are PyTorch's, so a trained model loads into
+the equivalent ``torch.nn`` model unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from nn import init
+from nn.module import Module
+from tinygrad_dk import Tensor
+
+try:  # the fused linear op of nn.functional, when it is there
+    from nn.functional import dropout as _dropout
+    from nn.functional import linear as _linear
+except ModuleNotFoundError as _err:  # pragma: no cover - until nn.functional exists
+    if _err.name != "nn.functional":
+        raise
+    _linear = None
+    _dropout = None
+
+
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+class Linear(Module):
+    """A fully connected layer: ``y = x @ W.T + b``.
+
+    ``weight`` has shape ``(out_features, in_features)`` (PyTorch's layout: one
+    row per output unit) and ``bias`` shape ``(out_features,)``. Both start as in
+    PyTorch, uniform in [-1/sqrt(in_features), 1/sqrt(in_features)]: that is
+    ``init.kaiming_uniform_(weight, a=sqrt(5))``, which keeps the outputs'
+    spread similar to the inputs'. The input may have any leading axes:
+    ``(batch, in_features)`` or ``(in_features,)`` for one example.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        if int(in_features) < 1 or int(out_features) < 1:
+            raise ValueError(f"Linear: in_features and out_features must be >= 1, got "
+                             f"{in_features} and {out_features}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Tensor(np.empty((self.out_features, self.in_features), dtype=dtype),
+                             requires_grad=True)
+        self.bias = Tensor(np.empty(self.out_features, dtype=dtype), requires_grad=True) \
+            if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh starting weights (PyTorch's default scheme, shared generator)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{self!r}: expected input of shape (batch, {self.in_features}) (the last axis "
+                f"holds the {self.in_features} features), got shape {x.shape}; check the "
+                "previous layer's out_features or reshape the data"
+            )
+        if _linear is not None:
+            return _linear(x, self.weight, self.bias)
+        out = x @ self.weight.T
+        return out if self.bias is None else out + self.bias
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
+
+    Indexable (``model[0]``, ``model[-1]``, slices give a new Sequential), has a
+    ``len`` and iterates over its modules. The parts are named "0", "1", ...,
+    so the state-dict keys are ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: part {i} is a {type(module).__name__}, not an "
+                                "nn.Module; did you pass a class instead of an instance "
+                                "(nn.ReLU instead of nn.ReLU())?")
+            setattr(self, str(i), module)
+
+    def _parts(self) -> list[Module]:
+        return [getattr(self, name) for name in self._registry]
+
+    def __len__(self) -> int:
+        return len(self._registry)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._parts())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        parts = self._parts()
+        if isinstance(index, slice):
+            return Sequential(*parts[index])
+        return parts[index]
+
+    def append(self, module: Module) -> Sequential:
+        """Add a module at the end; returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected an nn.Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, str(len(self)), module)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for i, module in enumerate(self._parts()):
+            try:
+                x = module(x)
+            except ValueError as err:
+                if type(err) is not ValueError or str(err).startswith("Sequential"):
+                    raise
+                # Say *which* part failed: "Sequential part (2): Linear(...): expected ..."
+                raise ValueError(f"Sequential part ({i}): {err}") from err
+        return x
+
+
+# --- activations as modules (so they can sit inside a Sequential) -----------------
+
+
+class ReLU(Module):
+    """max(0, x), elementwise."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).relu()
+
+
+class LeakyReLU(Module):
+    """x for x > 0, ``negative_slope * x`` otherwise: a ReLU whose units never go fully dead."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).leaky_relu(self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x): squashes to (0, 1), e.g. a probability for binary classification."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).sigmoid()
+
+
+class Tanh(Module):
+    """tanh(x): squashes to (-1, 1), centred at 0."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).tanh()
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``axis``: turns scores into class probabilities.
+
+    For training use raw scores with ``CrossEntropyLoss`` (it applies a stable
+    log-softmax itself); put Softmax only where you want the probabilities.
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).softmax(self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. to switch a layer off)."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Flatten(Module):
+    """Reshape ``(batch, a, b, ...)`` to ``(batch, a * b * ...)``: axes from ``start_axis`` on
+    become one, e.g. 8x8 images to 64 features for a ``Linear`` layer."""
+
+    def __init__(self, start_axis: int = 1) -> None:
+        super().__init__()
+        self.start_axis = int(start_axis)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _tensor(x)
+        start = self.start_axis % x.ndim if x.ndim else 0
+        return x.reshape(*x.shape[:start], -1)
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}"
+
+
+class Dropout(Module):
+    """While training, zero each element with probability ``p`` and scale the rest by
+    1 / (1 - p) ("inverted" dropout); in ``eval()`` mode, pass the input through.
+
+    Why: a unit cannot rely on any particular other unit being there, which
+    fights overfitting. The scaling keeps every element's expected value, so
+    nothing needs changing at evaluation time. The random mask comes from the
+    shared generator (``tinygrad_dk.manual_seed``).
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not 0.0 <= float(p) < 1.0:
+            raise ValueError(f"Dropout: p is the probability of dropping a unit and must be in "
+                             f"[0, 1), got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return x
+        if _dropout is not None:
+            return _dropout(x, self.p, training=True)
+        import tinygrad_dk as tg  # pragma: no cover - until nn.functional exists
+
+        x = _tensor(x)
+        keep = tg.generator().random(x.shape) >= self.p
+        return x * (keep.astype(x.dtype) / np.asarray(1.0 - self.p, dtype=x.dtype))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

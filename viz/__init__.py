@@ -1,1 +1,33 @@
-"""viz: computation-graph drawing and training plots."""
+"""viz: computation-graph drawing and training plots.
+
+Graphs (need only the pip-installed ``graphviz`` and ``graphviz-pure``)::
+
+    import viz
+    viz.draw_graph(loss)                 # a Digraph: shows inline in Jupyter
+    viz.render(loss, "graph.svg")        # or .png; .pdf needs the system Graphviz
+    viz.find_renderer()                  # which program draws the pictures
+
+Plots (need matplotlib: ``pip install "tinygrad-dk[plot]"``)::
+
+    viz.plot_history(history)            # train vs validation, best epoch marked
+    viz.plot_decision_boundary(model, X, y)
+    viz.plot_activations()
+    viz.plot_confusion_matrix(cm, labels)
+    viz.plot_loss_curves({"full batch": a, "SGD": b})
+"""
+
+from viz.graph import draw_graph, escape_record
+from viz.plots import (
+    plot_activations,
+    plot_confusion_matrix,
+    plot_decision_boundary,
+    plot_history,
+    plot_loss_curves,
+)
+from viz.render import Digraph, find_renderer, render
+
+__all__ = [
+    "draw_graph", "render", "find_renderer", "Digraph", "escape_record",
+    "plot_history", "plot_decision_boundary", "plot_activations",
+    "plot_confusion_matrix", "plot_loss_curves",
+]

@@ -1,0 +1,211 @@
+"""Draw the computation graph behind a Value or a Tensor, with every value and gradient.
+
+``draw_graph(loss)`` walks the graph with ``tinygrad_dk.topo_sort`` (the same walk
+that ``backward`` uses) and returns a ``viz.render.Digraph``: in Jupyter it shows up
+inline, elsewhere call ``.render(outfile="graph.svg")`` or ``viz.render(loss, path)``.
+
+What the picture shows:
+
+* every node is a box with its label, its data and its gradient; a Tensor shows its
+  shape and dtype, its values when it has at most 12 elements, otherwise
+  mean/std/min/max;
+* every operation is a small ellipse between its inputs and its result;
+* the border tells the kind of node: thick for parameters and inputs that get a
+  gradient, dashed for constants and data, rounded for computed nodes;
+* the fill colour follows |grad| on a log scale (see ``viz.style``): vanishing
+  gradients are blue, exploding ones red;
+* a graph with more than ``max_nodes`` nodes is condensed to the ``max_nodes``
+  nodes nearest the output plus one box telling what was left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk.graph import topo_sort
+from tinygrad_dk.tensor import Tensor
+from viz import style
+from viz.render import Digraph
+
+SMALL_TENSOR = 12  # tensors with at most this many elements show all their values
+NOT_COMPUTED = "gradients not computed yet - call backward()"
+
+_RECORD_SPECIALS = str.maketrans({c: "\\" + c for c in '\\{}|<>"'})
+
+
+def escape_record(text: str) -> str:
+    """Escape the characters that have a meaning inside a Graphviz record label."""
+    return str(text).replace("\r", " ").replace("\n", " ").translate(_RECORD_SPECIALS)
+
+
+def _num(x: float, precision: int) -> str:
+    """A number in at most ``precision`` significant digits (1e-08 stays visible)."""
+    return f"{float(x):.{precision}g}"
+
+
+# --- What each node says ------------------------------------------------------------
+
+
+def _kind(node: Any) -> str:
+    """'parameter', 'constant' or 'computed' (see the module docstring)."""
+    if node.op:
+        return "computed"
+    if isinstance(node, Tensor):
+        return "parameter" if node.requires_grad else "constant"
+    return "parameter" if node.label else "constant"
+
+
+def _grads_computed(root: Any) -> bool:
+    """Has ``backward()`` been called on this graph? (The output's grad is set then.)"""
+    if isinstance(root, Tensor):
+        return root.grad is not None
+    return root.grad != 0
+
+
+def _array_text(name: str, arr: np.ndarray, precision: int) -> str:
+    """Escaped record text for an array: all values if small, else summary statistics."""
+    arr = np.asarray(arr)
+    if arr.size <= SMALL_TENSOR:
+        body = np.array2string(arr, precision=precision, separator=", ", max_line_width=60)
+        lines = f"{name} {body}".splitlines()
+        return "\\n".join(escape_record(line) for line in lines)
+    a = arr.astype(np.float64)
+    line1 = f"{name} mean {_num(a.mean(), precision)}  std {_num(a.std(), precision)}"
+    line2 = f"min {_num(a.min(), precision)}  max {_num(a.max(), precision)}"
+    return escape_record(line1) + "\\n" + escape_record(line2)
+
+
+def _fields(node: Any, show_grad: bool, precision: int) -> tuple[list[str], float | None]:
+    """The record fields of one node and the |grad| that picks its colour (None: no grad)."""
+    fields = [escape_record(node.label)] if node.label else []
+    if isinstance(node, Tensor):
+        fields.append(escape_record(f"{tuple(node.shape)} {node.dtype}"))
+        fields.append(_array_text("data", node.data, precision))
+        if not show_grad:
+            return fields, None
+        if node.grad is None:
+            why = "no grad" if node.requires_grad else "no grad (requires_grad=False)"
+            fields.append(escape_record(why))
+            return fields, None
+        g = np.asarray(node.grad.data, dtype=np.float64)
+        fields.append(_array_text("grad", g, precision))
+        return fields, float(np.abs(g).mean()) if g.size else 0.0
+    fields.append(escape_record(f"data {_num(node.data, precision)}"))
+    if not show_grad:
+        return fields, None
+    fields.append(escape_record(f"grad {_num(node.grad, precision)}"))
+    return fields, abs(node.grad)
+
+
+# --- Which nodes to draw ------------------------------------------------------------
+
+
+def nearest_to_output(order: list[Any], keep: int) -> list[Any]:
+    """The ``keep`` nodes of a topologically sorted graph with the fewest steps to the output.
+
+    ``order`` comes from ``topo_sort``, so its last node is the output and every
+    node comes after its parents. Walking it backwards, a node's distance is final
+    before its parents are reached: one linear pass, no recursion.
+    """
+    position = {id(node): i for i, node in enumerate(order)}
+    far = len(order) + 1
+    distance = [far] * len(order)
+    distance[-1] = 0
+    for i in range(len(order) - 1, -1, -1):
+        step = distance[i] + 1
+        for parent in order[i].parents:
+            j = position[id(parent)]
+            if step < distance[j]:
+                distance[j] = step
+    nearest = sorted(range(len(order)), key=lambda i: (distance[i], -i))[:keep]
+    return [order[i] for i in sorted(nearest)]
+
+
+# --- The drawing --------------------------------------------------------------------
+
+
+def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
+               precision: int = 4, max_nodes: int = 300) -> Digraph:
+    """Draw the graph that computed ``root`` (a Value or a Tensor).
+
+    Args:
+        root: the output node, usually the loss.
+        rankdir: 'LR' (left to right, default) or 'TB' (top to bottom), as in Graphviz.
+        show_grad: show gradients and colour nodes by |grad|.
+        precision: significant digits of the numbers shown.
+        max_nodes: past this many nodes, draw only the ``max_nodes`` nodes nearest
+            the output and one box saying how much was left out.
+
+    Returns:
+        A ``graphviz.Digraph`` subclass; display it in Jupyter, or call
+        ``.render(outfile="graph.svg")`` / ``.pipe(format="svg")``.
+    """
+    if not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+
+    order = topo_sort(root)
+    total_edges = sum(len(node.parents) for node in order)
+    kept = order if len(order) <= max_nodes else nearest_to_output(order, max_nodes)
+    names = {id(node): f"n{i}" for i, node in enumerate(kept)}
+
+    have_grad = show_grad and _grads_computed(root)
+    note = NOT_COMPUTED if show_grad and not have_grad else ""
+    horizontal = rankdir in ("LR", "RL")
+
+    dot = Digraph(name="computation_graph", format="svg")
+    dot.attr(rankdir=rankdir, labelloc="t", fontsize="12")
+    dot.attr("node", fontname="Helvetica", fontsize="11")
+    dot.attr("edge", arrowsize="0.7")
+    dot.attr(label=style.legend_html(have_grad, note))
+
+    drawn_edges = 0
+    cut_off: list[str] = []  # op nodes (or nodes) with at least one parent left out
+    for node in kept:
+        name = names[id(node)]
+        fields, magnitude = _fields(node, have_grad, precision)
+        body = " | ".join(fields)
+        fill = style.NO_GRAD_COLOUR if magnitude is None else style.grad_colour(magnitude)
+        attrs = dict(style.KIND_STYLE[_kind(node)])
+        if node is root:
+            attrs["peripheries"] = "2"
+        # Value boxes read left to right (label | data | grad); Tensor boxes stack
+        # their longer lines. In a record, braces flip the direction of the fields.
+        flip = horizontal != isinstance(node, Tensor)
+        dot.node(name, label="{ " + body + " }" if flip else body,
+                 fillcolor=fill, fontcolor=style.font_colour(fill), **attrs)
+        target = name
+        if node.op:
+            target = name + "op"
+            dot.node(target, label=escape_record(node.op), **style.OP_STYLE)
+            dot.edge(target, name)
+        missing = False
+        for parent in node.parents:
+            if id(parent) in names:
+                dot.edge(names[id(parent)], target)
+                drawn_edges += 1
+            else:
+                missing = True
+        if missing:
+            cut_off.append(target)
+
+    if len(kept) < len(order):
+        hidden_nodes = len(order) - len(kept)
+        hidden_edges = total_edges - drawn_edges
+        text = (f"{hidden_nodes:,} more nodes and {hidden_edges:,} edges not drawn\\n"
+                f"(the graph has {len(order):,} nodes and {total_edges:,} edges;\\n"
+                f"showing the {len(kept):,} nearest the output: raise max_nodes to see more)")
+        dot.node("omitted", label=text, shape="note", style="filled", fillcolor="#eeeeee")
+        for target in cut_off:
+            dot.edge("omitted", target, style="dashed", color="#888888")
+    return dot
+
+
+def graph_stats(root: Any) -> dict[str, int]:
+    """Counts a full drawing of ``root`` would have: graph nodes, edges, op ellipses."""
+    order = topo_sort(root)
+    ops = sum(1 for node in order if node.op)
+    return {"nodes": len(order), "edges": sum(len(n.parents) for n in order), "ops": ops}

@@ -31,6 +31,8 @@ import tinygrad_dk as tg
 from demos._common import print_table
 from tinygrad_dk import Function, GradcheckError, Tensor, Value, gradcheck
 
+OUTPUTS: tuple[str, ...] = ()  # this demo only prints
+
 # (name, function, input values): Value ops work on one number per input.
 VALUE_CASES: list[tuple[str, Callable, tuple[float, ...]]] = [
     ("a + b", lambda a, b: a + b, (1.5, -0.7)),

@@ -36,6 +36,8 @@ from demos._common import print_table
 from nn import data
 from tinygrad_dk import Tensor
 
+OUTPUTS: tuple[str, ...] = ()  # this demo only prints
+
 
 def numpy_forward(X: np.ndarray, y: np.ndarray, W1: np.ndarray, b1: np.ndarray,
                   W2: np.ndarray, b2: np.ndarray) -> dict[str, np.ndarray]:

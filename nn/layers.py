@@ -14,18 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from nn import functional as F
 from nn import init
 from nn.module import Module
 from tinygrad_dk import Tensor
-
-try:  # the fused linear op of nn.functional, when it is there
-    from nn.functional import dropout as _dropout
-    from nn.functional import linear as _linear
-except ModuleNotFoundError as _err:  # pragma: no cover - until nn.functional exists
-    if _err.name != "nn.functional":
-        raise
-    _linear = None
-    _dropout = None
 
 
 def _tensor(x: Any) -> Tensor:
@@ -71,10 +63,7 @@ class Linear(Module):
                 f"holds the {self.in_features} features), got shape {x.shape}; check the "
                 "previous layer's out_features or reshape the data"
             )
-        if _linear is not None:
-            return _linear(x, self.weight, self.bias)
-        out = x @ self.weight.T
-        return out if self.bias is None else out + self.bias
+        return F.linear(x, self.weight, self.bias)  # one fused op: x @ W.T + b
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -233,13 +222,7 @@ class Dropout(Module):
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
             return x
-        if _dropout is not None:
-            return _dropout(x, self.p, training=True)
-        import tinygrad_dk as tg  # pragma: no cover - until nn.functional exists
-
-        x = _tensor(x)
-        keep = tg.generator().random(x.shape) >= self.p
-        return x * (keep.astype(x.dtype) / np.asarray(1.0 - self.p, dtype=x.dtype))
+        return F.dropout(x, self.p, training=True)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

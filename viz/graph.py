@@ -171,7 +171,7 @@ def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
         fill = style.NO_GRAD_COLOUR if magnitude is None else style.grad_colour(magnitude)
         attrs = dict(style.KIND_STYLE[_kind(node)])
         if node is root:
-            attrs["peripheries"] = "2"
+            attrs.update(style.OUTPUT_STYLE)
         # Value boxes read left to right (label | data | grad); Tensor boxes stack
         # their longer lines. In a record, braces flip the direction of the fields.
         flip = horizontal != isinstance(node, Tensor)

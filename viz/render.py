@@ -14,6 +14,9 @@ has. This module finds a renderer itself, in this order:
 ``Digraph`` is ``graphviz.Digraph`` with ``pipe``, ``render`` and the Jupyter
 display hooks redirected to that renderer, so ``draw_graph(y)`` shows up inline in
 a notebook and ``.render()`` works on a machine without Graphviz installed.
+
+Note: ``viz.render`` is the *function* defined below (``import viz.render as m``
+gives the function too); reach this module with ``from viz.render import ...``.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ KIND_DESCRIPTION = {
     "constant": "dashed border: constant / data",
     "computed": "rounded: computed by an op",
 }
+OUTPUT_STYLE = {"color": "#1a7f37", "penwidth": "2.5"}  # the node draw_graph was called on
 OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffcc",
             "fontsize": "11", "margin": "0.02"}
 
@@ -73,7 +74,8 @@ def legend_html(show_grad: bool, note: str = "") -> str:
     rows = []
     if note:
         rows.append(f'<tr><td colspan="8"><b>{note}</b></td></tr>')
-    kinds = " &nbsp; ".join(KIND_DESCRIPTION.values()) + " &nbsp; ellipse: operation"
+    kinds = " &nbsp; ".join(KIND_DESCRIPTION.values())
+    kinds += " &nbsp; ellipse: operation &nbsp; green border: the output"
     rows.append(f'<tr><td colspan="8">{kinds}</td></tr>')
     if show_grad:
         cells = ['<td>|grad|:</td>']

@@ -216,9 +216,15 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     return _reduce(loss, reduction)
 
 
-def _softplus(z: Any) -> Any:
-    """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): the exp never sees a positive number."""
-    return tg.maximum(z, 0.0) + tg.log(1 + tg.exp(-tg.abs(z)))
+def _softplus_forward(z: Any) -> Any:
+    # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): the exp never sees a positive number,
+    # so z = 1000 gives 1000 (not inf) and z = -1000 gives 0.
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+# softplus'(z) = e^z / (1 + e^z) = sigmoid(z), smooth everywhere (also at z = 0, where
+# the max and |z| of the forward have kinks), so second derivatives are exact too.
+_softplus = Primitive("softplus", _softplus_forward, lambda g, out, z: g * tg.sigmoid(z))
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
@@ -245,7 +251,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     y = _as_target(x, target, name)
     _check_range(name, y, "targets", " Use labels 0 and 1.")
     if pos_weight is None:
-        loss = tg.maximum(x, 0.0) - x * y + tg.log(1 + tg.exp(-tg.abs(x)))
+        # max(x, 0) - x y + log(1 + exp(-|x|)), i.e. softplus(x) - x y
+        loss = _softplus(x) - x * y
     else:
         # -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = x + softplus(-x), so
         # p y softplus(-x) + (1 - y)(x + softplus(-x)) = (1 - y) x + (1 + (p - 1) y) softplus(-x)

@@ -229,7 +229,7 @@ def best_threshold(y_true: Any, y_score: Any, metric: str = "f1",
 
     metric: 'f1' (F1 of the positive class), 'balanced_accuracy' ((TPR + TNR) / 2)
     or 'youden' (Youden's J = TPR - FPR, the point of the ROC curve farthest above
-    the diagonal). Ties go to the highest threshold.
+    the diagonal). Ties (up to rounding) go to the highest threshold.
 
     Choose the threshold on validation data, never on the test set: it is a
     setting fitted to data like any other.
@@ -269,7 +269,9 @@ def best_threshold(y_true: Any, y_score: Any, metric: str = "f1",
         values = (tp / n_pos + tn / n_neg) / 2
     else:
         values = tp / n_pos - fp / n_neg
-    best = int(np.argmax(values))  # first maximum = highest threshold among ties
+    # first maximum = highest threshold among ties; the tolerance makes scores that are
+    # equal on paper but differ in the last bit (1/3 + 1 vs 5/6 + 1/2) count as ties
+    best = int(np.flatnonzero(values >= values.max() - 1e-12)[0])
     return float(thresholds[best]), float(values[best])
 
 

@@ -1,5 +1,6 @@
 """Tests for the bundled data sets and their loaders in nn.data."""
 
+from fnmatch import fnmatch
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +68,13 @@ def test_each_call_returns_fresh_arrays():
 
 def test_data_files_are_declared_as_package_data():
     tomllib = pytest.importorskip("tomllib")  # standard library from Python 3.11
-    config = tomllib.loads((REPO / "pyproject.toml").read_text())
-    assert "nn.data" in config["tool"]["setuptools"]["packages"]
-    patterns = config["tool"]["setuptools"]["package-data"]["nn.data"]
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    if "packages" in setuptools and isinstance(setuptools["packages"], list):
+        assert "nn.data" in setuptools["packages"]
+    else:  # packages found automatically: some include pattern must match nn.data
+        includes = setuptools["packages"]["find"]["include"]
+        assert any(fnmatch("nn.data", pattern) for pattern in includes)
+    patterns = setuptools["package-data"]["nn.data"]
     files_dir = REPO / "nn" / "data" / "files"
     shipped = {p.name for pattern in patterns for p in files_dir.glob(pattern.split("/", 1)[1])}
     on_disk = {p.name for p in files_dir.iterdir()}

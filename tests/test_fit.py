@@ -411,3 +411,18 @@ def test_scalar_mlp_with_mini_batches_and_class_weights():
             validation_split=0.25, metrics=["accuracy"], progress=False)
     assert len(h) == 4 and all(np.isfinite(h.history["val_loss"]))
     assert h.history["loss"][-1] < h.history["loss"][0]
+
+
+def test_progress_bar_shows_loss_and_val_loss_on_a_terminal(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    X, y = linear_data(n=20)
+    model = linear_model()
+    fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), X, y, epochs=3,
+        validation_split=0.25)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "loss=" in err and "val_loss=" in err
+    fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), X, y, epochs=3,
+        progress=False)
+    assert capsys.readouterr().err == ""

@@ -426,3 +426,12 @@ def test_progress_bar_shows_loss_and_val_loss_on_a_terminal(capsys, monkeypatch)
     fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), X, y, epochs=3,
         progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_validation_split_of_sorted_classes_warns():
+    X, y = separable_data(n=40)
+    order = np.argsort(y, kind="stable")  # all of class 0 first: the last rows are class 1
+    model = linear_model(n_in=2, n_out=2)
+    with pytest.warns(UserWarning, match="look sorted"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), X[order],
+            y[order], epochs=1, validation_split=0.2, progress=False)

@@ -94,11 +94,17 @@ def resolve_metrics(metrics: Any) -> list[tuple[str, Metric]]:
     return resolved
 
 
+def is_classification_loss(loss_fn: Any) -> bool:
+    """Does the loss's name say classification (cross entropy, BCE, hinge, nll)?"""
+    name = loss_name(loss_fn).lower().replace("_", "")
+    return any(key in name for key in ("crossentropy", "bce", "hinge", "nll"))
+
+
 def default_predict(loss_fn: Any, y_train: np.ndarray) -> Predict:
     """The rule in this module's docstring, chosen from the loss and the training targets."""
-    name = loss_name(loss_fn).lower().replace("_", "")
-    if not any(key in name for key in ("crossentropy", "bce", "hinge", "nll")):
+    if not is_classification_loss(loss_fn):
         return _as_regression
+    name = loss_name(loss_fn).lower().replace("_", "")
     threshold = 0.5 if name in ("bceloss", "binarycrossentropy") else 0.0
     negative = -1 if np.any(np.asarray(y_train) == -1) else 0
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from nn.training.evaluation import (
     Predict,
     compute_metrics,
     default_predict,
+    is_classification_loss,
     resolve_metrics,
     run_batches,
 )
@@ -97,6 +99,22 @@ def _validation_arrays(X: np.ndarray, y: np.ndarray, validation_data: Any,
     return X, y, X_val, y_val
 
 
+def _warn_if_sorted(y_train: np.ndarray, y_val: np.ndarray, fraction: float) -> None:
+    """Warn when the last rows (validation_split) miss classes: the data looks sorted."""
+    if y_train.dtype.kind not in "biuf" or y_train.reshape(len(y_train), -1).shape[1] != 1:
+        return  # not one label per row (e.g. one-hot targets): nothing simple to compare
+    train_classes, val_classes = set(np.unique(y_train).tolist()), set(np.unique(y_val).tolist())
+    if (len(val_classes) == 1 < len(train_classes)) or not val_classes <= train_classes:
+        warnings.warn(
+            f"validation_split={fraction} took the last rows, which hold classes "
+            f"{sorted(val_classes)} while the training rows hold {sorted(train_classes)}: "
+            "the rows look sorted. Shuffle X and y together first (e.g. with "
+            "nn.data.train_test_split) or pass validation_data.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _progress_bar(epochs: int, progress: bool) -> Any:
     """A tqdm bar over the epochs, or None (off, not a terminal, or tqdm missing)."""
     if not progress or not sys.stderr.isatty():
@@ -130,7 +148,9 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
         validation_data: (X_val, y_val) to score after every epoch (never trained on).
         validation_split: a fraction such as 0.2: the LAST 20% of the rows become the
             validation data, without shuffling (as in Keras). If the rows are ordered
-            (by class, by date), shuffle X and y together first, or pass validation_data.
+            (by class, by date), shuffle X and y together first, or pass validation_data;
+            for classification fit warns when the validation rows look sorted (a
+            single class, or a class the training rows lack).
         early_stopping: an `EarlyStopping`; stops training when its monitored quantity
             stops improving and leaves the model with the best epoch's weights.
         metrics: names ('accuracy', 'f1', 'precision', 'recall', 'r2', 'rmse', 'mae')
@@ -164,6 +184,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
     X_all, y_all = check_pair(X, y)
     X_train, y_train, X_val, y_val = _validation_arrays(X_all, y_all, validation_data,
                                                         validation_split)
+    if validation_split is not None and is_classification_loss(loss_fn):
+        _warn_if_sorted(y_train, y_val, validation_split)
     has_val = X_val is not None
     engine = engine_for(model, loss_fn)
     X_train, y_train = engine.prepare(X_train, y_train)

@@ -338,7 +338,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, label_smoothing: 
     single = x.ndim == 1  # one example of C scores, as PyTorch allows
     if single:
         x = x.reshape(1, -1)
-        target = target.reshape(1, -1) if np.ndim(target) == 1 else np.reshape(target, (1,))
+        t = target if isinstance(target, Tensor) else np.asarray(target)
+        target = t.reshape(1, -1) if t.dtype.kind == "f" else t.reshape(-1)
     if x.ndim != 2:
         raise ValueError(f"{name}: input must have shape (N, C) (or (C,)), got {x.shape}")
     if not 0.0 <= label_smoothing <= 1.0:

@@ -129,7 +129,7 @@ class Primitive:
             return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
         try:
             data = self.forward(*arrays, **kwargs)
-        except (ValueError, IndexError) as err:
+        except (ValueError, IndexError, TypeError) as err:  # name the op and the operands
             shapes = ", ".join(_describe(a) for a in args)
             raise type(err)(f"{self.name}: {err} (arguments: {shapes})") from None
         out = Tensor._from_op(data)

@@ -111,7 +111,15 @@ class Tensor:
 
     @property
     def data(self) -> np.ndarray:
-        """The numpy array (shared, not copied)."""
+        """The numpy array (shared, not copied).
+
+        Assigning ``t.data = ...`` (also ``t.data -= lr * g``) bumps a version
+        counter, so backward() through a graph that saved the old values raises
+        RuntimeError. Writing into the array's elements (``t.data[0] = 5``,
+        ``np.copyto(t.data, ...)``) is NOT seen: a graph that used ``t`` would then
+        backpropagate with the new numbers, silently. Change elements only after
+        backward(), or assign a modified copy: ``d = t.data.copy(); d[0] = 5; t.data = d``.
+        """
         return self._data
 
     @data.setter

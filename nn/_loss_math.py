@@ -331,7 +331,12 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, label_smoothing: 
       uniform, which discourages over-confident logits.
     * probability targets q (N, C): loss_i = -sum_c w_c q_ic log softmax(x_i)_c;
       'mean' divides by N.
+
+    For the scalar engine, ``input`` may be rows of Values (N lists of C) with
+    integer labels (probability targets are Tensor-only).
     """
+    if scalar.is_scalar_rows(input):
+        return scalar.cross_entropy(input, target, weight, label_smoothing, reduction)
     name = "cross_entropy"
     _check_reduction(name, reduction)
     x = _as_input(input, name, "scores (logits)")

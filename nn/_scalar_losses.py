@@ -167,3 +167,61 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
                 "into -1/+1 with 2 * y - 1"
             )
     return _reduce([(1 - y * x).relu() for x, y in zip(xs, ys)], reduction)
+
+
+def is_scalar_rows(x: Any) -> bool:
+    """True for one row of Values (C scores) or a list of such rows (N x C)."""
+    if is_scalar_input(x):
+        return True
+    return isinstance(x, (list, tuple)) and bool(x) and all(is_scalar_input(r) for r in x)
+
+
+def _log_softmax_row(row: list[Value]) -> list[Value]:
+    """x_i - log(sum_j e^(x_j)), shifted by the largest score so no exp overflows."""
+    m = max(v.data for v in row)  # a constant: the identity holds for any shift
+    total = (row[0] - m).exp()
+    for v in row[1:]:
+        total = total + (v - m).exp()
+    lse = total.log() + m
+    return [v - lse for v in row]
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, label_smoothing: float = 0.0,
+                  reduction: str = "mean") -> Any:
+    """-log softmax(scores)[label] for rows of Value scores and integer labels."""
+    name = "cross_entropy"
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"{name}: reduction must be one of 'mean', 'sum', 'none'; got {reduction!r}"
+        )
+    single = is_scalar_input(input)
+    rows = [_values(input)] if single else [_values(r) for r in input]
+    labels = [target] if single and np.ndim(target) == 0 else list(np.asarray(target).ravel())
+    if len(labels) != len(rows):
+        raise ValueError(f"{name}: {len(rows)} row(s) of scores but {len(labels)} label(s)")
+    c = len(rows[0])
+    ws = [1.0] * c if weight is None else [float(w) for w in np.asarray(weight).ravel()]
+    if len(ws) != c:
+        raise ValueError(f"{name}: weight must have one entry per class ({c}), got {len(ws)}")
+    eps = float(label_smoothing)
+    losses, w_sum = [], 0.0
+    for row, y in zip(rows, labels):
+        if len(row) != c:
+            raise ValueError(f"{name}: every row needs {c} scores, got one with {len(row)}")
+        if isinstance(y, (float, np.floating)) and y != int(y) or not 0 <= int(y) < c:
+            raise ValueError(f"{name}: class label {y} is out of range: labels must be integers "
+                             f"0 .. {c - 1} for C = {c} classes")
+        y = int(y)
+        log_p = _log_softmax_row(row)
+        loss = -log_p[y] * ws[y] * (1 - eps)
+        if eps:
+            smooth = log_p[0] * ws[0]
+            for lp, w in zip(log_p[1:], ws[1:]):
+                smooth = smooth + lp * w
+            loss = loss - smooth * (eps / c)
+        losses.append(loss)
+        w_sum += ws[y]
+    if reduction == "mean":
+        return _reduce(losses, "sum") / w_sum
+    out = _reduce(losses, reduction)
+    return out[0] if single and reduction == "none" else out

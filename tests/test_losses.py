@@ -404,3 +404,34 @@ def test_loss_modules_validate_at_construction():
 def test_loss_module_works_on_values():
     loss = nn.MSELoss()([Value(1.0), Value(3.0)], [0.0, 0.0])  # (1 + 9) / 2
     assert loss.data == 5.0
+
+
+@pytest.mark.parametrize("kw", [{}, {"weight": [1.0, 2.0, 0.5]}, {"label_smoothing": 0.2},
+                                {"weight": [1.0, 2.0, 0.5], "label_smoothing": 0.1,
+                                 "reduction": "sum"}])
+def test_scalar_cross_entropy_equals_tensor(kw):
+    rows, y = [[0.3, -1.2, 2.0], [1000.0, -1000.0, 0.0], [0.0, 0.0, 0.0]], np.array([2, 1, 0])
+    t = f64(rows)
+    tl = F.cross_entropy(t, y, **kw)
+    tl.backward()
+    vs = [[Value(a) for a in r] for r in rows]
+    vl = F.cross_entropy(vs, y, **kw)
+    vl.backward()
+    assert vl.data == pytest.approx(tl.item(), rel=1e-12)
+    np.testing.assert_allclose([[v.grad for v in r] for r in vs], t.grad.data, atol=1e-12)
+
+
+def test_scalar_cross_entropy_single_row_and_errors():
+    # scores [0, 0, ln 2], label 2: -ln(1/2)
+    assert F.cross_entropy([Value(0.0), Value(0.0), Value(LN2)], 2).data == pytest.approx(LN2)
+    with pytest.raises(ValueError, match=r"label 3 is out of range.*C = 3"):
+        F.cross_entropy([[Value(0.0), Value(1.0), Value(2.0)]], [3])
+
+
+@given(st.integers(1, 5), st.integers(2, 5), st.integers(0, 2**32 - 1))
+def test_cross_entropy_gradcheck_random_shapes(n, c, seed):
+    rng = np.random.default_rng(seed)
+    x = f64(rng.standard_normal((n, c)) * 3)
+    y = rng.integers(0, c, n)
+    w = rng.uniform(0.1, 2, c)
+    assert gradcheck(lambda a: F.cross_entropy(a, y, weight=w, label_smoothing=0.1), [x])

@@ -146,6 +146,9 @@ def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if not hasattr(root, "parents"):
+        raise TypeError(f"draw_graph: expected a Value or a Tensor (the output of a "
+                        f"computation, e.g. the loss), got {type(root).__name__} {root!r:.40}")
 
     order = topo_sort(root)
     total_edges = sum(len(node.parents) for node in order)

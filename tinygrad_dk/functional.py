@@ -36,10 +36,15 @@ def value_and_grad(fn: Callable[..., Any], argnums: int | Sequence[int] = 0) -> 
     nums = tuple(argnums) if many else (argnums,)
 
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        # As torch.func.grad: an outer no_grad() does not stop grad(f) from computing
+        # the gradient (it would otherwise silently return zeros); it only means the
+        # returned gradient is not itself recorded for a further derivative.
+        create = autograd.is_grad_enabled()
         args = list(args)
-        for i in nums:
-            args[i] = _as_input(args[i])
-        out = fn(*args, **kwargs)
+        with autograd.enable_grad():
+            for i in nums:
+                args[i] = _as_input(args[i])
+            out = fn(*args, **kwargs)
         if not isinstance(out, Tensor) or out.size != 1:
             raise TypeError(
                 "grad(f): f must return a one-element Tensor (a scalar loss); got "
@@ -48,7 +53,6 @@ def value_and_grad(fn: Callable[..., Any], argnums: int | Sequence[int] = 0) -> 
             )
         targets = [args[i] for i in nums]
         if out.requires_grad:
-            create = autograd.is_grad_enabled()
             seed = Tensor._from_op(np.ones_like(out.data)) if create else np.ones_like(out.data)
             grads = autograd.backprop(out, seed, create_graph=create, targets=targets)
         else:
@@ -58,6 +62,8 @@ def value_and_grad(fn: Callable[..., Any], argnums: int | Sequence[int] = 0) -> 
             else g if isinstance(g, Tensor) else Tensor._from_op(g)
             for g, t in zip(grads, targets)
         ]
+        if not create:
+            out = out.detach()  # under no_grad() nothing returned carries a graph
         return out, tuple(grads) if many else grads[0]
 
     return wrapped

@@ -113,7 +113,7 @@ def _check_tensors(fn: Callable, inputs: Sequence[Any], eps: float, atol: float,
 
     def value() -> float:
         with autograd.no_grad():
-            return float(_scalar_of(fn, inputs, proj).data)
+            return _scalar_of(fn, inputs, proj).item()  # also for shape (1,) or (1, 1)
 
     rows, total = [], 0
     if fast_mode:

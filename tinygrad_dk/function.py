@@ -63,13 +63,21 @@ class _Applied:
             if gi is not None:
                 gi = np.asarray(getattr(gi, "_data", gi))
                 shape = np.shape(getattr(a, "_data", a))
-                if gi.shape != shape and np.broadcast_shapes(gi.shape, shape) != gi.shape:
+                if gi.shape != shape and not _broadcasts_to(shape, gi.shape):
                     raise ValueError(
                         f"{self.name}.backward: gradient {i} has shape {gi.shape} but input {i} "
                         f"has shape {shape}"
                     )
             checked.append(gi)
         return checked
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """True if an array of ``shape`` broadcasts to ``target`` (so unbroadcast can undo it)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 class Function:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -245,3 +247,13 @@ def test_state_dict_round_trip_any_sequential(sizes: list[int]) -> None:
         assert n1 == n2 and p1 is not p2
         np.testing.assert_array_equal(p1.data, p2.data)
     assert len(model.state_dict()) == 2 * (len(sizes) - 1)
+
+
+def test_deepcopy_gives_independent_parameters() -> None:
+    tree = Tree()
+    clone = copy.deepcopy(tree)
+    assert [n for n, _ in clone.named_parameters()] == [n for n, _ in tree.named_parameters()]
+    clone.first.weight.data[0, 0] = 42.0
+    assert tree.first.weight.data[0, 0] == 1.0
+    clone.bias = param(3)  # registration still works on the copy
+    assert clone.parameters()[4] is clone.bias

@@ -187,3 +187,21 @@ def test_two_moons_reaches_full_training_accuracy() -> None:
         for p in params:
             p.data -= lr * p.grad
     assert accuracy == 1.0, f"training accuracy {accuracy:.2f} after 100 steps"
+
+
+def test_same_numbers_as_micrograd() -> None:
+    """With micrograd's weights copied in (same parameter order), forward and backward agree."""
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    ours, theirs = nn.MLP(2, [4, 4, 1]), micrograd_nn.MLP(2, [4, 4, 1])
+    assert len(ours.parameters()) == len(theirs.parameters())
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        p.data = q.data
+    for x in ([0.5, -1.0], [2.0, 0.25]):
+        a, b = ours(x), theirs(x)
+        assert a.data == pytest.approx(b.data, rel=1e-12)
+        ours.zero_grad()
+        theirs.zero_grad()
+        a.backward()
+        b.backward()
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            assert p.grad == pytest.approx(q.grad, rel=1e-12, abs=1e-15)

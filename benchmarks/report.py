@@ -134,15 +134,15 @@ def _bytes(count: int) -> str:
 def workload_lines(result: WorkloadResult) -> list[str]:
     """One workload's block of the table: a row per engine and size, then notes."""
     lines = [f"{result.key}  {result.title}"]
-    header = f"  {'engine':<27}{'size':>10}{'median':>12}  {'unit':<9}{'ours/engine':>12}"
-    lines.append(header + f"{'check':>14}  status")
+    lines.append(f"  {'engine':<27}{'size':>10}  {'median':>10}  {'unit':<8}  {'ours/engine':>11}"
+                 f"  {'check':>13}  status")
     for m in result.measurements:
         ours = result.find(OURS, m.size)
         shown_ratio = ratio(ours, m) if m.engine != OURS else None
         status = m.status if not m.note else f"{m.status}: {m.note}"
         lines.append(
-            f"  {m.engine:<27}{m.size:>10,}{_number(m.median):>12}  {m.unit:<9}"
-            f"{_number(shown_ratio, 3):>12}{_number(m.check, 8):>14}  {status}"
+            f"  {m.engine:<27}{m.size:>10,}  {_number(m.median):>10}  {m.unit:<8}"
+            f"  {_number(shown_ratio, 3):>11}  {_number(m.check, 7):>13}  {status}"
         )
     peaks = result.extra.get("peak_memory_bytes")
     if peaks:

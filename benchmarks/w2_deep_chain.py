@@ -104,6 +104,7 @@ def run(settings: Settings) -> WorkloadResult:
 
     for n in sizes:
         repeats, warmup = repeats_and_warmup(n, settings)
+        print(f"  W2 at N={n:,}: {repeats} repeats ...", flush=True)  # big N take minutes
         entrants = [Contender(OURS, lambda n=n: make_step(peers.ours_value(), n), 1e6 / n)]
         if micrograd_value is not None:
             entrants.append(

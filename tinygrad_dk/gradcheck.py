@@ -28,13 +28,13 @@ class GradcheckError(AssertionError):
 
 
 def _table(rows: list[tuple], total: int) -> str:
-    head = (f"{'input':<14}{'element':<12}{'analytic':>14}{'numeric':>14}"
+    head = (f"{'input':<14}{'element':<16}{'analytic':>14}{'numeric':>14}"
             f"{'abs err':>12}{'rel err':>12}")
     lines = [head, "-" * len(head)]
     for name, idx, a, n in rows:
         err = abs(a - n)
         rel = err / max(abs(n), 1e-300)
-        lines.append(f"{name:<14.14}{idx:<12.12}{a:>14.6g}{n:>14.6g}{err:>12.3g}{rel:>12.3g}")
+        lines.append(f"{name:<14.14}{idx:<16.16}{a:>14.6g}{n:>14.6g}{err:>12.3g}{rel:>12.3g}")
     if total > len(rows):
         lines.append(f"... and {total - len(rows)} more mismatching element(s)")
     return "\n".join(lines)
@@ -89,7 +89,9 @@ def _scalar_of(fn: Callable, inputs: Sequence[Any], proj: np.ndarray | None) -> 
 def _check_tensors(fn: Callable, inputs: Sequence[Any], eps: float, atol: float, rtol: float,
                    raise_exception: bool, fast_mode: bool, seed: int) -> bool:
     rng = np.random.default_rng(seed)
-    tensors = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    # Reports name an input by its position in ``inputs``, constants included.
+    positions = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    tensors = [inputs[k] for k in positions]
     if not tensors:
         raise ValueError("gradcheck: no input Tensor has requires_grad=True; nothing to check")
     for t in tensors:
@@ -101,7 +103,7 @@ def _check_tensors(fn: Callable, inputs: Sequence[Any], eps: float, atol: float,
                 stacklevel=3,
             )
     with autograd.no_grad():
-        first = fn(*inputs)
+        first = _scalar_of(fn, inputs, None)  # also checks that fn returns a Tensor
     # A non-scalar output is checked through a fixed random projection sum(out * v):
     # the same vector-Jacobian product a scalar loss on top would use.
     proj = None if first.size == 1 else rng.standard_normal(first.shape).astype(first.dtype)
@@ -130,7 +132,7 @@ def _check_tensors(fn: Callable, inputs: Sequence[Any], eps: float, atol: float,
             a = float(np.sum(analytic[i] * u))
             if not _close(a, numeric, atol, rtol):
                 total += 1
-                rows.append((f"{i} {t.label}".strip(), "direction", a, numeric))
+                rows.append((f"{positions[i]} {t.label}".strip(), "direction", a, numeric))
     else:
         for i, t in enumerate(tensors):
             flat = t.data.reshape(-1)  # a view: writing flat[j] changes t.data
@@ -148,8 +150,9 @@ def _check_tensors(fn: Callable, inputs: Sequence[Any], eps: float, atol: float,
                 a = float(analytic[i].reshape(-1)[j])
                 if not _close(a, numeric, atol, rtol):
                     total += 1
-                    idx = str(np.unravel_index(j, t.shape)) if t.ndim else "()"
-                    rows.append((f"{i} {t.label}".strip(), idx, a, numeric))
+                    # plain ints: numpy 2 would print (np.int64(1), np.int64(2))
+                    idx = str(tuple(int(k) for k in np.unravel_index(j, t.shape)))
+                    rows.append((f"{positions[i]} {t.label}".strip(), idx, a, numeric))
     return _fail(rows, total, atol, rtol, raise_exception) if rows else True
 
 

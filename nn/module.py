@@ -20,7 +20,8 @@ evaluation (``train()`` / ``eval()``).
 
 What counts as what when assigned to an attribute:
 
-* a **parameter**: a leaf ``Tensor`` with ``requires_grad=True``, or a scalar ``Value``;
+* a **parameter**: a leaf ``Tensor`` with ``requires_grad=True``, or a leaf ``Value``
+  (one made with ``Value(x)``, not the result of a computation);
 * a **sub-module**: any ``Module``;
 * a **list or tuple** whose items are all modules or all parameters (the scalar
   ``Neuron`` keeps its weights in a list, an ``MLP`` its layers); items are named
@@ -57,7 +58,7 @@ class LoadResult(NamedTuple):
 
 def _is_parameter(value: Any) -> bool:
     if isinstance(value, Value):
-        return True
+        return not value.parents  # a leaf; a computed Value (an output) is not learned
     return isinstance(value, Tensor) and value.requires_grad and not value.parents
 
 
@@ -113,7 +114,8 @@ class Module:
                 continue
             if kind == _LIST:
                 for i, item in enumerate(value):
-                    yield f"{name}.{i}", item
+                    if isinstance(item, (Module, Tensor, Value)):  # a list may have changed
+                        yield f"{name}.{i}", item
             else:
                 yield name, value
 

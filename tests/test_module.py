@@ -75,6 +75,7 @@ def test_interior_tensor_is_not_a_parameter() -> None:
             w = param(2)
             self.double = w * 2  # has a history: not a leaf
             self.w = w
+            self.output = Value(1.0) * 3  # a computed Value is not learned either
 
     assert [n for n, _ in M().named_parameters()] == ["w"]
 

@@ -131,6 +131,25 @@ def big_stack_runner(recursion_limit: int, stack_bytes: int = 512 * 1024 * 1024)
     return run
 
 
+def without_gc(runner: Runner | None = None) -> Runner:
+    """Wrap a runner so the garbage collector is off during the timed call.
+
+    For informational rows only: users run with the collector on. It shows how much of
+    an engine's time goes to the collector scanning its graph (micrograd's closures make
+    reference cycles, so its graphs are scanned again and again while they grow).
+    """
+    inner = runner or time_once
+
+    def run(step: Step) -> tuple[float, float]:
+        gc.disable()
+        try:
+            return inner(step)
+        finally:
+            gc.enable()
+
+    return run
+
+
 def describe_error(error: BaseException) -> str:
     """A one-line description of an exception for the table and the JSON."""
     text = str(error).splitlines()[0] if str(error) else ""

@@ -3,7 +3,9 @@
 100 two-moons points, an MLP 2-16-16-1 (ReLU hidden, linear output), max-margin loss
 ``mean(relu(1 - y * score)) + 1e-4 * sum(p * p)``, backward, SGD with lr 0.1. The step
 is written once and run on both engines: only the Value class and the MLP differ.
-Also measures the peak memory one step allocates (tracemalloc).
+Also measures the peak memory one step allocates (tracemalloc), and, for information,
+micrograd with the garbage collector off: most of micrograd's time goes to the collector
+scanning its graph, whose closures make reference cycles.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from benchmarks.timing import (
     WorkloadResult,
     alternate,
     describe_error,
+    without_gc,
 )
 
 LAYER_SIZES = [2, 16, 16, 1]
@@ -30,6 +33,8 @@ POINTS, QUICK_POINTS = 100, 20
 LEARNING_RATE = 0.1
 WEIGHT_DECAY = 1e-4
 UNIT = "ms/step"
+#: An informational row (full runs only): micrograd with the garbage collector off.
+MICROGRAD_GC_OFF = "micrograd (gc off)"
 
 
 def make_step(model: Any, X: list[list[float]], Y: list[float]) -> Step:
@@ -60,8 +65,9 @@ def load_weights(model: Any, flat: list[float]) -> None:
         p.data = w
 
 
-def contenders(n_points: int) -> list[Contender]:
-    """Ours and micrograd on the same points and starting weights."""
+def contenders(n_points: int, informational: bool = True) -> list[Contender]:
+    """Ours and micrograd on the same points and starting weights (and, when
+    ``informational``, micrograd once more with the garbage collector off)."""
     X_np, y_np = make_moons(n_points, noise=0.1, seed=0)
     X, Y = X_np.tolist(), y_np.tolist()
     flat = flatten_neuron_order(scalar_mlp_weights(LAYER_SIZES))
@@ -78,10 +84,15 @@ def contenders(n_points: int) -> list[Contender]:
         load_weights(model, flat)
         return make_step(model, X, Y)
 
-    return [
+    entrants = [
         Contender(OURS, build_ours, scale=1e3),
         Contender("micrograd", build_micrograd, scale=1e3),
     ]
+    if informational:
+        entrants.append(
+            Contender(MICROGRAD_GC_OFF, build_micrograd, scale=1e3, runner=without_gc())
+        )
+    return entrants
 
 
 def peak_memory(build: Callable[[], Step]) -> int:
@@ -101,7 +112,7 @@ def peak_memory(build: Callable[[], Step]) -> int:
 def run(settings: Settings) -> WorkloadResult:
     """Time W1 and measure its peak memory."""
     n_points = QUICK_POINTS if settings.quick else POINTS
-    entrants = contenders(n_points)
+    entrants = contenders(n_points, informational=not settings.quick)
     measurements = alternate(entrants, n_points, UNIT, settings.repeats, settings.warmup)
     result = WorkloadResult(
         "W1",
@@ -110,7 +121,7 @@ def run(settings: Settings) -> WorkloadResult:
     )
     peaks: dict[str, int] = {}
     for contender, measurement in zip(entrants, measurements, strict=True):
-        if measurement.status != "ok":
+        if measurement.status != "ok" or contender.name == MICROGRAD_GC_OFF:
             continue
         try:
             peaks[contender.name] = peak_memory(contender.build)

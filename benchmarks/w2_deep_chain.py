@@ -9,6 +9,7 @@ Ours must work at N = 1,000,000 in the main thread at the default limit.
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Any
 
 from benchmarks import peers
@@ -22,12 +23,15 @@ from benchmarks.timing import (
     WorkloadResult,
     alternate,
     big_stack_runner,
+    without_gc,
 )
 
 SIZES = (1_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
 UNIT = "us/node"
 DEFAULT_LIMIT_ENGINE = "micrograd (default limit)"
+#: An informational row (full runs only): micrograd (raised limit) with the collector off.
+GC_OFF_ENGINE = "micrograd (gc off)"
 
 
 def make_step(value_class: type, n: int) -> Step:
@@ -105,19 +109,19 @@ def run(settings: Settings) -> WorkloadResult:
     for n in sizes:
         repeats, warmup = repeats_and_warmup(n, settings)
         print(f"  W2 at N={n:,}: {repeats} repeats ...", flush=True)  # big N take minutes
-        entrants = [Contender(OURS, lambda n=n: make_step(peers.ours_value(), n), 1e6 / n)]
+        ours = Contender(OURS, lambda n=n: make_step(peers.ours_value(), n), 1e6 / n)
+        entrants = [ours]
         if micrograd_value is not None:
-            entrants.append(
-                Contender(
-                    "micrograd",
-                    lambda n=n: make_step(micrograd_value, n),
-                    1e6 / n,
-                    runner=big_stack_runner(recursion_limit=4 * n + 10_000),
+            build = partial(make_step, micrograd_value, n)
+            raised = big_stack_runner(recursion_limit=4 * n + 10_000)
+            entrants.append(Contender("micrograd", build, 1e6 / n, runner=raised))
+            if not settings.quick:
+                entrants.append(
+                    Contender(GC_OFF_ENGINE, build, 1e6 / n, runner=without_gc(raised))
                 )
-            )
         measurements = alternate(entrants, n, UNIT, repeats, warmup)
         for m in measurements:
-            if m.engine == "micrograd" and m.status == "failed":
+            if m.engine in ("micrograd", GC_OFF_ENGINE) and m.status == "failed":
                 m.note = f"still fails with the raised limit: {m.note}"
         result.measurements.extend(measurements)
         if micrograd_value is not None and n > result.extra["micrograd_max_n_at_default_limit"]:

@@ -13,6 +13,7 @@ max/min) and inside the domain of log/sqrt/power, where the derivative exists.
 """
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -678,3 +679,23 @@ def test_interior_grads_do_not_share_memory():
     z.backward(v)
     assert not np.shares_memory(z.grad.data, v)
     assert not np.shares_memory(y.grad.data, z.grad.data)
+
+
+# ------------------------------------------------------------------ IEEE behaviour
+
+
+def test_ieee_results_without_numpy_warnings():
+    # inf and nan are the answers (as numpy and PyTorch); no RuntimeWarning noise.
+    x = Tensor(np.array([1000.0, -1000.0, 0.0, -1.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(x.exp().data[:3], [np.inf, 0.0, 1.0])
+        logs = x.log().data
+        assert logs[2] == -np.inf and np.isnan(logs[3])
+        assert np.isnan((x**0.5).data[3])
+        np.testing.assert_array_equal((x[:3] / 0.0).data[:2], [np.inf, -np.inf])
+        for name in ("tanh", "sigmoid"):
+            x.grad = None
+            y = getattr(x, name)()
+            y.backward(np.ones(4))
+            assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data))

@@ -50,12 +50,29 @@ def blas_info() -> list[dict[str, Any]]:
         return []
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (runnable processes), or None where unknown."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def busy_warning(load: float | None, cores: int) -> str | None:
+    """A warning when other processes compete for the cores, else None."""
+    if load is None or load < cores:
+        return None
+    return (f"warning: load average {load:.1f} on {cores} cores: other processes compete for "
+            "the CPU, so timings are noisy (multi-threaded BLAS and PyTorch suffer most)")
+
+
 def describe() -> dict[str, Any]:
     """Everything above as one dict, for the table header and the JSON."""
     return {
         "cpu": cpu_model(),
         "cores": usable_cores(),
         "cpu_count": os.cpu_count(),
+        "load_average_at_start": load_average(),
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
@@ -79,4 +96,9 @@ def summary_lines(info: dict[str, Any]) -> list[str]:
         f"Python:  {info['implementation']} {info['python']} on {info['platform']}",
         f"numpy:   {info['numpy']}, BLAS: {blas}",
         f"engines: {installed}; torch threads: {info['torch_threads']}",
+        f"load:    {_load_text(info['load_average_at_start'])} (1-minute average at start)",
     ]
+
+
+def _load_text(load: float | None) -> str:
+    return "unknown" if load is None else f"{load:.2f}"

@@ -127,6 +127,10 @@ def _number(value: float | None, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def _bytes(count: int) -> str:
     return f"{count / 2**20:.2f} MiB"
 
@@ -142,7 +146,7 @@ def workload_lines(result: WorkloadResult) -> list[str]:
         status = m.status if not m.note else f"{m.status}: {m.note}"
         lines.append(
             f"  {m.engine:<27}{m.size:>10,}  {_number(m.median):>10}  {m.unit:<8}"
-            f"  {_number(shown_ratio, 3):>11}  {_number(m.check, 7):>13}  {status}"
+            f"  {_ratio(shown_ratio):>11}  {_number(m.check, 7):>13}  {status}"
         )
     peaks = result.extra.get("peak_memory_bytes")
     if peaks:
@@ -160,7 +164,7 @@ def target_lines(found: list[Target]) -> list[str]:
              f"{'goal':<8}result"]
     for t in found:
         note = f"  ({t.note})" if t.note else ""
-        lines.append(f"  {t.workload:<9}{t.name:<50}{_number(t.value, 3):>10}  {t.limit:<8}"
+        lines.append(f"  {t.workload:<9}{t.name:<50}{_ratio(t.value):>10}  {t.limit:<8}"
                      f"{t.verdict}{note}")
     return lines
 

@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     print("tinygrad_dk side-by-side benchmarks")
     for line in machine.summary_lines(info):
         print(" ", line)
+    warning = machine.busy_warning(info["load_average_at_start"], info["cores"])
+    if warning:
+        print(" ", warning)
     print(f"  settings: {'quick' if settings.quick else 'full'} sizes, "
           f"{settings.repeats} repeats, {settings.warmup} warm-up calls; medians; "
           "ratio = ours / engine (below 1: ours is faster)")
@@ -93,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ({time.perf_counter() - started:.1f} s)")
         print(flush=True)
 
+    info["load_average_at_end"] = machine.load_average()
+    warning = machine.busy_warning(info["load_average_at_end"], info["cores"])
+    if warning:
+        print(warning.replace("load average", "load average at the end", 1))
+        print()
     found = report.targets(results)
     for line in report.target_lines(found):
         print(line)

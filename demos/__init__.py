@@ -9,9 +9,16 @@ less (for the tour and the tests); the numbers are then a little worse.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+# The demos multiply small matrices, for which one BLAS thread is fastest: more
+# threads only add start-up cost and, on a busy machine, a lot of waiting. This
+# works only if numpy is not loaded yet, as with `python -m demos`.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 # name -> one-line summary, in the order a student should read them
 DEMOS: dict[str, str] = {

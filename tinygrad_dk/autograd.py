@@ -200,7 +200,8 @@ def backprop(
     grads: dict[int, Any] = {id(root): root_grad}
     found: dict[int, Any] = {}
     target_ids = {id(t) for t in targets} if targets is not None else None
-    with _GradMode(create_graph):
+    # One errstate for the whole pass (not per node): IEEE inf/nan in gradients, no warnings.
+    with _GradMode(create_graph), np.errstate(all="ignore"):
         for node in reversed(order):
             g = grads.pop(id(node), None)  # pop: a gradient is freed once it is passed on
             if g is None:

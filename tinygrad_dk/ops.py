@@ -42,12 +42,33 @@ def _raw(x: Any) -> Any:
     return getattr(x, "_data", x)
 
 
-def _quiet(fn: Any) -> Any:
-    """Run a numpy function with floating-point warnings off: IEEE inf/nan are the answer."""
+try:  # numpy >= 2 keeps errstate in a context variable; setting it directly is ~3x faster
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
 
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return fn(*args, **kwargs)
+    _IGNORE_ALL = _make_extobj(all="ignore")
+except ImportError:  # pragma: no cover - other numpy versions: the public np.errstate
+    _extobj_contextvar = None
+
+
+def _quiet(fn: Any) -> Any:
+    """Run a numpy function with floating-point warnings off: IEEE inf/nan are the answer.
+
+    Equivalent to ``with np.errstate(all="ignore"): fn(...)``, which costs ~2.5 us a
+    call; where numpy allows it the same setting is switched on its context variable
+    directly (~0.8 us), as ``np.errstate`` itself does.
+    """
+
+    if _extobj_contextvar is None:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+    else:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            token = _extobj_contextvar.set(_IGNORE_ALL)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _extobj_contextvar.reset(token)
 
     run.__name__ = getattr(fn, "__name__", "op")
     return run
@@ -55,8 +76,8 @@ def _quiet(fn: Any) -> Any:
 
 # --- arithmetic -------------------------------------------------------------------------
 
-add = Primitive("+", np.add, lambda g, out, a, b: g, lambda g, out, a, b: g)
-sub = Primitive("-", np.subtract, lambda g, out, a, b: g, lambda g, out, a, b: -g)
+add = Primitive("+", _quiet(np.add), lambda g, out, a, b: g, lambda g, out, a, b: g)
+sub = Primitive("-", _quiet(np.subtract), lambda g, out, a, b: g, lambda g, out, a, b: -g)
 mul = Primitive("*", _quiet(np.multiply), lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
 div = Primitive(
     "/",
@@ -204,7 +225,7 @@ def _expand_back(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 sum = Primitive(  # noqa: A001
     "sum",
-    lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    _quiet(lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims)),
     lambda g, out, x, axis=None, keepdims=False: broadcast_to(
         _expand_back(g, x, axis, keepdims), np.shape(_raw(x))
     ),
@@ -218,7 +239,7 @@ def _count(x: Any, axis: Any) -> int:
 
 mean = Primitive(
     "mean",
-    lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    _quiet(lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims)),
     lambda g, out, x, axis=None, keepdims=False: broadcast_to(
         _expand_back(g, x, axis, keepdims), np.shape(_raw(x))
     ) / _count(x, axis),

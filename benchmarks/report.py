@@ -103,23 +103,24 @@ def _w2_targets(w2: WorkloadResult) -> list[Target]:
 
 
 def check_notes(result: WorkloadResult) -> list[str]:
-    """Notes for engines whose first-step check value disagrees with the reference.
+    """Notes for engines whose check values disagree with the reference engine's.
 
-    The reference is ours when it ran, else the first engine that ran; checks are
-    compared per size.
+    The first check comes from the shared starting weights, the second from the weights
+    after one update. The reference is ours when it ran, else the first engine that
+    ran; checks are compared per size.
     """
     notes = []
     for size in dict.fromkeys(m.size for m in result.measurements):
-        checks = {m.engine: m.check for m in result.measurements
-                  if m.size == size and m.status == "ok" and m.check is not None}
+        checks = {m.engine: m.checks for m in result.measurements
+                  if m.size == size and m.status == "ok" and m.checks}
         if not checks:
             continue
         reference = OURS if OURS in checks else next(iter(checks))
-        for engine, check in checks.items():
-            if not math.isclose(check, checks[reference], rel_tol=CHECK_RTOL,
-                                abs_tol=CHECK_ATOL):
-                notes.append(f"check disagrees at size {size}: {engine} {check:.6g} "
-                             f"vs {reference} {checks[reference]:.6g}")
+        for engine, values in checks.items():
+            for call, (value, expected) in enumerate(zip(values, checks[reference]), start=1):
+                if not math.isclose(value, expected, rel_tol=CHECK_RTOL, abs_tol=CHECK_ATOL):
+                    notes.append(f"check of call {call} disagrees at size {size}: "
+                                 f"{engine} {value:.7g} vs {reference} {expected:.7g}")
     return notes
 
 

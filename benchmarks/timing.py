@@ -49,9 +49,16 @@ class Measurement:
     size: int
     unit: str
     samples: list[float] = field(default_factory=list)
-    check: float | None = None
+    #: Check values of the first two calls: from the shared starting weights, and after
+    #: one update (so a wrong gradient shows as a disagreement between engines).
+    checks: list[float] = field(default_factory=list)
     status: str = "ok"  # "ok", "skipped" (not installed) or "failed" (raised)
     note: str = ""
+
+    @property
+    def check(self) -> float | None:
+        """The first call's check value, or None when the engine did not run."""
+        return self.checks[0] if self.checks else None
 
     @property
     def median(self) -> float | None:
@@ -67,7 +74,7 @@ class Measurement:
             "status": self.status,
             "median": self.median,
             "samples": self.samples,
-            "check": self.check,
+            "checks": self.checks,
             "note": self.note,
         }
 
@@ -191,8 +198,8 @@ def alternate(
             results[name].samples.clear()
             del steps[name]
             return
-        if results[name].check is None:
-            results[name].check = check  # from the first call: fresh weights for all
+        if len(results[name].checks) < 2:
+            results[name].checks.append(check)
         if record:
             results[name].samples.append(seconds * contender.scale)
 

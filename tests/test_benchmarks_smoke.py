@@ -46,7 +46,7 @@ def test_engines_that_ran_have_positive_numbers(quick_results: dict[str, Any]) -
             assert row["samples"], f"{where}: no timed samples"
             assert all(sample > 0 for sample in row["samples"]), where
             assert row["median"] > 0, where
-            assert np.isfinite(row["check"]), where
+            assert row["checks"] and np.all(np.isfinite(row["checks"])), where
 
 
 def test_no_engine_failed_unexpectedly(quick_results: dict[str, Any]) -> None:
@@ -57,6 +57,12 @@ def test_no_engine_failed_unexpectedly(quick_results: dict[str, Any]) -> None:
         if row["status"] == "failed" and row["engine"] not in EXPECTED_FAILURES
     ]
     assert not failed, "\n".join(failed)
+
+
+def test_engines_agree_on_their_check_values(quick_results: dict[str, Any]) -> None:
+    disagreements = [note for workload in quick_results["workloads"].values()
+                     for note in workload["notes"] if note.startswith("check of call")]
+    assert not disagreements, "\n".join(disagreements)
 
 
 def test_machine_and_targets_are_recorded(quick_results: dict[str, Any]) -> None:

@@ -150,7 +150,10 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     d = x - y
     a = tg.abs(d)
     small = np.asarray(a.data) < delta
-    return _reduce(tg.where(small, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+    # The quadratic piece sees d only where it is chosen (0 elsewhere): an unchosen
+    # d = inf would otherwise give the gradient 0 * inf = nan instead of +-delta.
+    d_small = tg.where(small, d, 0.0)
+    return _reduce(tg.where(small, 0.5 * d_small * d_small, delta * (a - 0.5 * delta)), reduction)
 
 
 # --- binary classification -------------------------------------------------------------

@@ -664,12 +664,6 @@ def test_interior_gradients_are_float64_copies_not_views_of_data(rng):
     assert not np.shares_memory(x.grad.data, y.data)
 
 
-@pytest.mark.xfail(
-    reason="core bug: autograd.backprop stores the upstream array itself as an interior "
-    "node's .grad (node._grad = g), so interior .grad arrays share memory with each other "
-    "and with the gradient= argument",
-    strict=True,
-)
 def test_interior_grads_do_not_share_memory():
     x = Tensor(np.ones(3), requires_grad=True)
     w = Tensor(np.ones(3), requires_grad=True)

@@ -137,7 +137,10 @@ class Tensor:
         """d(output)/d(self) after ``backward()``, or None. Same shape and dtype as data."""
         g = self._grad
         if g is not None and not isinstance(g, Tensor):
-            g = self._grad = Tensor._from_op(g)
+            # An interior node keeps the raw array that backprop passed through it, which
+            # may be shared with other nodes (or be the caller's gradient= array); copy it
+            # once, when someone actually looks, so the .grad you get is yours alone.
+            g = self._grad = Tensor._from_op(np.array(g, copy=True))
         return g
 
     @grad.setter

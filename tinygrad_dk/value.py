@@ -72,6 +72,11 @@ def _pow(x: float, e: float) -> float:
         return _NAN  # negative base, fractional exponent
 
 
+def _pow_slope(x: float, e: float) -> float:
+    """d/dx x^e = e x^(e-1); exactly 0 for e = 0 (x^0 is constant, even at x = 0)."""
+    return 0.0 if e == 0 else e * _pow(x, e - 1)
+
+
 def _sigmoid(x: float) -> float:
     # Never call exp on a large positive number: for x < 0 use the form
     # e^x / (1 + e^x), whose exp cannot overflow.
@@ -164,9 +169,9 @@ class Value:
             out = _pow(x, e)
             # d/dx x^e = e x^(e-1);  d/de x^e = x^e ln x  (taken as 0 where x = 0, e >= 0)
             d_e = 0.0 if x == 0 and e >= 0 else out * _log(x)
-            return _node(out, (self, other), "**", (e * _pow(x, e - 1), d_e))
+            return _node(out, (self, other), "**", (_pow_slope(x, e), d_e))
         e = _check_number(other, "Value ** exponent")
-        return _node(_pow(x, e), (self,), f"**{e:g}", (e * _pow(x, e - 1),))
+        return _node(_pow(x, e), (self,), f"**{e:g}", (_pow_slope(x, e),))
 
     def __rpow__(self, base: Number) -> Value:
         return _as_value(base) ** self

@@ -2,13 +2,16 @@
 
 The demos are run in-process (`run(out_dir, quick=True)`), each into its own
 temporary folder; only `--list` goes through a subprocess, to check the command
-line itself. The whole file must stay well under 90 seconds on two cores.
+line itself. The code blocks of the Danish guide (docs/da) are run too, so the
+guide cannot drift from the API. The whole file must stay well under 90 seconds
+on two cores.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +23,19 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import demos  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread() -> object:
+    """Small matrices run fastest on one BLAS thread (see demos/__init__.py). Here numpy is
+    loaded before `demos` can set that up, so ask threadpoolctl, when it is installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
 
 
 def numbers_are_finite(numbers: dict) -> bool:
@@ -84,3 +100,38 @@ def test_unknown_demo_is_refused() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--list" in done.stderr
+
+
+# --- the Danish guide: its code must run, its pictures must exist -------------------
+
+GUIDE = ROOT / "docs" / "da"
+PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in GUIDE.glob("*.md")))
+def test_guide_code_runs(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of a page runs, top to bottom, in one namespace."""
+    monkeypatch.chdir(tmp_path)  # blocks that save files write here
+    namespace: dict = {}
+    for i, block in enumerate(PYTHON_BLOCK.findall((GUIDE / page).read_text("utf-8"))):
+        if "import torch" in block and not torch_available():
+            continue
+        exec(compile(block, f"{page} block {i}", "exec"), namespace)
+
+
+def test_guide_pictures_exist_and_are_small() -> None:
+    text = "".join(p.read_text("utf-8") for p in GUIDE.glob("*.md"))
+    pictures = re.findall(r"\]\((img/[^)]+)\)", text)
+    assert pictures
+    for picture in pictures:
+        assert (GUIDE / picture).is_file(), picture
+    total = sum(p.stat().st_size for p in (GUIDE / "img").iterdir())
+    assert total < 1_000_000

@@ -39,7 +39,7 @@ OUTPUTS = ("scalar_mlp_boundary.png", "scalar_mlp_graph.svg")
 
 
 def make_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles: n points (x, y) with labels 0 (upper) and 1 (lower)."""
+    """Two interleaving half circles: n points (x1, x2), labels 0 (upper) and 1 (lower)."""
     n_upper = n // 2
     t_upper = rng.uniform(0, math.pi, n_upper)
     t_lower = rng.uniform(0, math.pi, n - n_upper)

@@ -46,7 +46,7 @@ try:  # numpy >= 2 keeps errstate in a context variable; setting it directly is 
     from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
 
     _IGNORE_ALL = _make_extobj(all="ignore")
-except ImportError:  # pragma: no cover - other numpy versions: the public np.errstate
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - other numpy: np.errstate
     _extobj_contextvar = None
 
 

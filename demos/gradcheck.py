@@ -90,20 +90,6 @@ def away_from_kinks(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     return x + 1e-3 * np.arange(x.size).reshape(shape)  # break ties between elements
 
 
-class WrongCube(Function):
-    """x ** 3 with a deliberate bug in the derivative: it forgets the square."""
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx: Any, grad: np.ndarray) -> np.ndarray:
-        (x,) = ctx.saved_tensors
-        return grad * 3 * x  # wrong: d/dx x^3 = 3 x^2
-
-
 class Cube(Function):
     """x ** 3 done right."""
 
@@ -116,6 +102,15 @@ class Cube(Function):
     def backward(ctx: Any, grad: np.ndarray) -> np.ndarray:
         (x,) = ctx.saved_tensors
         return grad * 3 * x**2
+
+
+class WrongCube(Cube):
+    """Cube's forward with a deliberate bug in the derivative: it forgets the square."""
+
+    @staticmethod
+    def backward(ctx: Any, grad: np.ndarray) -> np.ndarray:
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x  # wrong: d/dx x^3 = 3 x^2
 
 
 def check(fn: Callable, inputs: list[Any]) -> str:

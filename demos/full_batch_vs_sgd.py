@@ -37,20 +37,6 @@ from nn import data, optim
 OUTPUTS = ("full_batch_vs_sgd_epochs.png", "full_batch_vs_sgd_steps.png")
 
 
-class RecordingBCEWithLogitsLoss(nn.BCEWithLogitsLoss):
-    """BCEWithLogitsLoss that also writes down the loss of every gradient step."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.step_losses: list[float] = []
-
-    def forward(self, input: Any, target: Any) -> Any:
-        loss = super().forward(input, target)
-        if tg.is_grad_enabled():  # fit scores each epoch without gradients: only steps count
-            self.step_losses.append(loss.item())
-        return loss
-
-
 def make_model() -> nn.Module:
     return nn.Sequential(nn.Linear(30, 16), nn.ReLU(), nn.Linear(16, 1))
 
@@ -60,11 +46,10 @@ def train(batch_size: int | None, X: np.ndarray, y: np.ndarray, X_val: np.ndarra
     """Train a fresh model (same starting weights every time) and keep every loss."""
     tg.manual_seed(0)
     model = make_model()
-    loss_fn = RecordingBCEWithLogitsLoss()
-    history = nn.fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.05), X, y,
+    history = nn.fit(model, nn.BCEWithLogitsLoss(), optim.SGD(model.parameters(), lr=0.05), X, y,
                      epochs=epochs, batch_size=batch_size, validation_data=(X_val, y_val),
                      metrics=["accuracy"], progress=False, seed=0)
-    return model, history, loss_fn.step_losses
+    return model, history, history.step_losses  # one loss per gradient step
 
 
 def run(out_dir: Path, quick: bool) -> dict[str, Any]:

@@ -78,6 +78,23 @@ def test_mini_batch_sgd_converges_in_fewer_epochs():
     assert full.history["loss"][-1] > 100 * history.history["loss"][-1]
 
 
+def test_step_losses_hold_one_loss_per_gradient_step():
+    X, y = linear_data(n=200)
+    model = linear_model()
+    full = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.05), X, y,
+               epochs=3, progress=False)
+    assert len(full.step_losses) == 3  # full batch: one step per epoch
+    # the first step's loss is the loss of the untouched model on all rows
+    fresh = linear_model()
+    expected = float(((X @ fresh.weight.data.T + fresh.bias.data - y) ** 2).mean())
+    assert full.step_losses[0] == pytest.approx(expected, rel=1e-5)
+    model = linear_model()
+    sgd = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.05), X, y,
+              epochs=3, batch_size=32, seed=0, progress=False)
+    assert len(sgd.step_losses) == 3 * 7  # ceil(200 / 32) = 7 steps per epoch
+    assert sgd.step_losses[-1] < sgd.step_losses[0]
+
+
 @pytest.mark.parametrize("batch_size", [None, 32])
 def test_separable_classification_reaches_full_accuracy(batch_size):
     X, y = separable_data()

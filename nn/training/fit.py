@@ -230,6 +230,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
                 value = engine.value(loss)
                 if not math.isfinite(value):
                     raise TrainingDivergedError(value, epoch, epochs, batch, n_batches)
+                history.step_losses.append(value)
                 loss.backward()
                 optimizer.step()
             # 2. evaluation: the model as it is now, dropout off, no gradients

@@ -30,6 +30,10 @@ class History:
         mode: ``"min"`` or ``"max"``: whether a smaller or a larger `monitor` is better.
         stopped_epoch: the epoch at which early stopping ended training, or None if
             training ran for all the requested epochs.
+        step_losses: the loss of every gradient step (one per batch, measured on
+            that batch just before its update, in training mode). Full-batch
+            gradient descent takes one step per epoch, mini-batch SGD many, so
+            plotting these against the step number shows how the two differ.
     """
 
     def __init__(self, monitor: str = "loss", mode: str = "min") -> None:
@@ -40,6 +44,7 @@ class History:
         self.monitor = monitor
         self.mode = mode
         self.stopped_epoch: int | None = None
+        self.step_losses: list[float] = []
         self._best_epoch: int | None = None  # set by fit when early stopping chose it
 
     def record(self, epoch: int, logs: dict[str, float]) -> None:

@@ -75,8 +75,7 @@ def run(out_dir: Path, quick: bool) -> dict[str, Any]:
                 results)
 
     for curves, unit in ((per_epoch, "epoch"), (per_step, "gradient step")):
-        fig = viz.plot_loss_curves(curves, overlay=True)
-        fig.axes[0].set_xlabel(unit)
+        fig = viz.plot_loss_curves(curves, overlay=True, xlabel=unit)
         fig.axes[0].set_title(f"training loss per {unit}")
         if unit == "gradient step":
             fig.axes[0].set_xscale("log")  # 40 full-batch steps next to 560 SGD steps

@@ -82,8 +82,8 @@ def run(out_dir: Path, quick: bool) -> dict[str, Any]:
     test_accuracy = metrics.accuracy(y_test, [int(model(x).data >= 0.5) for x in X_test])
     print(f"accuracy: training {accuracy:.3f}, test {test_accuracy:.3f} (200 new points)")
     # the boundary is where the sigmoid output crosses 0.5
-    fig = viz.plot_decision_boundary(model, X, y, threshold=0.5)
-    fig.axes[0].set_title(f"Scalar MLP on two moons (test accuracy {test_accuracy:.2f})")
+    title = f"Scalar MLP on two moons (test accuracy {test_accuracy:.2f})"
+    fig = viz.plot_decision_boundary(model, X, y, threshold=0.5, title=title)
     save_figure(fig, out_dir, "scalar_mlp_boundary.png")
 
     # One prediction through a tiny network keeps the graph readable.

@@ -371,3 +371,12 @@ def test_resampling_is_seeded_shuffled_and_keeps_tensors():
     assert isinstance(X_t, Tensor) and isinstance(y_t, np.ndarray) and X_t.shape == (10, 1)
     with pytest.raises(ValueError, match="same number of samples"):
         undersample(X, y[:-1])
+
+
+def test_kfold_accepts_regression_targets_but_stratified_needs_labels():
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.linspace(25.0, 346.0, 10)  # continuous targets, as in the diabetes data
+    folds = list(KFold(n_splits=5).split(X, y))
+    assert sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(10))
+    with pytest.raises(ValueError):
+        list(StratifiedKFold(n_splits=5).split(X, y))

@@ -81,6 +81,9 @@ def test_plot_loss_curves_side_by_side_and_overlaid(tmp_path):
     fig = viz.plot_loss_curves(curves, overlay=True, logy=True, path=tmp_path / "o.png")
     assert_png(tmp_path / "o.png")
     assert len(fig.axes) == 1 and fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].get_xlabel() == "step"
+    fig = viz.plot_loss_curves(curves, overlay=True, xlabel="epoch")
+    assert fig.axes[0].get_xlabel() == "epoch"
 
 
 def test_plot_confusion_matrix(tmp_path):
@@ -101,8 +104,10 @@ def test_decision_boundary_tensor_model_single_logit(tmp_path):
     def model(x: Tensor) -> Tensor:
         return x @ w  # (N, 1) logit: class 1 when x1 + x2 > 0
 
-    viz.plot_decision_boundary(model, Tensor(X), Tensor(y), path=tmp_path / "t.png")
+    fig = viz.plot_decision_boundary(model, Tensor(X), Tensor(y), title="blobs",
+                                     path=tmp_path / "t.png")
     assert_png(tmp_path / "t.png")
+    assert fig.axes[0].get_title() == "blobs"
     pred = _predict(model, np.array([[2.0, 2.0], [-2.0, -2.0]]), None)
     assert list(pred) == [1, 0]
     sigmoid_model = lambda x: (x @ w).sigmoid()  # noqa: E731

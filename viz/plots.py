@@ -99,10 +99,12 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
 
 
 def plot_loss_curves(curves: Mapping[str, Sequence[float]], *, logy: bool = False,
-                     overlay: bool = False, path: str | os.PathLike | None = None) -> Any:
+                     overlay: bool = False, xlabel: str = "step",
+                     path: str | os.PathLike | None = None) -> Any:
     """Loss curves side by side (shared y axis), e.g. ``{'full batch': a, 'SGD': b}``.
 
-    ``overlay=True`` draws them in one plot instead; ``logy=True`` uses a log y axis.
+    ``overlay=True`` draws them in one plot instead; ``logy=True`` uses a log y axis;
+    ``xlabel`` names what the x axis counts (``"epoch"``, ``"gradient step"``, ...).
     """
     if not curves:
         raise ValueError("curves is empty: give {name: list_of_losses}")
@@ -113,7 +115,7 @@ def plot_loss_curves(curves: Mapping[str, Sequence[float]], *, logy: bool = Fals
         ax = axes[0][0 if overlay else i]
         ax.plot(np.arange(1, len(losses) + 1), _as_array(list(losses)).astype(float),
                 label=name, color=f"C{i}")
-        ax.set_xlabel("step")
+        ax.set_xlabel(xlabel)
         ax.set_title("loss" if overlay else name)
         if logy:
             ax.set_yscale("log")
@@ -201,6 +203,7 @@ def _predict(model: Callable[..., Any], points: np.ndarray,
 
 def plot_decision_boundary(model: Callable[..., Any], X: Any, y: Any, *,
                            threshold: float | None = None, resolution: int | None = None,
+                           title: str = "decision boundary",
                            path: str | os.PathLike | None = None) -> Any:
     """Colour the plane by the class ``model`` predicts and scatter the data on top.
 
@@ -244,7 +247,7 @@ def plot_decision_boundary(model: Callable[..., Any], X: Any, y: Any, *,
                    label=f"class {c}")
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
-    ax.set_title("decision boundary")
+    ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
     return _finish(fig, path)
 

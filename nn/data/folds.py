@@ -55,14 +55,16 @@ class KFold:
         self.shuffle = shuffle
         self.seed = seed
 
+    _needs_labels = False  # StratifiedKFold reads y as class labels
+
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Number of folds (the arguments are ignored; they exist for sklearn compatibility)."""
         return self.n_splits
 
     def _check_n_samples(self, X: Any, y: Any) -> tuple[int, np.ndarray | None]:
         arrays = {"X": to_numpy(X, "X")}
-        if y is not None:
-            arrays["y"] = to_labels(y, "y")
+        if y is not None:  # KFold only checks y's length; regression targets are fine
+            arrays["y"] = to_labels(y, "y") if self._needs_labels else to_numpy(y, "y")
         n = check_same_length(arrays)
         if n < self.n_splits:
             raise ValueError(
@@ -103,6 +105,8 @@ class StratifiedKFold(KFold):
     fold i % k. Each class therefore spreads as evenly as possible over the folds,
     and the fold sizes follow the same rule as KFold.
     """
+
+    _needs_labels = True
 
     def split(self, X: Any, y: Any = None, groups: Any = None
               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -45,9 +45,10 @@ def check_finite(array: np.ndarray, name: str) -> None:
         shown = ", ".join(str(c) for c in columns[:10]) + (", ..." if len(columns) > 10 else "")
         where += f" (in {len(columns)} column{'s' if len(columns) != 1 else ''}: {shown})"
     raise ValueError(
-        f"{name} contains {kind} in {where}. A single NaN turns every gradient and weight "
-        "into NaN. Fill the gaps first (imputation, e.g. with the column mean computed "
-        "on the training rows) or drop those rows, e.g. X[~np.isnan(X).any(axis=1)]."
+        f"{name} contains {kind} in {where}. A single non-finite number turns every "
+        "gradient and weight into NaN. Fill the gaps first (imputation, e.g. with the "
+        "column mean computed on the training rows) or drop those rows, e.g. "
+        f"keep = np.isfinite({name}).reshape(len({name}), -1).all(axis=1)."
     )
 
 

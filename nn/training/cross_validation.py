@@ -122,7 +122,7 @@ def cross_validate(make_model: Callable[[], Any], make_optimizer: Callable[[Any]
     histories: list[History] = []
     folds: list[tuple[np.ndarray, np.ndarray]] = []
     # plain KFold ignores y (and must not insist that regression targets are labels)
-    split = splitter.split(X_all, y_all) if stratified else splitter.split(X_all)
+    split = splitter.split(X_all, y_all)
     for fold, (train_idx, test_idx) in enumerate(split):
         X_train, X_test = X_all[train_idx], X_all[test_idx]
         scaler = _make_scaler(scale)

@@ -12,6 +12,11 @@ The rules, in one place:
   pays for scanning another engine's modules;
 * the graph a step built is kept alive until the clock has stopped, so tearing it down
   is not timed either;
+* where engines bring their own thread pools (numpy's OpenBLAS, PyTorch's OpenMP), the
+  previous engine's threads keep spinning for a while after it returns and steal the
+  cores from the next one; there each turn starts with a few untimed "settle" calls of
+  the engine about to be timed, so every timed call runs with its own pool awake and
+  the other one asleep;
 * we report medians, which shrug off the odd slow call.
 """
 
@@ -164,13 +169,19 @@ def describe_error(error: BaseException) -> str:
 
 
 def alternate(
-    contenders: list[Contender], size: int, unit: str, repeats: int, warmup: int
+    contenders: list[Contender],
+    size: int,
+    unit: str,
+    repeats: int,
+    warmup: int,
+    settle: int = 0,
 ) -> list[Measurement]:
     """Time every contender on one size, alternating ours with each peer.
 
     ``contenders[0]`` must be ours. Each round runs ours then peer 1, ours then peer 2,
-    and so on; when ours is missing, the peers simply take turns. Returns one
-    :class:`Measurement` per contender, in the given order.
+    and so on; when ours is missing, the peers simply take turns. Each turn makes
+    ``settle`` untimed calls before its timed one. Returns one :class:`Measurement`
+    per contender, in the given order.
     """
     results = {c.name: Measurement(c.name, size, unit) for c in contenders}
     steps: dict[str, Step] = {}
@@ -191,6 +202,8 @@ def alternate(
         contender = by_name[name]
         runner = contender.runner or time_once
         try:
+            for _ in range(settle if record else 0):
+                runner(steps[name])
             seconds, check = runner(steps[name])
         except Exception as error:
             results[name].status = "failed"

@@ -81,7 +81,7 @@ def _w2_targets(w2: WorkloadResult) -> list[Target]:
     works = ours is not None and ours.status == "ok"
     work_note = "" if works else (ours.note if ours else "ours did not run")
     found = [
-        Target("W2", f"ours works at N={largest:,}", "works",
+        Target("W2", f"ours works at N={largest:,} (measured: us/node)", "works",
                ours.median if works and ours else None,
                works if ours and ours.status != "skipped" else None, work_note)
     ]

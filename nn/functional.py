@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 import tinygrad_dk as tg
+from nn._cross_entropy import cross_entropy
 from nn._loss_math import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     hinge_loss,
     huber_loss,
     l1_loss,

@@ -175,6 +175,17 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     return ops.reshape(g, shape)
 
 
+def _claim(g: Any, claimed: set[int]) -> bool:
+    """True when a leaf may keep ``g`` without copying: nobody else uses its memory."""
+    if type(g) is not np.ndarray or not g.flags.writeable:
+        return False
+    owner = id(g if g.base is None else g.base)
+    if owner in claimed:
+        return False
+    claimed.add(owner)
+    return True
+
+
 def _version_error(node: Any) -> RuntimeError:
     return RuntimeError(
         f"backward through '{node.op}': an input of this operation had its .data replaced or "
@@ -197,6 +208,10 @@ def backprop(
     target tensors are returned in a list (``None`` where unreachable).
     """
     order = topo_sort(root)
+    # Memory of arrays already used as gradients: the caller's root gradient, and each
+    # array a leaf keeps. A leaf gets a copy only when its gradient would share memory
+    # with one of them (e.g. a + b hands the same array to both a and b).
+    claimed = {id(root_grad if getattr(root_grad, "base", None) is None else root_grad.base)}
     grads: dict[int, Any] = {id(root): root_grad}
     found: dict[int, Any] = {}
     target_ids = {id(t) for t in targets} if targets is not None else None
@@ -211,7 +226,7 @@ def backprop(
                 if id(node) in target_ids:
                     found[id(node)] = g
             elif ctx is None:
-                node._accumulate(g)
+                node._accumulate(g, _claim(g, claimed))
             else:
                 node._grad = g  # an interior node shows the latest pass
             if ctx is None:

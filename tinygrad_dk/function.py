@@ -61,7 +61,7 @@ class _Applied:
         checked = []
         for i, (gi, a) in enumerate(zip(grads, args)):
             if gi is not None:
-                gi = np.asarray(getattr(gi, "_data", gi))
+                gi = np.array(getattr(gi, "_data", gi))  # a copy: user code may return saved data
                 shape = np.shape(getattr(a, "_data", a))
                 if gi.shape != shape and not _broadcasts_to(shape, gi.shape):
                     raise ValueError(

@@ -148,14 +148,18 @@ class Tensor:
         self._grad = None if value is None else Tensor._from_op(np.asarray(value)) \
             if not isinstance(value, Tensor) else value
 
-    def _accumulate(self, g: Any) -> None:
-        """Add a gradient into a leaf's ``.grad`` (never sharing memory with other arrays)."""
+    def _accumulate(self, g: Any, owned: bool = False) -> None:
+        """Add a gradient into a leaf's ``.grad`` (never sharing memory with other arrays).
+
+        ``owned`` says that backprop made ``g`` for this leaf alone, so it can be kept
+        as it is; otherwise it is copied.
+        """
         if not self.requires_grad:
             return
         if isinstance(g, Tensor):  # create_graph=True: keep the graph of the gradient
             self._grad = g if self._grad is None else self.grad + g
         elif self._grad is None:
-            self._grad = Tensor._from_op(np.array(g, dtype=self._data.dtype, copy=True))
+            self._grad = Tensor._from_op(g if owned else np.array(g, dtype=self._data.dtype))
         else:
             self._grad = Tensor._from_op(self.grad.data + g)
 

@@ -435,3 +435,26 @@ def test_cross_entropy_gradcheck_random_shapes(n, c, seed):
     y = rng.integers(0, c, n)
     w = rng.uniform(0.1, 2, c)
     assert gradcheck(lambda a: F.cross_entropy(a, y, weight=w, label_smoothing=0.1), [x])
+
+
+def test_fused_cross_entropy_has_correct_second_derivatives():
+    # Integer labels without weights take the fused path; its derivative
+    # softmax - one_hot is itself differentiable: check grad(ce) numerically, and
+    # two second-order quantities against closed forms worked out below.
+    from tinygrad_dk import grad
+
+    rng = np.random.default_rng(3)
+    x = f64(rng.normal(size=(4, 5)))
+    labels = np.array([0, 4, 2, 2])
+    assert gradcheck(lambda t: (grad(lambda u: F.cross_entropy(u, labels))(t) ** 2).sum(), [x])
+    row_sums = grad(lambda u: (grad(lambda v: F.cross_entropy(v, labels))(u)).sum())(x)
+    p = np.exp(x.data) / np.exp(x.data).sum(axis=1, keepdims=True)
+    # d/dx_ij of sum_k dL/dx_ik = d/dx_ij [ (sum_k p_ik - 1) / N ] = 0 for every row
+    np.testing.assert_allclose(row_sums.data, 0.0, atol=1e-12)
+    second = grad(lambda u: (grad(lambda v: F.cross_entropy(v, labels))(u) * u).sum())(x)
+    # d/dx_ij sum_k x_ik (p_ik - y_ik)/N = (p_ij - y_ij)/N + sum_k x_ik dp_ik/dx_ij / N
+    #                                    = (p_ij - y_ij + p_ij (x_ij - sum_k p_ik x_ik)) / N
+    one_hot = np.eye(5)[labels]
+    mean_x = (p * x.data).sum(axis=1, keepdims=True)
+    expected = (p - one_hot + p * (x.data - mean_x)) / 4
+    np.testing.assert_allclose(second.data, expected, rtol=1e-10, atol=1e-12)

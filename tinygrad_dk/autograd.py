@@ -114,6 +114,11 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for a in args:
+            if isinstance(a, Tensor):
+                break
+        else:  # no Tensor among the arguments (as in a plain backward pass)
+            return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
         arrays, parents, track, version_sum = [], [], False, 0
         for a in args:
             if isinstance(a, Tensor):
@@ -125,8 +130,6 @@ class Primitive:
                 if isinstance(a, (str, Value)):
                     _reject(a, self.name)
                 arrays.append(a)
-        if not parents:
-            return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
         try:
             data = self.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:  # name the op and the operands
@@ -170,6 +173,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )
+    if isinstance(g, np.ndarray):  # a plain backward pass: numpy directly, no op recorded
+        return (g.sum(axis=axes) if axes else g).reshape(shape)
     if axes:
         g = ops.sum(g, axis=axes, keepdims=False)
     return ops.reshape(g, shape)
@@ -232,12 +237,12 @@ def backprop(
             if ctx is None:
                 continue
             prim, args, kwargs, version_sum = ctx
-            if sum(p._version for p in node.parents) != version_sum:
+            if sum([p._version for p in node.parents]) != version_sum:
                 raise _version_error(node)
             if create_graph:
                 vals, out = args, node
             else:
-                vals = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+                vals = [a._data if isinstance(a, Tensor) else a for a in args]
                 out = node._data
             all_grads = prim.vjp_all(g, out, *vals, **kwargs) if prim.vjp_all else None
             for i, a in enumerate(args):
@@ -251,7 +256,7 @@ def backprop(
                 if ga is None:
                     continue
                 shape = a._data.shape
-                if np.shape(ga) != shape:
+                if getattr(ga, "shape", None) != shape:
                     ga = unbroadcast(ga, shape)
                 if ga.dtype != a._data.dtype:
                     ga = ga.astype(a._data.dtype)

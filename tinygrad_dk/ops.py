@@ -129,19 +129,32 @@ def _is_transposed_matrix(x: Any) -> bool:
     return data.ndim == 2 and data.flags.f_contiguous and not data.flags.c_contiguous
 
 
-def _matmul_forward(a: Any, b: Any) -> Any:
+def _matmul_explain(a: Any, b: Any) -> ValueError:
+    """The error for shapes that do not fit, saying which axes must agree."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
-        raise ValueError("matmul needs arrays of at least 1 dimension; use * for scalars")
+        return ValueError("matmul needs arrays of at least 1 dimension; use * for scalars")
     a_k = np.shape(a)[-1]
     b_k = np.shape(b)[-2] if np.ndim(b) > 1 else np.shape(b)[0]
     if a_k != b_k:
-        raise ValueError(
+        return ValueError(
             f"shapes {np.shape(a)} @ {np.shape(b)} do not fit: the last axis of the left "
             f"({a_k}) must equal the {'second-to-last' if np.ndim(b) > 1 else 'only'} axis of "
             f"the right ({b_k}); transpose one of them (.T) or check the layer sizes"
         )
-    with np.errstate(all="ignore"):
+    return ValueError(  # the inner axes fit, so the batch axes do not broadcast
+        f"shapes {np.shape(a)} @ {np.shape(b)}: the leading (batch) axes "
+        f"{np.shape(a)[:-2]} and {np.shape(b)[:-2]} do not broadcast together"
+    )
+
+
+def _matmul_plain(a: Any, b: Any) -> Any:
+    try:
         return np.matmul(a, b)
+    except ValueError:
+        raise _matmul_explain(a, b) from None
+
+
+_matmul_forward = _quiet(_matmul_plain)
 
 
 matmul = Primitive("@", _matmul_forward, _matmul_vjp_a, _matmul_vjp_b)

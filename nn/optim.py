@@ -155,11 +155,14 @@ class SGD(Optimizer):
         mu = group["momentum"]
         if mu:
             if "momentum_buffer" not in state:
-                b = g
+                b = g.copy() if isinstance(g, np.ndarray) else g  # own memory, as PyTorch
             else:
                 b = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
             state["momentum_buffer"] = b
             g = g + mu * b if group["nesterov"] else b
+        if isinstance(theta, np.ndarray) and theta.flags.writeable:
+            theta -= group["lr"] * g  # in place, as PyTorch: no new array per step
+            return theta
         return theta - group["lr"] * g
 
 

@@ -201,3 +201,28 @@ def test_invalid_parameter_types():
     opt = optim.SGD([tensor_param()], lr=0.1)
     with pytest.raises(ValueError, match="lr"):
         opt.lr = -1.0
+
+
+def test_sgd_updates_in_place_without_touching_the_callers_array():
+    init = np.array([1.0, 2.0])
+    p = Tensor(init, requires_grad=True)  # a parameter copies the array it is given
+    assert not np.shares_memory(p.data, init)
+    data_before = p.data
+    y = (p * p).sum()
+    y.backward()
+    stale = (p * 3.0).sum()  # a graph built before the update
+    optim.SGD([p], lr=0.1).step()
+    assert p.data is data_before  # updated in place, as PyTorch
+    np.testing.assert_allclose(p.data, [0.8, 1.6])  # theta - 0.1 * 2 theta
+    np.testing.assert_array_equal(init, [1.0, 2.0])  # the caller's array is untouched
+    with pytest.raises(RuntimeError, match="modified after the operation used it"):
+        stale.backward()  # the in-place update bumped the version counter
+
+
+def test_momentum_buffer_does_not_alias_the_gradient():
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = np.array([1.0])
+    opt.step()
+    p.grad.data[...] = 100.0  # e.g. clipping a gradient in place after the step
+    assert opt.state[id(p)]["momentum_buffer"][0] == 1.0

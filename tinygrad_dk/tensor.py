@@ -58,7 +58,9 @@ class Tensor:
 
     Python numbers and lists become float32 (as in PyTorch); numpy arrays keep
     their dtype (use float64 for gradient checks). Integer and bool tensors are
-    fine for labels and masks but cannot require gradients.
+    fine for labels and masks but cannot require gradients. A tensor made with
+    ``requires_grad=True`` copies a numpy array it is given (it is a parameter
+    that training will change); without, it shares the array (cheap for data).
     """
 
     __slots__ = ("_data", "_grad", "requires_grad", "label", "op", "parents", "_ctx", "_version",
@@ -79,6 +81,10 @@ class Tensor:
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+            if isinstance(data, (np.ndarray, Tensor)) and np.shares_memory(self._data, data):
+                # A parameter owns its numbers: optimizers update it in place, and that
+                # must never change the array the caller passed in (as torch.tensor).
+                self._data = self._data.copy()
 
     @classmethod
     def _from_op(cls, data: Any) -> Tensor:

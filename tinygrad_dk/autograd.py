@@ -119,12 +119,13 @@ class Primitive:
                 break
         else:  # no Tensor among the arguments (as in a plain backward pass)
             return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
-        arrays, parents, track, version_sum = [], [], False, 0
-        for a in args:
+        arrays, parents, needs_grad, version_sum = [], [], [], 0
+        for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 arrays.append(a._data)
                 parents.append(a)
-                track = track or a.requires_grad
+                if a.requires_grad:
+                    needs_grad.append(i)
                 version_sum += a._version
             else:
                 if isinstance(a, (str, Value)):
@@ -136,12 +137,13 @@ class Primitive:
             shapes = ", ".join(_describe(a) for a in args)
             raise type(err)(f"{self.name}: {err} (arguments: {shapes})") from None
         out = Tensor._from_op(data)
-        if track and is_grad_enabled():
+        if needs_grad and is_grad_enabled():
             out.requires_grad = True
             out.op = self.name
             out.parents = tuple(parents)
-            # The versions of the inputs now: backward checks that nobody changed them.
-            out._ctx = (self, args, kwargs, version_sum)
+            # What backward needs: the op, its arguments, which of them want a gradient,
+            # and the sum of the inputs' versions now, to check nobody changed them.
+            out._ctx = (self, args, kwargs, needs_grad, version_sum)
         return out
 
 
@@ -236,7 +238,7 @@ def backprop(
                 node._grad = g  # an interior node shows the latest pass
             if ctx is None:
                 continue
-            prim, args, kwargs, version_sum = ctx
+            prim, args, kwargs, needs_grad, version_sum = ctx
             if sum([p._version for p in node.parents]) != version_sum:
                 raise _version_error(node)
             if create_graph:
@@ -245,9 +247,8 @@ def backprop(
                 vals = [a._data if isinstance(a, Tensor) else a for a in args]
                 out = node._data
             all_grads = prim.vjp_all(g, out, *vals, **kwargs) if prim.vjp_all else None
-            for i, a in enumerate(args):
-                if not (isinstance(a, Tensor) and a.requires_grad):
-                    continue
+            for i in needs_grad:
+                a = args[i]
                 if all_grads is not None:
                     ga = all_grads[i]
                 else:
@@ -255,11 +256,11 @@ def backprop(
                     ga = None if vjp is None else vjp(g, out, *vals, **kwargs)
                 if ga is None:
                     continue
-                shape = a._data.shape
-                if getattr(ga, "shape", None) != shape:
-                    ga = unbroadcast(ga, shape)
-                if ga.dtype != a._data.dtype:
-                    ga = ga.astype(a._data.dtype)
+                data = a._data
+                if getattr(ga, "shape", None) != data.shape:
+                    ga = unbroadcast(ga, data.shape)
+                if ga.dtype is not data.dtype and ga.dtype != data.dtype:
+                    ga = ga.astype(data.dtype)
                 previous = grads.get(id(a))
                 grads[id(a)] = ga if previous is None else previous + ga
     if targets is None:

@@ -104,5 +104,6 @@ class Function:
             out.parents = tuple(a for a in args if isinstance(a, Tensor))
             # The backward driver compares this with the sum of the parents' versions.
             version_sum = sum(p._version for p in out.parents)
-            out._ctx = (_Applied(cls, ctx), args, {}, version_sum)
+            needs_grad = [i for i, need in enumerate(ctx.needs_input_grad) if need]
+            out._ctx = (_Applied(cls, ctx), args, {}, needs_grad, version_sum)
         return out

@@ -57,14 +57,34 @@ def flatten(x: Any, start_axis: int = 0) -> Any:
     return reshape(x, tuple(shape[:start_axis]) + (-1,))
 
 
+def _positions(axis: Any, ndim: int, what: str) -> list[int]:
+    """Axis numbers (int or tuple, negative counts from the end) as positions 0..ndim-1."""
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{what}: axis {a} is out of range for {ndim} dimensions")
+    return sorted(int(a) % ndim for a in axes)
+
+
 def squeeze(x: Any, axis: Any = None) -> Any:
     """Drop axes of length 1 (all of them, or the given int/tuple)."""
-    return reshape(x, np.squeeze(np.empty(np.shape(_raw(x)), dtype=bool), axis).shape)
+    shape = np.shape(_raw(x))
+    if axis is None:
+        return reshape(x, tuple(n for n in shape if n != 1))
+    drop = _positions(axis, len(shape), "squeeze")
+    for a in drop:
+        if shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} has length {shape[a]}, only length-1 axes go")
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in drop))
 
 
 def expand_dims(x: Any, axis: Any) -> Any:
-    """Insert an axis of length 1 at position ``axis``."""
-    return reshape(x, np.expand_dims(np.empty(np.shape(_raw(x)), dtype=bool), axis).shape)
+    """Insert an axis of length 1 at position ``axis`` (an int or a tuple)."""
+    shape = list(np.shape(_raw(x)))
+    n_new = 1 if isinstance(axis, (int, np.integer)) else len(axis)
+    for a in _positions(axis, len(shape) + n_new, "expand_dims"):
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
 
 
 # --- indexing ---------------------------------------------------------------------------

@@ -110,6 +110,8 @@ def _as_value(x: Any) -> Value:
     """Turn a plain number into a constant leaf Value (Values pass through)."""
     if isinstance(x, Value):
         return x
+    if type(x) is float or type(x) is int:  # the common case, without the full checks
+        return _node(float(x), (), "", ())
     return Value(_check_number(x, "Value arithmetic"))
 
 

@@ -113,7 +113,6 @@ def ours_training() -> tuple[ModuleType, ModuleType]:
     """Our ``nn.functional`` and ``nn.optim``, or :class:`Unavailable`."""
     try:
         import nn.functional as F
-
         from nn import optim
     except ImportError as error:
         raise Unavailable(f"ours not ready (nn.functional / nn.optim): {error}") from error

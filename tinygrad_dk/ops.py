@@ -34,7 +34,11 @@ from tinygrad_dk.ops_shape import (
     transpose,
 )
 
-__all__ = ["normalize_index", "concatenate", "stack", "flatten", "squeeze", "expand_dims"]
+# Shape operations live in ops_shape; they are re-exported so that ``ops`` is the one
+# place to find every operation.
+__all__ = [
+    "normalize_index", "concatenate", "stack", "flatten", "squeeze", "expand_dims", "getitem",
+]
 
 
 def _raw(x: Any) -> Any:
@@ -358,5 +362,3 @@ def _transpose_method(self: Any, *axes: Any) -> Any:
         axes = tuple(axes[0])
     return transpose(self, axes or None)
 
-
-__all__ += ["getitem"]

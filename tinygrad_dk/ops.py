@@ -2,9 +2,10 @@
 
 Every ``Primitive(name, forward, vjp_for_arg0, vjp_for_arg1, ...)`` line reads as
 "the operation, then how its output gradient ``g`` flows back to each argument".
-The vjps use the same primitives and Python operators as user code, so they run
-on bare numpy arrays in a normal backward pass and on Tensors when
-``create_graph=True`` records second derivatives. They return gradients in the
+The vjps use the same primitives, Python operators and methods (``@``,
+``.swapaxes``, ``.reshape``) as user code, all of which numpy arrays and Tensors
+share, so they run on bare numpy arrays in a normal backward pass and on Tensors
+when ``create_graph=True`` records second derivatives. They return gradients in the
 broadcast shape: the backward driver (``autograd.unbroadcast``) sums them down.
 
 Constant helpers such as masks are computed on raw data with ``_raw`` and carry
@@ -111,7 +112,7 @@ def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
         return expand_dims(g, -1) * b if np.ndim(_raw(a)) > 1 else g * b
     if np.ndim(_raw(a)) == 1:  # (k,) @ (..., k, m) -> (..., m)
         return matmul(b, expand_dims(g, -1))[..., 0]
-    return matmul(g, swapaxes(b, -1, -2))
+    return g @ b.swapaxes(-1, -2)  # methods and operators numpy arrays and Tensors share
 
 
 def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
@@ -124,8 +125,8 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
         # out as a view of a row-major array, so after the transpose's own vjp W's
         # gradient is row-major like W itself, and the optimizer's update runs at full
         # speed instead of striding through memory (about 3x faster for big layers).
-        return swapaxes(matmul(swapaxes(g, -1, -2), a), -1, -2)
-    return matmul(swapaxes(a, -1, -2), g)
+        return (g.swapaxes(-1, -2) @ a).swapaxes(-1, -2)
+    return a.swapaxes(-1, -2) @ g
 
 
 def _is_transposed_matrix(x: Any) -> bool:

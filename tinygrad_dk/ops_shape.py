@@ -27,22 +27,22 @@ def _reshape_forward(x: Any, shape: Any) -> Any:
 
 
 reshape = Primitive(
-    "reshape", _reshape_forward, lambda g, out, x, shape: reshape(g, np.shape(_raw(x)))
+    "reshape", _reshape_forward, lambda g, out, x, shape: g.reshape(np.shape(_raw(x)))
 )
 
 
 def _transpose_vjp(g: Any, out: Any, x: Any, axes: Any = None) -> Any:
     if axes is None:
-        return transpose(g, None)
+        return g.transpose()
     inverse = np.argsort([a % np.ndim(_raw(x)) for a in axes])  # undo the permutation
-    return transpose(g, tuple(int(i) for i in inverse))
+    return g.transpose(tuple(int(i) for i in inverse))
 
 
 transpose = Primitive("transpose", lambda x, axes=None: np.transpose(x, axes), _transpose_vjp)
 swapaxes = Primitive(
     "swapaxes",
     lambda x, a, b: np.swapaxes(x, a, b),
-    lambda g, out, x, a, b: swapaxes(g, a, b),
+    lambda g, out, x, a, b: g.swapaxes(a, b),
 )
 # broadcast_to's derivative sums over the broadcast axes; the backward driver's
 # unbroadcast does exactly that, so the vjp just hands g through.

@@ -164,10 +164,10 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 
     When numpy broadcasts an input of shape (3, 1) against (3, 4), the input is
     used four times along axis 1, so its gradient is the sum over that axis. Axes
-    numpy added at the front are summed away completely.
+    numpy added at the front are summed away completely. ``.sum`` and ``.reshape``
+    are methods numpy arrays and Tensors share, so this works in a plain backward
+    pass (arrays) and in a recorded one (Tensors) alike.
     """
-    from tinygrad_dk import ops
-
     gshape = np.shape(g)
     if gshape == shape:
         return g
@@ -175,11 +175,9 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )
-    if isinstance(g, np.ndarray):  # a plain backward pass: numpy directly, no op recorded
-        return (g.sum(axis=axes) if axes else g).reshape(shape)
-    if axes:
-        g = ops.sum(g, axis=axes, keepdims=False)
-    return ops.reshape(g, shape)
+    if not hasattr(g, "reshape"):  # a plain Python number
+        g = np.asarray(g)
+    return (g.sum(axis=axes) if axes else g).reshape(shape)
 
 
 def _claim(g: Any, claimed: set[int]) -> bool:

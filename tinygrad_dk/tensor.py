@@ -151,8 +151,9 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        self._grad = None if value is None else Tensor._from_op(np.asarray(value)) \
-            if not isinstance(value, Tensor) else value
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor._from_op(np.asarray(value))
+        self._grad = value
 
     def _accumulate(self, g: Any, owned: bool = False) -> None:
         """Add a gradient into a leaf's ``.grad`` (never sharing memory with other arrays).

@@ -175,8 +175,6 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )
-    if not hasattr(g, "reshape"):  # a plain Python number
-        g = np.asarray(g)
     return (g.sum(axis=axes) if axes else g).reshape(shape)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import autograd
+from tinygrad_dk.primitive import Primitive, raw
 from tinygrad_dk.tensor import Tensor
 
 
@@ -39,39 +39,6 @@ class Context:
         self.saved_tensors = arrays
 
 
-class _Applied:
-    """Plays the role of a Primitive for one recorded application of a Function."""
-
-    __slots__ = ("name", "vjps", "vjp_all", "fn", "ctx")
-
-    def __init__(self, fn: type, ctx: Context) -> None:
-        self.name, self.fn, self.ctx, self.vjps = fn.__name__, fn, ctx, ()
-        self.vjp_all = self._vjp
-
-    def _vjp(self, g: Any, out: Any, *args: Any) -> list:
-        raw = getattr(g, "_data", g)
-        grads = self.fn.backward(self.ctx, raw)
-        if not isinstance(grads, (tuple, list)):
-            grads = (grads,)
-        if len(grads) != len(args):
-            raise ValueError(
-                f"{self.name}.backward returned {len(grads)} gradient(s) for {len(args)} "
-                "input(s); return one per input of forward (None for inputs without one)"
-            )
-        checked = []
-        for i, (gi, a) in enumerate(zip(grads, args)):
-            if gi is not None:
-                gi = np.array(getattr(gi, "_data", gi))  # a copy: user code may return saved data
-                shape = np.shape(getattr(a, "_data", a))
-                if gi.shape != shape and not _broadcasts_to(shape, gi.shape):
-                    raise ValueError(
-                        f"{self.name}.backward: gradient {i} has shape {gi.shape} but input {i} "
-                        f"has shape {shape}"
-                    )
-            checked.append(gi)
-        return checked
-
-
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:
     """True if an array of ``shape`` broadcasts to ``target`` (so unbroadcast can undo it)."""
     try:
@@ -80,8 +47,33 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
         return False
 
 
+def _checked_grads(name: str, grads: Any, args: tuple) -> list:
+    """The gradients ``backward`` returned, one per input, as arrays of fitting shapes."""
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if len(grads) != len(args):
+        raise ValueError(
+            f"{name}.backward returned {len(grads)} gradient(s) for {len(args)} input(s); "
+            "return one per input of forward (None for inputs without one)"
+        )
+    checked = []
+    for i, (gi, a) in enumerate(zip(grads, args)):
+        if gi is not None:
+            gi = np.array(raw(gi))  # a copy: user code may return data it saved
+            shape = np.shape(raw(a))
+            if gi.shape != shape and not _broadcasts_to(shape, gi.shape):
+                raise ValueError(f"{name}.backward: gradient {i} has shape {gi.shape} but "
+                                 f"input {i} has shape {shape}")
+        checked.append(gi)
+    return checked
+
+
 class Function:
-    """Base class for custom differentiable operations (see the module docstring)."""
+    """Base class for custom differentiable operations (see the module docstring).
+
+    Each ``apply`` makes a one-off ``Primitive`` whose forward calls your ``forward``
+    and whose derivative calls your ``backward``, both with the same context.
+    """
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
@@ -96,14 +88,14 @@ class Function:
         """Run ``forward`` on the arrays inside ``args`` and record the op for backward."""
         ctx = Context()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = Tensor._from_op(np.asarray(cls.forward(ctx, *arrays, **kwargs)))
-        if autograd.is_grad_enabled() and any(ctx.needs_input_grad):
-            out.requires_grad = True
-            out.op = cls.__name__
-            out.parents = tuple(a for a in args if isinstance(a, Tensor))
-            # The backward driver compares this with the sum of the parents' versions.
-            version_sum = sum(p._version for p in out.parents)
-            needs_grad = [i for i, need in enumerate(ctx.needs_input_grad) if need]
-            out._ctx = (_Applied(cls, ctx), args, {}, needs_grad, version_sum)
-        return out
+        name = cls.__name__
+
+        def forward(*arrays: Any) -> np.ndarray:
+            return np.asarray(cls.forward(ctx, *arrays, **kwargs))
+
+        def vjp_all(g: Any, out: Any, *inputs: Any) -> list:
+            # backward works on numpy arrays, so it is not recorded: no second derivatives
+            return _checked_grads(name, cls.backward(ctx, raw(g)), inputs)
+
+        out = Primitive(name, forward, vjp_all=vjp_all)(*args)
+        return out if isinstance(out, Tensor) else Tensor._from_op(np.asarray(out))

@@ -12,12 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import autograd
+from tinygrad_dk.backward import backprop
+from tinygrad_dk.grad_mode import enable_grad, is_grad_enabled
+from tinygrad_dk.node import Node
 from tinygrad_dk.tensor import Tensor
+from tinygrad_dk.value import SECOND_DERIVATIVE, Value, _node
 
 
-def _as_input(x: Any) -> Tensor:
-    """Make x a tensor we can differentiate by, without touching the caller's tensor."""
+def _as_input(x: Any) -> Node:
+    """Make x a node we can differentiate by, without touching the caller's node."""
+    if isinstance(x, Value):
+        return x
     if isinstance(x, Tensor):
         if x.requires_grad:
             return x  # already part of a graph (e.g. an outer grad): differentiate through it
@@ -26,11 +31,23 @@ def _as_input(x: Any) -> Tensor:
     return Tensor(arr, requires_grad=True)
 
 
+def _as_gradient(g: Any, target: Node) -> Node:
+    """A raw gradient from ``backprop`` in the target's engine (zeros where none arrived)."""
+    if isinstance(target, Value):
+        # A number without a graph: differentiating it again must fail loudly (see
+        # SECOND_DERIVATIVE), never silently count it as a constant.
+        return _node(float(g), (target,), "grad", (SECOND_DERIVATIVE,))
+    if g is None:
+        return Tensor._from_op(np.zeros_like(target.data))
+    return g if isinstance(g, Tensor) else Tensor._from_op(g)
+
+
 def value_and_grad(fn: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable:
     """Return a function computing ``(fn(*args), d fn / d args[argnums])``.
 
-    ``fn`` must return a one-element Tensor. With a tuple ``argnums`` the gradient
-    is a tuple too.
+    ``fn`` must return a one-element Tensor or a Value. With a tuple ``argnums`` the
+    gradient is a tuple too. Gradients with respect to Values are Values (first
+    derivatives only: the scalar engine does not record its backward pass).
     """
     many = not isinstance(argnums, int)
     nums = tuple(argnums) if many else (argnums,)
@@ -39,30 +56,27 @@ def value_and_grad(fn: Callable[..., Any], argnums: int | Sequence[int] = 0) -> 
         # As torch.func.grad: an outer no_grad() does not stop grad(f) from computing
         # the gradient (it would otherwise silently return zeros); it only means the
         # returned gradient is not itself recorded for a further derivative.
-        create = autograd.is_grad_enabled()
         args = list(args)
-        with autograd.enable_grad():
+        with enable_grad():
             for i in nums:
                 args[i] = _as_input(args[i])
             out = fn(*args, **kwargs)
-        if not isinstance(out, Tensor) or out.size != 1:
+        if not isinstance(out, Node) or out.numel() != 1:
             raise TypeError(
-                "grad(f): f must return a one-element Tensor (a scalar loss); got "
+                "grad(f): f must return a one-element Tensor (a scalar loss) or a Value; got "
                 f"{type(out).__name__} {getattr(out, 'shape', '')}. Reduce it with .sum() or "
                 ".mean()"
             )
         targets = [args[i] for i in nums]
+        # The Tensor engine records the backward pass (for a further derivative) unless
+        # we are inside no_grad(); Values never do.
+        create = is_grad_enabled() and isinstance(out, Tensor)
         if out.requires_grad:
-            seed = Tensor._from_op(np.ones_like(out.data)) if create else np.ones_like(out.data)
-            grads = autograd.backprop(out, seed, create_graph=create, targets=targets)
+            grads = backprop(out, out._seed(None, create), create_graph=create, targets=targets)
         else:
-            grads = [None] * len(targets)
-        grads = [
-            Tensor._from_op(np.zeros_like(t.data)) if g is None
-            else g if isinstance(g, Tensor) else Tensor._from_op(g)
-            for g, t in zip(grads, targets)
-        ]
-        if not create:
+            grads = [0.0 if isinstance(t, Value) else None for t in targets]
+        grads = [_as_gradient(g, t) for g, t in zip(grads, targets)]
+        if not create and isinstance(out, Tensor):
             out = out.detach()  # under no_grad() nothing returned carries a graph
         return out, tuple(grads) if many else grads[0]
 

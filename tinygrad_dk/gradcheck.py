@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import autograd
-from tinygrad_dk.tensor import Tensor
-from tinygrad_dk.value import Value
+from tinygrad_dk.backward import backprop
+from tinygrad_dk.grad_mode import no_grad
+from tinygrad_dk.node import Node
 
 
 class GradcheckError(AssertionError):
@@ -56,45 +56,31 @@ def _close(a: float, n: float, atol: float, rtol: float) -> bool:
     return bool(abs(a - n) <= atol + rtol * abs(n))
 
 
-def _check_values(fn: Callable, inputs: Sequence[Value], eps: float, atol: float, rtol: float,
-                  raise_exception: bool) -> bool:
-    saved = [v.grad for v in inputs]
-    for v in inputs:
-        v.grad = 0.0
-    fn(*inputs).backward()
-    analytic = [v.grad for v in inputs]
-    rows = []
-    for i, v in enumerate(inputs):
-        x = v.data
-        v.data = x + eps
-        plus = fn(*inputs).data
-        v.data = x - eps
-        minus = fn(*inputs).data
-        v.data = x
-        numeric = (plus - minus) / (2 * eps)
-        if not _close(analytic[i], numeric, atol, rtol):
-            rows.append((f"{i} {v.label}".strip(), "-", analytic[i], numeric))
-    for v, g in zip(inputs, saved):
-        v.grad = g
-    return _fail(rows, len(rows), atol, rtol, raise_exception) if rows else True
-
-
-def _scalar_of(fn: Callable, inputs: Sequence[Any], proj: np.ndarray | None) -> Any:
-    out = fn(*inputs)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
+def _as_number(out: Any, proj: np.ndarray | None) -> Any:
+    """The checked function's output as one number-node: itself, or sum(out * proj)."""
+    if not isinstance(out, Node):
+        raise TypeError(
+            f"gradcheck: the function must return a Tensor or a Value, got {type(out).__name__}"
+        )
     return out if proj is None else (out * proj).sum()
 
 
-def _check_tensors(fn: Callable, inputs: Sequence[Any], eps: float, atol: float, rtol: float,
-                   raise_exception: bool, fast_mode: bool, seed: int) -> bool:
+def _perturbed(node: Node, values: np.ndarray) -> None:
+    """Write ``values`` into an input without recording anything (the function is re-run)."""
+    with no_grad():
+        node.copy_(values)
+
+
+def _check(fn: Callable, inputs: Sequence[Any], eps: float, atol: float, rtol: float,
+           raise_exception: bool, fast_mode: bool, seed: int) -> bool:
+    """The one check for both engines: analytic gradient vs central differences."""
     rng = np.random.default_rng(seed)
     # Reports name an input by its position in ``inputs``, constants included.
-    positions = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    tensors = [inputs[k] for k in positions]
-    if not tensors:
+    positions = [k for k, v in enumerate(inputs) if isinstance(v, Node) and v.requires_grad]
+    checked = [inputs[k] for k in positions]
+    if not checked:
         raise ValueError("gradcheck: no input Tensor has requires_grad=True; nothing to check")
-    for t in tensors:
+    for t in checked:
         if t.dtype != np.float64:
             warnings.warn(
                 f"gradcheck: an input is {t.dtype}, not float64; the numeric derivative will "
@@ -102,57 +88,50 @@ def _check_tensors(fn: Callable, inputs: Sequence[Any], eps: float, atol: float,
                 UserWarning,
                 stacklevel=3,
             )
-    with autograd.no_grad():
-        first = _scalar_of(fn, inputs, None)  # also checks that fn returns a Tensor
+    with no_grad():
+        first = _as_number(fn(*inputs), None)  # also checks what fn returns
     # A non-scalar output is checked through a fixed random projection sum(out * v):
     # the same vector-Jacobian product a scalar loss on top would use.
-    proj = None if first.size == 1 else rng.standard_normal(first.shape).astype(first.dtype)
-    targets = list(tensors)
-    out = _scalar_of(fn, inputs, proj)
-    grads = autograd.backprop(out, np.ones_like(out.data), targets=targets)
+    proj = None if first.numel() == 1 else rng.standard_normal(first.shape).astype(first.dtype)
+    out = _as_number(fn(*inputs), proj)
+    grads = backprop(out, out._seed(None, False), targets=checked)
     analytic = [np.zeros(t.shape) if g is None else np.asarray(g, dtype=np.float64)
-                for g, t in zip(grads, targets)]
+                for g, t in zip(grads, checked)]
 
     def value() -> float:
-        with autograd.no_grad():
-            return _scalar_of(fn, inputs, proj).item()  # also for shape (1,) or (1, 1)
+        with no_grad():
+            return float(_as_number(fn(*inputs), proj).numpy().reshape(-1)[0])
+
+    def slope(node: Node, base: np.ndarray, step: np.ndarray) -> float:
+        _perturbed(node, base + step)
+        plus = value()
+        _perturbed(node, base - step)
+        minus = value()
+        _perturbed(node, base)
+        return (plus - minus) / (2 * eps)
 
     rows, total = [], 0
-    if fast_mode:
-        # One random direction u per input: compare grad . u with the slope along u.
-        for i, t in enumerate(tensors):
+    for i, t in enumerate(checked):
+        name = f"{positions[i]} {t.label}".strip()
+        base = np.array(t.numpy(), copy=True)
+        if fast_mode:
+            # One random direction u per input: compare grad . u with the slope along u.
             u = rng.standard_normal(t.shape)
-            original = t.data
-            t._data = original + eps * u
-            plus = value()
-            t._data = original - eps * u
-            minus = value()
-            t._data = original
-            numeric = (plus - minus) / (2 * eps)
-            a = float(np.sum(analytic[i] * u))
+            a, numeric = float(np.sum(analytic[i] * u)), slope(t, base, eps * u)
             if not _close(a, numeric, atol, rtol):
                 total += 1
-                rows.append((f"{positions[i]} {t.label}".strip(), "direction", a, numeric))
-    else:
-        for i, t in enumerate(tensors):
-            flat = t.data.reshape(-1)  # a view: writing flat[j] changes t.data
-            if not np.shares_memory(flat, t.data) or not t.data.flags.writeable:
-                t._data = t.data.copy()
-                flat = t.data.reshape(-1)
-            for j in range(flat.size):
-                x = flat[j]
-                flat[j] = x + eps
-                plus = value()
-                flat[j] = x - eps
-                minus = value()
-                flat[j] = x
-                numeric = (plus - minus) / (2 * eps)
-                a = float(analytic[i].reshape(-1)[j])
-                if not _close(a, numeric, atol, rtol):
-                    total += 1
-                    # plain ints: numpy 2 would print (np.int64(1), np.int64(2))
-                    idx = str(tuple(int(k) for k in np.unravel_index(j, t.shape)))
-                    rows.append((f"{positions[i]} {t.label}".strip(), idx, a, numeric))
+                rows.append((name, "direction", a, numeric))
+            continue
+        for j in range(base.size):
+            step = np.zeros(base.shape)
+            step.flat[j] = eps
+            a, numeric = float(analytic[i].flat[j]), slope(t, base, step)
+            if not _close(a, numeric, atol, rtol):
+                total += 1
+                # plain ints: numpy 2 would print (np.int64(1), np.int64(2))
+                idx = "-" if not t.shape else str(tuple(
+                    int(k) for k in np.unravel_index(j, t.shape)))
+                rows.append((name, idx, a, numeric))
     return _fail(rows, total, atol, rtol, raise_exception) if rows else True
 
 
@@ -177,8 +156,7 @@ def gradcheck(
     inputs = list(inputs)
     if not inputs:
         raise ValueError("gradcheck: give at least one input")
-    if all(isinstance(v, Value) for v in inputs):
-        return _check_values(fn, inputs, eps, atol, rtol, raise_exception)
-    if any(isinstance(v, Value) for v in inputs):
+    engines = {type(v).__name__ for v in inputs if isinstance(v, Node)}
+    if len(engines) > 1:
         raise TypeError("gradcheck: inputs mix Values and Tensors; use one engine")
-    return _check_tensors(fn, inputs, eps, atol, rtol, raise_exception, fast_mode, seed)
+    return _check(fn, inputs, eps, atol, rtol, raise_exception, fast_mode, seed)

@@ -9,11 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.autograd import Primitive
-
-
-def _raw(x: Any) -> Any:
-    return getattr(x, "_data", x)
+from tinygrad_dk.primitive import Primitive, raw
 
 
 def _reshape_forward(x: Any, shape: Any) -> Any:
@@ -27,14 +23,14 @@ def _reshape_forward(x: Any, shape: Any) -> Any:
 
 
 reshape = Primitive(
-    "reshape", _reshape_forward, lambda g, out, x, shape: g.reshape(np.shape(_raw(x)))
+    "reshape", _reshape_forward, lambda g, out, x, shape: g.reshape(np.shape(raw(x)))
 )
 
 
 def _transpose_vjp(g: Any, out: Any, x: Any, axes: Any = None) -> Any:
     if axes is None:
         return g.transpose()
-    inverse = np.argsort([a % np.ndim(_raw(x)) for a in axes])  # undo the permutation
+    inverse = np.argsort([a % np.ndim(raw(x)) for a in axes])  # undo the permutation
     return g.transpose(tuple(int(i) for i in inverse))
 
 
@@ -53,7 +49,7 @@ broadcast_to = Primitive(
 
 def flatten(x: Any, start_axis: int = 0) -> Any:
     """Merge the axes from ``start_axis`` on into one (``start_axis=1`` keeps the batch axis)."""
-    shape = np.shape(_raw(x))
+    shape = np.shape(raw(x))
     return reshape(x, tuple(shape[:start_axis]) + (-1,))
 
 
@@ -68,7 +64,7 @@ def _positions(axis: Any, ndim: int, what: str) -> list[int]:
 
 def squeeze(x: Any, axis: Any = None) -> Any:
     """Drop axes of length 1 (all of them, or the given int/tuple)."""
-    shape = np.shape(_raw(x))
+    shape = np.shape(raw(x))
     if axis is None:
         return reshape(x, tuple(n for n in shape if n != 1))
     drop = _positions(axis, len(shape), "squeeze")
@@ -80,7 +76,7 @@ def squeeze(x: Any, axis: Any = None) -> Any:
 
 def expand_dims(x: Any, axis: Any) -> Any:
     """Insert an axis of length 1 at position ``axis`` (an int or a tuple)."""
-    shape = list(np.shape(_raw(x)))
+    shape = list(np.shape(raw(x)))
     n_new = 1 if isinstance(axis, (int, np.integer)) else len(axis)
     for a in _positions(axis, len(shape) + n_new, "expand_dims"):
         shape.insert(a, 1)
@@ -128,7 +124,7 @@ index_add = Primitive(
 getitem = Primitive(
     "getitem",
     lambda x, index: x[index],
-    lambda g, out, x, index: index_add(g, index, np.shape(_raw(x))),
+    lambda g, out, x, index: index_add(g, index, np.shape(raw(x))),
 )
 
 # --- joining -------------------------------------------------------------------------------
@@ -136,11 +132,11 @@ getitem = Primitive(
 
 def _split_back(g: Any, xs: tuple, axis: int) -> list:
     """Cut g along ``axis`` into pieces the sizes of the joined inputs."""
-    ndim = np.ndim(_raw(g))
+    ndim = np.ndim(raw(g))
     axis = axis % ndim
     pieces, start = [], 0
     for x in xs:
-        n = np.shape(_raw(x))[axis]
+        n = np.shape(raw(x))[axis]
         index = (slice(None),) * axis + (slice(start, start + n),)
         pieces.append(getitem(g, index))
         start += n
@@ -158,7 +154,7 @@ _concatenate = Primitive(
 
 
 def _stack_vjp(g: Any, out: Any, *xs: Any, axis: int = 0) -> list:
-    axis = axis % np.ndim(_raw(g))
+    axis = axis % np.ndim(raw(g))
     return [getitem(g, (slice(None),) * axis + (i,)) for i in range(len(xs))]
 
 

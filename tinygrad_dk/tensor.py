@@ -1,52 +1,23 @@
 """The array engine: a ``Tensor`` is a numpy array that records how it was computed.
 
-The class itself holds data and bookkeeping; the operations live in
-``tinygrad_dk.ops`` (forward formula and derivative side by side) and the
-recording and backward walk in ``tinygrad_dk.autograd``.
+This file is where a Tensor's operations are listed, one method each; the formulas
+and their derivatives live in ``tinygrad_dk.ops`` (elementwise math, reductions,
+softmax), ``ops_shape`` (reshaping, indexing, joining) and ``ops_nn`` (fused layer
+and loss operations). The data and bookkeeping (gradient, version counter, how a
+Tensor takes part in backward) are in ``tinygrad_dk.tensor_base``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
-from tinygrad_dk import autograd
-
-
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    """Apply the dtype policy: numpy keeps its dtype, Python numbers become float32."""
-    if isinstance(data, Tensor):
-        arr = data.data
-    elif isinstance(data, (np.ndarray, np.generic)):
-        arr = np.asarray(data)
-    else:
-        if type(data).__name__ == "Value" or (
-            isinstance(data, (list, tuple)) and any(type(v).__name__ == "Value" for v in data)
-        ):
-            raise TypeError(
-                "Tensor(data): got scalar Value objects; the two engines do not mix. Use "
-                "Tensor([v.data for v in values]) for a constant, or stay with Values"
-            )
-        try:
-            arr = np.asarray(data)
-        except ValueError as err:  # ragged nested lists
-            raise ValueError(
-                f"Tensor(data): {err}; every row of a nested list must have the same length"
-            ) from None
-        if arr.dtype != np.bool_ and dtype is None:
-            arr = arr.astype(np.float32) if arr.dtype.kind in "iuf" else arr
-    if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Tensor(data): data of dtype {arr.dtype} is not numeric; give numbers, lists of "
-            "numbers or a numeric numpy array (convert strings with float() first)"
-        )
-    return arr
+from tinygrad_dk import ops, ops_nn, ops_shape
+from tinygrad_dk.primitive import raw
+from tinygrad_dk.tensor_base import TensorBase
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -63,210 +34,9 @@ class Tensor:
     that training will change); without, it shares the array (cheap for data).
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "op", "parents", "_ctx", "_version",
-                 "__weakref__")
-    __array_ufunc__ = None  # make ndarray + Tensor call Tensor.__radd__ instead of numpy
-    __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
+    __slots__ = ()
 
-    def __init__(
-        self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
-    ) -> None:
-        self._data = _to_array(data, dtype)
-        self._grad: Any = None
-        self.label = label
-        self.op = ""
-        self.parents: tuple[Tensor, ...] = ()
-        self._ctx: Any = None
-        self._version = 0
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
-            if isinstance(data, (np.ndarray, Tensor)) and np.shares_memory(self._data, data):
-                # A parameter owns its numbers: optimizers update it in place, and that
-                # must never change the array the caller passed in (as torch.tensor).
-                self._data = self._data.copy()
-
-    @classmethod
-    def _from_op(cls, data: Any) -> Tensor:
-        """Wrap an op's numpy result without the checks of ``__init__`` (hot path)."""
-        out = cls.__new__(cls)
-        out._data = data if type(data) is np.ndarray else np.asarray(data)
-        out._grad = None
-        out.requires_grad = False
-        out.label = ""
-        out.op = ""
-        out.parents = ()
-        out._ctx = None
-        out._version = 0
-        return out
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Switch gradient tracking on or off for a leaf tensor (in place)."""
-        if requires_grad and self._data.dtype.kind not in "f":
-            raise TypeError(
-                f"requires_grad=True needs floating-point data, but this tensor is "
-                f"{self._data.dtype}; use Tensor(data, dtype=np.float32) (or float64), or keep "
-                "integer data (labels, indices) without gradients"
-            )
-        if not requires_grad and self._ctx is not None:
-            raise RuntimeError("requires_grad_(False) only works on leaves; use .detach()")
-        self.requires_grad = bool(requires_grad)
-        return self
-
-    # --- data, grad, version --------------------------------------------------------
-
-    @property
-    def data(self) -> np.ndarray:
-        """The numpy array (shared, not copied).
-
-        Assigning ``t.data = ...`` (also ``t.data -= lr * g``) bumps a version
-        counter, so backward() through a graph that saved the old values raises
-        RuntimeError. Writing into the array's elements (``t.data[0] = 5``,
-        ``np.copyto(t.data, ...)``) is NOT seen: a graph that used ``t`` would then
-        backpropagate with the new numbers, silently. Change elements only after
-        backward(), or assign a modified copy: ``d = t.data.copy(); d[0] = 5; t.data = d``.
-        """
-        return self._data
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        # Replacing data (also `t.data -= lr * g`, which assigns) bumps the version,
-        # so a graph that saved the old values refuses to backpropagate wrong numbers.
-        new = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if new.shape != self._data.shape and self._ctx is not None:
-            raise ValueError("cannot change the shape of a non-leaf tensor's data")
-        self._data = new
-        self._version += 1
-
-    @property
-    def grad(self) -> Tensor | None:
-        """d(output)/d(self) after ``backward()``, or None. Same shape and dtype as data."""
-        g = self._grad
-        if g is not None and not isinstance(g, Tensor):
-            # An interior node keeps the raw array that backprop passed through it, which
-            # may be shared with other nodes (or be the caller's gradient= array); copy it
-            # once, when someone actually looks, so the .grad you get is yours alone.
-            g = self._grad = Tensor._from_op(np.array(g, copy=True))
-        return g
-
-    @grad.setter
-    def grad(self, value: Any) -> None:
-        if value is not None and not isinstance(value, Tensor):
-            value = Tensor._from_op(np.asarray(value))
-        self._grad = value
-
-    def _accumulate(self, g: Any, owned: bool = False) -> None:
-        """Add a gradient into a leaf's ``.grad`` (never sharing memory with other arrays).
-
-        ``owned`` says that backprop made ``g`` for this leaf alone, so it can be kept
-        as it is; otherwise it is copied.
-        """
-        if not self.requires_grad:
-            return
-        if isinstance(g, Tensor):  # create_graph=True: keep the graph of the gradient
-            self._grad = g if self._grad is None else self.grad + g
-        elif self._grad is None:
-            self._grad = Tensor._from_op(g if owned else np.array(g, dtype=self._data.dtype))
-        else:
-            self._grad = Tensor._from_op(self.grad.data + g)
-
-    # --- numpy-like properties ---------------------------------------------------
-
-    shape = property(lambda self: self._data.shape, doc="Shape tuple, as numpy.")
-    ndim = property(lambda self: self._data.ndim, doc="Number of dimensions.")
-    size = property(lambda self: self._data.size, doc="Number of elements.")
-    dtype = property(lambda self: self._data.dtype, doc="numpy dtype.")
-
-    @property
-    def T(self) -> Tensor:
-        """Reversed axes, like ``ndarray.T``."""
-        return self.transpose()
-
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor; use .item() to get its number")
-        return len(self._data)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
-
-    def __bool__(self) -> bool:
-        return bool(self._data)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __iter__(self):  # noqa: ANN204 - generator of Tensors
-        for i in range(len(self)):
-            yield self[i]
-
-    def item(self) -> float | int | bool:
-        """The single number in a one-element tensor, as a Python scalar."""
-        if self._data.size != 1:
-            raise ValueError(
-                f"item(): tensor has {self._data.size} elements (shape {self.shape}); only a "
-                "one-element tensor converts to a Python number. Reduce it first (e.g. .sum())"
-            )
-        return self._data.item()
-
-    def numpy(self) -> np.ndarray:
-        """The data as a numpy array (shared memory; ``.copy()`` it to keep it)."""
-        return self._data
-
-    def detach(self) -> Tensor:
-        """The same data as a new leaf without history (shares memory)."""
-        return Tensor._from_op(self._data)
-
-    def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
-        extras = []
-        if self._data.dtype not in (np.float32,):
-            extras.append(f"dtype={self._data.dtype}")
-        if self.op:
-            extras.append(f"op={self.op!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        if self.label:
-            extras.append(f"label={self.label!r}")
-        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
-
-    # --- backward --------------------------------------------------------------------
-
-    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
-
-        ``gradient`` is the upstream gradient, needed when ``self`` has more than one
-        element. With ``create_graph=True`` the backward pass is recorded too, so
-        the gradients can be differentiated again (second derivatives).
-        """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward(): this tensor does not require grad, so there is nothing to "
-                "differentiate. Create the inputs with requires_grad=True (and do not compute "
-                "inside no_grad())"
-            )
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"backward(): the output has shape {self.shape}, so its gradient is "
-                    "ambiguous; reduce it to one number first (e.g. loss = out.sum() or "
-                    ".mean()), or pass gradient= an array of the same shape"
-                )
-            g: Any = np.ones_like(self._data)
-        else:
-            g = gradient.data if isinstance(gradient, Tensor) and not create_graph else gradient
-            if np.shape(g) != self.shape:
-                raise ValueError(
-                    f"backward(): gradient has shape {np.shape(g)} but the output has shape "
-                    f"{self.shape}; they must match"
-                )
-            if not isinstance(g, Tensor):
-                g = np.asarray(g, dtype=self._data.dtype)
-        if create_graph and not isinstance(g, Tensor):
-            g = Tensor._from_op(g)
-        autograd.backprop(self, g, create_graph=create_graph)
-
-    # --- operators (the formulas live in tinygrad_dk.ops) ----------------------------
+    # --- arithmetic operators ----------------------------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
         return ops.add(self, other)
@@ -301,6 +71,9 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return ops.neg(self)
 
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
 
@@ -308,34 +81,148 @@ class Tensor:
         return ops.matmul(other, self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, ops.normalize_index(index))
+        return ops_shape.getitem(self, ops_shape.normalize_index(index))
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
 
     # Comparisons give bool tensors without gradient (masks).
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self._data < _raw(other))
+        return Tensor._from_op(self._data < raw(other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self._data <= _raw(other))
+        return Tensor._from_op(self._data <= raw(other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self._data > _raw(other))
+        return Tensor._from_op(self._data > raw(other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self._data >= _raw(other))
+        return Tensor._from_op(self._data >= raw(other))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._from_op(self._data == _raw(other))
+        return Tensor._from_op(self._data == raw(other))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._from_op(self._data != _raw(other))
+        return Tensor._from_op(self._data != raw(other))
 
+    __hash__ = TensorBase.__hash__  # defining __eq__ would otherwise remove it
 
-def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    # --- elementwise functions (tinygrad_dk.ops) ----------------------------------------
 
+    def exp(self) -> Tensor:
+        """e^x, elementwise."""
+        return ops.exp(self)
 
-autograd.Tensor = Tensor  # the recording machinery needs to recognise Tensors
+    def log(self) -> Tensor:
+        """Natural logarithm, elementwise (log 0 = -inf, log of a negative = nan)."""
+        return ops.log(self)
 
-from tinygrad_dk import ops  # noqa: E402  (ops needs Tensor defined first)
+    def sqrt(self) -> Tensor:
+        """Square root, elementwise."""
+        return ops.sqrt(self)
 
-ops.attach_methods(Tensor)
+    def abs(self) -> Tensor:
+        """|x|, elementwise (gradient 0 at 0, as PyTorch)."""
+        return ops.abs(self)
+
+    def tanh(self) -> Tensor:
+        """tanh(x), squashing into (-1, 1)."""
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e^-x), squashing into (0, 1); stable for large |x|."""
+        return ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        """max(x, 0)."""
+        return ops.relu(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, else ``negative_slope * x``."""
+        return ops.leaky_relu(self, negative_slope)
+
+    def softplus(self) -> Tensor:
+        """log(1 + e^x), a smooth ReLU; stable for large |x|."""
+        return ops_nn.softplus(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Limit the values to [min, max] (either may be None)."""
+        return ops.clip(self, min, max)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The data converted to ``dtype`` (a float result keeps the gradient path)."""
+        return ops.astype(self, dtype)
+
+    # --- reductions ---------------------------------------------------------------------
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (None: everything)."""
+        return ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (None: everything)."""
+        return ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; ties share the gradient."""
+        return ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis``; ties share the gradient."""
+        return ops.min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Variance over ``axis`` with numpy's ``ddof=0`` (PyTorch's default is 1)."""
+        return ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``axis``, without overflow."""
+        return ops.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``axis``: scores to probabilities."""
+        return ops.softmax(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """log(softmax(x)) along ``axis``, computed stably."""
+        return ops.log_softmax(self, axis=axis)
+
+    # --- shape (tinygrad_dk.ops_shape) ---------------------------------------------------
+
+    @property
+    def T(self) -> Tensor:
+        """Reversed axes, like ``ndarray.T``."""
+        return ops_shape.transpose(self, None)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same numbers in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return ops_shape.reshape(self, shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (none given: reverse them), as ``ndarray.transpose``."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = tuple(axes[0])
+        return ops_shape.transpose(self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes."""
+        return ops_shape.swapaxes(self, axis1, axis2)
+
+    def flatten(self, start_axis: int = 0) -> Tensor:
+        """Merge the axes from ``start_axis`` on into one."""
+        return ops_shape.flatten(self, start_axis)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Drop axes of length 1 (all, or the given ones)."""
+        return ops_shape.squeeze(self, axis)
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        """Insert an axis of length 1 at ``axis``."""
+        return ops_shape.expand_dims(self, axis)
+
+    def broadcast_to(self, shape: Any) -> Tensor:
+        """Repeat along axes of length 1 to reach ``shape`` (numpy's broadcasting)."""
+        return ops_shape.broadcast_to(self, tuple(shape))

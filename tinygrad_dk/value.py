@@ -6,10 +6,17 @@ Every operation creates a new ``Value`` that remembers
 * ``_local``: the local derivative d(out)/d(parent) for each parent, computed
   right next to the forward formula while the inputs are at hand.
 
-Backpropagation (``backward``) then only has to apply the chain rule:
-``parent.grad += local * node.grad`` for every edge, walking the graph from the
-output back to the inputs. No closure is stored per node, which keeps nodes small
-and the backward loop fast.
+Backpropagation then only has to apply the chain rule, ``parent.grad += local *
+node.grad`` for every edge (``Value._backward``); the walk from the output back to
+the inputs and its rules (leaves accumulate, computed nodes show the latest pass)
+are shared with the Tensor engine in ``tinygrad_dk.backward``. No closure is stored
+per node, which keeps nodes small and the backward loop fast.
+
+Because the local derivatives are numbers computed when the operation runs, a
+Value's backward pass can never see changed data (assigning ``v.data`` later does
+not change what was recorded), so the Value engine needs no stale-data check; and
+because they are plain floats, Values give first derivatives only (for second
+derivatives use Tensors with ``create_graph=True``).
 
 Numbers follow IEEE rules, as NumPy and PyTorch do: ``exp(1000)`` is ``inf``,
 ``log(0)`` is ``-inf``, ``log(-1)`` is ``nan``. Python's ``math`` module raises
@@ -23,7 +30,10 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from tinygrad_dk.graph import topo_sort
+import numpy as np
+
+from tinygrad_dk import grad_mode
+from tinygrad_dk.node import Node
 
 Number = int | float
 
@@ -110,24 +120,60 @@ def _as_value(x: Any) -> Value:
     """Turn a plain number into a constant leaf Value (Values pass through)."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int:  # the common case, without the full checks
-        return _node(float(x), (), "", ())
-    return Value(_check_number(x, "Value arithmetic"))
+    if type(x) is not float and type(x) is not int:  # the common case skips the checks
+        x = _check_number(x, "Value arithmetic")
+    out = _node(float(x), (), "", ())
+    out.requires_grad = False  # a constant: nothing to learn, no gradient to show
+    return out
+
+
+_recording = grad_mode._state  # .enabled is False inside no_grad() (per thread)
 
 
 def _node(data: float, parents: tuple, op: str, local: tuple) -> Value:
-    """Create an interior node without going through ``__init__`` (hot path)."""
+    """Create a computed node without going through ``__init__`` (hot path).
+
+    Inside ``no_grad()`` nothing is recorded: the result is a constant leaf.
+    """
     out = Value.__new__(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out.op = op
-    out.parents = parents
-    out._local = local
+    if _recording.enabled:
+        out.op = op
+        out.parents = parents
+        out._local = local
+        out.requires_grad = True
+    else:
+        out.op = ""
+        out.parents = ()
+        out._local = ()
+        out.requires_grad = False
     return out
 
 
-class Value:
+class _SecondDerivative:
+    """The local derivative of a gradient returned by ``grad()`` for Values.
+
+    Values store their local derivatives as plain numbers, so a gradient is a number
+    without a graph of its own. Multiplying by this object, which the backward loop does
+    when it reaches such a gradient, raises instead of silently treating it as a constant.
+    """
+
+    def __mul__(self, other: Any) -> float:
+        raise RuntimeError(
+            "cannot differentiate a gradient of Values: the scalar engine records first "
+            "derivatives only. For second derivatives use Tensors, e.g. "
+            "grad(lambda x: grad(f)(x).sum())(Tensor(x, dtype=np.float64))"
+        )
+
+    __rmul__ = __mul__
+
+
+SECOND_DERIVATIVE = _SecondDerivative()
+
+
+class Value(Node):
     """A scalar that records how it was computed, so it can be differentiated.
 
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -135,9 +181,17 @@ class Value:
     >>> c.backward()
     >>> a.grad, b.grad   # dc/da = b + 1, dc/db = a
     (-2.0, 2.0)
+
+    A Value made by hand is a leaf that gets a gradient (``requires_grad`` is True);
+    the numbers that arithmetic wraps automatically (the 2 in ``2 * a``) are constants
+    (``requires_grad`` False). As a node it is a 0-d float64: ``shape == ()``.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "_local")
+    __slots__ = ("data", "grad", "label", "op", "parents", "_local", "requires_grad")
+
+    shape: tuple[int, ...] = ()
+    ndim = 0
+    dtype = np.dtype(np.float64)
 
     def __init__(self, data: Number, label: str = "") -> None:
         self.data: float = _check_number(data, "Value(data)")
@@ -146,6 +200,7 @@ class Value:
         self.op: str = ""  # '' marks a leaf: an input, a parameter or a constant
         self.parents: tuple[Value, ...] = ()
         self._local: tuple[float, ...] = ()
+        self.requires_grad: bool = True
 
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""
@@ -230,6 +285,13 @@ class Value:
         s = _sigmoid(self.data)
         return _node(s, (self,), "sigmoid", (s * (1.0 - s),))
 
+    def softplus(self) -> Value:
+        """log(1 + e^x), a smooth ReLU; its slope is sigmoid(x)."""
+        x = self.data
+        # max(x, 0) + log(1 + e^-|x|): exp never sees a positive number, so no overflow
+        out = max(x, 0.0) + math.log1p(_exp(-abs(x)))
+        return _node(out, (self,), "softplus", (_sigmoid(x),))
+
     def relu(self) -> Value:
         x = self.data
         return _node(x if x > 0 else 0.0, (self,), "relu", (1.0 if x > 0 else 0.0,))
@@ -260,30 +322,57 @@ class Value:
         local = tuple(x.data for x in xs) + tuple(w.data for w in weights) + (1.0,)
         return _node(z, (*weights, *xs, bias), "Σwx+b", local)
 
-    # --- reverse mode ---------------------------------------------------------
+    # --- the parameter surface (see tinygrad_dk.node) --------------------------------
 
-    def backward(self) -> None:
-        """Fill ``.grad`` of every node with d(self)/d(node).
+    def numel(self) -> int:
+        return 1
 
-        Leaves (inputs, parameters) *accumulate*: calling backward twice gives
-        them twice the gradient, as in PyTorch, so remember ``zero_grad``.
-        Interior nodes are reset first and show the gradient of this pass.
-        """
-        order = topo_sort(self)
-        for node in order:
-            if node.parents:
-                node.grad = 0.0
-        self.grad += 1.0  # d(self)/d(self); added so a leaf root also accumulates
-        # Walk from the output towards the inputs. The topological order
-        # guarantees that a node's gradient is complete (every consumer has
-        # added its share) before the node passes it on to its own parents.
-        for node in reversed(order):
-            g = node.grad
-            for parent, local in zip(node.parents, node._local):
-                parent.grad += local * g
+    def numpy(self) -> np.ndarray:
+        """The number as a 0-d float64 array (a copy: Values hold a Python float)."""
+        return np.array(self.data)
+
+    def grad_numpy(self) -> np.ndarray | None:
+        """The gradient as a 0-d float64 array; None for a constant."""
+        return np.array(self.grad) if self.requires_grad else None
+
+    def copy_(self, values: Any) -> Value:
+        """Set the number to ``values`` (a number or a one-element array); returns self."""
+        self.data = float(np.asarray(values).reshape(()))
+        return self
+
+    # --- reverse mode (the walk itself is tinygrad_dk.backward.backprop) --------------
+
+    def _seed(self, gradient: Any, create_graph: bool) -> float:
+        if create_graph:
+            raise RuntimeError(
+                "backward(create_graph=True): the scalar Value engine records first "
+                "derivatives only; use Tensors for second derivatives"
+            )
+        return 1.0 if gradient is None else _check_number(gradient, "backward(gradient)")
+
+    def _backward(self, pass_: Any) -> None:
+        # The chain rule for one node: each parent gets local derivative * my gradient.
+        g = self.grad
+        for parent, local in zip(self.parents, self._local):
+            parent.grad += local * g
+
+    def _add_grad(self, g: float, pass_: Any) -> None:
+        self.grad += g
+
+    def _reset_grad(self) -> None:
+        self.grad = 0.0
+
+    def _raw_grad(self) -> float:
+        return self.grad
+
+    def _set_raw_grad(self, g: float) -> None:
+        self.grad = g
+
+    def __abs__(self) -> Value:
+        return self.abs()
 
 
-def zero_grad(params: Iterable[Any]) -> None:
+def zero_grad(params: Iterable[Node]) -> None:
     """Reset the gradients of a collection of Values (to 0.0) or Tensors (to None)."""
     for p in params:
-        p.grad = 0.0 if isinstance(p, Value) else None
+        p.zero_grad()

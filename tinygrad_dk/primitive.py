@@ -1,0 +1,183 @@
+"""``Primitive``: how the Tensor engine defines an operation, forward and derivative together.
+
+An operation is a forward function on numpy arrays plus one vector-Jacobian product
+(vjp) per argument: given the gradient ``g`` of the output, the vjp returns the
+gradient of that argument::
+
+    exp = Primitive("exp", np.exp, lambda g, out, x: g * out)      # d e^x = e^x
+
+``vjps[i](g, out, *args, **kwargs)`` gets the output gradient, the output and the
+arguments; ``None`` in place of a vjp marks an argument without a gradient (an index,
+a mask). For ops with any number of tensor arguments (concatenate, stack),
+``vjp_all`` returns every argument's gradient at once instead.
+
+Calling a primitive runs the forward on the arrays inside the arguments and, when
+an argument requires grad and recording is on (not in ``no_grad()``), records a
+``Recorded`` context on the output: what ``backward`` needs to come back.
+
+Two details make the engine both fast and able to take second derivatives:
+
+* Called with no Tensor among its arguments, a primitive simply returns the numpy
+  result. The vjps are written with these same primitives and with methods numpy
+  arrays and Tensors share (``.sum``, ``.reshape``, ``@``), so a plain backward pass
+  runs them on bare arrays (fast), while ``backward(create_graph=True)`` runs them on
+  Tensors, which records the backward pass itself as a graph.
+* vjps return gradients in the broadcast shape: the Tensor receiving a gradient
+  (``TensorBase._add_grad``) sums it down to its own shape, the one place where
+  broadcasting is undone.
+
+``tinygrad_dk.Function`` (PyTorch's ``autograd.Function`` style) is built on this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_dk.grad_mode import is_grad_enabled
+from tinygrad_dk.tensor_base import TensorBase
+from tinygrad_dk.value import Value
+
+Vjp = Callable[..., Any]
+
+
+class Recorded(NamedTuple):
+    """What an output Tensor remembers about the operation that made it.
+
+    ``versions`` is the sum of the inputs' version counters when the op ran: backward
+    compares it with the sum now, to refuse gradients computed from changed data.
+    """
+
+    primitive: Primitive
+    args: tuple
+    kwargs: dict
+    needs_grad: tuple[int, ...]  # positions of the arguments that want a gradient
+    versions: int
+
+
+def raw(x: Any) -> Any:
+    """The numpy data of a Tensor; anything else passes through unchanged.
+
+    For constants inside derivatives, such as the mask ``raw(x) > 0`` of relu: a
+    computation on raw data is not recorded, so it carries no gradient.
+    """
+    return x._data if isinstance(x, TensorBase) else x
+
+
+def _describe(a: Any) -> str:
+    shape = getattr(a, "shape", None)
+    if shape is None:
+        return type(a).__name__
+    return f"{type(a).__name__} of shape {tuple(shape)} and dtype {a.dtype}"
+
+
+def _reject(a: Any, op: str) -> None:
+    if isinstance(a, Value):
+        raise TypeError(
+            f"{op}: cannot mix a scalar Value with a Tensor; use Tensor(value.data) to make "
+            "a constant, or keep the whole computation in one engine"
+        )
+    raise TypeError(f"{op}: got the string {a!r}; Tensor operations need numbers or arrays")
+
+
+class Primitive:
+    """An operation: a numpy forward function and one vjp per argument (see the module)."""
+
+    __slots__ = ("name", "forward", "vjps", "vjp_all")
+
+    def __init__(self, name: str, forward: Callable[..., Any], *vjps: Vjp | None,
+                 vjp_all: Callable[..., list] | None = None) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.vjp_all = vjp_all
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        first = None
+        for a in args:
+            if isinstance(a, TensorBase):
+                first = a
+                break
+        if first is None:  # no Tensor among the arguments (as in a plain backward pass)
+            return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
+        arrays, needs_grad, versions = [], [], 0
+        for i, a in enumerate(args):
+            if isinstance(a, TensorBase):
+                arrays.append(a._data)
+                if a.requires_grad:
+                    needs_grad.append(i)
+                versions += a._version
+            else:
+                if isinstance(a, (str, Value)):
+                    _reject(a, self.name)
+                arrays.append(a)
+        try:
+            data = self.forward(*arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as err:  # name the op and the operands
+            shapes = ", ".join(_describe(a) for a in args)
+            raise type(err)(f"{self.name}: {err} (arguments: {shapes})") from None
+        out = type(first)._from_op(data)
+        if needs_grad and is_grad_enabled() and out._data.dtype.kind in "fc":
+            out.requires_grad = True
+            out.op = self.name
+            out.parents = tuple(a for a in args if isinstance(a, TensorBase))
+            out._ctx = Recorded(self, args, kwargs, tuple(needs_grad), versions)
+        return out
+
+    def input_grads(self, g: Any, out: Any, rec: Recorded,
+                    create_graph: bool) -> Iterator[tuple[Any, Any]]:
+        """(argument, its gradient) for every argument of ``rec`` that wants one.
+
+        A plain pass hands the vjps bare arrays; a recorded one (``create_graph``)
+        hands them the Tensors themselves, so their work becomes part of the graph.
+        """
+        if create_graph:
+            vals, out_val = rec.args, out
+        else:
+            vals = [raw(a) for a in rec.args]
+            out_val = out._data
+        all_grads = self.vjp_all(g, out_val, *vals, **rec.kwargs) if self.vjp_all else None
+        for i in rec.needs_grad:
+            if all_grads is not None:
+                ga = all_grads[i]
+            else:
+                vjp = self.vjps[i]
+                ga = None if vjp is None else vjp(g, out_val, *vals, **rec.kwargs)
+            if ga is not None:
+                yield rec.args[i], ga
+
+
+def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with numpy's floating-point warnings off: IEEE inf and nan are the answer.
+
+    Equivalent to ``with np.errstate(all="ignore"): fn(...)``, which costs ~2.5 us a
+    call; where numpy allows it the same setting is switched on its context variable
+    directly (~0.8 us), as ``np.errstate`` itself does.
+    """
+    if _extobj_contextvar is None:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+    else:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            token = _extobj_contextvar.set(_IGNORE_ALL)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _extobj_contextvar.reset(token)
+
+    run.__name__ = getattr(fn, "__name__", "op")
+    return run
+
+
+try:  # numpy >= 2 keeps errstate in a context variable; setting it directly is ~3x faster
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    _IGNORE_ALL = _make_extobj(all="ignore")
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - other numpy: np.errstate
+    _extobj_contextvar = None

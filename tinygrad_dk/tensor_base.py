@@ -1,0 +1,326 @@
+"""``TensorBase``: a Tensor's data and bookkeeping, without its operations.
+
+A Tensor is a numpy array (``_data``) plus what reverse mode needs: whether it
+requires a gradient, its gradient, the operation that made it (``_ctx``, a
+``primitive.Recorded``) and a version counter that detects changed data. This class
+holds all of that and how a Tensor takes part in a backward pass; the operations a
+Tensor offers (``x.exp()``, ``x @ w``, ``x.sum(axis=0)``) are the methods of
+``tinygrad_dk.tensor.Tensor``, which builds on it. Keeping them apart means the
+operations can be defined with ``Primitive`` without a circular import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk.node import Node
+
+
+def to_array(data: Any, dtype: Any) -> np.ndarray:
+    """Apply the dtype policy: numpy keeps its dtype, Python numbers become float32."""
+    if isinstance(data, TensorBase):
+        arr = data._data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+    else:
+        if type(data).__name__ == "Value" or (
+            isinstance(data, (list, tuple)) and any(type(v).__name__ == "Value" for v in data)
+        ):
+            raise TypeError(
+                "Tensor(data): got scalar Value objects; the two engines do not mix. Use "
+                "Tensor([v.data for v in values]) for a constant, or stay with Values"
+            )
+        try:
+            arr = np.asarray(data)
+        except ValueError as err:  # ragged nested lists
+            raise ValueError(
+                f"Tensor(data): {err}; every row of a nested list must have the same length"
+            ) from None
+        if arr.dtype != np.bool_ and dtype is None:
+            arr = arr.astype(np.float32) if arr.dtype.kind in "iuf" else arr
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor(data): data of dtype {arr.dtype} is not numeric; give numbers, lists of "
+            "numbers or a numeric numpy array (convert strings with float() first)"
+        )
+    return arr
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` down to ``shape``: the one place where broadcasting is undone.
+
+    When numpy broadcasts an input of shape (3, 1) against (3, 4), the input is
+    used four times along axis 1, so its gradient is the sum over that axis. Axes
+    numpy added at the front are summed away completely. ``.sum`` and ``.reshape``
+    are methods numpy arrays and Tensors share, so this works in a plain backward
+    pass (arrays) and in a recorded one (Tensors) alike.
+    """
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    return (g.sum(axis=axes) if axes else g).reshape(shape)
+
+
+def _stale_data_error(node: Any) -> RuntimeError:
+    return RuntimeError(
+        f"backward through '{node.op}': an input of this operation had its .data replaced or "
+        "modified after the operation used it, so its gradient would be wrong. Change .data "
+        "only after backward() (as optimizers do), or compute on a copy."
+    )
+
+
+class TensorBase(Node):
+    """The data and bookkeeping of a Tensor (see the module docstring); use ``Tensor``."""
+
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "op", "parents", "_ctx",
+                 "_version", "__weakref__")
+    __array_ufunc__ = None  # make ndarray + Tensor call Tensor.__radd__ instead of numpy
+    __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
+    ) -> None:
+        self._data = to_array(data, dtype)
+        self._grad: Any = None
+        self.label = label
+        self.op = ""
+        self.parents: tuple[TensorBase, ...] = ()
+        self._ctx: Any = None
+        self._version = 0
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+            if isinstance(data, (np.ndarray, TensorBase)) and np.shares_memory(
+                    self._data, data._data if isinstance(data, TensorBase) else data):
+                # A parameter owns its numbers: optimizers update it in place, and that
+                # must never change the array the caller passed in (as torch.tensor).
+                self._data = self._data.copy()
+
+    @classmethod
+    def _from_op(cls, data: Any) -> Any:
+        """Wrap an op's numpy result without the checks of ``__init__`` (hot path)."""
+        out = cls.__new__(cls)
+        out._data = data if type(data) is np.ndarray else np.asarray(data)
+        out._grad = None
+        out.requires_grad = False
+        out.label = ""
+        out.op = ""
+        out.parents = ()
+        out._ctx = None
+        out._version = 0
+        return out
+
+    def requires_grad_(self, requires_grad: bool = True) -> Any:
+        """Switch gradient tracking on or off for a leaf tensor (in place); returns self."""
+        if requires_grad and self._data.dtype.kind not in "f":
+            raise TypeError(
+                f"requires_grad=True needs floating-point data, but this tensor is "
+                f"{self._data.dtype}; use Tensor(data, dtype=np.float32) (or float64), or keep "
+                "integer data (labels, indices) without gradients"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) only works on leaves; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # --- data, grad, version --------------------------------------------------------
+
+    @property
+    def data(self) -> np.ndarray:
+        """The numpy array (shared, not copied).
+
+        Assigning ``t.data = ...`` (also ``t.data -= lr * g``) bumps a version
+        counter, so backward() through a graph that saved the old values raises
+        RuntimeError. Writing into the array's elements (``t.data[0] = 5``,
+        ``np.copyto(t.data, ...)``) is NOT seen: a graph that used ``t`` would then
+        backpropagate with the new numbers, silently. Change elements only after
+        backward(), or assign a modified copy: ``d = t.data.copy(); d[0] = 5; t.data = d``.
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        # Replacing data (also `t.data -= lr * g`, which assigns) bumps the version,
+        # so a graph that saved the old values refuses to backpropagate wrong numbers.
+        new = np.asarray(value._data if isinstance(value, TensorBase) else value)
+        if new.shape != self._data.shape and self._ctx is not None:
+            raise ValueError("cannot change the shape of a non-leaf tensor's data")
+        self._data = new
+        self._version += 1
+
+    @property
+    def grad(self) -> Any:
+        """d(output)/d(self) after ``backward()``, or None. Same shape and dtype as data."""
+        g = self._grad
+        if g is not None and not isinstance(g, TensorBase):
+            # An interior node keeps the raw array that backprop passed through it, which
+            # may be shared with other nodes (or be the caller's gradient= array); copy it
+            # once, when someone actually looks, so the .grad you get is yours alone.
+            g = self._grad = type(self)._from_op(np.array(g, copy=True))
+        return g
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None and not isinstance(value, TensorBase):
+            value = type(self)._from_op(np.asarray(value))
+        self._grad = value
+
+    # --- numpy-like properties ---------------------------------------------------
+
+    shape = property(lambda self: self._data.shape, doc="Shape tuple, as numpy.")
+    ndim = property(lambda self: self._data.ndim, doc="Number of dimensions.")
+    size = property(lambda self: self._data.size, doc="Number of elements.")
+    dtype = property(lambda self: self._data.dtype, doc="numpy dtype.")
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor; use .item() to get its number")
+        return len(self._data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def item(self) -> float | int | bool:
+        """The single number in a one-element tensor, as a Python scalar."""
+        if self._data.size != 1:
+            raise ValueError(
+                f"item(): tensor has {self._data.size} elements (shape {self.shape}); only a "
+                "one-element tensor converts to a Python number. Reduce it first (e.g. .sum())"
+            )
+        return self._data.item()
+
+    def detach(self) -> Any:
+        """The same data as a new leaf without history (shares memory)."""
+        return type(self)._from_op(self._data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
+        extras = []
+        if self._data.dtype not in (np.float32,):
+            extras.append(f"dtype={self._data.dtype}")
+        if self.op:
+            extras.append(f"op={self.op!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.label:
+            extras.append(f"label={self.label!r}")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # --- the parameter surface (see tinygrad_dk.node) --------------------------------
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (shared memory; ``.copy()`` it to keep it)."""
+        return self._data
+
+    def grad_numpy(self) -> np.ndarray | None:
+        g = self._grad
+        return None if g is None else np.asarray(g._data if isinstance(g, TensorBase) else g)
+
+    def copy_(self, values: Any) -> Any:
+        """Write ``values`` into the data in place (cast to its dtype, broadcast to its shape).
+
+        Optimizers and ``load_state_dict`` use it; it bumps the version counter, so
+        a graph recorded before refuses to backpropagate the new numbers.
+        """
+        src = np.asarray(values._data if isinstance(values, TensorBase) else values)
+        if src is not self._data:
+            if not self._data.flags.writeable:  # e.g. a broadcast view: own the memory first
+                self._data = self._data.copy()
+            np.copyto(self._data, src, casting="unsafe")
+        self._version += 1
+        return self
+
+    # --- how a Tensor takes part in a backward pass (tinygrad_dk.backward) -------------
+
+    def _seed(self, gradient: Any, create_graph: bool) -> Any:
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"backward(): the output has shape {self.shape}, so its gradient is "
+                    "ambiguous; reduce it to one number first (e.g. loss = out.sum() or "
+                    ".mean()), or pass gradient= an array of the same shape"
+                )
+            g: Any = np.ones_like(self._data)
+        else:
+            g = gradient._data if isinstance(gradient, TensorBase) and not create_graph \
+                else gradient
+            if np.shape(g) != self.shape:
+                raise ValueError(
+                    f"backward(): gradient has shape {np.shape(g)} but the output has shape "
+                    f"{self.shape}; they must match"
+                )
+            if not isinstance(g, TensorBase):
+                g = np.asarray(g, dtype=self._data.dtype)
+        if create_graph and not isinstance(g, TensorBase):
+            g = type(self)._from_op(g)
+        return g
+
+    def _backward(self, pass_: Any) -> None:
+        """The chain rule through the op that made this tensor."""
+        g = self._grad
+        if g is None:  # no gradient reached this node
+            return
+        rec = self._ctx
+        if sum([p._version for p in self.parents]) != rec.versions:
+            raise _stale_data_error(self)
+        for arg, ga in rec.primitive.input_grads(g, self, rec, pass_.create_graph):
+            arg._add_grad(ga, pass_)
+
+    def _add_grad(self, g: Any, pass_: Any) -> None:
+        """Receive a gradient: sum out broadcasting, match the dtype, add it in."""
+        data = self._data
+        if getattr(g, "shape", None) != data.shape:
+            g = unbroadcast(g, data.shape)
+        if g.dtype is not data.dtype and g.dtype != data.dtype:
+            g = g.astype(data.dtype)
+        if self._ctx is not None:  # a computed node: sum this pass's contributions
+            self._grad = g if self._grad is None else self._grad + g
+        elif self.requires_grad:  # a leaf: accumulate across passes
+            self._accumulate(g, pass_.owners)
+
+    def _accumulate(self, g: Any, owners: set[int]) -> None:
+        """Add ``g`` into a leaf's ``.grad``, never sharing memory with other arrays."""
+        if isinstance(g, TensorBase):  # create_graph=True: keep the graph of the gradient
+            self._grad = g if self._grad is None else self.grad + g
+        elif self._grad is None:
+            self._grad = type(self)._from_op(g if _claim(g, owners)
+                                             else np.array(g, dtype=self._data.dtype))
+        else:
+            self._grad = type(self)._from_op(self.grad._data + g)
+
+    def _reset_grad(self) -> None:
+        self._grad = None
+
+    def _raw_grad(self) -> Any:
+        return self._grad
+
+    def _set_raw_grad(self, g: Any) -> None:
+        self._grad = g
+
+
+def _claim(g: Any, owners: set[int]) -> bool:
+    """True when a leaf may keep ``g`` without copying: nobody else uses its memory."""
+    if type(g) is not np.ndarray or not g.flags.writeable:
+        return False
+    owner = id(g if g.base is None else g.base)
+    if owner in owners:
+        return False
+    owners.add(owner)
+    return True

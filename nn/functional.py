@@ -7,12 +7,14 @@ Import it as PyTorch users do::
     loss = F.cross_entropy(F.linear(h, w2, b2), labels)
 
 The layer classes in ``nn`` (``nn.Linear``, ``nn.ReLU``, ``nn.MSELoss``, ...) keep
-parameters and settings and call these functions. The activations also accept a
-scalar ``Value`` (they call its method), and the losses marked below accept lists
-of Values, so the scalar engine trains with the very same formulas.
+parameters and settings and call these functions. The activations work on Tensors
+and on scalar ``Value`` objects (both have the methods), and every loss accepts a
+list of Values too, so the scalar engine trains with the very same formulas.
 
-The loss formulas live in ``nn._loss_math`` (this module re-exports them) to keep
-each file short.
+How a loss is computed (``_loss`` below): the arguments that do not depend on the
+engine are checked here, once; then the engine is chosen, once, by the input
+(``nn.scalar_losses`` for Values, ``nn.tensor_losses`` otherwise), and that engine's
+``prepare``, formula and ``reduce`` do the rest.
 """
 
 from __future__ import annotations
@@ -22,23 +24,19 @@ from typing import Any
 import numpy as np
 
 import tinygrad_dk as tg
-from nn._cross_entropy import cross_entropy
-from nn._loss_math import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    hinge_loss,
-    huber_loss,
-    l1_loss,
-    mse_loss,
-)
-from tinygrad_dk import Tensor, Value, ops
-from tinygrad_dk.autograd import Primitive
+from nn import scalar_losses, tensor_losses
+from tinygrad_dk import Tensor
 
 __all__ = [
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "linear",
-    "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
+    "linear", "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "gaussian_nll_loss",
 ]
+
+
+def _node(x: Any) -> Any:
+    """Tensors and Values pass through; numbers, lists and arrays become a Tensor."""
+    return x if isinstance(x, tg.Node) else Tensor(x)
 
 
 # --- activations --------------------------------------------------------------------------
@@ -46,38 +44,40 @@ __all__ = [
 
 def relu(x: Any) -> Any:
     """max(x, 0): passes positive numbers, zeroes the rest. Gradient 1 where x > 0, else 0."""
-    return x.relu() if isinstance(x, Value) else tg.relu(x)
+    return _node(x).relu()
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
     """x for x > 0, ``negative_slope * x`` otherwise: a small slope keeps 'dead' units learning."""
-    if isinstance(x, Value):
-        return x.leaky_relu(negative_slope)
-    return tg.leaky_relu(x, negative_slope)
+    return _node(x).leaky_relu(negative_slope)
 
 
 def sigmoid(x: Any) -> Any:
     """1 / (1 + e^-x), squashing into (0, 1); computed without overflow for large |x|."""
-    return x.sigmoid() if isinstance(x, Value) else tg.sigmoid(x)
+    return _node(x).sigmoid()
 
 
 def tanh(x: Any) -> Any:
     """(e^x - e^-x) / (e^x + e^-x), squashing into (-1, 1)."""
-    return x.tanh() if isinstance(x, Value) else tg.tanh(x)
+    return _node(x).tanh()
+
+
+def softplus(x: Any) -> Any:
+    """log(1 + e^x): a smooth ReLU whose output is always positive; stable for large |x|."""
+    return _node(x).softplus()
 
 
 def softmax(x: Any, axis: int = -1) -> Any:
     """exp(x_i) / sum_j exp(x_j) along ``axis``: turns scores into probabilities.
 
-    Computed as exp(log_softmax(x)), which subtracts the maximum first, so logits of
-    1000 do not overflow.
+    Computed on x minus its maximum, so logits of 1000 do not overflow.
     """
-    return tg.softmax(x, axis=axis)
+    return tg.softmax(_node(x), axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Any:
     """x_i - log(sum_j exp(x_j)): the log-probabilities, stable for large logits."""
-    return tg.log_softmax(x, axis=axis)
+    return tg.log_softmax(_node(x), axis=axis)
 
 
 # --- dropout -------------------------------------------------------------------------------
@@ -95,8 +95,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Any:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     if not training or p == 0:
         return x
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
+    x = _node(x)
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
     keep = tg.generator().random(x.shape) >= p
@@ -104,68 +103,172 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Any:
     return x * (keep.astype(x.dtype) * scale)
 
 
-# --- linear: the hot path of tensor training, one primitive ----------------------------
-
-
-def _linear_forward(x: Any, weight: Any, bias: Any = None) -> Any:
-    with np.errstate(all="ignore"):
-        out = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
-        return out if bias is None else out + bias
-
-
-def _linear_vjp_x(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-    # y = x W^T + b, so dL/dx = g W: (..., out) @ (out, in) -> (..., in)
-    return ops.matmul(g, weight)
-
-
-def _linear_vjp_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-    # dL/dW = g^T x, summed over every example: (out, N) @ (N, in) -> (out, in).
-    # Extra batch axes (..., in) are first flattened into N.
-    if np.ndim(ops._raw(x)) == 1:  # a single example: the outer product g x^T
-        return ops.expand_dims(g, -1) * x
-    n_out, n_in = np.shape(ops._raw(weight))
-    g2 = ops.reshape(g, (-1, n_out))
-    x2 = ops.reshape(x, (-1, n_in))
-    return ops.matmul(ops.transpose(g2, None), x2)
-
-
-def _linear_vjp_bias(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-    # dL/db = g summed over the examples; the backward driver's unbroadcast does the sum.
-    return g
-
-
-_linear = Primitive("linear", _linear_forward, _linear_vjp_x, _linear_vjp_weight,
-                    _linear_vjp_bias)
-
-
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
-    """y = x @ weight.T + bias, the layer ``nn.Linear`` computes.
+    """y = x @ weight.T + bias, the layer ``nn.Linear`` computes (``weight`` is
+    ``(out_features, in_features)``, PyTorch's layout); one fused engine operation."""
+    return tg.linear(_node(x), weight, bias)
 
-    ``weight`` has shape ``(out_features, in_features)`` (PyTorch's layout), ``x``
-    has shape ``(..., in_features)``, ``bias`` shape ``(out_features,)``. It is one
-    operation in the graph with its own derivatives, g @ W for x, g.T @ x for W and
-    g summed over the batch for b, which saves the bookkeeping of three separate
-    ops (transpose, matmul, add). The derivatives use the engine's own operations,
-    so second derivatives work too.
+
+# --- losses: the one way every loss is computed ----------------------------------------
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(name: str, reduction: str) -> None:
+    """A clear error for a reduction other than 'mean', 'sum' or 'none'."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+
+
+def _in_unit_interval(name: str, values: np.ndarray, what: str, hint: str) -> None:
+    if np.any(np.isnan(values)) or np.any(values < 0) or np.any(values > 1):
+        raise ValueError(
+            f"{name}: {what} must lie in [0, 1], but they range from {np.nanmin(values):g} to "
+            f"{np.nanmax(values):g} (nan: {bool(np.any(np.isnan(values)))}).{hint}"
+        )
+
+
+def _loss(name: str, formula: str, input: Any, target: Any, reduction: str,
+          what: str = "predictions", **options: Any) -> Any:
+    """Check the reduction, pick the engine by the input, prepare, apply, reduce."""
+    check_reduction(name, reduction)
+    engine = scalar_losses if scalar_losses.is_scalar(input) else tensor_losses
+    if formula == "cross_entropy":  # scores per class: the formula sorts out the targets
+        x = engine.as_input(input, name, what)
+        per, divide_by = engine.cross_entropy(x, target, **options)
+        return engine.reduce(per, reduction, divide_by)
+    x, y = engine.prepare(input, target, name, what)
+    if formula == "binary_cross_entropy":
+        _in_unit_interval(name, engine.numbers(x), "input probabilities",
+                          " If these are raw scores (logits), use "
+                          "binary_cross_entropy_with_logits (BCEWithLogitsLoss), which applies "
+                          "the sigmoid itself, stably.")
+    if formula.startswith("binary_cross_entropy"):
+        _in_unit_interval(name, engine.numbers(y), "targets", " Use labels 0 and 1.")
+    if "var" in options and np.any(engine.numbers(options["var"]) < 0):
+        raise ValueError(f"{name}: var has negative entries; a variance is never negative "
+                         "(predict it through softplus or exp to keep it positive)")
+    if formula == "hinge":
+        labels = engine.numbers(y)
+        if not np.all((labels == 1) | (labels == -1)):
+            bad = labels[(labels != 1) & (labels != -1)][0]
+            raise ValueError(f"{name}: targets must be -1 or +1, found {bad:g}; turn 0/1 labels "
+                             "into -1/+1 with 2 * y - 1")
+    return engine.reduce(getattr(engine, formula)(x, y, **options), reduction)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """Mean squared error: mean((input - target)^2).
+
+    Squaring punishes large errors much more than small ones, so a few outliers
+    dominate the loss. Its gradient, 2 (input - target) / N, shrinks as the
+    prediction gets close.
     """
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
-    w_shape = np.shape(ops._raw(weight))
-    if len(w_shape) != 2:
+    return _loss("mse_loss", "mse", input, target, reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """Mean absolute error (MAE): mean(|input - target|).
+
+    Every unit of error costs the same, so outliers pull less than in MSE; the
+    gradient is always +-1 / N (0 exactly at the target, as PyTorch).
+    """
+    return _loss("l1_loss", "l1", input, target, reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+    """Huber loss: quadratic near the target, linear far away.
+
+    With d = input - target: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta).
+    The two pieces meet with the same value and slope at |d| = delta, so it is MSE
+    for small errors and (delta times) MAE for outliers.
+    """
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    return _loss("huber_loss", "huber", input, target, reduction, delta=delta)
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Any:
+    """Binary cross-entropy on probabilities: -(y log p + (1 - y) log(1 - p)).
+
+    ``input`` holds probabilities p in [0, 1] (a sigmoid output), ``target`` the
+    labels y (0 or 1, or soft labels in between). It is the negative log of the
+    probability the model gave the true label. Each log is clamped at -100 (as
+    PyTorch) so p = 0 or 1 stays finite. ``weight`` rescales each element.
+    Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is more stable.
+    """
+    return _loss("binary_cross_entropy", "binary_cross_entropy", input, target, reduction,
+                 "probabilities in [0, 1]", weight=weight)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None) -> Any:
+    """Binary cross-entropy on raw scores (logits) x, with the sigmoid built in.
+
+    Mathematically BCE(sigmoid(x), y), computed in the stable form
+
+        p y softplus(-x) + (1 - y) softplus(x),   softplus(z) = log(1 + e^z)
+
+    which never exponentiates a large positive number, never takes log(0) and adds
+    two non-negative terms (nothing cancels): finite, with the finite gradient
+    sigmoid(x) - y, even at x = +-1e30. ``pos_weight`` p multiplies the loss of the
+    positive class (as PyTorch); p > 1 raises recall on imbalanced data. It
+    broadcasts along the last axis (one weight per output). ``weight`` rescales each
+    element.
+    """
+    return _loss("binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits", input,
+                 target, reduction, "scores (logits)", weight=weight, pos_weight=pos_weight)
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, label_smoothing: float = 0.0,
+                  reduction: str = "mean") -> Any:
+    """Cross-entropy of logits (N, C) against class labels (N,) or probabilities (N, C).
+
+    loss_i = -log softmax(x_i)[y_i]: the negative log-probability of the true
+    class, computed with log_softmax, which is stable for any logits. Give raw
+    scores: the softmax is built in.
+
+    * ``weight`` (C,): class weights; loss_i is multiplied by w[y_i] and 'mean'
+      divides by sum_i w[y_i] (PyTorch's weighted mean), so rare classes count more.
+    * ``label_smoothing`` eps: the target becomes (1 - eps) one-hot + eps / C
+      uniform, which discourages over-confident logits.
+    * probability targets q (N, C): loss_i = -sum_c w_c q_ic log softmax(x_i)_c;
+      'mean' divides by N.
+
+    For the scalar engine, ``input`` may be rows of Values (N lists of C) with
+    integer labels (probability targets are Tensor-only).
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
-            f"linear: weight must have shape (out_features, in_features), got {w_shape}"
-        )
-    out_features, in_features = w_shape
-    if x.ndim == 0 or x.shape[-1] != in_features:
-        got = x.shape[-1] if x.ndim else "no"
-        raise ValueError(
-            f"linear: the input of shape {x.shape} has {got} features in its last axis, but "
-            f"the weight of shape {w_shape} expects in_features={in_features}; reshape the "
-            f"input to (batch, {in_features}) (e.g. x.reshape(len(x), -1)) or fix the layer size"
-        )
-    if bias is not None and np.shape(ops._raw(bias)) != (out_features,):
-        raise ValueError(
-            f"linear: bias has shape {np.shape(ops._raw(bias))} but must be "
-            f"(out_features,) = ({out_features},)"
-        )
-    return _linear(x, weight, bias)
+            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    return _loss("cross_entropy", "cross_entropy", input, target, reduction, "scores (logits)",
+                 weight=weight, label_smoothing=label_smoothing)
+
+
+def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """Max-margin (hinge) loss: mean(relu(1 - y * score)) with labels y in {-1, +1}.
+
+    Zero once an example is on the right side with margin y * score >= 1, linear
+    otherwise: the loss of a support vector machine. Labels 0/1 become -1/+1 with
+    ``2 * y - 1``.
+    """
+    return _loss("hinge_loss", "hinge", input, target, reduction)
+
+
+def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Any:
+    """Gaussian negative log-likelihood: the model predicts a mean AND a variance.
+
+    loss = 0.5 (log var + (input - target)^2 / var) [+ 0.5 log(2 pi) with ``full``].
+    A model that is unsure says so with a large ``var``: its squared errors then cost
+    less, but the log var term charges for the doubt. Fitted on data whose spread
+    changes (heteroscedastic noise), the predicted variance follows the spread.
+    ``var`` has the input's shape (one variance per prediction), or one column
+    fewer or a last axis of 1 (shared); it must be >= 0 and is raised to ``eps`` for
+    stability (the gradient passes unchanged), as in PyTorch.
+    """
+    return _loss("gaussian_nll_loss", "gaussian_nll", input, target, reduction, var=var,
+                 full=full, eps=eps)

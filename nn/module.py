@@ -21,11 +21,16 @@ evaluation (``train()`` / ``eval()``).
 What counts as what when assigned to an attribute:
 
 * a **parameter**: a leaf ``Tensor`` with ``requires_grad=True``, or a leaf ``Value``
-  (one made with ``Value(x)``, not the result of a computation);
+  (one made with ``Value(x)``, not the result of a computation); the module only
+  uses the parameter surface both engines share (``tinygrad_dk.Node``), so it never
+  asks which engine a parameter belongs to;
 * a **sub-module**: any ``Module``;
 * a **list or tuple** whose items are all modules or all parameters (the scalar
   ``Neuron`` keeps its weights in a list, an ``MLP`` its layers); items are named
   by position, as PyTorch's ``ModuleList``/``ParameterList`` do: ``"layers.0.neurons.3.w.1"``.
+
+* a **buffer**: a Tensor registered with ``register_buffer`` (state that is not
+  learned but belongs in ``state_dict``, such as batch normalisation's running mean).
 
 Everything else (numbers, strings, tensors that do not require gradients) is an
 ordinary attribute. Parameters are listed in the order they were assigned.
@@ -38,11 +43,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_dk import Tensor, Value
+from tinygrad_dk import Node, Tensor, no_grad
 
-Parameter = Tensor | Value
+Parameter = Node  # a Value or a Tensor
 
-_PARAM, _MODULE, _LIST = "parameter", "module", "list"
+_PARAM, _MODULE, _LIST, _BUFFER = "parameter", "module", "list", "buffer"
 
 
 class StateDictError(RuntimeError, ValueError):
@@ -57,9 +62,8 @@ class LoadResult(NamedTuple):
 
 
 def _is_parameter(value: Any) -> bool:
-    if isinstance(value, Value):
-        return not value.parents  # a leaf; a computed Value (an output) is not learned
-    return isinstance(value, Tensor) and value.requires_grad and not value.parents
+    # a leaf that wants a gradient; a computed node (an output) is not learned
+    return isinstance(value, Node) and value.requires_grad and value.is_leaf
 
 
 def _kind(value: Any) -> str | None:
@@ -95,6 +99,8 @@ class Module:
                 f"first in {type(self).__name__}.__init__"
             )
         kind = _kind(value)
+        if registry.get(name) == _BUFFER and (value is None or isinstance(value, Tensor)):
+            kind = _BUFFER  # a new value for a registered buffer (e.g. a running mean)
         if kind is not None:
             registry[name] = kind  # an existing name keeps its place in the order
         elif name in registry and value is not None:
@@ -106,15 +112,30 @@ class Module:
         self._registry.pop(name, None)
         object.__delattr__(self, name)
 
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` as state that is saved but not learned (as PyTorch).
+
+        A buffer is in ``state_dict()`` (unless ``persistent=False``) and is loaded by
+        ``load_state_dict``, but it is not a parameter: optimizers never see it.
+        Assigning a new Tensor to the same attribute later keeps it a buffer.
+        """
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer({name!r}): expected a Tensor or None, got "
+                            f"{type(tensor).__name__}; wrap arrays with Tensor(...)")
+        self.__dict__["_registry"][name] = _BUFFER
+        object.__setattr__(self, name, tensor)
+        transient = self.__dict__.setdefault("_transient_buffers", set())
+        (transient.discard if persistent else transient.add)(name)
+
     def _entries(self) -> Iterator[tuple[str, Any]]:
         """(name, item) for every registered parameter and sub-module, lists unrolled."""
         for name, kind in self._registry.items():
             value = self.__dict__.get(name)
-            if value is None:
+            if value is None or kind == _BUFFER:
                 continue
             if kind == _LIST:
                 for i, item in enumerate(value):
-                    if isinstance(item, (Module, Tensor, Value)):  # a list may have changed
+                    if isinstance(item, (Module, Node)):  # a list may have changed
                         yield f"{name}.{i}", item
             else:
                 yield name, value
@@ -188,9 +209,40 @@ class Module:
         """All parameters (each once, in registration order), ready for an optimizer."""
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """``[(dotted name, buffer), ...]`` of this module and every module below it."""
+        out = []
+        for prefix, module in self.named_modules():
+            for name, kind in module._registry.items():
+                value = module.__dict__.get(name)
+                if kind == _BUFFER and value is not None:
+                    out.append((f"{prefix}.{name}" if prefix else name, value))
+        return out
+
+    def buffers(self) -> list[Tensor]:
+        """Every buffer (see ``register_buffer``)."""
+        return [b for _, b in self.named_buffers()]
+
+    def _state_entries(self) -> list[tuple[str, Node]]:
+        """What ``state_dict`` holds: every parameter, then every persistent buffer."""
+        entries = list(self._all_named_parameters())
+        for prefix, module in self.named_modules():
+            transient = module.__dict__.get("_transient_buffers", ())
+            for name, kind in module._registry.items():
+                value = module.__dict__.get(name)
+                if kind == _BUFFER and value is not None and name not in transient:
+                    entries.append((f"{prefix}.{name}" if prefix else name, value))
+        return entries
+
     def num_parameters(self) -> int:
         """How many numbers the model learns (a Value counts 1, a Tensor its size)."""
-        return sum(1 if isinstance(p, Value) else p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Switch gradients on or off for every parameter (``False`` freezes the module)."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn(module)`` on every module (children first, as PyTorch); returns self."""
@@ -206,7 +258,7 @@ class Module:
         Backward *adds* into ``.grad``, so call this before each training step.
         """
         for p in self.parameters():
-            p.grad = 0.0 if isinstance(p, Value) else None
+            p.zero_grad()
 
     def train(self, mode: bool = True) -> Module:
         """Switch this module and all below it to training mode (or evaluation with False).
@@ -233,41 +285,35 @@ class Module:
     # --- saving and loading ------------------------------------------------------------
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """``{dotted name: numpy copy}`` of every parameter (a Value gives a shape-() array).
+        """``{dotted name: numpy copy}`` of every parameter and buffer (a Value gives a
+        shape-() float64 array).
 
         A copy, so later training does not change a saved snapshot; keep one to
         restore the best epoch (early stopping) or save it with ``nn.save``.
         """
-        out: dict[str, np.ndarray] = {}
-        for name, p in self._all_named_parameters():
-            if isinstance(p, Value):
-                out[name] = np.array(p.data, dtype=np.float64)
-            else:
-                out[name] = np.array(p.data, copy=True)
-        return out
+        return {name: np.array(p.numpy(), copy=True) for name, p in self._state_entries()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> LoadResult:
-        """Copy values from ``state_dict`` into the parameters (cast to each one's dtype).
+        """Copy values from ``state_dict`` into the parameters and buffers (cast to each
+        one's dtype).
 
-        Values may be numpy arrays, Tensors, or numbers for Value parameters. With
-        ``strict=True`` every parameter must be given and no other key; a wrong
-        shape is always an error. Everything is checked before anything is
-        changed, and the error lists every bad key at once.
+        Values may be numpy arrays, Tensors, Values or numbers. With ``strict=True``
+        every entry must be given and no other key; a wrong shape is always an
+        error. Everything is checked before anything is changed, and the error lists
+        every bad key at once.
         """
-        own = dict(self._all_named_parameters())
+        own = dict(self._state_entries())
         arrays: dict[str, np.ndarray] = {}
         problems: list[str] = []
         for key, value in state_dict.items():
             if key not in own:
                 continue
-            raw = value.data if isinstance(value, Tensor) else value
-            arr = np.asarray(raw.data if isinstance(raw, Value) else raw)
-            expected = () if isinstance(own[key], Value) else own[key].shape
+            arr = np.asarray(value.numpy() if isinstance(value, Node) else value)
             if arr.dtype.kind not in "biuf":
                 problems.append(f"  {key}: values of dtype {arr.dtype} are not numbers")
-            elif arr.shape != expected:
+            elif arr.shape != own[key].shape:
                 problems.append(f"  {key}: shape {arr.shape} in the state dict, the model "
-                                f"has {expected}")
+                                f"has {own[key].shape}")
             arrays[key] = arr
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -284,12 +330,9 @@ class Module:
                 + "\nCompare its keys and shapes with model.state_dict(); strict=False "
                 "ignores missing and unexpected keys (not wrong shapes)"
             )
-        for key, arr in arrays.items():
-            p = own[key]
-            if isinstance(p, Value):
-                p.data = float(arr)
-            else:
-                p.data = np.array(arr, dtype=p.dtype, copy=True)
+        with no_grad():
+            for key, arr in arrays.items():
+                own[key].copy_(arr)
         return LoadResult(missing, unexpected)
 
     # --- printing ----------------------------------------------------------------------

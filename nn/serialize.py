@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from nn.module import Module
-from tinygrad_dk import Tensor, Value
+from tinygrad_dk import Node
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _NPY_MAGIC = b"\x93NUMPY"
@@ -45,11 +45,7 @@ def _as_arrays(obj: Module | Mapping[str, Any]) -> dict[str, np.ndarray]:
     for key, value in obj.items():
         if not isinstance(key, str):
             raise TypeError(f"nn.save: state-dict keys must be strings, got {key!r}")
-        if isinstance(value, Tensor):
-            value = value.data
-        elif isinstance(value, Value):
-            value = value.data
-        arr = np.asarray(value)
+        arr = np.asarray(value.numpy() if isinstance(value, Node) else value)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"nn.save: {key!r} has dtype {arr.dtype}; only numeric arrays can "
                             "be saved (no Python objects, so loading never needs pickle)")

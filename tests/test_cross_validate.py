@@ -116,9 +116,13 @@ def test_regression_with_plain_kfold():
                             nn.MSELoss(), X, y.reshape(-1, 1), k=5, stratified=False,
                             metrics=("r2", "rmse"), seed=0, epochs=40)
     assert len(result.scores["r2"]) == 5 and result.mean["r2"] > 0.95
+    # By default cross_validate asks the loss: a regression loss gets plain KFold and R^2.
+    default = cross_validate(lambda: nn.Linear(3, 1), lambda p: optim.SGD(p, lr=0.1),
+                             nn.MSELoss(), X, y.reshape(-1, 1), k=5, seed=0, epochs=40)
+    assert default.scores["r2"] == result.scores["r2"]
     with pytest.raises(ValueError, match="stratified=False"):
         cross_validate(lambda: nn.Linear(3, 1), lambda p: optim.SGD(p, lr=0.1),
-                       nn.MSELoss(), X, y.reshape(-1, 1), k=5, epochs=1)
+                       nn.MSELoss(), X, y.reshape(-1, 1), k=5, stratified=True, epochs=1)
 
 
 def test_early_stopping_inside_folds_uses_a_validation_split_of_the_training_part():

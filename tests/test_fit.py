@@ -9,8 +9,8 @@ import nn
 import nn.functional as F
 import tinygrad_dk as tg
 from nn import optim
+from nn.losses import describe
 from nn.training import EarlyStopping, History, TrainingDivergedError, evaluate, fit
-from nn.training.evaluation import default_predict
 from tinygrad_dk import Tensor
 
 TRUE_W = np.array([1.5, -2.0, 0.5])
@@ -230,17 +230,20 @@ def test_model_is_left_in_eval_mode_and_dropout_is_off_during_evaluation():
 
 
 def test_prediction_rule_for_logits_probabilities_and_hinge_targets():
+    # Each loss says how outputs become predictions (describe() also covers the functions).
     logits = np.array([[-2.0], [0.0], [3.0]])
-    np.testing.assert_array_equal(default_predict(nn.BCEWithLogitsLoss(), np.array([0, 1]))(
-        logits), [0, 1, 1])
-    np.testing.assert_array_equal(default_predict(nn.BCELoss(), np.array([0, 1]))(
-        np.array([0.2, 0.5, 0.7])), [0, 1, 1])
-    np.testing.assert_array_equal(default_predict(F.hinge_loss, np.array([-1, 1]))(
-        np.array([-0.3, 0.4])), [-1, 1])
-    np.testing.assert_array_equal(default_predict(nn.CrossEntropyLoss(), np.array([0, 2]))(
+    np.testing.assert_array_equal(describe(nn.BCEWithLogitsLoss()).predict(logits), [0, 1, 1])
+    np.testing.assert_array_equal(describe(nn.BCELoss()).predict(np.array([0.2, 0.5, 0.7])),
+                                  [0, 1, 1])
+    np.testing.assert_array_equal(describe(F.hinge_loss).predict(np.array([-0.3, 0.4])),
+                                  [-1, 1])
+    np.testing.assert_array_equal(describe(nn.CrossEntropyLoss()).predict(
         np.array([[0.1, 0.5, 0.2], [3.0, 0.0, 1.0]])), [1, 0])
-    np.testing.assert_array_equal(default_predict(nn.MSELoss(), np.zeros(2))(
-        np.array([[1.5], [2.5]])), [1.5, 2.5])
+    np.testing.assert_array_equal(describe(nn.MSELoss()).predict(np.array([[1.5], [2.5]])),
+                                  [1.5, 2.5])
+    assert describe(F.cross_entropy).task == "classification"
+    assert describe(nn.HuberLoss()).task == "regression"
+    assert describe(lambda out, y: ((out - y) ** 2).mean()).task == "regression"
 
 
 def test_binary_logit_model_and_predict_override():

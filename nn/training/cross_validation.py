@@ -28,6 +28,7 @@ import numpy as np
 
 from nn.data.folds import KFold, StratifiedKFold
 from nn.data.scaling import StandardScaler
+from nn.losses import describe
 from nn.training.checks import check_pair
 from nn.training.evaluation import evaluate, resolve_metrics
 from nn.training.fit import fit
@@ -79,8 +80,8 @@ def _make_scaler(scale: Any) -> Any:
 
 
 def cross_validate(make_model: Callable[[], Any], make_optimizer: Callable[[Any], Any],
-                   loss_fn: Any, X: Any, y: Any, k: int = 5, stratified: bool = True,
-                   scale: Any = True, metrics: Any = ("accuracy",), seed: int | None = None,
+                   loss_fn: Any, X: Any, y: Any, k: int = 5, stratified: bool | None = None,
+                   scale: Any = True, metrics: Any = None, seed: int | None = None,
                    **fit_kwargs: Any) -> CrossValidationResult:
     """Train and test a fresh model on each of k folds; return per-fold scores and summaries.
 
@@ -91,12 +92,14 @@ def cross_validate(make_model: Callable[[], Any], make_optimizer: Callable[[Any]
         loss_fn: the loss, as for `fit`.
         X, y: all the data; lists, numpy arrays or Tensors.
         k: number of folds.
-        stratified: keep the class proportions in every fold (`StratifiedKFold`);
-            use False for regression targets (plain shuffled `KFold`).
+        stratified: keep the class proportions in every fold (`StratifiedKFold`) or
+            use plain shuffled `KFold`; None (default) asks the loss: stratified for a
+            classification loss, plain for a regression loss.
         scale: True fits a `StandardScaler` on each fold's training rows; False
             does no scaling; a class or factory (e.g. `nn.data.MinMaxScaler`) makes
             that scaler instead.
-        metrics: as in `fit`; scored on each test fold after training.
+        metrics: as in `fit`; scored on each test fold after training. None (default)
+            asks the loss: accuracy for classification, R^2 for regression.
         seed: shuffles the folds reproducibly and also seeds the mini-batch order;
             when given, `tinygrad_dk.manual_seed(seed + fold)` is called before each
             `make_model()`, so the initial weights are reproducible too.
@@ -113,6 +116,11 @@ def cross_validate(make_model: Callable[[], Any], make_optimizer: Callable[[Any]
                                else "it is an argument of cross_validate itself."))
     fit_kwargs.setdefault("progress", False)
     X_all, y_all = check_pair(X, y)
+    classification = describe(loss_fn).task == "classification"
+    if stratified is None:
+        stratified = classification
+    if metrics is None:
+        metrics = ("accuracy",) if classification else ("r2",)
     resolved = resolve_metrics(metrics)
     splitter = (StratifiedKFold if stratified else KFold)(n_splits=k, shuffle=True, seed=seed)
     if stratified:

@@ -1,20 +1,12 @@
 """Scoring a model: from raw outputs to predictions to metrics, and `evaluate`.
 
 A classifier's network outputs *scores*, not labels, so before accuracy or F1 can
-be computed the outputs must be turned into predicted classes. The default rule
-(override it with `predict=`):
-
-* Regression losses (anything that is not one of those below): the outputs are
-  the predictions; shape (N, 1) is flattened to (N,).
-* Classification losses (names containing cross_entropy / CrossEntropy, BCE,
-  hinge or nll):
-    - outputs of shape (N, C) with C > 1: the class with the largest score,
-      ``outputs.argmax(axis=1)`` (softmax does not change the argmax);
-    - outputs of shape (N,) or (N, 1): one score per sample. They are logits,
-      so the positive class is predicted when ``score >= 0`` (a logit of 0 is a
-      probability of 0.5). The one exception is a loss on *probabilities*
-      (`BCELoss`, `binary_cross_entropy`), where the threshold is 0.5. The
-      negative class is 0, or -1 when the training targets use -1/+1 (hinge loss).
+be computed the outputs must be turned into predicted classes. The loss knows how
+(``loss.predict``, see `nn.losses`): cross-entropy takes the class with the largest
+score, a binary loss on logits predicts the positive class where the score is at
+least 0 (a probability of at least 0.5; ``BCELoss`` on probabilities compares with
+0.5), the hinge loss predicts -1/+1, and a regression loss takes the outputs as
+they are. Override it with ``predict=``.
 
 Metric names: 'accuracy', 'balanced_accuracy', 'f1', 'precision', 'recall'
 (binary, positive class 1, when the labels are within {-1, 0, 1}; otherwise the
@@ -34,7 +26,7 @@ import numpy as np
 from nn import metrics as M
 from nn.data.convert import to_labels
 from nn.training.checks import check_pair, sample_weights
-from nn.training.engine import ScalarEngine, TensorEngine, engine_for, loss_name
+from nn.training.engine import Job, value_of
 from tinygrad_dk import no_grad
 
 Metric = Callable[[Any, Any], float]
@@ -94,53 +86,19 @@ def resolve_metrics(metrics: Any) -> list[tuple[str, Metric]]:
     return resolved
 
 
-def is_classification_loss(loss_fn: Any) -> bool:
-    """Does the loss's name say classification (cross entropy, BCE, hinge, nll)?"""
-    name = loss_name(loss_fn).lower().replace("_", "")
-    return any(key in name for key in ("crossentropy", "bce", "hinge", "nll"))
-
-
-def default_predict(loss_fn: Any, y_train: np.ndarray) -> Predict:
-    """The rule in this module's docstring, chosen from the loss and the training targets."""
-    if not is_classification_loss(loss_fn):
-        return _as_regression
-    name = loss_name(loss_fn).lower().replace("_", "")
-    threshold = 0.5 if name in ("bceloss", "binarycrossentropy") else 0.0
-    negative = -1 if np.any(np.asarray(y_train) == -1) else 0
-
-    def predict(outputs: np.ndarray) -> np.ndarray:
-        outputs = np.asarray(outputs)
-        if outputs.ndim == 2 and outputs.shape[1] > 1:
-            return outputs.argmax(axis=1)
-        scores = outputs.reshape(len(outputs))
-        return np.where(scores >= threshold, 1, negative)
-
-    return predict
-
-
-def _as_regression(outputs: np.ndarray) -> np.ndarray:
-    outputs = np.asarray(outputs)
-    return outputs[:, 0] if outputs.ndim == 2 and outputs.shape[1] == 1 else outputs
-
-
-def run_batches(engine: TensorEngine | ScalarEngine, X: np.ndarray, y: np.ndarray,
-                weights: np.ndarray | None, batch_size: int | None) -> tuple[float, np.ndarray]:
+def measure(job: Job, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
+            batch_size: int | None) -> tuple[float, np.ndarray]:
     """Mean loss over all rows (no gradients) and the stacked model outputs.
 
     The batches only limit memory: each batch loss is weighted by its number of
     rows (or its total class weight), so the result is the loss of the whole set.
     """
-    step = len(X) if batch_size is None else batch_size
     total, weight, outputs = 0.0, 0.0, []
     with no_grad():
-        for start in range(0, len(X), step):
-            stop = start + step
-            wb = None if weights is None else weights[start:stop]
-            out = engine.forward(X[start:stop])
-            loss = engine.value(engine.loss(out, y[start:stop], wb))
-            share = float(len(X[start:stop]) if wb is None else wb.sum())
-            total, weight = total + loss * share, weight + share
-            outputs.append(engine.outputs(out))
+        for batch in job.batches(X, y, weights, batch_size):
+            share = float(len(batch.rows) if weights is None else weights[batch.rows].sum())
+            total, weight = total + value_of(batch.loss) * share, weight + share
+            outputs.append(job.engine.outputs(batch.outputs))
     return total / weight, np.concatenate(outputs)
 
 
@@ -164,17 +122,17 @@ def evaluate(model: Any, loss_fn: Any, X: Any, y: Any, *, metrics: Any = (),
     this y); `predict` overrides the rule that turns outputs into predictions.
     """
     X_array, y_array = check_pair(X, y, "evaluation")
-    engine = engine_for(model, loss_fn)
-    X_array, y_array = engine.prepare(X_array, y_array)
+    job = Job(model, loss_fn)
+    X_array, y_array = job.engine.prepare(X_array, y_array)
     weights = None if class_weight is None else sample_weights(class_weight, y_array, [])[0]
     resolved = resolve_metrics(metrics)
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     try:
-        loss, outputs = run_batches(engine, X_array, y_array, weights, batch_size)
+        loss, outputs = measure(job, X_array, y_array, weights, batch_size)
     finally:
         if was_training and hasattr(model, "train"):
             model.train()
-    rule = predict if predict is not None else default_predict(loss_fn, y_array)
+    rule = predict if predict is not None else job.loss.predict
     return {"loss": loss, **compute_metrics(resolved, y_array, outputs, rule)}

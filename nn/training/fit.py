@@ -34,15 +34,8 @@ import numpy as np
 
 from nn.training.checks import check_pair, sample_weights, split_off_validation
 from nn.training.early_stopping import EarlyStopping
-from nn.training.engine import engine_for
-from nn.training.evaluation import (
-    Predict,
-    compute_metrics,
-    default_predict,
-    is_classification_loss,
-    resolve_metrics,
-    run_batches,
-)
+from nn.training.engine import Job, value_of
+from nn.training.evaluation import Predict, compute_metrics, measure, resolve_metrics
 from nn.training.history import History
 from tinygrad_dk import generator
 
@@ -52,21 +45,34 @@ class TrainingDivergedError(FloatingPointError):
 
     `epoch` (counted from 0, as in History) and `batch` (from 0, or None when the
     blow-up was found in the end-of-epoch evaluation) say where it happened.
+    `history` holds the epochs that finished before it. When early stopping had
+    kept the weights of a best epoch, they have been put back into the model
+    (`restored_epoch` says which; None when nothing was restored).
     """
 
     def __init__(self, loss: float, epoch: int, epochs: int, batch: int | None = None,
                  n_batches: int | None = None) -> None:
-        where = f"epoch {epoch + 1}/{epochs} (History index {epoch})"
+        where = f"epoch {epoch}/{epochs} (epochs counted from 0, as in History)"
         if batch is not None:
             where += f", batch {batch + 1}/{n_batches}"
         else:
             where += ", after the epoch's last step"
-        super().__init__(
+        self.advice = (
             f"the training loss became {loss} at {where}. The weights have blown up: the "
             "steps are too large. Lower the learning rate (e.g. 10x smaller), scale the "
             "features (nn.data.StandardScaler), and check X and y for huge values."
         )
+        super().__init__(self.advice)
         self.loss, self.epoch, self.batch = loss, epoch, batch
+        self.history: History | None = None
+        self.restored_epoch: int | None = None
+
+    def note_restored(self, epoch: int) -> None:
+        """Say in the message that the weights of ``epoch`` were put back."""
+        self.restored_epoch = epoch
+        self.args = (f"{self.advice} The model now holds the weights of the best epoch so "
+                     f"far, epoch {epoch} (restored by early stopping); the History of the "
+                     "finished epochs is in this error's .history.",)
 
 
 def _check_whole(value: Any, name: str, allow_none: bool = False) -> None:
@@ -116,11 +122,21 @@ def _warn_if_sorted(y_train: np.ndarray, y_val: np.ndarray, fraction: float) -> 
 
 
 def _progress_bar(epochs: int, progress: bool) -> Any:
-    """A tqdm bar over the epochs, or None (off, not a terminal, or tqdm missing)."""
-    if not progress or not sys.stderr.isatty():
+    """A tqdm bar over the epochs, or None (switched off, or nowhere to show it).
+
+    In Jupyter the notebook widget bar (``tqdm.auto``) is used; in a terminal the text
+    bar; when stderr is neither (a log file, a test run) nothing is shown.
+    """
+    if not progress:
+        return None
+    in_notebook = "ipykernel" in sys.modules
+    if not in_notebook and not sys.stderr.isatty():
         return None
     try:
-        from tqdm import tqdm
+        if in_notebook:
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
     except ImportError:
         return None
     return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
@@ -184,19 +200,19 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
     X_all, y_all = check_pair(X, y)
     X_train, y_train, X_val, y_val = _validation_arrays(X_all, y_all, validation_data,
                                                         validation_split)
-    if validation_split is not None and is_classification_loss(loss_fn):
+    job = Job(model, loss_fn)
+    if validation_split is not None and job.loss.task == "classification":
         _warn_if_sorted(y_train, y_val, validation_split)
     has_val = X_val is not None
-    engine = engine_for(model, loss_fn)
-    X_train, y_train = engine.prepare(X_train, y_train)
+    X_train, y_train = job.engine.prepare(X_train, y_train)
     if has_val:
-        X_val, y_val = engine.prepare(X_val, y_val)
+        X_val, y_val = job.engine.prepare(X_val, y_val)
     w_train = w_val = None
     if class_weight is not None:
         w_train, *rest = sample_weights(class_weight, y_train, [y_val] if has_val else [])
         w_val = rest[0] if has_val else None
     resolved = resolve_metrics(metrics)
-    rule = predict if predict is not None else default_predict(loss_fn, y_train)
+    rule = predict if predict is not None else job.loss.predict
 
     logged = ["loss"] + [name for name, _ in resolved]
     logged += ["val_" + name for name in logged] if has_val else []
@@ -212,8 +228,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
         history = History("val_loss" if has_val else "loss", "min")
 
     n = len(X_train)
-    step = n if batch_size is None else min(int(batch_size), n)
-    n_batches = math.ceil(n / step)
+    n_batches = 1 if batch_size is None else math.ceil(n / min(int(batch_size), n))
     rng = np.random.default_rng(seed) if seed is not None else generator()
     bar = _progress_bar(epochs, progress)
     try:
@@ -221,22 +236,20 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
             # 1. training: one gradient step per batch
             if hasattr(model, "train"):
                 model.train()
-            order = rng.permutation(n) if n_batches > 1 else np.arange(n)
-            for batch in range(n_batches):
-                rows = order[batch * step:(batch + 1) * step]
-                optimizer.zero_grad()
-                out = engine.forward(X_train[rows])
-                loss = engine.loss(out, y_train[rows], None if w_train is None else w_train[rows])
-                value = engine.value(loss)
+            order = rng.permutation(n) if n_batches > 1 else None
+            for number, batch in enumerate(job.batches(X_train, y_train, w_train, batch_size,
+                                                       order)):
+                value = value_of(batch.loss)
                 if not math.isfinite(value):
-                    raise TrainingDivergedError(value, epoch, epochs, batch, n_batches)
+                    raise TrainingDivergedError(value, epoch, epochs, number, n_batches)
                 history.step_losses.append(value)
-                loss.backward()
+                optimizer.zero_grad()
+                batch.loss.backward()
                 optimizer.step()
             # 2. evaluation: the model as it is now, dropout off, no gradients
             if hasattr(model, "eval"):
                 model.eval()
-            logs = _epoch_logs(engine, resolved, rule, (X_train, y_train, w_train),
+            logs = _epoch_logs(job, resolved, rule, (X_train, y_train, w_train),
                                (X_val, y_val, w_val) if has_val else None, batch_size)
             if not math.isfinite(logs["loss"]):
                 raise TrainingDivergedError(logs["loss"], epoch, epochs)
@@ -248,9 +261,17 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
                                  if k in ("loss", "val_loss")})
             if early_stopping is not None and early_stopping.update(epoch, logs, model):
                 break
+    except TrainingDivergedError as err:
+        err.history = history
+        if early_stopping is not None and early_stopping.best_weights is not None:
+            early_stopping.restore(model)  # never hand back NaN weights when good ones exist
+            err.note_restored(early_stopping.best_epoch)
+        raise
     finally:
         if bar is not None:
             bar.close()
+        if hasattr(model, "eval"):
+            model.eval()  # also after an error or Ctrl-C: the model ends in eval mode
     if early_stopping is not None:
         early_stopping.restore(model)
         history._best_epoch = early_stopping.best_epoch
@@ -258,15 +279,15 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
     return history
 
 
-def _epoch_logs(engine: Any, metrics: list, rule: Predict, train: tuple,
+def _epoch_logs(job: Job, metrics: list, rule: Predict, train: tuple,
                 val: tuple | None, batch_size: int | None) -> dict[str, float]:
     """loss, metrics, then val_loss and val_ metrics, for the model as it is now."""
     X, y, w = train
-    loss, outputs = run_batches(engine, X, y, w, batch_size)
+    loss, outputs = measure(job, X, y, w, batch_size)
     logs = {"loss": loss, **compute_metrics(metrics, y, outputs, rule)}
     if val is not None:
         X_val, y_val, w_val = val
-        val_loss, val_outputs = run_batches(engine, X_val, y_val, w_val, batch_size)
+        val_loss, val_outputs = measure(job, X_val, y_val, w_val, batch_size)
         logs["val_loss"] = val_loss
         logs.update(compute_metrics(metrics, y_val, val_outputs, rule, prefix="val_"))
     return logs

@@ -1,0 +1,21 @@
+"""Optimizers: turn gradients into parameter updates, with PyTorch's exact rules.
+
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    for x, y in loader:
+        opt.zero_grad()                  # gradients accumulate, so clear them first
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()                       # update every parameter in place
+
+``Optimizer`` (the base: parameter groups, state, ``zero_grad``, ``step``) is in
+``optimizer.py``, each rule in its own file, and the learning-rate schedulers in
+``lr_scheduler`` (as ``torch.optim.lr_scheduler``).
+"""
+
+from nn.optim import lr_scheduler
+from nn.optim.adam import Adam, AdamW
+from nn.optim.lr_scheduler import LambdaLR, StepLR
+from nn.optim.optimizer import Optimizer
+from nn.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "StepLR", "LambdaLR"]

@@ -1,0 +1,74 @@
+"""``Adam`` and ``AdamW``: momentum plus a step size per parameter."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from nn.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Adam: momentum plus a per-parameter step size (PyTorch's rule).
+
+    With t the step number, m and v running averages of g and g^2::
+
+        g = g + lambda * theta                          (L2 weight decay)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2
+        theta = theta - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+
+    Dividing by sqrt(v) gives every parameter a step of about ``lr`` whatever the
+    scale of its gradient. The (1 - beta^t) factors correct m and v, which start
+    at 0 and would otherwise be too small in the first steps.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+                                  "weight_decay": weight_decay})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        name = type(self).__name__
+        betas = group["betas"]
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+        if not group["eps"] >= 0:
+            raise ValueError(f"{name}: eps must be >= 0, got {group['eps']!r}")
+
+    def _update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> Any:
+        lr, (beta1, beta2), lam = group["lr"], group["betas"], group["weight_decay"]
+        if lam and self._decoupled:
+            theta = theta * (1 - lr * lam)  # AdamW: shrink the weights directly
+        elif lam:
+            g = g + lam * theta  # Adam: weight decay as part of the gradient
+        t = state["step"]
+        m = state.get("exp_avg", 0.0) * beta1 + (1 - beta1) * g
+        v = state.get("exp_avg_sq", 0.0) * beta2 + (1 - beta2) * (g * g)
+        state["exp_avg"], state["exp_avg_sq"] = m, v
+        step_size = lr / (1 - beta1**t)
+        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
+        return theta - step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter; PyTorch's rule).
+
+    Instead of adding lambda * theta to the gradient (where Adam's scaling would
+    weaken it for parameters with large gradients), each step first shrinks the
+    weights directly: theta = theta - lr * lambda * theta, then takes the Adam step.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.01) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

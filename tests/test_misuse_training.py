@@ -14,7 +14,7 @@ from nn import optim
 from nn.training.fit import TrainingDivergedError
 from tinygrad_dk import Tensor, Value
 
-vr = importlib.import_module("viz.render")  # the module; viz.render is the function
+vr = importlib.import_module("viz.renderer")  # the Graphviz plumbing; viz.render is a function
 
 
 @pytest.fixture

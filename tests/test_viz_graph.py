@@ -14,7 +14,7 @@ import viz
 from tinygrad_dk import Tensor, Value
 from viz import style
 from viz.graph import NOT_COMPUTED, escape_record, nearest_to_output
-from viz.render import find_renderer
+from viz.renderer import find_renderer
 
 SVG = "{http://www.w3.org/2000/svg}"
 

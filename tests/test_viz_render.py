@@ -15,8 +15,8 @@ import pytest
 import viz
 from tinygrad_dk import Value
 
-# ``viz.render`` is the function; the module of the same name is reached through importlib.
-vr = importlib.import_module("viz.render")
+# ``viz.render`` is a function; the Graphviz plumbing is the module viz.renderer.
+vr = importlib.import_module("viz.renderer")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -16,7 +16,7 @@ Plots (need matplotlib: ``pip install "tinygrad-dk[plot]"``)::
     viz.plot_loss_curves({"full batch": a, "SGD": b})
 """
 
-from viz.graph import draw_graph, escape_record
+from viz.graph import draw_graph, escape_record, render
 from viz.plots import (
     plot_activations,
     plot_confusion_matrix,
@@ -24,7 +24,7 @@ from viz.plots import (
     plot_history,
     plot_loss_curves,
 )
-from viz.render import Digraph, find_renderer, render
+from viz.renderer import Digraph, find_renderer
 
 __all__ = [
     "draw_graph", "render", "find_renderer", "Digraph", "escape_record",

@@ -1,8 +1,11 @@
 """Draw the computation graph behind a Value or a Tensor, with every value and gradient.
 
 ``draw_graph(loss)`` walks the graph with ``tinygrad_dk.topo_sort`` (the same walk
-that ``backward`` uses) and returns a ``viz.render.Digraph``: in Jupyter it shows up
+that ``backward`` uses) and returns a ``viz.renderer.Digraph``: in Jupyter it shows up
 inline, elsewhere call ``.render(outfile="graph.svg")`` or ``viz.render(loss, path)``.
+Both engines are drawn by one code path: a node is read only through what Values and
+Tensors share (``tinygrad_dk.Node``: ``op``, ``parents``, ``label``, ``shape``,
+``numpy()``, ``grad_numpy()``, ``requires_grad``).
 
 What the picture shows:
 
@@ -20,14 +23,16 @@ What the picture shows:
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+import graphviz
 import numpy as np
 
-from tinygrad_dk.graph import topo_sort
-from tinygrad_dk.tensor import Tensor
+from tinygrad_dk import topo_sort
 from viz import style
-from viz.render import Digraph
+from viz.renderer import Digraph, write_picture
 
 SMALL_TENSOR = 12  # tensors with at most this many elements show all their values
 NOT_COMPUTED = "gradients not computed yet - call backward()"
@@ -52,16 +57,13 @@ def _kind(node: Any) -> str:
     """'parameter', 'constant' or 'computed' (see the module docstring)."""
     if node.op:
         return "computed"
-    if isinstance(node, Tensor):
-        return "parameter" if node.requires_grad else "constant"
-    return "parameter" if node.label else "constant"
+    return "parameter" if node.requires_grad else "constant"
 
 
 def _grads_computed(root: Any) -> bool:
-    """Has ``backward()`` been called on this graph? (The output's grad is set then.)"""
-    if isinstance(root, Tensor):
-        return root.grad is not None
-    return root.grad != 0
+    """Has ``backward()`` been called on this graph? (The output's grad is 1 then.)"""
+    g = root.grad_numpy()
+    return g is not None and bool(np.any(g != 0))
 
 
 def _array_text(name: str, arr: np.ndarray, precision: int) -> str:
@@ -80,23 +82,20 @@ def _array_text(name: str, arr: np.ndarray, precision: int) -> str:
 def _fields(node: Any, show_grad: bool, precision: int) -> tuple[list[str], float | None]:
     """The record fields of one node and the |grad| that picks its colour (None: no grad)."""
     fields = [escape_record(node.label)] if node.label else []
-    if isinstance(node, Tensor):
+    scalar = node.ndim == 0 and node.dtype == np.float64  # a Value, or a float64 number
+    if not scalar:
         fields.append(escape_record(f"{tuple(node.shape)} {node.dtype}"))
-        fields.append(_array_text("data", node.data, precision))
-        if not show_grad:
-            return fields, None
-        if node.grad is None:
-            why = "no grad" if node.requires_grad else "no grad (requires_grad=False)"
-            fields.append(escape_record(why))
-            return fields, None
-        g = np.asarray(node.grad.data, dtype=np.float64)
-        fields.append(_array_text("grad", g, precision))
-        return fields, float(np.abs(g).mean()) if g.size else 0.0
-    fields.append(escape_record(f"data {_num(node.data, precision)}"))
+    fields.append(_array_text("data", node.numpy(), precision))
     if not show_grad:
         return fields, None
-    fields.append(escape_record(f"grad {_num(node.grad, precision)}"))
-    return fields, abs(node.grad)
+    g = node.grad_numpy()
+    if g is None:
+        why = "no grad" if node.requires_grad else "no grad (requires_grad=False)"
+        fields.append(escape_record(why))
+        return fields, None
+    g = np.asarray(g, dtype=np.float64)
+    fields.append(_array_text("grad", g, precision))
+    return fields, float(np.abs(g).mean()) if g.size else 0.0
 
 
 # --- Which nodes to draw ------------------------------------------------------------
@@ -177,7 +176,7 @@ def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
             attrs.update(style.OUTPUT_STYLE)
         # Value boxes read left to right (label | data | grad); Tensor boxes stack
         # their longer lines. In a record, braces flip the direction of the fields.
-        flip = horizontal != isinstance(node, Tensor)
+        flip = horizontal != (node.ndim > 0)
         dot.node(name, label="{ " + body + " }" if flip else body,
                  fillcolor=fill, fontcolor=style.font_colour(fill), **attrs)
         target = name
@@ -212,3 +211,21 @@ def graph_stats(root: Any) -> dict[str, int]:
     order = topo_sort(root)
     ops = sum(1 for node in order if node.op)
     return {"nodes": len(order), "edges": sum(len(n.parents) for n in order), "ops": ops}
+
+
+def render(root_or_graph: Any, path: str | os.PathLike, format: str | None = None,
+           **draw_options: Any) -> str:
+    """Draw a Value/Tensor graph (or take a ready ``graphviz`` graph) and write it to ``path``.
+
+    ``format`` is 'svg', 'png' or 'pdf' (pdf needs the system Graphviz); by default
+    it comes from the file extension. Extra keyword arguments go to ``draw_graph``.
+    Returns the path of the written file.
+    """
+    if isinstance(root_or_graph, graphviz.Digraph | graphviz.Graph | graphviz.Source):
+        source = root_or_graph.source
+    else:
+        source = draw_graph(root_or_graph, **draw_options).source
+    out = Path(path)
+    if format and not out.suffix:
+        out = out.with_suffix("." + format)
+    return write_picture(source, out, format)

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 import tinygrad_dk as tg
-from tinygrad_dk.tensor import Tensor
-from tinygrad_dk.value import Value
+from tinygrad_dk import Node, Tensor
 
 
 def _pyplot() -> Any:
@@ -44,12 +43,11 @@ def _finish(fig: Any, path: str | os.PathLike | None) -> Any:
 
 
 def _as_array(x: Any) -> np.ndarray:
-    """numpy array from a Tensor, an array, or (nested) lists of numbers or Values."""
-    if isinstance(x, Tensor):
-        return np.asarray(x.data)
+    """numpy array from a Tensor or Value, an array, or (nested) lists of numbers or Values."""
+    if isinstance(x, Node):
+        return np.asarray(x.numpy())
     if isinstance(x, list | tuple):
-        return np.asarray([_as_array(v) if isinstance(v, list | tuple)
-                           else (v.data if isinstance(v, Value) else v) for v in x])
+        return np.asarray([_as_array(v) for v in x])
     return np.asarray(x)
 
 
@@ -183,7 +181,7 @@ def _scalar_scores(model: Callable[..., Any], points: np.ndarray) -> np.ndarray:
     for x1, x2 in points:
         out = model([float(x1), float(x2)])
         outs = out if isinstance(out, list | tuple) else [out]
-        rows.append([o.data if isinstance(o, Value) else float(o) for o in outs])
+        rows.append([float(_as_array(o)) for o in outs])
     return np.asarray(rows, dtype=float)
 
 

@@ -15,8 +15,8 @@ has. This module finds a renderer itself, in this order:
 display hooks redirected to that renderer, so ``draw_graph(y)`` shows up inline in
 a notebook and ``.render()`` works on a machine without Graphviz installed.
 
-Note: ``viz.render`` is the *function* defined below (``import viz.render as m``
-gives the function too); reach this module with ``from viz.render import ...``.
+This module is plain Graphviz plumbing and knows nothing about computation graphs;
+``viz.graph`` draws them and ``viz.render`` (a function in ``viz.graph``) writes them.
 """
 
 from __future__ import annotations
@@ -203,23 +203,3 @@ class Digraph(graphviz.Digraph):
     def _repr_svg_(self) -> str:
         """SVG for Jupyter and other rich displays."""
         return self.pipe(format="svg", encoding="utf-8")  # type: ignore[return-value]
-
-
-def render(root_or_graph: Any, path: str | os.PathLike, format: str | None = None,
-           **draw_options: Any) -> str:
-    """Draw a Value/Tensor graph (or take a ready ``graphviz`` graph) and write it to ``path``.
-
-    ``format`` is 'svg', 'png' or 'pdf' (pdf needs the system Graphviz); by default
-    it comes from the file extension. Extra keyword arguments go to ``draw_graph``.
-    Returns the path of the written file.
-    """
-    if isinstance(root_or_graph, graphviz.Digraph | graphviz.Graph | graphviz.Source):
-        source = root_or_graph.source
-    else:
-        from viz.graph import draw_graph
-
-        source = draw_graph(root_or_graph, **draw_options).source
-    out = Path(path)
-    if format and not out.suffix:
-        out = out.with_suffix("." + format)
-    return write_picture(source, out, format)

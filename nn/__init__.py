@@ -27,6 +27,7 @@ from nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HingeLoss,
     HuberLoss,
     L1Loss,
@@ -43,7 +44,7 @@ __all__ = [
     "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Dropout",
     "Identity", "Flatten",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "HingeLoss",
+    "HingeLoss", "GaussianNLLLoss",
     "fit", "EarlyStopping", "History", "cross_validate",
     "init", "save", "load", "data", "metrics", "functional", "optim",
 ]

@@ -13,7 +13,8 @@ a mask). For ops with any number of tensor arguments (concatenate, stack),
 
 Calling a primitive runs the forward on the arrays inside the arguments and, when
 an argument requires grad and recording is on (not in ``no_grad()``), records a
-``Recorded`` context on the output: what ``backward`` needs to come back.
+``Recorded`` context on the output: what ``backward`` needs to come back. The
+backward step through a recorded op is ``TensorBase._backward``.
 
 Two details make the engine both fast and able to take second derivatives:
 
@@ -31,16 +32,18 @@ Two details make the engine both fast and able to take second derivatives:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_dk.grad_mode import is_grad_enabled
+from tinygrad_dk import grad_mode
 from tinygrad_dk.tensor_base import TensorBase
 from tinygrad_dk.value import Value
 
 Vjp = Callable[..., Any]
+_without_grad = grad_mode.THREADS_WITHOUT_GRAD  # empty unless some thread is in no_grad()
+_new_tuple = tuple.__new__
 
 
 class Recorded(NamedTuple):
@@ -98,17 +101,16 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        first = None
         for a in args:
             if isinstance(a, TensorBase):
-                first = a
                 break
-        if first is None:  # no Tensor among the arguments (as in a plain backward pass)
+        else:  # no Tensor among the arguments (as in a plain backward pass)
             return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
-        arrays, needs_grad, versions = [], [], 0
+        arrays, parents, needs_grad, versions = [], [], [], 0
         for i, a in enumerate(args):
             if isinstance(a, TensorBase):
                 arrays.append(a._data)
+                parents.append(a)
                 if a.requires_grad:
                     needs_grad.append(i)
                 versions += a._version
@@ -121,35 +123,18 @@ class Primitive:
         except (ValueError, IndexError, TypeError) as err:  # name the op and the operands
             shapes = ", ".join(_describe(a) for a in args)
             raise type(err)(f"{self.name}: {err} (arguments: {shapes})") from None
-        out = type(first)._from_op(data)
-        if needs_grad and is_grad_enabled() and out._data.dtype.kind in "fc":
+        out = type(parents[0])._from_op(data)
+        # Record the op when an input wants a gradient, unless inside no_grad(); an integer
+        # result (astype(int), a comparison) is a step function: it has no gradient.
+        if needs_grad and (not _without_grad or grad_mode.is_grad_enabled()) \
+                and out._data.dtype.kind == "f":
             out.requires_grad = True
             out.op = self.name
-            out.parents = tuple(a for a in args if isinstance(a, TensorBase))
-            out._ctx = Recorded(self, args, kwargs, tuple(needs_grad), versions)
+            out.parents = tuple(parents)
+            # tuple.__new__ builds the named tuple without NamedTuple's Python-level
+            # __new__ (this line runs once per recorded op, so it is worth the shortcut)
+            out._ctx = _new_tuple(Recorded, (self, args, kwargs, tuple(needs_grad), versions))
         return out
-
-    def input_grads(self, g: Any, out: Any, rec: Recorded,
-                    create_graph: bool) -> Iterator[tuple[Any, Any]]:
-        """(argument, its gradient) for every argument of ``rec`` that wants one.
-
-        A plain pass hands the vjps bare arrays; a recorded one (``create_graph``)
-        hands them the Tensors themselves, so their work becomes part of the graph.
-        """
-        if create_graph:
-            vals, out_val = rec.args, out
-        else:
-            vals = [raw(a) for a in rec.args]
-            out_val = out._data
-        all_grads = self.vjp_all(g, out_val, *vals, **rec.kwargs) if self.vjp_all else None
-        for i in rec.needs_grad:
-            if all_grads is not None:
-                ga = all_grads[i]
-            else:
-                vjp = self.vjps[i]
-                ga = None if vjp is None else vjp(g, out_val, *vals, **rec.kwargs)
-            if ga is not None:
-                yield rec.args[i], ga
 
 
 def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -273,15 +273,29 @@ class TensorBase(Node):
         return g
 
     def _backward(self, pass_: Any) -> None:
-        """The chain rule through the op that made this tensor."""
+        """The chain rule through the op that made this tensor: each input that wants a
+        gradient gets the op's vector-Jacobian product of this tensor's gradient."""
         g = self._grad
         if g is None:  # no gradient reached this node
             return
-        rec = self._ctx
-        if sum([p._version for p in self.parents]) != rec.versions:
+        prim, args, kwargs, needs_grad, versions = self._ctx
+        if sum([p._version for p in self.parents]) != versions:
             raise _stale_data_error(self)
-        for arg, ga in rec.primitive.input_grads(g, self, rec, pass_.create_graph):
-            arg._add_grad(ga, pass_)
+        if pass_.create_graph:  # recorded: the vjps run on Tensors and build a graph
+            vals, out = args, self
+        else:  # plain: the vjps run on bare arrays
+            vals = [a._data if isinstance(a, TensorBase) else a for a in args]
+            out = self._data
+        if prim.vjp_all is not None:
+            grads = prim.vjp_all(g, out, *vals, **kwargs)
+            for i in needs_grad:
+                if grads[i] is not None:
+                    args[i]._add_grad(grads[i], pass_)
+            return
+        for i in needs_grad:
+            vjp = prim.vjps[i]
+            if vjp is not None:
+                args[i]._add_grad(vjp(g, out, *vals, **kwargs), pass_)
 
     def _add_grad(self, g: Any, pass_: Any) -> None:
         """Receive a gradient: sum out broadcasting, match the dtype, add it in."""
@@ -307,6 +321,8 @@ class TensorBase(Node):
 
     def _reset_grad(self) -> None:
         self._grad = None
+
+    zero_grad = _reset_grad  # the parameter surface's name (one call less per parameter)
 
     def _raw_grad(self) -> Any:
         return self._grad

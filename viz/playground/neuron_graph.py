@@ -72,10 +72,11 @@ def neuron_graph(weights: Weights, activation: str, task: str, feature_names: Se
     note = ""
     if root.grad == 0.0:
         # draw_graph reads a zero gradient at the root as "backward not called yet", so
-        # this case (a ReLU that is off for this point, a weight of exactly 0) is drawn
-        # without gradients and explained in words instead.
-        note = ("this neuron's gradient for this point is exactly 0 (for example a ReLU that "
-                "is off here): nothing flows back through it, so only values are shown")
+        # this case (every weight out of the neuron is 0, or every neuron it feeds is an
+        # inactive ReLU for this point) is drawn without gradients and explained in words.
+        note = ("this neuron's gradient for this point is exactly 0 (every neuron it feeds "
+                "ignores it here, e.g. ReLUs that are off or weights of 0): nothing flows back "
+                "through it, so only values are shown")
     drawing = viz.draw_graph(root, max_nodes=max_nodes, show_grad=not note)
     svg = drawing.pipe(format="svg").decode("utf-8")
     return NeuronGraph(svg=_strip_prolog(svg), value=root.data, grad=root.grad,

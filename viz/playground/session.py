@@ -153,6 +153,7 @@ class Session:
 
     def _diverged(self, before: Any, what: str) -> None:
         self._set_engine(before)
+        self.trainer.optimizer.zero_grad()  # the failed step's gradients are not finite
         raise TrainingDiverged(
             f"training diverged in epoch {self.epoch + 1}: {what}, so the weights were put "
             "back as they were before that epoch; lower the learning rate (now "

@@ -262,3 +262,26 @@ def test_messages_drive_the_session() -> None:
         run(session, {"type": "select_neuron", "layer": 0, "neuron": 5})
     with pytest.raises(messages.MessageError, match="training loop"):
         run(session, {"type": "play"})
+
+
+# --- the Danish guide's numbers (docs/da/10-legeplads.md) ----------------------------------
+
+
+def train(query: str, epochs: int) -> Session:
+    settings, errors = Settings().updated(dict(pair.split("=") for pair in query.split("&")))
+    assert errors == []
+    session = Session(settings)
+    for _ in range(epochs):
+        session.train_epoch()
+    return session
+
+
+def test_the_guide_tables_hold() -> None:
+    """Exercise 1 (activations) and exercise 2 (full batch vs SGD), 100 epochs each."""
+    circle = "data=circle&hidden=4,2&lr=0.03&activation="
+    assert round(train(circle + "linear", 100).history[-1][1], 3) == 0.677
+    assert round(train(circle + "relu", 100).history[-1][1], 3) == 0.090
+    noisy = "data=circle&noise=20&hidden=4,2&activation=tanh&"
+    full = train(noisy + "batch=full&lr=0.3", 100).history[-1]
+    sgd = train(noisy + "batch=10&lr=0.03", 100).history[-1]
+    assert round(full[1], 3) == round(sgd[1], 3) == 0.318

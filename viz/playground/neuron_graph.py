@@ -24,7 +24,7 @@ from viz.playground.datasets import FEATURE_LABELS
 from viz.playground.engines import VALUE_ACTIVATIONS, Weights, data_loss
 
 #: Nodes drawn at most; more are summarised in one box (see ``viz.draw_graph``).
-MAX_NODES = 70
+MAX_NODES = 60
 
 
 @dataclass

@@ -128,9 +128,10 @@ function showGraph(message) {
     : `Neuron ${message.neuron + 1} of hidden layer ${message.layer + 1}`;
   const kind = page.net.train[message.point] ? "training" : "test";
   const x = message.x.map(v => v.toFixed(2)).join(", ");
+  const target = page.net.task === "classification" ? `class ${message.target}`
+    : `target ${message.target.toFixed(3)}`;
   $("graph-title").textContent =
-    `${where}, for ${kind} point ${message.point} at (${x}), target ${message.target}, ` +
-    `epoch ${message.epoch}`;
+    `${where}, for ${kind} point ${message.point} at (${x}), ${target}, epoch ${message.epoch}`;
   $("graph-caption").textContent =
     "Built with the scalar Value engine from the current weights. Each box: name | value | " +
     "gradient of this point's loss (no regularisation, no dropout). " +

@@ -80,11 +80,20 @@ class TabDriver:
 
     async def start(self, settings: Settings, errors: list[str]) -> None:
         """Build the session from the address's settings and send the first picture."""
-        def build() -> list[dict[str, Any]]:
-            self.session = Session(settings)
-            s = self.session
-            return [s.state_message(errors), s.network_message(), s.frame(), self._status()]
-        await self._deliver(await self._run(build))
+        def build(chosen: Settings, problems: list[str]) -> Callable[[], list[dict[str, Any]]]:
+            def job() -> list[dict[str, Any]]:
+                self.session = Session(chosen)
+                s = self.session
+                return [s.state_message(problems), s.network_message(), s.frame(), self._status()]
+            return job
+        try:
+            await self._deliver(await self._run(build(settings, errors)))
+        except ConnectionError:
+            raise
+        except Exception as err:  # a bug: start from the defaults rather than leave a blank page
+            log.exception("playground: building the session failed")
+            problem = f"internal error while building the session ({type(err).__name__}: {err})"
+            await self._deliver(await self._run(build(Settings(), [*errors, problem])))
 
     def _status(self) -> dict[str, Any]:
         return {"type": "status", "playing": self.playing}
@@ -106,6 +115,8 @@ class TabDriver:
                 await self._deliver(await self._run(lambda: messages.apply(self.session, command)))
         except (ValueError, TrainingDiverged) as err:  # MessageError is a ValueError
             await self._report(str(err))
+        except ConnectionError:
+            raise  # the tab went; the server ends this driver
         except Exception as err:  # a bug: keep the tab alive and say so
             log.exception("playground: a message failed")
             await self._report(f"internal error while handling the message: "
@@ -133,8 +144,8 @@ class TabDriver:
             self.playing = False
             await self._report(str(err))
             await self._send(encode(self._status()))
-        except asyncio.CancelledError:
-            raise
+        except ConnectionError:
+            self.playing = False  # the tab went while we were sending to it
         except Exception as err:
             self.playing = False
             log.exception("playground: training failed")

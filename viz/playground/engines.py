@@ -31,7 +31,6 @@ import numpy as np
 
 import nn
 import nn.functional as F
-import tinygrad_dk as tg
 from nn import optim
 from tinygrad_dk import Tensor, Value
 
@@ -129,9 +128,9 @@ class TensorEngine:
         loss = data_loss(task)(scores, y.reshape(-1, 1))
         total = loss
         if reg != "none" and rate:
-            penalty = [(W * W).sum() if reg == "l2" else tg.abs(W).sum()
+            penalty = [(W * W).sum() if reg == "l2" else W.abs().sum()
                        for W in (layer.weight for layer in self.linears)]
-            total = loss + rate * sum(penalty[1:], penalty[0])
+            total = loss + rate * sum(penalty[1:], penalty[0])  # start the sum at a Tensor
         self.optimizer.zero_grad()
         total.backward()
         self.optimizer.step()
@@ -199,7 +198,7 @@ class ValueEngine:
         if reg != "none" and rate:
             weights = [w for layer in self.model.layers for n in layer.neurons for w in n.w]
             terms = [w * w if reg == "l2" else w.abs() for w in weights]
-            total = loss + rate * sum(terms[1:], terms[0])
+            total = loss + rate * sum(terms[1:], terms[0])  # start the sum at a Value
         self.optimizer.zero_grad()
         total.backward()
         self.optimizer.step()

@@ -176,10 +176,6 @@ class BackgroundServer:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def open_sessions(self) -> int:
-        """How many tabs are connected (each has one session)."""
-        return len(self.app[SOCKETS])
-
     def stop(self, timeout: float = 10.0) -> None:
         """Close every tab's session and stop serving."""
         if self._loop is not None and self._stop is not None and self._thread.is_alive():

@@ -1,4 +1,4 @@
-"""The command line: ``python -m benchmarks [--quick] [--only W1,W3] [--repeats N] [--json P]``."""
+"""The command line: ``python -m benchmarks [--quick] [--only W1,PG] [--repeats N] [--json P]``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import machine, report, w1_scalar_mlp, w2_deep_chain, w3_tensor_mlp, w4_small_ops
+from benchmarks import (
+    machine,
+    playground,
+    report,
+    w1_scalar_mlp,
+    w2_deep_chain,
+    w3_tensor_mlp,
+    w4_small_ops,
+)
 from benchmarks.timing import Settings, WorkloadResult
 
 WORKLOADS: dict[str, Callable[[Settings], WorkloadResult]] = {
@@ -16,6 +24,7 @@ WORKLOADS: dict[str, Callable[[Settings], WorkloadResult]] = {
     "W2": w2_deep_chain.run,
     "W3": w3_tensor_mlp.run,
     "W4": w4_small_ops.run,
+    "PG": playground.run,
 }
 DEFAULT_REPEATS, QUICK_REPEATS = 15, 3
 DEFAULT_WARMUP, QUICK_WARMUP = 2, 1

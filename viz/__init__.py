@@ -14,6 +14,10 @@ Plots (need matplotlib: ``pip install "tinygrad-dk[plot]"``)::
     viz.plot_activations()
     viz.plot_confusion_matrix(cm, labels)
     viz.plot_loss_curves({"full batch": a, "SGD": b})
+
+The live playground (needs aiohttp: ``pip install "tinygrad-dk[playground]"``)::
+
+    viz.playground()                     # in Jupyter; or python -m viz.playground
 """
 
 from viz.graph import draw_graph, escape_record, render
@@ -31,3 +35,13 @@ __all__ = [
     "plot_history", "plot_decision_boundary", "plot_activations",
     "plot_confusion_matrix", "plot_loss_curves",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # viz.playground is loaded on first use: it is an application on top of nn and
+    # importing viz must stay light (the web library is imported only by its server).
+    if name == "playground":
+        import importlib
+
+        return importlib.import_module("viz.playground")
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")

@@ -1,13 +1,6 @@
-"""Optimizers: turn gradients into parameter updates, with PyTorch's exact rules.
+"""``Optimizer``: what every update rule shares (how to use one: see ``nn.optim``).
 
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    for x, y in loader:
-        opt.zero_grad()                  # gradients accumulate, so clear them first
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()                       # update every parameter in place
-
-They work on Tensor parameters and on scalar ``Value`` parameters alike, through
+Optimizers work on Tensor parameters and on scalar ``Value`` parameters alike, through
 the parameter surface both engines share (``tinygrad_dk.Node``): ``p.numpy()`` and
 ``p.grad_numpy()`` give the value and its gradient as numpy arrays (None: no
 gradient, the parameter is skipped), ``p.copy_(new)`` writes the update back. The

@@ -17,8 +17,9 @@
 
 How a gradient crosses one node is the engine's business: each node class has a
 method ``_backward(pass_)`` (Value: multiply by the local derivatives it stored when
-it was computed; Tensor: run the operation's vector-Jacobian products). Everything
-else about a backward pass happens here, once.
+it was computed; Tensor: run the operation's vector-Jacobian products), and knows
+what an empty gradient is (``_reset_grads``: 0.0 for a Value, None for a Tensor).
+Everything else about a backward pass happens here, once.
 """
 
 from __future__ import annotations
@@ -59,11 +60,9 @@ def backprop(root: Any, seed: Any, *, create_graph: bool = False,
     stash = None
     if targets is not None:  # keep every .grad as it is: remember, then start from zero
         stash = [(node, node._raw_grad()) for node in order]
-        for node in order:
-            node._reset_grad()
+        root._reset_grads(order)
     else:
-        for node in computed:  # interior nodes show this pass only
-            node._reset_grad()
+        root._reset_grads(computed)  # interior nodes show this pass only
     pass_ = BackwardPass(create_graph)
     # IEEE inf and nan are valid gradients: no numpy warnings about them, once per pass.
     with GradMode(create_graph), np.errstate(all="ignore"):

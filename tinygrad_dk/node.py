@@ -33,8 +33,9 @@ class Node:
     Each engine provides ``parents``, ``op``, ``label``, ``requires_grad``,
     ``shape``, ``ndim`` and ``dtype``, and the hooks the backward pass calls:
     ``_backward(pass_)`` (hand this node's gradient to its parents),
-    ``_add_grad(g, pass_)`` (receive a gradient), ``_reset_grad()``,
-    ``_raw_grad()`` and ``_set_raw_grad(g)``, and ``_seed(gradient, create_graph)``.
+    ``_add_grad(g, pass_)`` (receive a gradient), ``_reset_grad()`` and
+    ``_reset_grads(nodes)`` (forget one node's or many nodes' gradients), ``_raw_grad()``
+    and ``_set_raw_grad(g)``, and ``_seed(gradient, create_graph)``.
     """
 
     __slots__ = ()

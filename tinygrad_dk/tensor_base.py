@@ -324,6 +324,11 @@ class TensorBase(Node):
 
     zero_grad = _reset_grad  # the parameter surface's name (one call less per parameter)
 
+    @staticmethod
+    def _reset_grads(nodes: list) -> None:
+        for node in nodes:  # one loop per pass, not one method call per node
+            node._grad = None
+
     def _raw_grad(self) -> Any:
         return self._grad
 

@@ -123,16 +123,14 @@ def _as_value(x: Any) -> Value:
         return x
     if type(x) is not float and type(x) is not int:  # the common case skips the checks
         x = _check_number(x, "Value arithmetic")
-    out = _node(float(x), (), "", ())
-    out.requires_grad = False  # a constant: nothing to learn, no gradient to show
-    return out
+    return _node(float(x), (), "", None)  # local None: a constant, no gradient to show
 
 
 _without_grad = grad_mode.THREADS_WITHOUT_GRAD  # empty unless some thread is in no_grad()
 _get_ident = threading.get_ident
 
 
-def _node(data: float, parents: tuple, op: str, local: tuple) -> Value:
+def _node(data: float, parents: tuple, op: str, local: tuple | None) -> Value:
     """Create a computed node without going through ``__init__`` (hot path).
 
     Inside ``no_grad()`` nothing is recorded: the result is a constant leaf.
@@ -141,16 +139,11 @@ def _node(data: float, parents: tuple, op: str, local: tuple) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if not _without_grad or _get_ident() not in _without_grad:  # recording in this thread
-        out.op = op
-        out.parents = parents
-        out._local = local
-        out.requires_grad = True
-    else:
-        out.op = ""
-        out.parents = ()
-        out._local = ()
-        out.requires_grad = False
+    if _without_grad and _get_ident() in _without_grad:  # no_grad() in this thread
+        parents, op, local = (), "", None
+    out.op = op
+    out.parents = parents
+    out._local = local
     return out
 
 
@@ -189,7 +182,7 @@ class Value(Node):
     (``requires_grad`` False). As a node it is a 0-d float64: ``shape == ()``.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "_local", "requires_grad")
+    __slots__ = ("data", "grad", "label", "op", "parents", "_local")
 
     shape: tuple[int, ...] = ()
     ndim = 0
@@ -201,8 +194,22 @@ class Value(Node):
         self.label: str = label
         self.op: str = ""  # '' marks a leaf: an input, a parameter or a constant
         self.parents: tuple[Value, ...] = ()
-        self._local: tuple[float, ...] = ()
-        self.requires_grad: bool = True
+        self._local: tuple[float, ...] | None = ()  # None marks a constant (see below)
+
+    @property
+    def requires_grad(self) -> bool:
+        """Does this Value get a gradient? False for a constant: a number that arithmetic
+        wrapped (the 2 in ``2 * a``), a result computed inside ``no_grad()``, or a leaf
+        switched off with ``requires_grad = False``. Stored without a slot of its own: a
+        constant is the Value whose tuple of local derivatives is None."""
+        return self._local is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self.parents:
+            raise RuntimeError("requires_grad can only be changed on a leaf Value (one made "
+                               "with Value(x)), not on a computed one")
+        self._local = () if flag else None
 
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""

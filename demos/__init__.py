@@ -1,9 +1,11 @@
 """Runnable lessons for tinygrad_dk: `python -m demos` (see `python -m demos --list`).
 
 Each demo is one module with a teaching docstring and a function
-`run(out_dir: Path, quick: bool) -> dict` that prints what it does, writes its
-pictures into `out_dir` and returns its headline numbers. `quick=True` trains
-less (for the tour and the tests); the numbers are then a little worse.
+`run(out_dir: Path, quick: bool, seed: int = 0) -> dict` that prints what it does,
+writes its pictures into `out_dir` and returns its headline numbers. `quick=True`
+trains less (for the tour and the tests); the numbers are then a little worse.
+`seed` picks the random split, sample and initial weights: a lesson must hold
+for every seed, not for one lucky draw (the tests try several).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def load(name: str) -> ModuleType:
     return importlib.import_module(f"demos.{name}")
 
 
-def run(name: str, out_dir: Path | str = "out", quick: bool = False) -> dict[str, Any]:
+def run(name: str, out_dir: Path | str = "out", quick: bool = False,
+        seed: int = 0) -> dict[str, Any]:
     """Run one demo and return its headline numbers."""
-    return load(name).run(Path(out_dir), quick)
+    return load(name).run(Path(out_dir), quick, seed=seed)

@@ -33,6 +33,7 @@ DEMOS: dict[str, str] = {
     "full_batch_vs_sgd": "full-batch gradient descent vs mini-batch SGD, loss curves",
     "digits": "10-class softmax on 8x8 digits: dropout, early stopping, confusion",
     "little_data": "too little data: augmentation, transfer (frozen body), a simpler model",
+    "wrong_labels": "20% wrong labels: the cost, and the loss pointing a reviewer at them",
     "imbalanced": "breast cancer: accuracy trap, class weights, resampling, threshold",
     "regression": "diabetes: feature scaling, MSE vs MAE with outliers, output activation",
     "overfitting": "small data, big model: dropout, early stopping, k-fold CV",

@@ -34,6 +34,7 @@ DEMOS: dict[str, str] = {
     "digits": "10-class softmax on 8x8 digits: dropout, early stopping, confusion",
     "little_data": "too little data: augmentation, transfer (frozen body), a simpler model",
     "wrong_labels": "20% wrong labels: the cost, and the loss pointing a reviewer at them",
+    "biased_data": "biased data: trained on small tumours only, tested on all",
     "imbalanced": "breast cancer: accuracy trap, class weights, resampling, threshold",
     "regression": "diabetes: feature scaling, MSE vs MAE with outliers, output activation",
     "overfitting": "small data, big model: dropout, early stopping, k-fold CV",

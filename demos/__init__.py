@@ -37,6 +37,7 @@ DEMOS: dict[str, str] = {
     "biased_data": "biased data: trained on small tumours only, tested on all",
     "imbalanced": "breast cancer: accuracy trap, class weights, resampling, threshold",
     "regression": "diabetes: feature scaling, MSE vs MAE with outliers, output activation",
+    "nonlinear": "non-linear relations: CO2's season, a straight line vs a network",
     "overfitting": "small data, big model: dropout, early stopping, k-fold CV",
 }
 

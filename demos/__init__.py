@@ -39,6 +39,7 @@ DEMOS: dict[str, str] = {
     "regression": "diabetes: feature scaling, MSE vs MAE with outliers, output activation",
     "nonlinear": "non-linear relations: CO2's season, a straight line vs a network",
     "bounded_outputs": "sunspots >= 0: a linear output predicts < 0; ReLU, softplus, log target",
+    "heteroscedastic": "Engel: spread grows with income; weighted loss, GaussianNLLLoss intervals",
     "time_series": "sunspots one year ahead: same as last year vs an MLP on lagged values",
     "overfitting": "small data, big model: dropout, early stopping, k-fold CV",
 }

@@ -40,6 +40,7 @@ DEMOS: dict[str, str] = {
     "nonlinear": "non-linear relations: CO2's season, a straight line vs a network",
     "bounded_outputs": "sunspots >= 0: a linear output predicts < 0; ReLU, softplus, log target",
     "heteroscedastic": "Engel: spread grows with income; weighted loss, GaussianNLLLoss intervals",
+    "several_outputs": "six blood values at once: big outputs drown small ones; standardise",
     "time_series": "sunspots one year ahead: same as last year vs an MLP on lagged values",
     "overfitting": "small data, big model: dropout, early stopping, k-fold CV",
 }

@@ -39,6 +39,7 @@ DEMOS: dict[str, str] = {
     "regression": "diabetes: feature scaling, MSE vs MAE with outliers, output activation",
     "nonlinear": "non-linear relations: CO2's season, a straight line vs a network",
     "bounded_outputs": "sunspots >= 0: a linear output predicts < 0; ReLU, softplus, log target",
+    "tanh_output": "a target in -1..1 (CO2's season): sigmoid cannot go below 0, tanh can",
     "heteroscedastic": "Engel: spread grows with income; weighted loss, GaussianNLLLoss intervals",
     "several_outputs": "six blood values at once: big outputs drown small ones; standardise",
     "time_series": "sunspots one year ahead: same as last year vs an MLP on lagged values",

@@ -36,7 +36,7 @@ DEMOS: dict[str, str] = {
     "wrong_labels": "20% wrong labels: the cost, and the loss pointing a reviewer at them",
     "biased_data": "biased data: trained on small tumours only, tested on all",
     "imbalanced": "breast cancer: accuracy trap, class weights, resampling, threshold",
-    "regression": "diabetes: feature scaling, MSE vs MAE with outliers, output activation",
+    "regression": "diabetes: feature scaling, MSE vs MAE with outliers, R2/RMSE/MAE",
     "nonlinear": "non-linear relations: CO2's season, a straight line vs a network",
     "bounded_outputs": "sunspots >= 0: a linear output predicts < 0; ReLU, softplus, log target",
     "tanh_output": "a target in -1..1 (CO2's season): sigmoid cannot go below 0, tanh can",

@@ -1,4 +1,4 @@
-"""Regression on the diabetes data: scaling, outliers, and the output layer.
+"""Regression on the diabetes data: feature scaling, outliers, and how to score a fit.
 
 442 patients, 10 measurements each (age, sex, body-mass index, blood pressure and
 six blood-serum values, unscaled), and a number to predict: how far the disease

@@ -1,7 +1,7 @@
-"""Command line: `python -m demos [NAME] [--quick] [--out DIR] [--list]`.
+"""Command line: `python -m demos [NAME] [--quick] [--seed N] [--out DIR] [--list]`.
 
-With no NAME, a tour runs every demo in quick mode (well under a minute) and
-lists every file it wrote.
+With no NAME, a tour runs every demo in quick mode and lists every file it wrote.
+`python -m demos NAME` runs one demo in full.
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("name", nargs="?", help="the demo to run (see --list)")
     parser.add_argument("--list", action="store_true", help="list the demos, one per line")
     parser.add_argument("--quick", action="store_true", help="train less (a few seconds each)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed for splits, samples and initial weights (0)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (./out)")
     return parser.parse_args(argv)
 
 
-def _run_one(name: str, out_dir: Path, quick: bool) -> float:
+def _run_one(name: str, out_dir: Path, quick: bool, seed: int) -> float:
     print(f"\n=== demo: {name} ({DEMOS[name]}) ===")
     start = time.perf_counter()
-    numbers = load(name).run(out_dir, quick)
+    numbers = load(name).run(out_dir, quick, seed=seed)
     seconds = time.perf_counter() - start
     print_headline(name, numbers)
     print(f"  ({seconds:.1f} s)")
@@ -52,14 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.name not in DEMOS:
             print(f"unknown demo {args.name!r}; run `python -m demos --list`", file=sys.stderr)
             return 2
-        _run_one(args.name, args.out, args.quick)
+        _run_one(args.name, args.out, args.quick, args.seed)
         take_written()
         return 0
 
     print(f"Tour: every demo in quick mode, writing into {args.out.resolve()}")
     start = time.perf_counter()
     for name in DEMOS:
-        _run_one(name, args.out, quick=True)
+        _run_one(name, args.out, quick=True, seed=args.seed)
     total = time.perf_counter() - start
     files = take_written()
     print(f"\nTour done in {total:.1f} s. Files written ({len(files)}):")

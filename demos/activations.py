@@ -7,7 +7,7 @@ derivative, and backprop multiplies the gradient by it at every neuron:
     sigmoid     s(x) = 1 / (1 + e^-x)          s'(x) = s(x) (1 - s(x))     at most 0.25
     tanh        t(x) = (e^x - e^-x)/(e^x + e^-x) t'(x) = 1 - t(x)^2        at most 1
     ReLU        max(0, x)                       1 for x > 0, else 0
-    leaky ReLU  x for x > 0, else a x           1 for x > 0, else a       (a = 0.1 here)
+    leaky ReLU  x for x > 0, else a x           1 for x > 0, else a       (a = 0.01, as in PyTorch)
     softmax     p_i = e^z_i / sum_j e^z_j        dp_i/dz_j = p_i (delta_ij - p_j)
 
 What to see in the picture:
@@ -16,9 +16,13 @@ What to see in the picture:
   gradient that passes through them vanishes (slow learning in deep networks);
 * ReLU has slope 1 wherever it is active (no vanishing), but a neuron whose input
   stays negative gets gradient 0 and never recovers ("dead ReLU");
-* leaky ReLU keeps a small slope below 0, so it can recover;
-* softmax turns a vector of scores into probabilities; the demo plots p_0 of
-  softmax([x, 0]), which is exactly sigmoid(x): softmax generalises sigmoid.
+* leaky ReLU keeps a small slope below 0 (0.01: its line lies just above 0), so
+  it can recover;
+* a linear output (no activation) passes any number on: the output of regression;
+* softmax turns a vector of scores into probabilities that sum to 1. The picture
+  has three classes with scores [x, 1, -1]: as the score x of class 0 grows, p_0
+  takes probability from the other two. With two classes, softmax([x, 0])_0 is
+  exactly sigmoid(x): softmax generalises sigmoid.
 
 The derivatives in the plot come from the engine's `backward()`; the table checks
 them against the formulas above.
@@ -44,7 +48,7 @@ FUNCTIONS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[np.ndarray], np
     "sigmoid": (tg.sigmoid, lambda x: (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x)))),
     "tanh": (tg.tanh, lambda x: 1 - np.tanh(x) ** 2),
     "ReLU": (tg.relu, lambda x: (x > 0).astype(float)),
-    "leaky ReLU": (lambda t: tg.leaky_relu(t, 0.1), lambda x: np.where(x > 0, 1.0, 0.1)),
+    "leaky ReLU": (lambda t: tg.leaky_relu(t, 0.01), lambda x: np.where(x > 0, 1.0, 0.01)),
 }
 
 
@@ -55,7 +59,8 @@ def derivative_by_backward(fn: Callable[[Tensor], Tensor], x: np.ndarray) -> np.
     return t.grad.numpy()
 
 
-def run(out_dir: Path, quick: bool) -> dict[str, Any]:
+def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
+    del seed  # nothing random to seed here: the lesson is exact
     points = np.array([-4.0, -1.0, -0.5, 0.5, 1.0, 4.0])
     rows, worst = [], 0.0
     for name, (fn, formula) in FUNCTIONS.items():

@@ -47,28 +47,29 @@ def make_model() -> nn.Module:
     )
 
 
-def run(out_dir: Path, quick: bool) -> dict[str, Any]:
+def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
     X, y = data.load_digits()
     # 60% train, 20% validation, 20% test; every part keeps the class proportions
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.2, stratify=y,
-                                                             seed=0)
+                                                             seed=seed)
     X_train, X_val, y_train, y_val = data.train_test_split(X_train, y_train, test_size=0.25,
-                                                           stratify=y_train, seed=0)
+                                                           stratify=y_train, seed=seed)
     scaler = data.StandardScaler().fit(X_train)  # learn means and spreads from train only
     X_train, X_val, X_test = (scaler.transform(a) for a in (X_train, X_val, X_test))
     print(f"Digits: {len(X_train)} train, {len(X_val)} validation, {len(X_test)} test images")
 
-    tg.manual_seed(0)
+    tg.manual_seed(seed)
     model = make_model()
     stopper = nn.EarlyStopping(monitor="val_loss", patience=8)
     history = nn.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.002),
                      X_train, y_train, epochs=6 if quick else 60, batch_size=32,
                      validation_data=(X_val, y_val), early_stopping=stopper,
-                     metrics=["accuracy"], progress=False, seed=0)
+                     metrics=["accuracy"], progress=False, seed=seed)
     ran = len(history.epochs)
-    # History counts epochs from 0; people (and the plot) count from 1
-    print(f"trained {ran} epochs; best validation loss after epoch {history.best_epoch + 1}"
-          + (", then early stopping ended training" if history.stopped_epoch is not None
+    # History counts epochs from 0 (epoch 0 is the first), and so do the plots
+    print(f"trained {ran} epochs (0..{ran - 1}, counted from 0); lowest validation loss in "
+          f"epoch {history.best_epoch}"
+          + (", whose weights early stopping put back" if history.stopped_epoch is not None
              else ""))
 
     model.eval()  # dropout off for predictions

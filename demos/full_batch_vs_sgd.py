@@ -42,20 +42,20 @@ def make_model() -> nn.Module:
 
 
 def train(batch_size: int | None, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
-          y_val: np.ndarray, epochs: int) -> tuple[nn.Module, Any, list[float]]:
+          y_val: np.ndarray, epochs: int, seed: int) -> tuple[nn.Module, Any, list[float]]:
     """Train a fresh model (same starting weights every time) and keep every loss."""
-    tg.manual_seed(0)
+    tg.manual_seed(seed)
     model = make_model()
     history = nn.fit(model, nn.BCEWithLogitsLoss(), optim.SGD(model.parameters(), lr=0.05), X, y,
                      epochs=epochs, batch_size=batch_size, validation_data=(X_val, y_val),
-                     metrics=["accuracy"], progress=False, seed=0)
+                     metrics=["accuracy"], progress=False, seed=seed)
     return model, history, history.step_losses  # one loss per gradient step
 
 
-def run(out_dir: Path, quick: bool) -> dict[str, Any]:
+def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
     X, y = data.load_breast_cancer()
     X_train, X_val, y_train, y_val = data.train_test_split(X, y, test_size=0.25, stratify=y,
-                                                           seed=0)
+                                                           seed=seed)
     scaler = data.StandardScaler().fit(X_train)
     X_train, X_val = scaler.transform(X_train), scaler.transform(X_val)
     # the model outputs one column (N, 1); the loss wants targets of the same shape
@@ -64,7 +64,8 @@ def run(out_dir: Path, quick: bool) -> dict[str, Any]:
 
     results, per_epoch, per_step = [], {}, {}
     for name, batch_size in (("full batch", None), ("SGD, batch 32", 32)):
-        model, history, steps = train(batch_size, X_train, y_train, X_val, y_val, epochs)
+        model, history, steps = train(batch_size, X_train, y_train, X_val, y_val, epochs,
+                                       seed)
         per_epoch[name] = history["loss"]
         per_step[name] = steps
         results.append((name, len(steps), len(steps) // epochs, history["loss"][-1],

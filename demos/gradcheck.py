@@ -122,8 +122,9 @@ def check(fn: Callable, inputs: list[Any]) -> str:
         return "FAILED: " + str(err).splitlines()[0]
 
 
-def run(out_dir: Path, quick: bool) -> dict[str, Any]:
-    rng = np.random.default_rng(0)
+def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
+    del seed  # nothing random to seed here: the lesson is exact
+    rng = np.random.default_rng(0)  # fixed inputs: every run checks the same points
     rows = []
     for name, fn, values in VALUE_CASES:
         inputs = [Value(v) for v in values]

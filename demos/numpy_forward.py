@@ -66,13 +66,13 @@ def numpy_backward(X: np.ndarray, y: np.ndarray, W2: np.ndarray,
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def run(out_dir: Path, quick: bool) -> dict[str, Any]:
+def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
     X, y = data.load_iris()
     X = data.StandardScaler().fit_transform(X)  # float64 numpy arrays
     batch = slice(0, 150, 10) if quick else slice(None)  # quick: 15 of the 150 flowers
     X, y = X[batch], y[batch]
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     params = {
         "W1": rng.normal(0, 0.5, (8, 4)), "b1": np.zeros(8),
         "W2": rng.normal(0, 0.5, (3, 8)), "b2": np.zeros(3),

@@ -12,8 +12,10 @@ symmetry, fractal dimension, which separate the classes only partly) and only
 
 Three remedies, compared on the same test set:
 
-* dropout: `nn.Dropout(0.5)` switches off half of the hidden neurons at random in
-  every training step, so the network cannot rely on memorised combinations;
+* dropout: `nn.Dropout(0.7)` switches off 70% of the hidden neurons at random in
+  every training step, so the network cannot rely on memorised combinations (0.5
+  is the usual start; with only 102 rows to learn from it takes more: at 0.5 the
+  validation loss here still creeps up);
 * early stopping: `nn.EarlyStopping(patience=10)` stops when the validation loss has
   not improved for 10 epochs and restores the weights of the best epoch;
 * k-fold cross-validation (`nn.cross_validate`): one validation split of 68 rows
@@ -53,8 +55,11 @@ def big_model(dropout: float = 0.0) -> nn.Module:
     )
 
 
-def adam(params: Any) -> optim.Optimizer:
-    return optim.Adam(params, lr=0.003)
+DROPOUT = 0.7
+
+
+def adam(params: Any) -> Any:
+    return optim.Adam(params, lr=0.001)
 
 
 def test_accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
@@ -63,26 +68,26 @@ def test_accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
         return metrics.accuracy(y, model(Tensor(X)).numpy().argmax(axis=1))
 
 
-def run(out_dir: Path, quick: bool) -> dict[str, Any]:
+def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
     X, y = data.load_breast_cancer()
     X = X[:, FEATURES]
     X_small, X_test, y_small, y_test = data.train_test_split(X, y, test_size=0.7, stratify=y,
-                                                             seed=0)
+                                                             seed=seed)
     X_train, X_val, y_train, y_val = data.train_test_split(X_small, y_small, test_size=0.4,
-                                                           stratify=y_small, seed=0)
+                                                           stratify=y_small, seed=seed)
     scaler = data.StandardScaler().fit(X_train)
     X_train_s, X_val_s, X_test_s = (scaler.transform(a) for a in (X_train, X_val, X_test))
     print(f"{len(X_train)} training, {len(X_val)} validation, {len(X_test)} test tumours; "
           f"model with {big_model().num_parameters()} parameters")
-    epochs = 80 if quick else 200
+    epochs = 120 if quick else 200
     fit_args = {"epochs": epochs, "batch_size": None, "metrics": ["accuracy"],
-                "progress": False, "seed": 0}
+                "progress": False, "seed": seed}
 
     rows, histories = [], {}
     for name, dropout, stopper in (("no remedy", 0.0, None),
-                                   ("dropout 0.5", 0.5, None),
+                                   (f"dropout {DROPOUT}", DROPOUT, None),
                                    ("early stopping", 0.0, nn.EarlyStopping(patience=10))):
-        tg.manual_seed(0)
+        tg.manual_seed(seed)
         model = big_model(dropout)
         history = nn.fit(model, nn.CrossEntropyLoss(), adam(model.parameters()), X_train_s,
                          y_train, validation_data=(X_val_s, y_val), early_stopping=stopper,
@@ -94,19 +99,26 @@ def run(out_dir: Path, quick: bool) -> dict[str, Any]:
     print("\nOne split (the numbers of the model we end up with):")
     print_table(["training", "epochs", "train loss", "val loss", "train acc", "test acc"],
                 rows, digits=3)
-    plain = histories["no remedy"]
-    print(f"no remedy: validation loss was lowest after epoch {plain.best_epoch + 1} "
-          f"({min(plain['val_loss']):.3f}) and ended at {plain['val_loss'][-1]:.3f}")
+    rise = {}
+    for name in ("no remedy", f"dropout {DROPOUT}"):
+        val = histories[name]["val_loss"]
+        rise[name] = val[-1] - min(val)
+        print(f"{name}: validation loss lowest in epoch {histories[name].best_epoch} (epochs "
+              f"counted from 0) at {min(val):.3f}, at the end {val[-1]:.3f} "
+              f"(+{rise[name]:.3f})")
 
-    save_figure(viz.plot_history(plain), out_dir, "overfitting_plain.png")
-    save_figure(viz.plot_history(histories["dropout 0.5"]), out_dir, "overfitting_dropout.png")
+    save_figure(viz.plot_history(histories["no remedy"]), out_dir, "overfitting_plain.png")
+    save_figure(viz.plot_history(histories[f"dropout {DROPOUT}"]), out_dir,
+                "overfitting_dropout.png")
 
     # k-fold cross-validation on all 170 small-data rows (the scaler is fitted per fold)
     k = 3 if quick else 5
     cv_rows = []
-    for name, make in (("no remedy", big_model), ("dropout 0.5", lambda: big_model(0.5))):
+    for name, make in (("no remedy", big_model),
+                       (f"dropout {DROPOUT}", lambda: big_model(DROPOUT))):
         result = nn.cross_validate(make, adam, nn.CrossEntropyLoss(), X_small, y_small, k=k,
-                                   metrics=["accuracy"], seed=0, epochs=epochs, batch_size=None)
+                                   metrics=["accuracy"], seed=seed, epochs=epochs,
+                                   batch_size=None)
         scores = result.scores["accuracy"]
         cv_rows.append((name, result.mean["accuracy"], result.std["accuracy"], min(scores),
                         max(scores)))
@@ -118,7 +130,9 @@ def run(out_dir: Path, quick: bool) -> dict[str, Any]:
     return {
         "train_accuracy_no_remedy": by_name["no remedy"][4],
         "test_accuracy_no_remedy": by_name["no remedy"][5],
-        "test_accuracy_dropout": by_name["dropout 0.5"][5],
+        "test_accuracy_dropout": by_name[f"dropout {DROPOUT}"][5],
+        "val_loss_rise_no_remedy": rise["no remedy"],
+        "val_loss_rise_dropout": rise[f"dropout {DROPOUT}"],
         "test_accuracy_early_stopping": by_name["early stopping"][5],
         "cv_accuracy_no_remedy": cv_rows[0][1],
         "cv_accuracy_dropout": cv_rows[1][1],

@@ -55,13 +55,13 @@ def bce(p: Value, y: int) -> Value:
     return -(p.log()) if y == 1 else -((1 - p).log())
 
 
-def run(out_dir: Path, quick: bool) -> dict[str, Any]:
-    rng = np.random.default_rng(1)
+def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed + 1)
     n, steps = (60, 40) if quick else (100, 150)
     X, y = make_moons(n, noise=0.1, rng=rng)
     X_test, y_test = make_moons(200, noise=0.1, rng=rng)  # fresh points the model never sees
 
-    tg.manual_seed(0)
+    tg.manual_seed(seed)
     model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="sigmoid")
     print(f"Two moons, {n} points; model {model.sizes}, "
           f"{len(model.parameters())} parameters (each a Value)")

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import viz  # noqa: E402
 from tinygrad_dk import Tensor, Value  # noqa: E402
-from viz.plots import _predict, activation_curves  # noqa: E402
+from viz.plots import _predict, activation_curves, softmax_curves  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -57,14 +57,20 @@ def test_plot_history_object(tmp_path):
     loss_ax, acc_ax = fig.axes
     assert loss_ax.get_title() == "loss" and acc_ax.get_title() == "accuracy"
     labels = [line.get_label() for line in loss_ax.get_lines()]
-    assert labels[:2] == ["train", "validation"] and "best epoch (3)" in labels
+    assert labels[:2] == ["train", "validation"] and "best epoch: 2" in labels
+    # epochs counted from 0, as History counts them: the marker sits at x = best_epoch
+    train = loss_ax.get_lines()[0]
+    assert list(train.get_xdata()) == [0, 1, 2, 3, 4, 5]
+    marker = next(line for line in loss_ax.get_lines() if line.get_label() == "best epoch: 2")
+    assert list(marker.get_xdata()) == [2, 2]
+    assert loss_ax.get_xlabel() == "epoch (counted from 0)"
 
 
 def test_plot_history_plain_dict_finds_best_epoch_itself(tmp_path):
     logs = {"loss": [3.0, 2.0, 1.0], "val_loss": [3.0, 1.5, 2.5]}
     fig = viz.plot_history(logs, metrics=["loss"], path=tmp_path / "d.png")
     assert_png(tmp_path / "d.png")
-    assert "best epoch (2)" in [line.get_label() for line in fig.axes[0].get_lines()]
+    assert "best epoch: 1" in [line.get_label() for line in fig.axes[0].get_lines()]
 
 
 def test_plot_history_svg_by_extension(tmp_path):
@@ -84,6 +90,47 @@ def test_plot_loss_curves_side_by_side_and_overlaid(tmp_path):
     assert fig.axes[0].get_xlabel() == "step"
     fig = viz.plot_loss_curves(curves, overlay=True, xlabel="epoch")
     assert fig.axes[0].get_xlabel() == "epoch"
+    assert fig.axes[0].get_lines()[0].get_xdata()[0] == 0  # counted from 0, as History
+
+
+def test_plot_loss_curves_takes_a_history_from_fit(tmp_path):
+    import nn
+    import tinygrad_dk as tg
+    from nn import optim
+
+    tg.manual_seed(0)
+    X, y = np.linspace(-1, 1, 20).reshape(-1, 1), np.linspace(0, 2, 20).reshape(-1, 1)
+    model = nn.Sequential(nn.Linear(1, 1))
+    history = nn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), X, y,
+                     epochs=5, validation_data=(X, y), progress=False)
+    fig = viz.plot_loss_curves(history, path=tmp_path / "h.png")
+    assert_png(tmp_path / "h.png")
+    (ax,) = fig.axes  # training and validation loss in one plot
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"training", "validation"}
+    np.testing.assert_allclose(lines["training"].get_ydata(), history["loss"])
+    np.testing.assert_allclose(lines["validation"].get_ydata(), history["val_loss"])
+    assert list(lines["training"].get_xdata()) == history.epochs
+    assert ax.get_xlabel() == "epoch (counted from 0)"
+    # a dict of Histories draws each one's training loss
+    fig = viz.plot_loss_curves({"a": history, "b": history})
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    np.testing.assert_allclose(fig.axes[1].get_lines()[0].get_ydata(), history["loss"])
+    with pytest.raises(TypeError, match="History or a dict"):
+        viz.plot_loss_curves([1.0, 0.5])
+
+
+def test_a_returned_figure_shows_once_in_jupyter(monkeypatch):
+    """Jupyter shows a cell's value and, at the end of the cell, every open pyplot figure.
+    The figure viz returns takes itself off pyplot's list when it is displayed."""
+    ipython_display = pytest.importorskip("IPython.display")
+    shown = []
+    monkeypatch.setattr(ipython_display, "display", lambda obj: shown.append(obj))
+    fig = viz.plot_history({"loss": [1.0, 0.5]})
+    assert plt.fignum_exists(fig.number)       # plt.show() in a script still finds it
+    fig._ipython_display_()                    # IPython shows the cell's value ...
+    assert len(shown) == 1 and shown[0].data.startswith(PNG_SIGNATURE)
+    assert not plt.fignum_exists(fig.number)   # ... and the end-of-cell flush skips it
 
 
 def test_plot_confusion_matrix(tmp_path):
@@ -149,11 +196,22 @@ def test_activations_derivatives_come_from_backward(tmp_path):
     x, f, df = curves["ReLU"]
     np.testing.assert_array_equal(df[x < 0], 0.0)
     np.testing.assert_array_equal(df[x > 0], 1.0)
-    x, f, df = curves["leaky ReLU (0.1)"]
-    np.testing.assert_allclose(df[x < 0], 0.1)
-    x, f, df = curves["softmax([x, 0])[0]"]
-    np.testing.assert_allclose(f, s, atol=1e-6)  # softmax of [x, 0] is sigmoid(x)
-    np.testing.assert_allclose(df, s * (1 - s), atol=1e-6)
+    x, f, df = curves["leaky ReLU (slope 0.01)"]
+    np.testing.assert_allclose(df[x < 0], 0.01)  # PyTorch's default slope
+    x, f, df = curves["linear (no activation)"]
+    np.testing.assert_allclose(f, x)
+    np.testing.assert_allclose(df, 1.0)
+
+
+def test_softmax_curves_cover_three_classes():
+    x, p, dp0 = softmax_curves((-3.0, 3.0), points=61)
+    assert p.shape == (61, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    scores = np.stack([x, np.full_like(x, 1.0), np.full_like(x, -1.0)], axis=1)
+    expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(p, expected, atol=1e-6)
+    np.testing.assert_allclose(dp0, expected[:, 0] * (1 - expected[:, 0]), atol=1e-6)
+    assert np.all(np.diff(p[:, 0]) > 0) and np.all(np.diff(p[:, 1]) < 0)
 
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch):

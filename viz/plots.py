@@ -3,10 +3,18 @@
 matplotlib is optional (``pip install "tinygrad-dk[plot]"``) and imported only when a
 plot is made. Every function returns the matplotlib ``Figure`` and takes ``path=`` to
 save it (the extension picks png, svg or pdf).
+
+Epochs are counted from 0 on every x axis, as ``History`` counts them, so the best
+epoch a plot marks is the number ``history.best_epoch`` holds.
+
+In Jupyter a returned figure shows once, whether it is the last line of a cell, is
+assigned to a name, or is followed by ``plt.show()`` (see ``_ShowOnce``).
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -35,11 +43,48 @@ def _pyplot() -> Any:
     return plt
 
 
+@functools.cache
+def _show_once_class() -> type:
+    """The Figure class viz draws on (made on first use: matplotlib is imported lazily)."""
+    from matplotlib.figure import Figure
+
+    class _ShowOnce(Figure):
+        """A Figure that Jupyter shows exactly once.
+
+        A notebook shows a figure twice when a function returns it: once as the cell's
+        value, once more when the inline backend shows every open pyplot figure at the
+        end of the cell. Whichever display comes first lands here: the figure is taken
+        out of pyplot's list of open figures (so the second display does not happen)
+        and shown as a PNG. Outside IPython nothing calls this method.
+        """
+
+        def _ipython_display_(self) -> None:
+            import matplotlib.pyplot as plt
+            from IPython.display import Image, display
+
+            plt.close(self)
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            display(Image(data=buffer.getvalue(), format="png"))
+
+    return _ShowOnce
+
+
+def _subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """``plt.subplots`` on a figure that shows once in Jupyter."""
+    return _pyplot().subplots(*args, FigureClass=_show_once_class(), **kwargs)
+
+
 def _finish(fig: Any, path: str | os.PathLike | None) -> Any:
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
     return fig
+
+
+def _legend_below(ax: Any, columns: int = 3) -> None:
+    """A legend under the plot, where it cannot cover a curve."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=columns, frameon=False)
 
 
 def _as_array(x: Any) -> np.ndarray:
@@ -61,7 +106,8 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
     ``history`` is the object ``nn.fit`` returns (its ``.history`` dict and
     ``.best_epoch``) or a plain dict such as ``{'loss': [...], 'val_loss': [...]}``.
     When validation loss rises while training loss keeps falling, the model is
-    overfitting: the shaded region after the best epoch shows where.
+    overfitting: the shaded region after the best epoch shows where. Epochs are
+    counted from 0, as in ``History``: the marked epoch is ``history.best_epoch``.
     """
     logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
     best = getattr(history, "best_epoch", None)
@@ -73,45 +119,71 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *,
     if best is None and logs.get("val_loss"):
         best = int(np.nanargmin(np.asarray(logs["val_loss"], dtype=float)))
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.8), squeeze=False)
+    fig, axes = _subplots(1, len(metrics), figsize=(6 * len(metrics), 4.4), squeeze=False)
     for ax, name in zip(axes[0], metrics):
         for key, what, line in ((name, "train", "-"), ("val_" + name, "validation", "--")):
             values = logs.get(key)
             if values:
-                epochs = np.arange(1, len(values) + 1)
+                epochs = np.arange(len(values))  # counted from 0, as History does
                 ax.plot(epochs, np.asarray(values, dtype=float), line, marker=".", label=what)
         if best is not None:
-            ax.axvline(best + 1, color="green", linestyle=":", label=f"best epoch ({best + 1})")
-            right = max(len(logs.get(k) or []) for k in (name, "val_" + name))
-            if right > best + 1:
-                ax.axvspan(best + 1, right, color="red", alpha=0.06)
+            ax.axvline(best, color="green", linestyle=":", label=f"best epoch: {best}")
+            last = max(len(logs.get(k) or []) for k in (name, "val_" + name)) - 1
+            if last > best:
+                ax.axvspan(best, last, color="red", alpha=0.06)
         ax.set_title(name)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("epoch (counted from 0)")
         ax.grid(alpha=0.3)
-        ax.legend()
+        _legend_below(ax)
     if best is not None:
         fig.suptitle("shaded: epochs after the best one (validation no longer improves)",
-                     fontsize=9)
+                     fontsize=11)
     return _finish(fig, path)
 
 
-def plot_loss_curves(curves: Mapping[str, Sequence[float]], *, logy: bool = False,
-                     overlay: bool = False, xlabel: str = "step",
+def _loss_lists(curves: Any) -> tuple[dict[str, Sequence[float]], bool]:
+    """{name: losses} from a History, a dict of lists or a dict of Histories.
+
+    The flag says whether the curves are per epoch (they came from a History).
+    """
+    if hasattr(curves, "history"):  # one History: its training and validation loss
+        logs = curves.history
+        named = {"training": logs.get("loss"), "validation": logs.get("val_loss")}
+        return {k: v for k, v in named.items() if v}, True
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"curves must be a History or a dict {{name: losses}}, "
+                        f"got {type(curves).__name__}")
+    from_history = any(hasattr(v, "history") for v in curves.values())
+    return {name: (v.history["loss"] if hasattr(v, "history") else v)
+            for name, v in curves.items()}, from_history
+
+
+def plot_loss_curves(curves: Any, *, logy: bool = False, overlay: bool | None = None,
+                     xlabel: str | None = None,
                      path: str | os.PathLike | None = None) -> Any:
     """Loss curves side by side (shared y axis), e.g. ``{'full batch': a, 'SGD': b}``.
 
-    ``overlay=True`` draws them in one plot instead; ``logy=True`` uses a log y axis;
-    ``xlabel`` names what the x axis counts (``"epoch"``, ``"gradient step"``, ...).
+    ``curves`` is a dict {name: list of losses}, a dict {name: History} (each
+    History's training loss), or one ``History`` (its training and validation loss,
+    overlaid). ``overlay=True`` draws everything in one plot (the default for one
+    History; side by side otherwise); ``logy=True`` uses a
+    log y axis; ``xlabel`` names what the x axis counts (``"gradient step"``, ...).
+    The x axis counts from 0, as ``History`` does.
     """
+    given = curves
+    curves, per_epoch = _loss_lists(curves)
     if not curves:
-        raise ValueError("curves is empty: give {name: list_of_losses}")
-    plt = _pyplot()
+        raise ValueError("curves is empty: give {name: list_of_losses} or a History")
+    if overlay is None:  # one History: its two curves belong in one plot
+        overlay = hasattr(given, "history")
+    if xlabel is None:
+        xlabel = "epoch (counted from 0)" if per_epoch else "step"
     n = 1 if overlay else len(curves)
-    fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 3.6), sharey=True, squeeze=False)
+    fig, axes = _subplots(1, n, figsize=(6 if overlay else 5 * n, 4.2), sharey=True,
+                          squeeze=False)
     for i, (name, losses) in enumerate(curves.items()):
         ax = axes[0][0 if overlay else i]
-        ax.plot(np.arange(1, len(losses) + 1), _as_array(list(losses)).astype(float),
+        ax.plot(np.arange(len(losses)), _as_array(list(losses)).astype(float),
                 label=name, color=f"C{i}")
         ax.set_xlabel(xlabel)
         ax.set_title("loss" if overlay else name)
@@ -141,12 +213,11 @@ def plot_confusion_matrix(cm: Any, labels: Sequence[str] | None = None, *,
     labels = [str(v) for v in (labels if labels is not None else range(len(m)))]
     if len(labels) != len(m):
         raise ValueError(f"{len(labels)} labels for a {len(m)}x{len(m)} matrix")
-    plt = _pyplot()
-    size = 1.2 + 0.6 * len(m)
-    fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    size = max(3.6, 1.2 + 0.55 * len(m))
+    fig, ax = _subplots(figsize=(size + 1.2, size))
     image = ax.imshow(m, cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax)
-    ax.set_xticks(range(len(m)), labels, rotation=45 if len(m) > 4 else 0)
+    ax.set_xticks(range(len(m)), labels)
     ax.set_yticks(range(len(m)), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
@@ -233,7 +304,7 @@ def plot_decision_boundary(model: Callable[..., Any], X: Any, y: Any, *,
     pred = _predict(model, grid, threshold).reshape(gx.shape)
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4.8))
+    fig, ax = _subplots(figsize=(6, 5.2))
     n_levels = max(int(pred.max()) + 1, len(classes), 2)
     ax.contourf(gx, gy, pred, levels=np.arange(n_levels + 1) - 0.5, cmap="coolwarm",
                 alpha=0.35)
@@ -253,19 +324,15 @@ def plot_decision_boundary(model: Callable[..., Any], X: Any, y: Any, *,
 # --- Activation functions -----------------------------------------------------------
 
 
-def _softmax_first(x: Tensor) -> Tensor:
-    """softmax([x, 0])[0]: the probability of class 0 when the other logit is 0."""
-    pair = tg.stack([x, tg.zeros_like(x)], axis=1)
-    return tg.softmax(pair, axis=1)[:, 0]
-
-
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "sigmoid": tg.sigmoid,
-    "ReLU": tg.relu,
-    "leaky ReLU (0.1)": lambda x: tg.leaky_relu(x, 0.1),
     "tanh": tg.tanh,
-    "softmax([x, 0])[0]": _softmax_first,
+    "ReLU": tg.relu,
+    "leaky ReLU (slope 0.01)": lambda x: tg.leaky_relu(x, 0.01),
+    "linear (no activation)": lambda x: 1.0 * x,
 }
+# softmax over three classes: the score of class 0 is x, the others are fixed
+SOFTMAX_OTHER_SCORES = (1.0, -1.0)
 
 
 def activation_curves(x_range: tuple[float, float] = (-5.0, 5.0),
@@ -280,22 +347,46 @@ def activation_curves(x_range: tuple[float, float] = (-5.0, 5.0),
     return curves
 
 
+def softmax_curves(x_range: tuple[float, float] = (-5.0, 5.0),
+                   points: int = 401) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, p, dp0/dx) for softmax over three classes with scores [x, 1, -1].
+
+    p has one column per class; every row sums to 1, so raising one class's score
+    takes probability from the others. dp0/dx = p0 (1 - p0) comes from backward().
+    """
+    x = Tensor(np.linspace(*x_range, points), requires_grad=True)
+    others = [tg.full_like(x, score) for score in SOFTMAX_OTHER_SCORES]
+    p = tg.softmax(tg.stack([x, *others], axis=1), axis=1)
+    p[:, 0].sum().backward()
+    return x.data.copy(), p.data.copy(), x.grad.data.copy()
+
+
 def plot_activations(x_range: tuple[float, float] = (-5.0, 5.0), *,
                      path: str | os.PathLike | None = None) -> Any:
     """Each activation function and its derivative, as computed by backpropagation.
 
     Notice where the derivative is (nearly) zero: sigmoid and tanh saturate for
-    large |x|, ReLU is dead for x < 0, leaky ReLU keeps a small slope.
+    large |x|, ReLU is dead for x < 0, leaky ReLU keeps a small slope (0.01, so
+    its line lies just above 0), a linear output passes everything on. The last
+    panel is softmax over three classes: the probabilities always sum to 1, and as
+    the score of class 0 grows, p0 takes probability from the other two.
     """
     curves = activation_curves(x_range)
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(curves), figsize=(3.3 * len(curves), 3.2), sharex=True)
-    for ax, (name, (x, f, df)) in zip(axes, curves.items()):
-        ax.plot(x, f, label="f(x)")
-        ax.plot(x, df, "--", label="f'(x) by backward()")
-        ax.axhline(0, color="gray", linewidth=0.5)
+    fig, axes = _subplots(2, 3, figsize=(13, 7.6), sharex=True)
+    for ax, (name, (x, f, df)) in zip(axes.flat, curves.items()):
+        ax.plot(x, f, linewidth=2, label="f(x)")
+        ax.plot(x, df, "--", linewidth=2, label="f'(x) by backward()")
         ax.set_title(name)
+    x, p, dp0 = softmax_curves(x_range)
+    ax = axes.flat[5]
+    for k, score in enumerate(("x", *map(str, SOFTMAX_OTHER_SCORES))):
+        ax.plot(x, p[:, k], linewidth=2, color=f"C{k + 2}", label=f"p{k} (score {score})")
+    ax.plot(x, dp0, "--", linewidth=2, color="C1", label="dp0/dx by backward()")
+    ax.set_title("softmax over 3 classes: scores [x, 1, -1]")
+    ax.legend(fontsize=9, loc="center left")
+    for ax in axes.flat:
+        ax.axhline(0, color="gray", linewidth=0.5)
         ax.set_xlabel("x")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes.flat[0].legend(fontsize=9)
     return _finish(fig, path)

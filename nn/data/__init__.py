@@ -6,13 +6,22 @@
 - scaling: `StandardScaler`, `MinMaxScaler` (fit on training data only).
 - encoding: `one_hot`.
 - sampling: `class_weights`, `oversample`, `undersample` for imbalanced classes.
-- datasets: `load_iris`, `load_breast_cancer`, `load_digits`, `load_diabetes`.
+- datasets: `load_iris`, `load_breast_cancer`, `load_digits`, `load_diabetes`,
+  `load_engel`, `load_sunspots`, `load_co2`.
 
 Every function takes lists, numpy arrays or `tinygrad_dk.Tensor`s. Names follow
 scikit-learn (and PyTorch for `DataLoader`), so they carry over to those libraries.
 """
 
-from nn.data.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+from nn.data.datasets import (
+    load_breast_cancer,
+    load_co2,
+    load_diabetes,
+    load_digits,
+    load_engel,
+    load_iris,
+    load_sunspots,
+)
 from nn.data.encoding import one_hot
 from nn.data.folds import KFold, StratifiedKFold
 from nn.data.loader import DataLoader
@@ -28,9 +37,12 @@ __all__ = [
     "StratifiedKFold",
     "class_weights",
     "load_breast_cancer",
+    "load_co2",
     "load_diabetes",
     "load_digits",
+    "load_engel",
     "load_iris",
+    "load_sunspots",
     "one_hot",
     "oversample",
     "train_test_split",

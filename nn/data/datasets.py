@@ -1,14 +1,19 @@
-"""Small real data sets that ship with the package: iris, breast cancer, digits, diabetes.
+"""Small real data sets that ship with the package.
+
+Classification: iris, breast cancer, digits. Regression: diabetes, Engel's food
+expenditure. Time series: yearly sunspots, weekly CO2 at Mauna Loa.
 
 The files live in `nn/data/files/` (see the README there for where they come
 from) and are read with plain numpy; nothing is downloaded. Each loader returns
 `(X, y)` as numpy arrays: X is float64 with one row per sample, y is int64 class
-labels (float64 targets for the diabetes regression task). With
-`return_names=True` you get `(X, y, feature_names, target_names)` instead.
+labels (float64 targets for the regression tasks and the time series, whose X
+is the time). With `return_names=True` you get `(X, y, feature_names,
+target_names)` instead.
 """
 
 from __future__ import annotations
 
+import datetime
 from importlib import resources
 from typing import Any
 
@@ -112,3 +117,69 @@ def load_diabetes(return_names: bool = False) -> tuple[Any, ...]:
             "reinstall the package."
         )
     return _result(X, y, return_names, _DIABETES_FEATURES, ["disease progression"])
+
+
+def load_engel(return_names: bool = False) -> tuple[Any, ...]:
+    """Engel's households (Belgium, 1857): 235 rows, income -> food expenditure.
+
+    X (235, 1) is the household's yearly income, y (235,) what it spent on food
+    (both in Belgian francs). Food spending grows with income, and so does its
+    spread: rich households differ far more from each other than poor ones
+    (heteroscedastic noise).
+    """
+    table = _load_text("engel.csv", delimiter=",", skiprows=1)
+    _check_shape("engel.csv", table, (235, 2))
+    return _result(table[:, :1], table[:, 1], return_names, ["income"], ["food expenditure"])
+
+
+def load_sunspots(return_names: bool = False) -> tuple[Any, ...]:
+    """Yearly sunspot activity, 1700-2008: 309 years, about an 11-year cycle.
+
+    X (309, 1) is the year, y (309,) the yearly mean sunspot activity: never
+    negative and often close to 0 at the bottom of a cycle (some years are 0).
+    Rows are in time order; keep it that way when you split (test on the future).
+    """
+    table = _load_text("sunspots.csv", delimiter=",", skiprows=1)
+    _check_shape("sunspots.csv", table, (309, 2))
+    return _result(table[:, :1], table[:, 1], return_names, ["year"], ["sunspot activity"])
+
+
+def load_co2(return_names: bool = False, dropna: bool = False) -> tuple[Any, ...]:
+    """Weekly atmospheric CO2 at Mauna Loa, March 1958 - December 2001: 2284 weeks.
+
+    X (n, 1) is the time as a decimal year (1958.24 is late March 1958), y (n,) the
+    CO2 concentration in ppm: a rising trend plus a yearly season.
+
+    59 weeks have no measurement. By default they are kept, with y = NaN, so the
+    weeks stay evenly spaced and you can see where the gaps are
+    (`np.isnan(y).sum() == 59`); `nn.fit` refuses NaN, so decide what to do with
+    them. `dropna=True` leaves those rows out (2225 weeks remain).
+    """
+    table = _load_text("co2.csv", delimiter=",", skiprows=1, converters={1: _float_or_nan})
+    _check_shape("co2.csv", table, (2284, 2))
+    years = np.array([_decimal_year(int(d)) for d in table[:, 0]])
+    X, y = years.reshape(-1, 1), table[:, 1]
+    if dropna:
+        keep = ~np.isnan(y)
+        X, y = X[keep], y[keep]
+    return _result(X, y, return_names, ["year"], ["co2 (ppm)"])
+
+
+def _float_or_nan(field: str | bytes) -> float:
+    """A csv field as a float; an empty field (a missing week) becomes NaN."""
+    text = field.decode() if isinstance(field, bytes) else field
+    return float(text) if text.strip() else float("nan")
+
+
+def _decimal_year(yyyymmdd: int) -> float:
+    """20011229 -> 2001.99: the year plus the fraction of it that has passed."""
+    date = datetime.date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100)
+    start = datetime.date(date.year, 1, 1)
+    days = (datetime.date(date.year + 1, 1, 1) - start).days
+    return date.year + (date - start).days / days
+
+
+def _check_shape(name: str, table: np.ndarray, shape: tuple[int, int]) -> None:
+    if table.shape != shape:
+        raise ValueError(f"{name} should have shape {shape} but has {table.shape}; the file "
+                         "is damaged, reinstall the package.")

@@ -53,7 +53,8 @@ def _as_values(x: Any, nin: int, who: str) -> list[Value]:
     elif type(x).__name__ == "Tensor":
         raise TypeError(f"{who}: got a Tensor; scalar models take a list of numbers or Values "
                         "(use nn.Linear / nn.Sequential for Tensors)")
-    xs = [v if isinstance(v, Value) else Value(v) for v in x]
+    # numbers become input Values named x1, x2, ... (as the neuron is drawn in the course)
+    xs = [v if isinstance(v, Value) else Value(v, label=f"x{i}") for i, v in enumerate(x, 1)]
     if len(xs) != nin:
         raise ValueError(f"{who} expects {nin} input value(s), got {len(xs)}; give one number "
                          f"per input feature")
@@ -74,7 +75,8 @@ class Neuron(Module):
         self.nin = int(nin)
         self.activation = activation
         self._act = _activation(activation)
-        self.w = [Value(float(rng.uniform(-1.0, 1.0)), label=f"w{i}") for i in range(self.nin)]
+        self.w = [Value(float(rng.uniform(-1.0, 1.0)), label=f"w{i}")
+                  for i in range(1, self.nin + 1)]
         self.b = Value(0.0, label="b")
 
     def forward(self, x: Sequence[ScalarInput]) -> Value:
@@ -99,6 +101,15 @@ class Layer(Module):
             raise ValueError(f"Layer: nout must be at least 1, got {nout}")
         self.nin, self.nout, self.activation = int(nin), int(nout), activation
         self.neurons = [Neuron(nin, activation) for _ in range(self.nout)]
+        self.name_weights("")
+
+    def name_weights(self, layer: str) -> None:
+        """Label every weight ``w{layer}[neuron,input]`` and bias ``b{layer}[neuron]``
+        (counted from 1), so a drawing of the graph says which neuron each belongs to."""
+        for j, neuron in enumerate(self.neurons, 1):
+            for i, w in enumerate(neuron.w, 1):
+                w.label = f"w{layer}[{j},{i}]"
+            neuron.b.label = f"b{layer}[{j}]"
 
     def _outputs(self, xs: list[Value]) -> list[Value]:
         # The fast path: inputs are already Values of the right length.
@@ -138,6 +149,8 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation)
             for i in range(len(sizes) - 1)
         ]
+        for number, layer in enumerate(self.layers, 1):
+            layer.name_weights(str(number))
 
     def forward(self, x: Sequence[ScalarInput]) -> Value | list[Value]:
         xs = _as_values(x, self.nin, "MLP")

@@ -109,9 +109,11 @@ def test_small_tensor_shows_values_shape_and_dtype():
     text = all_text(svg)
     assert "(2, 2) float32" in text
     assert "1.5" in text and "0.25" in text  # the data values themselves
-    assert "grad [[1., 2.]," in text  # d sum(W x) / dW = x in every row
+    assert "grad [[1, 2]," in text  # d sum(W x) / dW = x in every row (numbers as %g)
     assert "mean" not in text
-    assert "requires_grad=False" in text  # x is data, not a parameter
+    # x is data, not a parameter: its box shows its numbers and no gradient at all
+    assert "(2,) float32\ndata [1, 2]\n(2,)" in text
+    assert any(e.get("stroke-dasharray") for e in svg.iter())  # and its border is dashed
     nodes, edges = expected_counts(y)
     assert count_class(svg, "node") == nodes
     assert count_class(svg, "edge") == edges

@@ -35,6 +35,9 @@ from viz import style
 from viz.renderer import Digraph, write_picture
 
 SMALL_TENSOR = 12  # tensors with at most this many elements show all their values
+# Operations whose inputs are not interchangeable: the role of the second input,
+# written on its edge (the first input is the one it acts on).
+OPERAND_ROLES = {"-": ("", "subtracted"), "/": ("", "divisor"), "**": ("", "exponent")}
 NOT_COMPUTED = "gradients not computed yet - call backward()"
 
 _RECORD_SPECIALS = str.maketrans({c: "\\" + c for c in '\\{}|<>"'})
@@ -46,8 +49,8 @@ def escape_record(text: str) -> str:
 
 
 def _num(x: float, precision: int) -> str:
-    """A number in at most ``precision`` significant digits (1e-08 stays visible)."""
-    return f"{float(x):.{precision}g}"
+    """A number in at most ``precision`` significant digits (1e-08 stays visible; -0 is 0)."""
+    return f"{float(x) + 0.0:.{precision}g}"
 
 
 # --- What each node says ------------------------------------------------------------
@@ -69,8 +72,11 @@ def _grads_computed(root: Any) -> bool:
 def _array_text(name: str, arr: np.ndarray, precision: int) -> str:
     """Escaped record text for an array: all values if small, else summary statistics."""
     arr = np.asarray(arr)
+    if arr.ndim == 0:
+        return escape_record(f"{name} {_num(arr, precision)}")
     if arr.size <= SMALL_TENSOR:
-        body = np.array2string(arr, precision=precision, separator=", ", max_line_width=60)
+        body = np.array2string(arr, separator=", ", max_line_width=60,
+                               formatter={"float_kind": lambda v: _num(v, precision)})
         lines = f"{name} {body}".splitlines()
         return "\\n".join(escape_record(line) for line in lines)
     a = arr.astype(np.float64)
@@ -90,9 +96,9 @@ def _fields(node: Any, show_grad: bool, precision: int) -> tuple[list[str], floa
         return fields, None
     g = node.grad_numpy()
     if g is None:
-        why = "no grad" if node.requires_grad else "no grad (requires_grad=False)"
-        fields.append(escape_record(why))
-        return fields, None
+        if node.op:  # a computed node that backward did not reach
+            fields.append(escape_record("no grad"))
+        return fields, None  # a constant (dashed border): it has no gradient to show
     g = np.asarray(g, dtype=np.float64)
     fields.append(_array_text("grad", g, precision))
     return fields, float(np.abs(g).mean()) if g.size else 0.0
@@ -125,13 +131,32 @@ def nearest_to_output(order: list[Any], keep: int) -> list[Any]:
 # --- The drawing --------------------------------------------------------------------
 
 
-def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
+def _depth_and_breadth(order: list[Any]) -> tuple[int, int]:
+    """How many steps the longest way from an input to the output takes (graph depth),
+    and the most nodes that lie the same number of steps from the output (its width).
+
+    Graphviz places a node next to the op that uses it, so counting steps back from the
+    output predicts the drawing's shape better than counting from the inputs.
+    """
+    steps = {id(order[-1]): 0}
+    for node in reversed(order):  # every consumer comes before its parents here
+        for parent in node.parents:
+            steps[id(parent)] = max(steps.get(id(parent), 0), steps[id(node)] + 1)
+    counts: dict[int, int] = {}
+    for value in steps.values():
+        counts[value] = counts.get(value, 0) + 1
+    return max(counts) + 1, max(counts.values())
+
+
+def draw_graph(root: Any, *, rankdir: str = "auto", show_grad: bool = True,
                precision: int = 4, max_nodes: int = 300) -> Digraph:
     """Draw the graph that computed ``root`` (a Value or a Tensor).
 
     Args:
         root: the output node, usually the loss.
-        rankdir: 'LR' (left to right, default) or 'TB' (top to bottom), as in Graphviz.
+        rankdir: 'LR' (left to right) or 'TB' (top to bottom), as in Graphviz; 'auto'
+            (default) picks top to bottom for a graph deeper than it is wide, so that a
+            small graph such as one neuron reads at the width of a page.
         show_grad: show gradients and colour nodes by |grad|.
         precision: significant digits of the numbers shown.
         max_nodes: past this many nodes, draw only the ``max_nodes`` nodes nearest
@@ -143,8 +168,9 @@ def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
     """
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if rankdir not in ("auto", "LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT' (or 'auto'), got "
+                         f"{rankdir!r}")
     if not hasattr(root, "parents"):
         raise TypeError(f"draw_graph: expected a Value or a Tensor (the output of a "
                         f"computation, e.g. the loss), got {type(root).__name__} {root!r:.40}")
@@ -154,14 +180,17 @@ def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
     kept = order if len(order) <= max_nodes else nearest_to_output(order, max_nodes)
     names = {id(node): f"n{i}" for i, node in enumerate(kept)}
 
+    if rankdir == "auto":
+        depth, breadth = _depth_and_breadth(kept)
+        rankdir = "TB" if depth > breadth else "LR"
     have_grad = show_grad and _grads_computed(root)
     note = NOT_COMPUTED if show_grad and not have_grad else ""
     horizontal = rankdir in ("LR", "RL")
 
     dot = Digraph(name="computation_graph", format="svg")
-    dot.attr(rankdir=rankdir, labelloc="t", fontsize="12")
+    dot.attr(rankdir=rankdir, labelloc="t", fontsize="12", fontname="Helvetica")
     dot.attr("node", fontname="Helvetica", fontsize="11")
-    dot.attr("edge", arrowsize="0.7")
+    dot.attr("edge", arrowsize="0.7", fontname="Helvetica")
     dot.attr(label=style.legend_html(have_grad, note))
 
     drawn_edges = 0
@@ -185,9 +214,12 @@ def draw_graph(root: Any, *, rankdir: str = "LR", show_grad: bool = True,
             dot.node(target, label=escape_record(node.op), **style.OP_STYLE)
             dot.edge(target, name)
         missing = False
-        for parent in node.parents:
+        for position, parent in enumerate(node.parents):
             if id(parent) in names:
-                dot.edge(names[id(parent)], target)
+                # a - b, a / b, a ** b: say which input is the second one
+                role = OPERAND_ROLES.get(node.op, ("", ""))[1] if position == 1 else ""
+                dot.edge(names[id(parent)], target, **({"label": role, "fontsize": "9"}
+                                                        if role else {}))
                 drawn_edges += 1
             else:
                 missing = True

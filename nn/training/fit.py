@@ -121,6 +121,13 @@ def _warn_if_sorted(y_train: np.ndarray, y_val: np.ndarray, fraction: float) -> 
         )
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (not merely when some module imported ipykernel)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def _progress_bar(epochs: int, progress: bool) -> Any:
     """A tqdm bar over the epochs, or None (switched off, or nowhere to show it).
 
@@ -129,7 +136,7 @@ def _progress_bar(epochs: int, progress: bool) -> Any:
     """
     if not progress:
         return None
-    in_notebook = "ipykernel" in sys.modules
+    in_notebook = _in_notebook()
     if not in_notebook and not sys.stderr.isatty():
         return None
     try:

@@ -51,7 +51,7 @@ TENSOR_OPS = {
     "mean": (lambda x: x.mean(), lambda x: x.mean()),
     "max": (lambda x: x.max(), lambda x: x.max()),
     "min": (lambda x: x.min(), lambda x: x.min()),
-    "var": (lambda x: x.var(), lambda x: x.var(unbiased=False)),
+    "var": (lambda x: x.var(ddof=0), lambda x: x.var(unbiased=False)),
     "softmax": (lambda x: x.softmax(), lambda x: x.softmax(-1)),
     "log_softmax": (lambda x: x.log_softmax(), lambda x: x.log_softmax(-1)),
     "logsumexp": (lambda x: x.logsumexp(), lambda x: x.logsumexp(0)),

@@ -86,7 +86,7 @@ CASES = {
     "max axis keepdims": (lambda x: x.max(axis=0, keepdims=True),
                           lambda x: x.amax(dim=0, keepdim=True), [distinct(3, 4)]),
     "min axes": (lambda x: x.min(axis=(0, 1)), lambda x: x.amin(dim=(0, 1)), [distinct(2, 3, 2)]),
-    "var": (lambda x: x.var(), lambda x: x.var(correction=0), [normal(2, 3)]),
+    "var": (lambda x: x.var(ddof=0), lambda x: x.var(correction=0), [normal(2, 3)]),
     "var axis ddof": (lambda x: x.var(axis=1, ddof=1),
                       lambda x: x.var(dim=1, correction=1), [normal(3, 4)]),
     "logsumexp": (lambda x: x.logsumexp(axis=1), lambda x: torch.logsumexp(x, dim=1),

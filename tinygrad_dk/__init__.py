@@ -6,27 +6,64 @@ Two engines share one graph walk (``graph.topo_sort``), one backward policy
 * ``Value``: one number per node, the engine to draw and reason about by hand
   (``value.py``: every operation next to its local derivative);
 * ``Tensor``: numpy arrays with broadcasting and matrix products, for real training
-  (``tensor.py`` lists its methods; ``ops.py``, ``ops_shape.py`` and ``ops_nn.py``
-  define each operation as a ``Primitive``: the forward next to its derivative).
+  (``tensor.py`` lists its methods; ``ops.py``, ``ops_shape.py``, ``ops_math.py``,
+  ``ops_index.py`` and ``ops_nn.py`` define each operation as a ``Primitive``: the
+  forward next to its derivative).
 
 ``Primitive`` and ``Function`` add new operations; ``gradcheck`` confirms numerically
 that backprop is right; ``grad``/``value_and_grad`` give gradients as functions.
+
+PyTorch programs run after changing their imports (``import tinygrad_dk as torch``;
+``import nn``): the package offers PyTorch's names too, ``tensor``, ``float32``,
+``cat``, ``max(x, dim=1)``, ``autograd.grad``, ``save``/``load``, ``device``, ...
+(``toplevel.py``, ``creation.py``, ``dtypes.py``, ``device.py``, ``autograd.py``,
+``serialize.py``), and Tensor methods take both spellings (``spelling.py``).
 """
 
+import math as _math
+
+from tinygrad_dk import autograd
 from tinygrad_dk.backward import backprop
 from tinygrad_dk.creation import (
+    Generator,
     arange,
+    as_tensor,
+    empty,
+    empty_like,
     eye,
+    from_numpy,
     full,
     full_like,
     generator,
+    linspace,
     manual_seed,
+    normal,
     ones,
     ones_like,
     rand,
+    rand_like,
+    randint,
     randn,
+    randn_like,
+    randperm,
     zeros,
     zeros_like,
+)
+from tinygrad_dk.device import accelerator, backends, cuda, device
+from tinygrad_dk.dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
 )
 from tinygrad_dk.function import Context, Function
 from tinygrad_dk.functional import grad, value_and_grad
@@ -36,38 +73,104 @@ from tinygrad_dk.graph import topo_sort
 from tinygrad_dk.node import Node
 from tinygrad_dk.ops import (
     abs,
+    add,
     clip,
-    concatenate,
+    div,
     exp,
     leaky_relu,
     log,
-    log_softmax,
     logsumexp,
     matmul,
     maximum,
     minimum,
+    mul,
+    neg,
     relu,
     sigmoid,
-    softmax,
     sqrt,
-    stack,
+    sub,
     tanh,
+)
+from tinygrad_dk.ops import power as pow
+from tinygrad_dk.ops_nn import binary_cross_entropy, linear, softmax_cross_entropy, softplus
+from tinygrad_dk.parameter import Parameter
+from tinygrad_dk.primitive import Primitive, Recorded
+from tinygrad_dk.serialize import load, save
+from tinygrad_dk.spelling import Size
+from tinygrad_dk.tensor import Tensor
+from tinygrad_dk.toplevel import (
+    all as all,
+    allclose,
+    amax,
+    amin,
+    any as any,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    clone,
+    concat,
+    concatenate,
+    cos,
+    detach,
+    equal,
+    flatten,
+    inference_mode,
+    is_floating_point,
+    is_tensor,
+    isclose,
+    log_softmax,
+    max as max,
+    mean,
+    min as min,
+    mm,
+    nonzero,
+    norm,
+    numel,
+    permute,
+    reshape,
+    sin,
+    softmax,
+    sort,
+    squeeze,
+    stack,
+    std,
+    sum as sum,
+    t,
+    topk,
+    transpose,
+    unsqueeze,
+    var,
     where,
 )
-from tinygrad_dk.ops_nn import binary_cross_entropy, linear, softmax_cross_entropy, softplus
-from tinygrad_dk.primitive import Primitive, Recorded
-from tinygrad_dk.tensor import Tensor
 from tinygrad_dk.value import Value, zero_grad
+
+from tinygrad_dk.creation import tensor  # isort: skip  (last: the name shadows the module)
+
+float, int, bool = float32, int32, bool_  # PyTorch's torch.float etc. (not in __all__)
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "Node", "Function", "Context", "Primitive", "Recorded", "backprop",
-    "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+    "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode",
     "grad", "value_and_grad", "gradcheck", "GradcheckError", "topo_sort", "zero_grad",
-    "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye",
-    "randn", "rand", "manual_seed", "generator", "concatenate", "stack", "where", "maximum",
-    "minimum", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "clip",
-    "matmul", "softmax", "log_softmax", "logsumexp", "softplus", "linear",
-    "binary_cross_entropy", "softmax_cross_entropy",
+    "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like",
+    "arange", "linspace", "eye", "randn", "rand", "randn_like", "rand_like", "randint",
+    "randperm", "normal", "manual_seed", "generator", "Generator", "tensor", "as_tensor",
+    "from_numpy", "Parameter", "Size", "autograd", "save", "load",
+    "device", "cuda", "accelerator", "backends",
+    "float16", "half", "float32", "float64", "double", "int8", "uint8", "int16", "short",
+    "int32", "int64", "long", "bool_", "pi", "e", "inf", "nan",
+    "concatenate", "concat", "cat", "stack", "where", "maximum", "minimum", "exp", "log",
+    "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "clip", "clamp", "sin", "cos",
+    "pow", "add", "sub", "mul", "div", "neg", "matmul", "mm", "softmax", "log_softmax",
+    "logsumexp", "softplus", "linear", "binary_cross_entropy", "softmax_cross_entropy",
+    "mean", "std", "var", "norm", "amax", "amin", "argmax", "argmin", "topk", "sort",
+    "nonzero", "flatten", "reshape", "squeeze", "unsqueeze", "permute", "transpose", "t",
+    "clone", "detach", "numel", "equal", "allclose", "isclose", "is_tensor",
+    "is_floating_point",
 ]
+# Also here but left out of __all__, so that `from tinygrad_dk import *` never hides
+# Python's builtins: sum, max, min, all, any, float, int, bool.

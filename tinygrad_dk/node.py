@@ -50,6 +50,11 @@ class Node:
         """True for a node that was not computed from others (a parameter, input or constant)."""
         return not self.parents
 
+    @property
+    def grad_fn(self) -> GradFn | None:
+        """The operation that computed this node (PyTorch's ``grad_fn``); None for a leaf."""
+        return GradFn(self) if self.parents else None
+
     # --- the parameter surface ---------------------------------------------------------
 
     def numel(self) -> int:
@@ -74,13 +79,16 @@ class Node:
 
     # --- backward ---------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Backpropagate from this node: every leaf that requires grad adds d(self)/d(leaf)
         into its ``.grad``; computed nodes show this pass's gradient.
 
         ``gradient`` is the upstream gradient, needed when ``self`` has more than one
         element. ``create_graph=True`` records the backward pass too, so the gradients
-        can be differentiated again (Tensors only).
+        can be differentiated again (Tensors only). ``retain_graph`` is accepted for
+        PyTorch programs and changes nothing: the graph is always kept, so backward()
+        may run through it again.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -93,3 +101,28 @@ class Node:
     def _seed(self, gradient: Any, create_graph: bool) -> Any:
         """The starting gradient d(self)/d(self), checked against ``gradient``."""
         raise NotImplementedError
+
+
+class GradFn:
+    """What ``t.grad_fn`` shows: the operation that computed ``t`` (``<MulBackward>``).
+
+    ``next_functions`` lists the inputs' own ``grad_fn`` (None for a leaf), as PyTorch.
+    """
+
+    _NAMES = {"+": "Add", "-": "Sub", "*": "Mul", "/": "Div", "**": "Pow", "@": "MatMul"}
+
+    def __init__(self, node: Node) -> None:
+        self.op = node.op
+        self._parents = node.parents
+
+    def name(self) -> str:
+        """PyTorch-style name: ``MulBackward`` for ``*``, ``ExpBackward`` for exp."""
+        op = self._NAMES.get(self.op, self.op[:1].upper() + self.op[1:])
+        return f"{op}Backward"
+
+    @property
+    def next_functions(self) -> tuple[tuple[GradFn | None, int], ...]:
+        return tuple((p.grad_fn, 0) for p in self._parents)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"

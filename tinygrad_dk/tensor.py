@@ -2,9 +2,15 @@
 
 This file is where a Tensor's operations are listed, one method each; the formulas
 and their derivatives live in ``tinygrad_dk.ops`` (elementwise math, reductions,
-softmax), ``ops_shape`` (reshaping, indexing, joining) and ``ops_nn`` (fused layer
-and loss operations). The data and bookkeeping (gradient, version counter, how a
+softmax), ``ops_shape`` (reshaping, indexing, joining), ``ops_math`` (sin, cos, norms),
+``ops_index`` (argmax, max with indices, nonzero) and ``ops_nn`` (fused layer and loss
+operations). In-place changes (``+=``, ``zero_()``, ``t[i] = v``) follow PyTorch's rules
+in ``tinygrad_dk.inplace``. The data and bookkeeping (gradient, version counter, how a
 Tensor takes part in backward) are in ``tinygrad_dk.tensor_base``.
+
+Methods take numpy's spelling and PyTorch's alike (``axis=``/``dim=``,
+``keepdims=``/``keepdim=``, ``reshape``/``view``, ``expand_dims``/``unsqueeze``);
+``tinygrad_dk.spelling`` translates them, and decides where the two disagree.
 """
 
 from __future__ import annotations
@@ -12,8 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tinygrad_dk import ops, ops_nn, ops_shape
+import numpy as np
+
+from tinygrad_dk import device, inplace, ops, ops_index, ops_math, ops_nn, ops_shape, spelling
 from tinygrad_dk.primitive import raw
+from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor_base import TensorBase
 
 
@@ -83,6 +92,36 @@ class Tensor(TensorBase):
     def __getitem__(self, index: Any) -> Tensor:
         return ops_shape.getitem(self, ops_shape.normalize_index(index))
 
+    # PyTorch's method names for the operators
+    add, sub, mul, div, pow, matmul, mm, neg = (  # noqa: A003
+        __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__, __matmul__, __neg__)
+
+    # --- in place, with PyTorch's rules (tinygrad_dk.inplace) ------------------------------
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        inplace.setitem(self, ops_shape.normalize_index(index), value)
+
+    __iadd__ = inplace.operator("+=", ops.add)
+    __isub__ = inplace.operator("-=", ops.sub)
+    __imul__ = inplace.operator("*=", ops.mul)
+    __itruediv__ = inplace.operator("/=", ops.div)
+    add_ = inplace.operator("add_", ops.add, alpha=True)
+    sub_ = inplace.operator("sub_", ops.sub, alpha=True)
+    mul_ = inplace.operator("mul_", ops.mul)
+    div_ = inplace.operator("div_", ops.div)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Limit the values to [min, max], in place."""
+        return inplace.update(self, "clamp_", lambda x, _: ops.clip(x, min, max), None)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value``, in place."""
+        return inplace.fill(self, "fill_", value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place (``w.grad.zero_()``)."""
+        return inplace.fill(self, "zero_", 0)
+
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield self[i]
@@ -142,51 +181,97 @@ class Tensor(TensorBase):
         """x for x > 0, else ``negative_slope * x``."""
         return ops.leaky_relu(self, negative_slope)
 
+    def sin(self) -> Tensor:
+        """sin(x), elementwise."""
+        return ops_math.sin(self)
+
+    def cos(self) -> Tensor:
+        """cos(x), elementwise."""
+        return ops_math.cos(self)
+
     def softplus(self) -> Tensor:
         """log(1 + e^x), a smooth ReLU; stable for large |x|."""
         return ops_nn.softplus(self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        """Limit the values to [min, max] (either may be None)."""
+        """Limit the values to [min, max] (either may be None); PyTorch's name is clamp."""
         return ops.clip(self, min, max)
+
+    clamp = clip
 
     def astype(self, dtype: Any) -> Tensor:
         """The data converted to ``dtype`` (a float result keeps the gradient path)."""
         return ops.astype(self, dtype)
 
-    # --- reductions ---------------------------------------------------------------------
+    # --- reductions: dim=/keepdim= (PyTorch) or axis=/keepdims= (numpy), see spelling ------
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (None: everything)."""
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+    # reductions with one signature: (dim=None, keepdim=None, *, axis=..., keepdims=...)
+    _r = spelling.reduction
+    sum = _r("sum", ops.sum, "Sum over ``dim`` (None: everything).")
+    mean = _r("mean", ops.mean, "Mean over ``dim`` (None: everything).")
+    amax = _r("amax", ops.max, "Largest values over ``dim`` (ties share the gradient).")
+    amin = _r("amin", ops.min, "Smallest values over ``dim`` (ties share the gradient).")
+    argmax = _r("argmax", ops_index.argmax, "Position of the largest element along ``dim``.")
+    argmin = _r("argmin", ops_index.argmin, "Position of the smallest element along ``dim``.")
+    logsumexp = _r("logsumexp", ops.logsumexp, "log(sum(exp(x))) over ``dim``, stably.")
+    all = _r("all", ops_index.all, "True where all elements (along ``dim``) are non-zero.")
+    any = _r("any", ops_index.any, "True where any element (along ``dim``) is non-zero.")
+    del _r
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (None: everything)."""
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+    def max(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = UNSET,
+            keepdims: Any = UNSET, **wrong: Any) -> Any:
+        """The largest element; ``x.max(dim)`` gives ``(values, indices)`` (PyTorch),
+        ``x.max(axis=...)`` the values (numpy), ``x.max(other)`` the elementwise maximum."""
+        return spelling.extreme(self, True, dim, keepdim, axis, keepdims, wrong)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; ties share the gradient."""
-        return ops.max(self, axis=axis, keepdims=keepdims)
+    def min(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = UNSET,
+            keepdims: Any = UNSET, **wrong: Any) -> Any:
+        """The smallest element; as ``max`` (``(values, indices)`` with a dim)."""
+        return spelling.extreme(self, False, dim, keepdim, axis, keepdims, wrong)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis``; ties share the gradient."""
-        return ops.min(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Variance over ``axis`` with numpy's ``ddof=0`` (PyTorch's default is 1)."""
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool | None = None,
+            *, correction: int | None = None, axis: Any = UNSET, ddof: int | None = None,
+            keepdims: Any = UNSET, **wrong: Any) -> Tensor:
+        """Variance: divided by n - 1 (PyTorch), or by n when spelled with ``axis=`` (numpy);
+        ``ddof=``/``correction=``/``unbiased=`` choose explicitly (see spelling)."""
+        axis, keepdims, ddof = spelling.var_args("var", self.shape, dim, unbiased, keepdim,
+                                                 correction, axis, ddof, keepdims, wrong)
         return ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """log(sum(exp(x))) over ``axis``, without overflow."""
-        return ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool | None = None,
+            *, correction: int | None = None, axis: Any = UNSET, ddof: int | None = None,
+            keepdims: Any = UNSET, **wrong: Any) -> Tensor:
+        """Standard deviation, sqrt of ``var`` with the same arguments and rule."""
+        axis, keepdims, ddof = spelling.var_args("std", self.shape, dim, unbiased, keepdim,
+                                                 correction, axis, ddof, keepdims, wrong)
+        return ops.sqrt(ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof))
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        """exp(x) / sum(exp(x)) along ``axis``: scores to probabilities."""
-        return ops.softmax(self, axis=axis)
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool | None = None, *,
+             axis: Any = UNSET, keepdims: Any = UNSET, **wrong: Any) -> Tensor:
+        """The p-norm over ``dim`` (default: Euclidean over everything); 1, 2, inf, ..."""
+        axis, keepdims = spelling.axis_args("norm", dim, keepdim, axis, keepdims, wrong)
+        return ops_math.norm(self, p, axis, keepdims)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """log(softmax(x)) along ``axis``, computed stably."""
-        return ops.log_softmax(self, axis=axis)
+    def softmax(self, dim: int | None = None, *, axis: Any = UNSET, **wrong: Any) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``dim`` (default: the last): scores to probabilities."""
+        return ops.softmax(self, axis=spelling.one_axis("softmax", dim, axis, wrong))
+
+    def log_softmax(self, dim: int | None = None, *, axis: Any = UNSET, **wrong: Any) -> Tensor:
+        """log(softmax(x)) along ``dim`` (default: the last), computed stably."""
+        return ops.log_softmax(self, axis=spelling.one_axis("log_softmax", dim, axis, wrong))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+        """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
+        return spelling.ValuesIndices(*ops_index.topk(self, k, dim, largest, sorted))
+
+    def sort(self, dim: int = -1, descending: bool = False) -> Any:
+        """``(values, indices)`` sorted along ``dim`` (a new tensor; numpy's sort is in place)."""
+        n = self.shape[dim] if self.ndim else 1
+        return spelling.ValuesIndices(*ops_index.topk(self, n, dim, descending))
+
+    def nonzero(self, as_tuple: bool = False) -> Any:
+        """Positions of the non-zero elements, (n, ndim) as PyTorch; ``as_tuple=True``: numpy's."""
+        return ops_index.nonzero(self, as_tuple)
 
     # --- shape (tinygrad_dk.ops_shape) ---------------------------------------------------
 
@@ -197,32 +282,149 @@ class Tensor(TensorBase):
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
-        if len(shape) == 1 and not isinstance(shape[0], int):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = shape[0]
-        return ops_shape.reshape(self, shape)
+        return ops_shape.reshape(self, tuple(shape))
+
+    view = reshape  # PyTorch's name (views and copies are alike here: see the guide)
+
+    def view_as(self, other: Any) -> Tensor:
+        """Reshaped to ``other``'s shape."""
+        return ops_shape.reshape(self, tuple(np.shape(other)))
+
+    reshape_as = view_as
 
     def transpose(self, *axes: Any) -> Tensor:
-        """Permute the axes (none given: reverse them), as ``ndarray.transpose``."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
+        """Two dims: swap them (PyTorch's ``transpose(0, 1)``); none or all: permute the axes
+        as ``ndarray.transpose`` (none: reverse them)."""
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = tuple(axes[0])
+        if len(axes) == 2:
+            return ops_shape.swapaxes(self, *axes)
         return ops_shape.transpose(self, axes or None)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (a vector stays as it is)."""
+        return self if self.ndim < 2 else ops_shape.transpose(self, None)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder all the axes: ``x.permute(0, 2, 1)``."""
+        if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)):
+            dims = tuple(dims[0])
+        return ops_shape.transpose(self, tuple(dims))
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes."""
         return ops_shape.swapaxes(self, axis1, axis2)
 
-    def flatten(self, start_axis: int = 0) -> Tensor:
-        """Merge the axes from ``start_axis`` on into one."""
-        return ops_shape.flatten(self, start_axis)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1, *,
+                start_axis: int | None = None) -> Tensor:
+        """Merge the axes from ``start_dim`` to ``end_dim`` into one (``start_axis`` is the
+        old name of ``start_dim``)."""
+        start = start_dim if start_axis is None else start_axis
+        return ops_shape.reshape(self, spelling.flat_shape(self.shape, start, end_dim))
 
-    def squeeze(self, axis: Any = None) -> Tensor:
-        """Drop axes of length 1 (all, or the given ones)."""
-        return ops_shape.squeeze(self, axis)
+    def squeeze(self, dim: Any = None, *, axis: Any = UNSET) -> Tensor:
+        """Drop axes of length 1: all, or the given ones. numpy (``axis=``) refuses a longer
+        axis; PyTorch (``dim``) leaves it, see spelling."""
+        if axis is not UNSET:
+            return ops_shape.squeeze(self, axis)
+        return ops_shape.squeeze(self, spelling.squeezable(self.shape, dim))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert an axis of length 1 at ``dim``: ``(3,)`` -> ``(3, 1)`` with ``dim=1``."""
+        return ops_shape.expand_dims(self, dim)
 
     def expand_dims(self, axis: Any) -> Tensor:
-        """Insert an axis of length 1 at ``axis``."""
+        """Insert an axis of length 1 at ``axis`` (numpy's name of ``unsqueeze``)."""
         return ops_shape.expand_dims(self, axis)
 
     def broadcast_to(self, shape: Any) -> Tensor:
         """Repeat along axes of length 1 to reach ``shape`` (numpy's broadcasting)."""
         return ops_shape.broadcast_to(self, tuple(shape))
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """PyTorch's ``broadcast_to``; -1 keeps a length: ``x.expand(4, -1)``."""
+        if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
+            sizes = tuple(sizes[0])
+        return self.broadcast_to(spelling.expanded_shape(self.shape, sizes))
+
+    def expand_as(self, other: Any) -> Tensor:
+        """Broadcast to ``other``'s shape."""
+        return self.broadcast_to(np.shape(other))
+
+    # --- copies, dtypes and devices (PyTorch's names) -----------------------------------
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (its gradient flows back to this tensor)."""
+        return ops_math.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """The tensor itself (memory layout is numpy's business here)."""
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)`` or ``to(other)``; the tensor
+        itself when nothing changes (as PyTorch)."""
+        dtype = spelling.to_dtype(args, kwargs)
+        return self if dtype is None or dtype == self.dtype else ops.astype(self, dtype)
+
+    float, double, half = (spelling.cast("float32"), spelling.cast("float64"),  # noqa: A003
+                           spelling.cast("float16"))
+    long, int, bool = (spelling.cast("int64"), spelling.cast("int32"),  # noqa: A003
+                       spelling.cast("bool"))
+
+    def type(self, dtype: Any = None) -> Any:  # noqa: A003
+        """With a dtype: converted to it (``x.type(torch.float)``); without: the dtype's name."""
+        return f"tinygrad_dk.{self.dtype}" if dtype is None else self.to(dtype)
+
+    def cpu(self) -> Tensor:
+        """The tensor itself: everything lives on the CPU here."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Always an error: there is no GPU here (see tinygrad_dk.device)."""
+        device.check("cuda", "cuda")
+        return self
+
+    @property
+    def device(self) -> Any:
+        """Where the data lives: always the CPU."""
+        return device.CPU
+
+    # --- numbers out, PyTorch's names -------------------------------------------------------
+
+    size = property(lambda self: spelling.SizeInt(self._data.shape),
+                    doc="numpy's number of elements, also callable as PyTorch's size()/size(dim).")
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
+        return self._data.ndim
+
+    def tolist(self) -> Any:
+        """The numbers as (nested) Python lists, or one number for a 0-d tensor."""
+        return self._data.tolist()
+
+    def is_floating_point(self) -> bool:
+        """True for float16/32/64 data (the kind that can require grad)."""
+        return self._data.dtype.kind == "f"
+
+    def retain_grad(self) -> None:
+        """Nothing to do: computed tensors show their gradient after backward() anyway."""
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(f"only a one-element integer tensor can be used as an index, got "
+                            f"dtype {self.dtype} and shape {self.shape}")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if spec and self._data.size == 1:
+            return format(self.item(), spec)  # f"{loss:.4f}", as PyTorch
+        return format(str(self), spec)
+
+    def __getattr__(self, name: str) -> Any:
+        raise spelling.missing_attribute(type(self), name)

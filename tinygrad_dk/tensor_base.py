@@ -88,6 +88,12 @@ class TensorBase(Node):
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
     ) -> None:
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(
+                f"Tensor(data, requires_grad): requires_grad must be True or False, got "
+                f"{requires_grad!r}. (PyTorch's torch.Tensor(2, 3), an uninitialised 2x3 "
+                "tensor, is written zeros(2, 3) or empty(2, 3) here)"
+            )
         self._data = to_array(data, dtype)
         self._grad: Any = None
         self.label = label
@@ -279,7 +285,8 @@ class TensorBase(Node):
         if g is None:  # no gradient reached this node
             return
         prim, args, kwargs, needs_grad, versions = self._ctx
-        if sum([p._version for p in self.parents]) != versions:
+        # (a tensor changed in place counts too: see tinygrad_dk.inplace)
+        if sum([p._version for p in self.parents]) + self._version != versions:
             raise _stale_data_error(self)
         if pass_.create_graph:  # recorded: the vjps run on Tensors and build a graph
             vals, out = args, self

@@ -1,0 +1,58 @@
+"""More operations that PyTorch programs reach for: ``sin``, ``cos``, ``clone`` and the
+vector norm. As everywhere, each forward sits next to its derivative, written with
+engine operations (so second derivatives work).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk import ops
+from tinygrad_dk.ops import _expand_back, where
+from tinygrad_dk.primitive import Primitive, quiet, raw
+
+sin = Primitive("sin", quiet(np.sin), lambda g, out, x: g * cos(x))
+cos = Primitive("cos", quiet(np.cos), lambda g, out, x: -g * sin(x))
+
+# A copy that stays in the graph (``detach`` is the copy that leaves it): the gradient
+# passes straight through.
+clone = Primitive("clone", lambda x: np.array(x, copy=True), lambda g, out, x: g)
+
+
+def _norm2_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    # sqrt(sum x^2) overflows for |x| > 1e19 in float32; dividing by the largest |x|
+    # first keeps every square at most 1 (the same trick as a stable logsumexp).
+    if x.size == 0:
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    m = np.max(np.abs(x), axis=axis, keepdims=True)
+    scale = np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+    out = scale * np.sqrt(np.sum((x / scale) ** 2, axis=axis, keepdims=True))
+    return out if keepdims else np.reshape(out, np.sum(x, axis=axis).shape)
+
+
+def _norm2_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    # d||x||/dx = x / ||x||; at x = 0 (where the norm has a corner) the gradient is 0,
+    # as in PyTorch, instead of 0/0.
+    norm = _expand_back(out, x, axis, keepdims)
+    return _expand_back(g, x, axis, keepdims) * x / where(raw(norm) == 0, 1.0, norm)
+
+
+norm2 = Primitive("norm", quiet(_norm2_forward), _norm2_vjp)
+
+
+def norm(x: Any, p: Any = "fro", axis: Any = None, keepdims: bool = False) -> Any:
+    """The vector p-norm over ``axis``: (sum |x|^p)^(1/p); p = 2 (or "fro") is Euclidean,
+    1 the sum of |x|, inf the largest |x|."""
+    if p in (2, 2.0, "fro"):
+        return norm2(x, axis=axis, keepdims=keepdims)
+    if p == 1:
+        return ops.sum(ops.abs(x), axis=axis, keepdims=keepdims)
+    if p == np.inf:
+        return ops.max(ops.abs(x), axis=axis, keepdims=keepdims)
+    if p == -np.inf:
+        return ops.min(ops.abs(x), axis=axis, keepdims=keepdims)
+    if isinstance(p, str) or not p > 0:
+        raise ValueError(f"norm: p={p!r} is not supported; use a number > 0, inf, -inf or 'fro'")
+    return ops.sum(ops.abs(x) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)

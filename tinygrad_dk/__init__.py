@@ -100,10 +100,11 @@ from tinygrad_dk.spelling import Size
 from tinygrad_dk.tensor import Tensor
 from tinygrad_dk.toplevel import (
     all as all,
+)
+from tinygrad_dk.toplevel import (
     allclose,
     amax,
     amin,
-    any as any,
     argmax,
     argmin,
     cat,
@@ -120,9 +121,7 @@ from tinygrad_dk.toplevel import (
     is_tensor,
     isclose,
     log_softmax,
-    max as max,
     mean,
-    min as min,
     mm,
     nonzero,
     norm,
@@ -135,13 +134,24 @@ from tinygrad_dk.toplevel import (
     squeeze,
     stack,
     std,
-    sum as sum,
     t,
     topk,
     transpose,
     unsqueeze,
     var,
     where,
+)
+from tinygrad_dk.toplevel import (
+    any as any,
+)
+from tinygrad_dk.toplevel import (
+    max as max,
+)
+from tinygrad_dk.toplevel import (
+    min as min,
+)
+from tinygrad_dk.toplevel import (
+    sum as sum,
 )
 from tinygrad_dk.value import Value, zero_grad
 

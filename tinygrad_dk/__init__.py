@@ -23,6 +23,7 @@ PyTorch programs run after changing their imports (``import tinygrad_dk as torch
 import math as _math
 
 from tinygrad_dk import autograd
+from tinygrad_dk import toplevel as _top
 from tinygrad_dk.backward import backprop
 from tinygrad_dk.creation import (
     Generator,
@@ -99,9 +100,6 @@ from tinygrad_dk.serialize import load, save
 from tinygrad_dk.spelling import Size
 from tinygrad_dk.tensor import Tensor
 from tinygrad_dk.toplevel import (
-    all as all,
-)
-from tinygrad_dk.toplevel import (
     allclose,
     amax,
     amin,
@@ -141,23 +139,14 @@ from tinygrad_dk.toplevel import (
     var,
     where,
 )
-from tinygrad_dk.toplevel import (
-    any as any,
-)
-from tinygrad_dk.toplevel import (
-    max as max,
-)
-from tinygrad_dk.toplevel import (
-    min as min,
-)
-from tinygrad_dk.toplevel import (
-    sum as sum,
-)
 from tinygrad_dk.value import Value, zero_grad
 
 from tinygrad_dk.creation import tensor  # isort: skip  (last: the name shadows the module)
 
-float, int, bool = float32, int32, bool_  # PyTorch's torch.float etc. (not in __all__)
+# PyTorch's names that are also Python builtins: here, but not in __all__, so that
+# `from tinygrad_dk import *` never hides Python's own sum, max, float, ...
+sum, max, min, all, any = _top.sum, _top.max, _top.min, _top.all, _top.any
+float, int, bool = float32, int32, bool_
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 __version__ = "0.1.0"
@@ -182,5 +171,3 @@ __all__ = [
     "clone", "detach", "numel", "equal", "allclose", "isclose", "is_tensor",
     "is_floating_point",
 ]
-# Also here but left out of __all__, so that `from tinygrad_dk import *` never hides
-# Python's builtins: sum, max, min, all, any, float, int, bool.

@@ -2,21 +2,25 @@
 
 * ``Module``: the base class that registers parameters and sub-modules;
 * scalar models on ``Value`` (``Neuron``, ``Layer``, ``MLP``), to see every number;
-* tensor layers (``Linear``, ``Sequential``, activations, ``Dropout``) for real training;
+* tensor layers (``Linear``, ``Sequential``, activations, ``Dropout``) for real training,
+  ``ModuleList``/``ParameterList`` and ``Parameter``;
 * losses (``MSELoss``, ``CrossEntropyLoss``, ...), ``functional`` (the same as functions)
   and ``optim`` (``SGD``, ``Adam``);
-* ``init`` (weight initialisation), ``save``/``load`` (state dicts as ``.npz``);
+* ``init`` (weight initialisation), ``utils`` (gradient clipping), ``save``/``load``
+  (state dicts as ``.npz``);
 * ``data`` and ``metrics``, and the training loop ``fit`` with ``EarlyStopping``,
   ``History`` and ``cross_validate``.
 """
 
-from nn import data, functional, init, metrics, optim
+from nn import data, functional, init, metrics, optim, utils
+from nn.containers import ModuleList, ParameterList
 from nn.layers import (
     Dropout,
     Flatten,
     Identity,
     LeakyReLU,
     Linear,
+    LogSoftmax,
     ReLU,
     Sequential,
     Sigmoid,
@@ -37,14 +41,15 @@ from nn.module import LoadResult, Module, StateDictError
 from nn.scalar import MLP, Layer, Neuron
 from nn.serialize import load, save
 from nn.training import EarlyStopping, History, cross_validate, fit
+from tinygrad_dk import Parameter
 
 __all__ = [
-    "Module", "StateDictError", "LoadResult",
+    "Module", "StateDictError", "LoadResult", "Parameter", "ModuleList", "ParameterList",
     "Neuron", "Layer", "MLP",
     "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Dropout",
-    "Identity", "Flatten",
+    "Identity", "Flatten", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "HingeLoss", "GaussianNLLLoss",
     "fit", "EarlyStopping", "History", "cross_validate",
-    "init", "save", "load", "data", "metrics", "functional", "optim",
+    "init", "save", "load", "data", "metrics", "functional", "optim", "utils",
 ]

@@ -67,17 +67,19 @@ def softplus(x: Any) -> Any:
     return _node(x).softplus()
 
 
-def softmax(x: Any, axis: int = -1) -> Any:
-    """exp(x_i) / sum_j exp(x_j) along ``axis``: turns scores into probabilities.
+def softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Any:
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (numpy's name: ``axis``; default the last):
+    turns scores into probabilities.
 
     Computed on x minus its maximum, so logits of 1000 do not overflow.
     """
-    return tg.softmax(_node(x), axis=axis)
+    return tg.softmax(_node(x), dim, **({} if axis is None else {"axis": axis}))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Any:
-    """x_i - log(sum_j exp(x_j)): the log-probabilities, stable for large logits."""
-    return tg.log_softmax(_node(x), axis=axis)
+def log_softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Any:
+    """x_i - log(sum_j exp(x_j)) along ``dim`` (or ``axis``): the log-probabilities, stable
+    for large logits."""
+    return tg.log_softmax(_node(x), dim, **({} if axis is None else {"axis": axis}))
 
 
 # --- dropout -------------------------------------------------------------------------------

@@ -9,13 +9,13 @@ the equivalent ``torch.nn`` model unchanged.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from nn import functional as F
 from nn import init
+from nn.containers import ModuleSequence
 from nn.module import Module
 from tinygrad_dk import Tensor
 
@@ -33,6 +33,11 @@ class Linear(Module):
     ``init.kaiming_uniform_(weight, a=sqrt(5))``, which keeps the outputs'
     spread similar to the inputs'. The input may have any leading axes:
     ``(batch, in_features)`` or ``(in_features,)`` for one example.
+
+    The layer computes in its weights' dtype: an input of another dtype (numpy's
+    float64 arrays, integers) is converted first, as ``nn.fit`` does. PyTorch refuses
+    such an input instead ("mat1 and mat2 must have the same dtype"); a PyTorch program
+    has converted already (``x.float()``), so it runs the same here.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
@@ -63,6 +68,8 @@ class Linear(Module):
                 f"holds the {self.in_features} features), got shape {x.shape}; check the "
                 "previous layer's out_features or reshape the data"
             )
+        if x.dtype != self.weight.dtype:
+            x = x.to(self.weight.dtype)
         return F.linear(x, self.weight, self.bias)  # one fused op: x @ W.T + b
 
     def extra_repr(self) -> str:
@@ -70,12 +77,13 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class Sequential(Module):
+class Sequential(ModuleSequence):
     """Modules applied one after the other: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
 
     Indexable (``model[0]``, ``model[-1]``, slices give a new Sequential), has a
-    ``len`` and iterates over its modules. The parts are named "0", "1", ...,
-    so the state-dict keys are ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
+    ``len`` and iterates over its modules; a part can be replaced
+    (``model[2] = Linear(8, 3)``), deleted, appended or inserted. The parts are named
+    "0", "1", ..., so the state-dict keys are ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -87,28 +95,8 @@ class Sequential(Module):
                                 "(nn.ReLU instead of nn.ReLU())?")
             setattr(self, str(i), module)
 
-    def _parts(self) -> list[Module]:
-        return [getattr(self, name) for name in self._registry]
-
-    def __len__(self) -> int:
-        return len(self._registry)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._parts())
-
-    def __getitem__(self, index: int | slice) -> Any:
-        parts = self._parts()
-        if isinstance(index, slice):
-            return Sequential(*parts[index])
-        return parts[index]
-
-    def append(self, module: Module) -> Sequential:
-        """Add a module at the end; returns self."""
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential.append: expected an nn.Module, got "
-                            f"{type(module).__name__}")
-        setattr(self, str(len(self)), module)
-        return self
+    def _new(self, parts: list[Any]) -> Sequential:
+        return Sequential(*parts)
 
     def forward(self, x: Any) -> Any:
         for i, module in enumerate(self._parts()):
@@ -161,21 +149,41 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``axis``: turns scores into class probabilities.
+    """exp(x) / sum(exp(x)) along ``dim`` (``axis`` is numpy's name for it; default the
+    last axis): turns scores into class probabilities.
 
     For training use raw scores with ``CrossEntropyLoss`` (it applies a stable
     log-softmax itself); put Softmax only where you want the probabilities.
     """
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, dim: int | None = None, *, axis: int | None = None) -> None:
         super().__init__()
-        self.axis = int(axis)
+        self.dim = _one_dim(type(self).__name__, dim, axis)
+        self._spelled = "axis" if axis is not None else "dim"  # the repr says it the same way
+
+    @property
+    def axis(self) -> int:
+        return self.dim
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).softmax(self.axis)
+        return _tensor(x).softmax(self.dim)
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}"
+        return f"{self._spelled}={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along ``dim``, computed stably (pair it with ``NLLLoss``)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).log_softmax(self.dim)
+
+
+def _one_dim(layer: str, dim: int | None, axis: int | None) -> int:
+    if dim is not None and axis is not None:
+        raise TypeError(f"{layer}: got dim= and axis=, the same argument (PyTorch's and numpy's "
+                        "names); give one")
+    return int(-1 if dim is None and axis is None else dim if dim is not None else axis)
 
 
 class Identity(Module):
@@ -186,20 +194,25 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Reshape ``(batch, a, b, ...)`` to ``(batch, a * b * ...)``: axes from ``start_axis`` on
-    become one, e.g. 8x8 images to 64 features for a ``Linear`` layer."""
+    """Reshape ``(batch, a, b, ...)`` to ``(batch, a * b * ...)``: the axes from ``start_dim``
+    to ``end_dim`` become one, e.g. 8x8 images to 64 features for a ``Linear`` layer.
+    (``start_axis`` is the old name of ``start_dim``.)"""
 
-    def __init__(self, start_axis: int = 1) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, *,
+                 start_axis: int | None = None) -> None:
         super().__init__()
-        self.start_axis = int(start_axis)
+        self.start_dim = int(start_dim if start_axis is None else start_axis)
+        self.end_dim = int(end_dim)
+
+    @property
+    def start_axis(self) -> int:
+        return self.start_dim
 
     def forward(self, x: Any) -> Tensor:
-        x = _tensor(x)
-        start = self.start_axis % x.ndim if x.ndim else 0
-        return x.reshape(*x.shape[:start], -1)
+        return _tensor(x).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
-        return f"start_axis={self.start_axis}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Dropout(Module):

@@ -20,10 +20,10 @@ evaluation (``train()`` / ``eval()``).
 
 What counts as what when assigned to an attribute:
 
-* a **parameter**: a leaf ``Tensor`` with ``requires_grad=True``, or a leaf ``Value``
-  (one made with ``Value(x)``, not the result of a computation); the module only
-  uses the parameter surface both engines share (``tinygrad_dk.Node``), so it never
-  asks which engine a parameter belongs to;
+* a **parameter**: an ``nn.Parameter``, a leaf ``Tensor`` with ``requires_grad=True``, or
+  a leaf ``Value`` (one made with ``Value(x)``, not the result of a computation); the
+  module only uses the parameter surface both engines share (``tinygrad_dk.Node``), so
+  it never asks which engine a parameter belongs to;
 * a **sub-module**: any ``Module``;
 * a **list or tuple** whose items are all modules or all parameters (the scalar
   ``Neuron`` keeps its weights in a list, an ``MLP`` its layers); items are named
@@ -43,9 +43,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_dk import Node, Tensor, no_grad
+import tinygrad_dk as tg
+from tinygrad_dk import Node, Parameter, Tensor, no_grad
 
-Parameter = Node  # a Value or a Tensor
+Learnable = Node  # a parameter: a Value or a Tensor (tinygrad_dk.Parameter is a Tensor)
 
 _PARAM, _MODULE, _LIST, _BUFFER = "parameter", "module", "list", "buffer"
 
@@ -62,8 +63,10 @@ class LoadResult(NamedTuple):
 
 
 def _is_parameter(value: Any) -> bool:
-    # a leaf that wants a gradient; a computed node (an output) is not learned
-    return isinstance(value, Node) and value.requires_grad and value.is_leaf
+    # a leaf that wants a gradient (a computed node, an output, is not learned), or an
+    # nn.Parameter, which stays a parameter when frozen (requires_grad=False), as in PyTorch
+    return isinstance(value, Parameter) or (
+        isinstance(value, Node) and value.requires_grad and value.is_leaf)
 
 
 def _kind(value: Any) -> str | None:
@@ -173,7 +176,7 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def _all_named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+    def _all_named_parameters(self) -> Iterator[tuple[str, Learnable]]:
         """Every (dotted name, parameter) in registration order, descending into a
         sub-module where it was assigned; shared parameters appear under each name."""
         seen = {id(self)}
@@ -191,7 +194,7 @@ class Module:
                 seen.add(id(item[1]))
                 stack.append((name + ".", item[1]._entries()))
 
-    def named_parameters(self) -> list[tuple[str, Parameter]]:
+    def named_parameters(self) -> list[tuple[str, Learnable]]:
         """``[(dotted name, parameter), ...]``, each parameter once, in registration order.
 
         Names follow PyTorch, so ``dict(model.named_parameters())`` looks like the
@@ -205,7 +208,7 @@ class Module:
                 out.append((name, p))
         return out
 
-    def parameters(self) -> list[Parameter]:
+    def parameters(self) -> list[Learnable]:
         """All parameters (each once, in registration order), ready for an optimizer."""
         return [p for _, p in self.named_parameters()]
 
@@ -250,12 +253,52 @@ class Module:
             fn(module)
         return self
 
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` under ``name`` (the same as assigning the attribute)."""
+        setattr(self, name, module)
+
+    def register_parameter(self, name: str, param: Node | None) -> None:
+        """Register ``param`` under ``name`` (the same as assigning the attribute)."""
+        setattr(self, name, param)
+
+    # --- devices and dtypes (PyTorch's names) ------------------------------------------
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``model.to(device)`` (only the CPU exists here: anything else is an error that
+        says so) and ``model.to(dtype)`` (floating-point Tensor parameters and buffers are
+        converted; a scalar model's Values stay float64). Returns self."""
+        dtype = kwargs.pop("dtype", None)
+        for a in [*args, kwargs.pop("device", None)]:
+            if isinstance(a, (str, tg.device)):
+                Tensor(np.zeros(0)).to(a)  # the engine refuses any device but the CPU
+            elif a is not None:
+                dtype = a
+        if dtype is not None:
+            with no_grad():
+                for _, p in self._state_entries():
+                    if hasattr(p, "to") and p.dtype.kind == "f":
+                        p.data = p.to(dtype).numpy()
+        return self
+
+    def cpu(self) -> Module:
+        """Returns self: everything is on the CPU."""
+        return self
+
+    def float(self) -> Module:
+        """Floating-point parameters and buffers to float32."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """Floating-point parameters and buffers to float64 (e.g. for gradient checks)."""
+        return self.to(np.float64)
+
     # --- training helpers ------------------------------------------------------------
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget old gradients: Tensor grads become None, Value grads 0.0.
 
         Backward *adds* into ``.grad``, so call this before each training step.
+        (``set_to_none`` is accepted for PyTorch programs; forgetting is the same either way.)
         """
         for p in self.parameters():
             p.zero_grad()

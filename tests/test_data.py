@@ -117,7 +117,8 @@ def test_loader_covers_every_sample_once_per_epoch(n, batch_size, drop_last, see
             DataLoader(np.zeros((n, 1)), batch_size=batch_size, drop_last=drop_last)
         return
     X = np.arange(n, dtype=np.float64)[:, None]
-    loader = DataLoader(X, np.arange(n), batch_size=batch_size, seed=seed, drop_last=drop_last)
+    loader = DataLoader(X, np.arange(n), batch_size=batch_size, shuffle=True, seed=seed,
+                        drop_last=drop_last)
     for _ in range(2):  # two epochs
         batches = list(loader)
         assert len(batches) == len(loader)
@@ -146,8 +147,8 @@ def test_loader_is_repeatable_with_a_seed_but_reshuffles_each_epoch():
     def epochs(loader):
         return [np.concatenate([np.asarray(yb) for _, yb in loader]) for _ in range(3)]
 
-    first = epochs(DataLoader(np.zeros((40, 1)), y, batch_size=8, seed=7))
-    again = epochs(DataLoader(np.zeros((40, 1)), y, batch_size=8, seed=7))
+    first = epochs(DataLoader(np.zeros((40, 1)), y, batch_size=8, shuffle=True, seed=7))
+    again = epochs(DataLoader(np.zeros((40, 1)), y, batch_size=8, shuffle=True, seed=7))
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[0], first[1])
     ordered = epochs(DataLoader(np.zeros((40, 1)), y, batch_size=8, shuffle=False))

@@ -1,7 +1,8 @@
 """nn.data: everything between a raw data set and a training loop, in plain numpy.
 
 - split: `train_test_split` holds data out for testing.
-- loader: `DataLoader` cuts data into shuffled mini-batches of Tensors.
+- dataset: `Dataset`, `TensorDataset`, `Subset`, `random_split` (as `torch.utils.data`).
+- loader: `DataLoader` cuts a data set into (shuffled) mini-batches of Tensors.
 - folds: `KFold`, `StratifiedKFold` for cross-validation.
 - scaling: `StandardScaler`, `MinMaxScaler` (fit on training data only).
 - encoding: `one_hot`.
@@ -13,6 +14,7 @@ Every function takes lists, numpy arrays or `tinygrad_dk.Tensor`s. Names follow
 scikit-learn (and PyTorch for `DataLoader`), so they carry over to those libraries.
 """
 
+from nn.data.dataset import Dataset, Subset, TensorDataset, random_split
 from nn.data.datasets import (
     load_breast_cancer,
     load_co2,
@@ -24,13 +26,18 @@ from nn.data.datasets import (
 )
 from nn.data.encoding import one_hot
 from nn.data.folds import KFold, StratifiedKFold
-from nn.data.loader import DataLoader
+from nn.data.loader import DataLoader, default_collate
 from nn.data.sampling import class_weights, oversample, undersample
 from nn.data.scaling import MinMaxScaler, StandardScaler
 from nn.data.split import train_test_split
 
 __all__ = [
     "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "random_split",
     "KFold",
     "MinMaxScaler",
     "StandardScaler",

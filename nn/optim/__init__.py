@@ -14,8 +14,16 @@
 
 from nn.optim import lr_scheduler
 from nn.optim.adam import Adam, AdamW
-from nn.optim.lr_scheduler import LambdaLR, StepLR
+from nn.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 from nn.optim.optimizer import Optimizer
 from nn.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "StepLR", "LambdaLR"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "StepLR", "LambdaLR",
+           "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau"]

@@ -69,8 +69,11 @@ class Optimizer:
         for group in self.param_groups:
             group["lr"] = value
 
-    def zero_grad(self) -> None:
-        """Clear the gradients: Tensors get ``grad = None`` (as PyTorch), Values 0.0."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients: Tensors get ``grad = None`` (as PyTorch), Values 0.0.
+
+        (``set_to_none`` is accepted for PyTorch programs; clearing is the same either way.)
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 p.zero_grad()

@@ -254,8 +254,10 @@ def to_dtype(args: tuple, kwargs: dict[str, Any]) -> Any:
 
 def cast(dtype: str) -> Callable[[Any], Any]:
     """A method ``x.float()`` etc.: ``x.to(dtype)``, the tensor itself if it already is."""
+    target = np.dtype(dtype)
+
     def method(self: Any) -> Any:
-        return self.to(dtype)
+        return self.to(target)
 
     method.__doc__ = f"Converted to {dtype} (the same tensor when it already is)."
     return method

@@ -147,6 +147,21 @@ class Tensor(TensorBase):
 
     __hash__ = TensorBase.__hash__  # defining __eq__ would otherwise remove it
 
+    # Logic on masks (bool or integer tensors, no gradient): (p >= 0.5) & (y == 1)
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._from_op(self._data & raw(other))
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._from_op(self._data | raw(other))
+
+    def __xor__(self, other: Any) -> Tensor:
+        return Tensor._from_op(self._data ^ raw(other))
+
+    def __invert__(self) -> Tensor:
+        return Tensor._from_op(~self._data)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
     # --- elementwise functions (tinygrad_dk.ops) ----------------------------------------
 
     def exp(self) -> Tensor:

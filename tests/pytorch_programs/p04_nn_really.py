@@ -3,9 +3,9 @@ place under no_grad to nn.Module, optim, TensorDataset and DataLoader."""
 import math
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
-from torch import nn
-from torch import optim
+import torch.optim as optim
 from torch.utils.data import DataLoader, TensorDataset
 
 torch.manual_seed(0)

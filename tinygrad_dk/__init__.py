@@ -135,6 +135,7 @@ from tinygrad_dk.toplevel import (
     t,
     topk,
     transpose,
+    unique,
     unsqueeze,
     var,
     where,
@@ -168,6 +169,6 @@ __all__ = [
     "logsumexp", "softplus", "linear", "binary_cross_entropy", "softmax_cross_entropy",
     "mean", "std", "var", "norm", "amax", "amin", "argmax", "argmin", "topk", "sort",
     "nonzero", "flatten", "reshape", "squeeze", "unsqueeze", "permute", "transpose", "t",
-    "clone", "detach", "numel", "equal", "allclose", "isclose", "is_tensor",
+    "clone", "detach", "numel", "unique", "equal", "allclose", "isclose", "is_tensor",
     "is_floating_point",
 ]

@@ -110,3 +110,13 @@ def all(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
 def any(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     """True where some element (along ``axis``) is non-zero: a bool Tensor."""
     return type(x)._from_op(np.asarray(np.any(raw(x), axis=axis, keepdims=keepdims)))
+
+
+def unique(x: Any, return_inverse: bool = False, return_counts: bool = False) -> Any:
+    """The distinct values, sorted (and, if asked, where each element's value sits in them
+    and how often each value occurs)."""
+    values, inverse, counts = np.unique(raw(x), return_inverse=True, return_counts=True)
+    out = type(x)._from_op(values)
+    extras = [_positions(x, inverse.reshape(np.shape(raw(x))))] if return_inverse else []
+    extras += [_positions(x, counts)] if return_counts else []
+    return (out, *extras) if extras else out

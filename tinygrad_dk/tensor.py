@@ -284,6 +284,11 @@ class Tensor(TensorBase):
         n = self.shape[dim] if self.ndim else 1
         return spelling.ValuesIndices(*ops_index.topk(self, n, dim, descending))
 
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False) -> Any:
+        """The distinct values, sorted; with the inverse positions and counts if asked."""
+        return ops_index.unique(self, return_inverse, return_counts)
+
     def nonzero(self, as_tuple: bool = False) -> Any:
         """Positions of the non-zero elements, (n, ndim) as PyTorch; ``as_tuple=True``: numpy's."""
         return ops_index.nonzero(self, as_tuple)

@@ -36,6 +36,7 @@ from nn.losses import (
     HuberLoss,
     L1Loss,
     MSELoss,
+    NLLLoss,
 )
 from nn.module import LoadResult, Module, StateDictError
 from nn.scalar import MLP, Layer, Neuron
@@ -49,7 +50,7 @@ __all__ = [
     "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Dropout",
     "Identity", "Flatten", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "HingeLoss", "GaussianNLLLoss",
+    "HingeLoss", "GaussianNLLLoss", "NLLLoss",
     "fit", "EarlyStopping", "History", "cross_validate",
     "init", "save", "load", "data", "metrics", "functional", "optim", "utils",
 ]

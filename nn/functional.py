@@ -31,6 +31,7 @@ __all__ = [
     "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
     "linear", "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "gaussian_nll_loss",
+    "nll_loss", "one_hot",
 ]
 
 
@@ -42,12 +43,16 @@ def _node(x: Any) -> Any:
 # --- activations --------------------------------------------------------------------------
 
 
-def relu(x: Any) -> Any:
-    """max(x, 0): passes positive numbers, zeroes the rest. Gradient 1 where x > 0, else 0."""
+def relu(x: Any, inplace: bool = False) -> Any:
+    """max(x, 0): passes positive numbers, zeroes the rest. Gradient 1 where x > 0, else 0.
+
+    ``inplace`` (here and in the other activations) is accepted for PyTorch programs; the
+    result is always a new tensor, which gives the same numbers.
+    """
     return _node(x).relu()
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+def leaky_relu(x: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
     """x for x > 0, ``negative_slope * x`` otherwise: a small slope keeps 'dead' units learning."""
     return _node(x).leaky_relu(negative_slope)
 
@@ -85,7 +90,7 @@ def log_softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> A
 # --- dropout -------------------------------------------------------------------------------
 
 
-def dropout(x: Any, p: float = 0.5, training: bool = True) -> Any:
+def dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
     """Zero each element with probability ``p`` while training ("inverted" dropout).
 
     The survivors are multiplied by 1 / (1 - p), so the expected value of every
@@ -137,9 +142,9 @@ def _loss(name: str, formula: str, input: Any, target: Any, reduction: str,
     """Check the reduction, pick the engine by the input, prepare, apply, reduce."""
     check_reduction(name, reduction)
     engine = scalar_losses if scalar_losses.is_scalar(input) else tensor_losses
-    if formula == "cross_entropy":  # scores per class: the formula sorts out the targets
+    if formula in ("cross_entropy", "nll"):  # scores per class: the formula sorts out targets
         x = engine.as_input(input, name, what)
-        per, divide_by = engine.cross_entropy(x, target, **options)
+        per, divide_by = getattr(engine, formula)(x, target, **options)
         return engine.reduce(per, reduction, divide_by)
     x, y = engine.prepare(input, target, name, what)
     if formula == "binary_cross_entropy":
@@ -248,6 +253,32 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, label_smoothing: 
             f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
     return _loss("cross_entropy", "cross_entropy", input, target, reduction, "scores (logits)",
                  weight=weight, label_smoothing=label_smoothing)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Any:
+    """Negative log-likelihood of log-probabilities (N, C) against class labels (N,):
+    loss_i = -input[i, y_i] (times ``weight[y_i]``; 'mean' then divides by the summed
+    weights, as PyTorch).
+
+    The input must already be log-probabilities, the output of ``log_softmax`` (or
+    ``nn.LogSoftmax``): ``nll_loss(log_softmax(x, dim=1), y)`` is ``cross_entropy(x, y)``.
+    """
+    return _loss("nll_loss", "nll", input, target, reduction, "log-probabilities",
+                 weight=weight)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class labels (any shape) to one-hot rows: int64, with a new last axis of length
+    ``num_classes`` (-1: the largest label + 1), as PyTorch."""
+    labels = np.asarray(getattr(tensor, "data", tensor))
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers (class numbers), got dtype "
+                        f"{labels.dtype}; convert with .long()")
+    n = int(labels.max()) + 1 if num_classes == -1 and labels.size else int(num_classes)
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(f"one_hot: labels must lie in 0 .. {n - 1} for num_classes={n}, got "
+                         f"{labels.min()} .. {labels.max()}")
+    return Tensor((labels[..., None] == np.arange(n)).astype(np.int64))
 
 
 def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Any:

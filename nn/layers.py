@@ -9,6 +9,7 @@ the equivalent ``torch.nn`` model unchanged.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -84,16 +85,20 @@ class Sequential(ModuleSequence):
     ``len`` and iterates over its modules; a part can be replaced
     (``model[2] = Linear(8, 3)``), deleted, appended or inserted. The parts are named
     "0", "1", ..., so the state-dict keys are ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
+    (or by the keys of an ``OrderedDict`` given alone: ``Sequential(OrderedDict(fc1=...))``).
     """
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
-        for i, module in enumerate(modules):
+        names = [str(i) for i in range(len(modules))]
+        if len(modules) == 1 and isinstance(modules[0], Mapping):  # Sequential(OrderedDict(...))
+            names, modules = [str(k) for k in modules[0]], tuple(modules[0].values())
+        for i, (name, module) in enumerate(zip(names, modules)):
             if not isinstance(module, Module):
                 raise TypeError(f"Sequential: part {i} is a {type(module).__name__}, not an "
                                 "nn.Module; did you pass a class instead of an instance "
                                 "(nn.ReLU instead of nn.ReLU())?")
-            setattr(self, str(i), module)
+            setattr(self, name, module)
 
     def _new(self, parts: list[Any]) -> Sequential:
         return Sequential(*parts)
@@ -114,7 +119,11 @@ class Sequential(ModuleSequence):
 
 
 class ReLU(Module):
-    """max(0, x), elementwise."""
+    """max(0, x), elementwise. (``inplace`` is accepted for PyTorch programs and changes
+    nothing: the result is a new tensor with the same numbers.)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Tensor:
         return _tensor(x).relu()
@@ -123,7 +132,7 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """x for x > 0, ``negative_slope * x`` otherwise: a ReLU whose units never go fully dead."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = float(negative_slope)
 
@@ -225,7 +234,7 @@ class Dropout(Module):
     shared generator (``tinygrad_dk.manual_seed``).
     """
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if isinstance(p, bool) or not 0.0 <= float(p) < 1.0:
             raise ValueError(f"Dropout: p is the probability of dropping a unit and must be in "

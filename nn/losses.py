@@ -33,7 +33,8 @@ from nn.module import Module
 from tinygrad_dk import Tensor
 
 __all__ = ["MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
-           "CrossEntropyLoss", "HingeLoss", "GaussianNLLLoss", "FunctionLoss", "describe"]
+           "CrossEntropyLoss", "NLLLoss", "HingeLoss", "GaussianNLLLoss", "FunctionLoss",
+           "describe"]
 
 
 def _per_example(losses: Any, n: int) -> Any:
@@ -213,6 +214,21 @@ class CrossEntropyLoss(_ClassificationLoss):
     def extra_repr(self) -> str:
         parts = [f"label_smoothing={self.label_smoothing}"] if self.label_smoothing else []
         return ", ".join(parts + [s for s in (super().extra_repr(),) if s])
+
+
+class NLLLoss(_ClassificationLoss):
+    """Negative log-likelihood on log-probabilities (N, C), e.g. after ``nn.LogSoftmax(dim=1)``,
+    against class labels (N,); ``weight`` (C,) weighs classes. Predicts the most likely class.
+    """
+
+    functional = staticmethod(F.nll_loss)
+
+    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = weight
+
+    def _options(self) -> dict[str, Any]:
+        return {"weight": self.weight}
 
 
 class HingeLoss(_ClassificationLoss):

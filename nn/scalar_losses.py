@@ -221,3 +221,22 @@ def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
         losses.append(loss)
         divide_by.append(ws[y])
     return (losses[0] if single else losses), divide_by
+
+
+def nll(input: Any, target: Any, weight: Any) -> tuple[Any, Any]:
+    """Per row -row[y] (times w[y]) of log-probability Values, and the weights 'mean'
+    divides by."""
+    single = isinstance(input, Value) or any(isinstance(v, Value) for v in input)
+    rows = [_values(input)] if single else [_values(r) for r in input]
+    labels = [target] if single and np.ndim(target) == 0 else list(np.asarray(target).ravel())
+    if len(labels) != len(rows):
+        raise ValueError(f"nll_loss: {len(rows)} row(s) of scores but {len(labels)} label(s)")
+    c = len(rows[0])
+    ws = [1.0] * c if weight is None else [float(w) for w in np.asarray(weight).ravel()]
+    losses = []
+    for row, y in zip(rows, labels):
+        if isinstance(y, (float, np.floating)) and y != int(y) or not 0 <= int(y) < len(row):
+            raise ValueError(f"nll_loss: class label {y} is out of range: labels must be "
+                             f"integers 0 .. {len(row) - 1}")
+        losses.append(-row[int(y)] * ws[int(y)])
+    return (losses[0] if single else losses), [ws[int(y)] for y in labels]

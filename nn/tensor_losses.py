@@ -254,3 +254,22 @@ def cross_entropy(x: Tensor, target: Any, weight: Any, label_smoothing: float
                 q = q * (1 - eps) + eps / c
             per = -(log_p * q * w).sum(axis=1) if w is not None else -(log_p * q).sum(axis=1)
     return (per.reshape(()) if single else per), divide_by
+
+
+def nll(x: Tensor, target: Any, weight: Any) -> tuple[Tensor, Any]:
+    """Per-example -x[i, y_i] (times w[y_i]) of log-probabilities x, and the weights 'mean'
+    divides by."""
+    kind, y = class_targets(x, target, "nll_loss")
+    if kind != "index":
+        raise TypeError("nll_loss: targets must be integer class labels of shape (N,); for "
+                        "class probabilities use cross_entropy on the raw scores")
+    single = x.ndim == 1
+    if single:
+        x, y = x.reshape(1, -1), y.reshape(1)
+    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
+    if w is not None and w.shape != (x.shape[1],):
+        raise ValueError(f"nll_loss: weight must have one entry per class, shape "
+                         f"({x.shape[1]},), got {w.shape}")
+    picked = -x[np.arange(len(y)), y]
+    per = picked if w is None else picked * w[y]
+    return (per.reshape(()) if single else per), (None if w is None else w[y])

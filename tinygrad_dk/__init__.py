@@ -26,7 +26,12 @@ from tinygrad_dk import autograd
 from tinygrad_dk import toplevel as _top
 from tinygrad_dk.backward import backprop
 from tinygrad_dk.creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
     Generator,
+    IntTensor,
+    LongTensor,
     arange,
     as_tensor,
     empty,
@@ -50,7 +55,13 @@ from tinygrad_dk.creation import (
     zeros,
     zeros_like,
 )
-from tinygrad_dk.device import accelerator, backends, cuda, device
+from tinygrad_dk.device import (
+    accelerator,
+    backends,
+    cuda,
+    device,
+    use_deterministic_algorithms,
+)
 from tinygrad_dk.dtypes import (
     bool_,
     double,
@@ -106,6 +117,7 @@ from tinygrad_dk.toplevel import (
     argmax,
     argmin,
     cat,
+    ceil,
     clamp,
     clone,
     concat,
@@ -114,10 +126,14 @@ from tinygrad_dk.toplevel import (
     detach,
     equal,
     flatten,
+    floor,
     inference_mode,
     is_floating_point,
     is_tensor,
     isclose,
+    isfinite,
+    isinf,
+    isnan,
     log_softmax,
     mean,
     mm,
@@ -126,9 +142,11 @@ from tinygrad_dk.toplevel import (
     numel,
     permute,
     reshape,
+    sign,
     sin,
     softmax,
     sort,
+    square,
     squeeze,
     stack,
     std,
@@ -146,7 +164,8 @@ from tinygrad_dk.creation import tensor  # isort: skip  (last: the name shadows 
 
 # PyTorch's names that are also Python builtins: here, but not in __all__, so that
 # `from tinygrad_dk import *` never hides Python's own sum, max, float, ...
-sum, max, min, all, any = _top.sum, _top.max, _top.min, _top.all, _top.any
+sum, max, min, all, any, round = (_top.sum, _top.max, _top.min, _top.all, _top.any,
+                                  _top.round)
 float, int, bool = float32, int32, bool_
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
@@ -160,7 +179,8 @@ __all__ = [
     "arange", "linspace", "eye", "randn", "rand", "randn_like", "rand_like", "randint",
     "randperm", "normal", "manual_seed", "generator", "Generator", "tensor", "as_tensor",
     "from_numpy", "Parameter", "Size", "autograd", "save", "load",
-    "device", "cuda", "accelerator", "backends",
+    "device", "cuda", "accelerator", "backends", "use_deterministic_algorithms",
+    "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
     "float16", "half", "float32", "float64", "double", "int8", "uint8", "int16", "short",
     "int32", "int64", "long", "bool_", "pi", "e", "inf", "nan",
     "concatenate", "concat", "cat", "stack", "where", "maximum", "minimum", "exp", "log",
@@ -169,6 +189,7 @@ __all__ = [
     "logsumexp", "softplus", "linear", "binary_cross_entropy", "softmax_cross_entropy",
     "mean", "std", "var", "norm", "amax", "amin", "argmax", "argmin", "topk", "sort",
     "nonzero", "flatten", "reshape", "squeeze", "unsqueeze", "permute", "transpose", "t",
-    "clone", "detach", "numel", "unique", "equal", "allclose", "isclose", "is_tensor",
+    "clone", "detach", "numel", "unique", "square", "floor", "ceil", "sign", "isnan",
+    "isinf", "isfinite", "equal", "allclose", "isclose", "is_tensor",
     "is_floating_point",
 ]

@@ -259,3 +259,20 @@ def normal(mean: float, std: float, size: Any, generator: Any = None,
     """Samples from N(mean, std^2) of shape ``size``."""
     data = rng_of(generator).normal(mean, std, _shape((size,))).astype(dtype)
     return _make(data, requires_grad, None)
+
+
+# --- PyTorch's old typed constructors (torch.FloatTensor(data), torch.LongTensor(data)) ---------
+
+
+def _typed(dtype: Any) -> Any:
+    def make(*data: Any) -> Tensor:
+        if all(isinstance(n, (int, np.integer)) for n in data):  # FloatTensor(2, 3): a shape
+            return zeros(*data, dtype=dtype)
+        return tensor(data[0], dtype=dtype)
+
+    make.__doc__ = f"``{dtype.__name__}`` data (a list or array), or zeros of a shape."
+    return make
+
+
+FloatTensor, DoubleTensor = _typed(np.float32), _typed(np.float64)
+LongTensor, IntTensor, BoolTensor = _typed(np.int64), _typed(np.int32), _typed(np.bool_)

@@ -58,7 +58,20 @@ def _never() -> bool:
     return False
 
 
-cuda = SimpleNamespace(is_available=_never, device_count=lambda: 0)
+def _nothing(*args: Any, **kwargs: Any) -> None:
+    """Seeding or configuring a GPU: nothing to do without one."""
+
+
+# What seeding boilerplate touches (torch.cuda.manual_seed_all(0),
+# torch.backends.cudnn.deterministic = True) works and changes nothing.
+cuda = SimpleNamespace(is_available=_never, device_count=lambda: 0, manual_seed=_nothing,
+                       manual_seed_all=_nothing)
 accelerator = SimpleNamespace(is_available=_never, current_accelerator=lambda: None)
 backends = SimpleNamespace(mps=SimpleNamespace(is_available=_never),
-                           cuda=SimpleNamespace(is_built=_never))
+                           cuda=SimpleNamespace(is_built=_never),
+                           cudnn=SimpleNamespace(deterministic=False, benchmark=False,
+                                                 enabled=False, is_available=_never))
+
+
+def use_deterministic_algorithms(mode: bool, warn_only: bool = False) -> None:
+    """Accepted for PyTorch programs: numpy on the CPU is deterministic already."""

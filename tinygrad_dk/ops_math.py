@@ -16,6 +16,30 @@ from tinygrad_dk.primitive import Primitive, quiet, raw
 sin = Primitive("sin", quiet(np.sin), lambda g, out, x: g * cos(x))
 cos = Primitive("cos", quiet(np.cos), lambda g, out, x: -g * sin(x))
 
+square = Primitive("square", quiet(np.square), lambda g, out, x: 2 * g * x)
+
+
+def _flat(name: str, fn: Any) -> Primitive:
+    """A piecewise constant function (rounding, sign): its derivative is 0 wherever it exists,
+    as PyTorch takes it."""
+    return Primitive(name, fn, lambda g, out, x: g * np.zeros_like(raw(x)))
+
+
+round = _flat("round", np.round)  # noqa: A001 - PyTorch's name
+floor, ceil, sign = _flat("floor", np.floor), _flat("ceil", np.ceil), _flat("sign", np.sign)
+
+
+def _test(fn: Any) -> Any:
+    """An elementwise yes/no question about the numbers: a bool Tensor, no gradient."""
+    def ask(x: Any) -> Any:
+        return type(x)._from_op(fn(raw(x)))
+
+    ask.__name__ = fn.__name__
+    return ask
+
+
+isnan, isinf, isfinite = _test(np.isnan), _test(np.isinf), _test(np.isfinite)
+
 # A copy that stays in the graph (``detach`` is the copy that leaves it): the gradient
 # passes straight through.
 clone = Primitive("clone", lambda x: np.array(x, copy=True), lambda g, out, x: g)

@@ -155,6 +155,16 @@ def reduction(name: str, op: Callable[..., Any], doc: str) -> Callable[..., Any]
     return method
 
 
+def elementwise(op: Callable[[Any], Any], doc: str) -> Callable[[Any], Any]:
+    """A Tensor method ``x.name()`` calling ``op(x)`` (for the short elementwise ones)."""
+    def method(self: Any) -> Any:
+        return op(self)
+
+    method.__name__ = method.__qualname__ = getattr(op, "name", None) or op.__name__
+    method.__doc__ = doc
+    return method
+
+
 def extreme(x: Any, largest: bool, dim: Any, keepdim: Any, axis: Any, keepdims: Any,
             wrong: dict[str, Any]) -> Any:
     """``x.max(...)``/``x.min(...)`` by the rule in the module docstring."""

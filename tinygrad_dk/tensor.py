@@ -196,13 +196,17 @@ class Tensor(TensorBase):
         """x for x > 0, else ``negative_slope * x``."""
         return ops.leaky_relu(self, negative_slope)
 
-    def sin(self) -> Tensor:
-        """sin(x), elementwise."""
-        return ops_math.sin(self)
-
-    def cos(self) -> Tensor:
-        """cos(x), elementwise."""
-        return ops_math.cos(self)
+    # more elementwise functions with PyTorch's names (ops_math); rounding has gradient 0
+    _f = spelling.elementwise
+    sin, cos = _f(ops_math.sin, "sin(x)."), _f(ops_math.cos, "cos(x).")
+    square = _f(ops_math.square, "x * x.")
+    round = _f(ops_math.round, "The nearest integer (halves to even), as floats.")
+    floor, ceil = _f(ops_math.floor, "Round down."), _f(ops_math.ceil, "Round up.")
+    sign = _f(ops_math.sign, "-1, 0 or 1 by the sign of x.")
+    isnan = _f(ops_math.isnan, "True where x is NaN (a bool tensor).")
+    isinf = _f(ops_math.isinf, "True where x is +-inf (a bool tensor).")
+    isfinite = _f(ops_math.isfinite, "True where x is neither NaN nor infinite.")
+    del _f
 
     def softplus(self) -> Tensor:
         """log(1 + e^x), a smooth ReLU; stable for large |x|."""
@@ -416,35 +420,6 @@ class Tensor(TensorBase):
 
     size = property(lambda self: spelling.SizeInt(self._data.shape),
                     doc="numpy's number of elements, also callable as PyTorch's size()/size(dim).")
-
-    def dim(self) -> int:
-        """The number of dimensions (``ndim``)."""
-        return self._data.ndim
-
-    def tolist(self) -> Any:
-        """The numbers as (nested) Python lists, or one number for a 0-d tensor."""
-        return self._data.tolist()
-
-    def is_floating_point(self) -> bool:
-        """True for float16/32/64 data (the kind that can require grad)."""
-        return self._data.dtype.kind == "f"
-
-    def retain_grad(self) -> None:
-        """Nothing to do: computed tensors show their gradient after backward() anyway."""
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError(f"only a one-element integer tensor can be used as an index, got "
-                            f"dtype {self.dtype} and shape {self.shape}")
-        return int(self.item())
-
-    def __format__(self, spec: str) -> str:
-        if spec and self._data.size == 1:
-            return format(self.item(), spec)  # f"{loss:.4f}", as PyTorch
-        return format(str(self), spec)
 
     def __getattr__(self, name: str) -> Any:
         raise spelling.missing_attribute(type(self), name)

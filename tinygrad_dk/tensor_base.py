@@ -209,6 +209,35 @@ class TensorBase(Node):
             )
         return self._data.item()
 
+    def tolist(self) -> Any:
+        """The numbers as (nested) Python lists, or one number for a 0-d tensor."""
+        return self._data.tolist()
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's name of ``ndim``)."""
+        return self._data.ndim
+
+    def is_floating_point(self) -> bool:
+        """True for float16/32/64 data (the kind that can require grad)."""
+        return self._data.dtype.kind == "f"
+
+    def retain_grad(self) -> None:
+        """Nothing to do: computed tensors show their gradient after backward() anyway."""
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:  # classes[t] with a one-element integer tensor, as PyTorch
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(f"only a one-element integer tensor can be used as an index, got "
+                            f"dtype {self._data.dtype} and shape {self.shape}")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if spec and self._data.size == 1:
+            return format(self.item(), spec)  # f"{loss:.4f}", as PyTorch
+        return format(str(self), spec)
+
     def detach(self) -> Any:
         """The same data as a new leaf without history (shares memory)."""
         return type(self)._from_op(self._data)

@@ -38,12 +38,14 @@ def _method(name: str) -> Any:
 # reductions, shapes and conversions: the Tensor method of the same name
 (sum, mean, std, var, norm, max, min, amax, amin, argmax, argmin, all, any, logsumexp,  # noqa: A001
  topk, sort, nonzero, flatten, reshape, squeeze, unsqueeze, permute, transpose, t, clone,
- detach, clamp, numel, sin, cos, unique) = (
+ detach, clamp, numel, sin, cos, unique, square, round, floor, ceil, sign, isnan, isinf,
+ isfinite) = (
     _method(n) for n in ("sum", "mean", "std", "var", "norm", "max", "min", "amax", "amin",
                          "argmax", "argmin", "all", "any", "logsumexp", "topk", "sort",
                          "nonzero", "flatten", "reshape", "squeeze", "unsqueeze", "permute",
                          "transpose", "t", "clone", "detach", "clamp", "numel", "sin", "cos",
-                         "unique"))
+                         "unique", "square", "round", "floor", "ceil", "sign", "isnan",
+                         "isinf", "isfinite"))
 
 
 def softmax(input: Any, dim: int | None = None, *, axis: Any = UNSET,  # noqa: A002
@@ -127,7 +129,7 @@ __all__ = [
     "sum", "mean", "std", "var", "norm", "max", "min", "amax", "amin", "argmax", "argmin",
     "all", "any", "logsumexp", "topk", "sort", "nonzero", "flatten", "reshape", "squeeze",
     "unsqueeze", "permute", "transpose", "t", "clone", "detach", "clamp", "numel", "sin", "cos",
-    "unique",
+    "unique", "square", "round", "floor", "ceil", "sign", "isnan", "isinf", "isfinite",
     "softmax", "log_softmax", "cat", "concat", "concatenate", "stack", "where", "equal",
     "allclose", "isclose", "is_tensor", "is_floating_point", "mm", "inference_mode",
 ]

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_dk import device, ops, ops_index
+from tinygrad_dk.tensor_base import TensorBase
 
 
 class _Unset:
@@ -255,7 +256,7 @@ def to_dtype(args: tuple, kwargs: dict[str, Any]) -> Any:
     for a in args:
         if isinstance(a, (str, device.device)):
             device.check(a)
-        elif hasattr(a, "dtype") and hasattr(a, "shape"):  # to(other): other's dtype
+        elif isinstance(a, (np.ndarray, TensorBase)):  # to(other): other's dtype
             dtype = a.dtype
         else:
             dtype = a

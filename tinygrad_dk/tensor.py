@@ -319,10 +319,10 @@ class Tensor(TensorBase):
     reshape_as = view_as
 
     def transpose(self, *axes: Any) -> Tensor:
-        """Two dims: swap them (PyTorch's ``transpose(0, 1)``); none or all: permute the axes
-        as ``ndarray.transpose`` (none: reverse them)."""
+        """Two dims: swap them (PyTorch's ``transpose(0, 1)``); a tuple, all the axes or none:
+        permute them as ``ndarray.transpose`` (none: reverse them)."""
         if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
-            axes = tuple(axes[0])
+            return ops_shape.transpose(self, tuple(axes[0]))
         if len(axes) == 2:
             return ops_shape.swapaxes(self, *axes)
         return ops_shape.transpose(self, axes or None)

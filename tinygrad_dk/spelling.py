@@ -272,13 +272,3 @@ def cast(dtype: str) -> Callable[[Any], Any]:
 
     method.__doc__ = f"Converted to {dtype} (the same tensor when it already is)."
     return method
-
-
-def missing_attribute(cls: type, name: str) -> AttributeError:
-    """The error for an attribute a Tensor lacks, naming the closest one it has."""
-    if name.startswith("__"):  # numpy and copy probe for these: answer fast
-        return AttributeError(name)
-    close = difflib.get_close_matches(name, [n for n in dir(cls) if not n.startswith("_")],
-                                      n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    return AttributeError(f"'{cls.__name__}' object has no attribute {name!r}{hint}")

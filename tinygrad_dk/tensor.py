@@ -420,6 +420,3 @@ class Tensor(TensorBase):
 
     size = property(lambda self: spelling.SizeInt(self._data.shape),
                     doc="numpy's number of elements, also callable as PyTorch's size()/size(dim).")
-
-    def __getattr__(self, name: str) -> Any:
-        raise spelling.missing_attribute(type(self), name)

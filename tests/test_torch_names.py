@@ -336,3 +336,11 @@ def test_save_refuses_what_would_need_pickle(tmp_path):
     (tmp_path / "pickle.pt").write_bytes(b"\x80\x04\x95 a pickle")
     with pytest.raises(ValueError, match="not an .npz file.*pickle, never read"):
         tg.load(tmp_path / "pickle.pt")
+
+
+def test_pytorchs_sub_packages_point_to_where_they_live():
+    for name, where in (("optim", "nn.optim"), ("nn", "import nn"), ("utils", "nn.data")):
+        with pytest.raises(AttributeError, match=f"torch.{name} is .*{where}.*09-pytorch"):
+            getattr(tg, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        tg.nothing  # noqa: B018

@@ -193,3 +193,16 @@ __all__ = [
     "isinf", "isfinite", "equal", "allclose", "isclose", "is_tensor",
     "is_floating_point",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A missing name; for PyTorch's sub-packages, say where they live here."""
+    if name in ("nn", "optim", "utils"):
+        where = {"nn": "the package nn (import nn)", "optim": "nn.optim",
+                 "utils": "nn.data (torch.utils.data) and nn.utils"}[name]
+        raise AttributeError(
+            f"tinygrad_dk has no {name!r}: PyTorch's torch.{name} is {where} here. Change the "
+            "imports as docs/da/09-pytorch.md says: torch.nn -> nn, torch.optim -> nn.optim, "
+            "torch.utils.data -> nn.data"
+        )
+    raise AttributeError(f"module 'tinygrad_dk' has no attribute {name!r}")

@@ -390,3 +390,25 @@ def test_random_split_fraction_counts_match_pytorch():
             ours = [len(p) for p in random_split(range(n), fractions)]
             theirs = [len(p) for p in torch.utils.data.random_split(range(n), fractions)]
             assert ours == theirs
+
+
+@needs_torch
+@pytest.mark.parametrize("name, options", [
+    ("RMSprop", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, centered=True, alpha=0.9)),
+    ("Adagrad", dict(lr=0.1)), ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1,
+                                                initial_accumulator_value=0.5)),
+])
+def test_rmsprop_and_adagrad_match_pytorch(name, options):
+    rng = np.random.default_rng(7)
+    start = rng.standard_normal((3, 2))
+    ours = Tensor(start.copy(), requires_grad=True)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    opt_ours = getattr(optim, name)([ours], **options)
+    opt_theirs = getattr(torch.optim, name)([theirs], **options)
+    for _ in range(5):
+        g = rng.standard_normal((3, 2))
+        ours.grad, theirs.grad = Tensor(g), torch.tensor(g)
+        opt_ours.step()
+        opt_theirs.step()
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)

@@ -23,7 +23,8 @@ from nn.optim.lr_scheduler import (
     StepLR,
 )
 from nn.optim.optimizer import Optimizer
+from nn.optim.rmsprop import Adagrad, RMSprop
 from nn.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "StepLR", "LambdaLR",
-           "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler", "StepLR",
+           "LambdaLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau"]

@@ -15,6 +15,8 @@
 from nn import data, functional, init, metrics, optim, utils
 from nn.containers import ModuleList, ParameterList
 from nn.layers import (
+    ELU,
+    GELU,
     Dropout,
     Flatten,
     Identity,
@@ -24,7 +26,9 @@ from nn.layers import (
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
 )
 from nn.losses import (
@@ -48,7 +52,7 @@ __all__ = [
     "Module", "StateDictError", "LoadResult", "Parameter", "ModuleList", "ParameterList",
     "Neuron", "Layer", "MLP",
     "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Dropout",
-    "Identity", "Flatten", "LogSoftmax",
+    "Identity", "Flatten", "LogSoftmax", "ELU", "SiLU", "GELU", "Softplus",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "HingeLoss", "GaussianNLLLoss", "NLLLoss",
     "fit", "EarlyStopping", "History", "cross_validate",

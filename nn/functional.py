@@ -28,7 +28,8 @@ from nn import scalar_losses, tensor_losses
 from tinygrad_dk import Tensor
 
 __all__ = [
-    "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "elu", "silu", "gelu", "softmax",
+    "log_softmax", "dropout",
     "linear", "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "gaussian_nll_loss",
     "nll_loss", "one_hot",
@@ -67,9 +68,39 @@ def tanh(x: Any) -> Any:
     return _node(x).tanh()
 
 
-def softplus(x: Any) -> Any:
-    """log(1 + e^x): a smooth ReLU whose output is always positive; stable for large |x|."""
-    return _node(x).softplus()
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+    """log(1 + e^x): a smooth ReLU whose output is always positive; stable for large |x|.
+
+    ``beta`` sharpens the corner: softplus(beta x) / beta. (``threshold`` is accepted for
+    PyTorch programs: the formula here is stable for every x, so it needs no cut-off.)
+    """
+    x = _node(x)
+    return x.softplus() if beta == 1 else (x * beta).softplus() / beta
+
+
+def elu(x: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise: smooth below 0, so units never die."""
+    return tg.elu(_tensor_only(x, "elu"), alpha=alpha)
+
+
+def silu(x: Any, inplace: bool = False) -> Any:
+    """x sigmoid(x) (also called swish): a smooth ReLU that dips slightly below 0."""
+    x = _node(x)
+    return tg.silu(x) if isinstance(x, Tensor) else x * x.sigmoid()
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """x Phi(x), Phi the standard normal distribution function (or its tanh approximation
+    with ``approximate="tanh"``): the activation of transformers."""
+    return tg.gelu(_tensor_only(x, "gelu"), approximate=approximate)
+
+
+def _tensor_only(x: Any, name: str) -> Tensor:
+    x = _node(x)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: the scalar Value engine has no {name}; use a Tensor (or "
+                        "relu, leaky_relu, sigmoid, tanh, softplus or silu, which Values have)")
+    return x
 
 
 def softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Any:

@@ -157,6 +157,58 @@ class Tanh(Module):
         return _tensor(x).tanh()
 
 
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise (see ``F.elu``)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class SiLU(Module):
+    """x sigmoid(x), also called swish (see ``F.silu``)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return F.silu(x)
+
+
+class GELU(Module):
+    """x Phi(x), Phi the normal distribution function (see ``F.gelu``)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Softplus(Module):
+    """log(1 + e^(beta x)) / beta: a smooth ReLU whose output is always positive."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def forward(self, x: Any) -> Any:
+        return F.softplus(x, self.beta)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along ``dim`` (``axis`` is numpy's name for it; default the
     last axis): turns scores into class probabilities.

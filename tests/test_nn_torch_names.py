@@ -412,3 +412,54 @@ def test_rmsprop_and_adagrad_match_pytorch(name, options):
         opt_ours.step()
         opt_theirs.step()
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- more activations ---------------------------------------------------------------------------
+
+ACTIVATIONS = {  # name -> (our module, PyTorch's module)
+    "ELU": (lambda: nn.ELU(), lambda: torch.nn.ELU()),
+    "ELU(0.5)": (lambda: nn.ELU(alpha=0.5), lambda: torch.nn.ELU(alpha=0.5)),
+    "SiLU": (lambda: nn.SiLU(), lambda: torch.nn.SiLU()),
+    "GELU": (lambda: nn.GELU(), lambda: torch.nn.GELU()),
+    "GELU(tanh)": (lambda: nn.GELU(approximate="tanh"),
+                   lambda: torch.nn.GELU(approximate="tanh")),
+    "Softplus(2)": (lambda: nn.Softplus(beta=2.0), lambda: torch.nn.Softplus(beta=2.0)),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_more_activations_gradcheck_and_second_derivatives(name):
+    layer = ACTIVATIONS[name][0]()
+    x = Tensor(np.linspace(-3, 3, 8) + 0.05, requires_grad=True)
+    assert gradcheck(layer, [x])
+    (g,) = tg.autograd.grad(layer(x).sum(), x, create_graph=True)
+    assert g.requires_grad and g.shape == x.shape  # the derivative is differentiable again
+    assert gradcheck(tg.grad(lambda a: layer(a).sum()),
+                     [Tensor(np.linspace(-2, 2, 5) + 0.05, requires_grad=True)])
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_more_activations_match_pytorch(name):
+    ours, theirs = ACTIVATIONS[name][0](), ACTIVATIONS[name][1]()
+    x = np.linspace(-30, 30, 61)
+    a, b = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_a, out_b = ours(a), theirs(b)
+    out_a.sum().backward()
+    out_b.sum().backward()
+    # (PyTorch's softplus turns exactly linear above beta x = threshold; ours stays the exact
+    # curve, which differs from x by log(1 + e^(-beta x)) / beta < 1e-9 there)
+    np.testing.assert_allclose(out_a.numpy(), out_b.detach().numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert ours(Tensor(np.ones(2, dtype=np.float32))).dtype == np.float32
+
+
+def test_activations_on_values_and_errors():
+    from tinygrad_dk import Value
+    assert F.silu(Value(1.0)).data == pytest.approx(1 / (1 + np.exp(-1)))
+    assert F.softplus(Value(0.0), beta=2.0).data == pytest.approx(np.log(2) / 2)
+    with pytest.raises(TypeError, match="Value engine has no elu"):
+        F.elu(Value(1.0))
+    with pytest.raises(ValueError, match="approximate"):
+        nn.GELU(approximate="fast")(Tensor([1.0]))
+    assert repr(nn.ELU(0.5)) == "ELU(alpha=0.5)"

@@ -7,8 +7,8 @@ Two engines share one graph walk (``graph.topo_sort``), one backward policy
   (``value.py``: every operation next to its local derivative);
 * ``Tensor``: numpy arrays with broadcasting and matrix products, for real training
   (``tensor.py`` lists its methods; ``ops.py``, ``ops_shape.py``, ``ops_math.py``,
-  ``ops_index.py`` and ``ops_nn.py`` define each operation as a ``Primitive``: the
-  forward next to its derivative).
+  ``ops_index.py``, ``ops_activation.py`` and ``ops_nn.py`` define each operation as a
+  ``Primitive``: the forward next to its derivative).
 
 ``Primitive`` and ``Function`` add new operations; ``gradcheck`` confirms numerically
 that backprop is right; ``grad``/``value_and_grad`` give gradients as functions.
@@ -104,6 +104,7 @@ from tinygrad_dk.ops import (
     tanh,
 )
 from tinygrad_dk.ops import power as pow
+from tinygrad_dk.ops_activation import elu, gelu, silu
 from tinygrad_dk.ops_nn import binary_cross_entropy, linear, softmax_cross_entropy, softplus
 from tinygrad_dk.parameter import Parameter
 from tinygrad_dk.primitive import Primitive, Recorded
@@ -184,7 +185,8 @@ __all__ = [
     "float16", "half", "float32", "float64", "double", "int8", "uint8", "int16", "short",
     "int32", "int64", "long", "bool_", "pi", "e", "inf", "nan",
     "concatenate", "concat", "cat", "stack", "where", "maximum", "minimum", "exp", "log",
-    "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "clip", "clamp", "sin", "cos",
+    "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "silu", "gelu", "clip",
+    "clamp", "sin", "cos",
     "pow", "add", "sub", "mul", "div", "neg", "matmul", "mm", "softmax", "log_softmax",
     "logsumexp", "softplus", "linear", "binary_cross_entropy", "softmax_cross_entropy",
     "mean", "std", "var", "norm", "amax", "amin", "argmax", "argmin", "topk", "sort",

@@ -449,8 +449,8 @@ def test_more_activations_match_pytorch(name):
     out_b.sum().backward()
     # (PyTorch's softplus turns exactly linear above beta x = threshold; ours stays the exact
     # curve, which differs from x by log(1 + e^(-beta x)) / beta < 1e-9 there)
-    np.testing.assert_allclose(out_a.numpy(), out_b.detach().numpy(), rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(out_a.numpy(), out_b.detach().numpy(), rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8, atol=1e-14)
     assert ours(Tensor(np.ones(2, dtype=np.float32))).dtype == np.float32
 
 

@@ -72,8 +72,9 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 def _stale_data_error(node: Any) -> RuntimeError:
     return RuntimeError(
         f"backward through '{node.op}': an input of this operation had its .data replaced or "
-        "modified after the operation used it, so its gradient would be wrong. Change .data "
-        "only after backward() (as optimizers do), or compute on a copy."
+        "modified after the operation used it (or its result was changed in place), so its "
+        "gradient would be wrong. Change .data only after backward() (as optimizers do), or "
+        "compute on a copy."
     )
 
 

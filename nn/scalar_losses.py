@@ -186,13 +186,12 @@ def gaussian_nll(xs: list[Value], ys: list[Any], var: Any, full: bool,
     return losses
 
 
-def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
-                  ) -> tuple[Any, Any]:
-    """Per row -sum_c w_c q_c log softmax(row)_c, and the weights 'mean' divides by.
+def _class_rows(input: Any, target: Any, weight: Any, name: str
+                ) -> tuple[list[list[Value]], list[int], list[float], bool]:
+    """Rows of Value scores, their integer labels and the class weights, all checked.
 
-    ``input`` is one row of Value scores or a list of rows; ``target`` integer labels.
+    ``input`` is one row (then ``single`` is True) or a list of rows.
     """
-    name = "cross_entropy"
     single = isinstance(input, Value) or any(isinstance(v, Value) for v in input)
     rows = [_values(input)] if single else [_values(r) for r in input]
     labels = [target] if single and np.ndim(target) == 0 else list(np.asarray(target).ravel())
@@ -202,15 +201,25 @@ def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
     ws = [1.0] * c if weight is None else [float(w) for w in np.asarray(weight).ravel()]
     if len(ws) != c:
         raise ValueError(f"{name}: weight must have one entry per class ({c}), got {len(ws)}")
-    eps = float(label_smoothing)
-    losses, divide_by = [], []
     for row, y in zip(rows, labels):
         if len(row) != c:
             raise ValueError(f"{name}: every row needs {c} scores, got one with {len(row)}")
         if isinstance(y, (float, np.floating)) and y != int(y) or not 0 <= int(y) < c:
             raise ValueError(f"{name}: class label {y} is out of range: labels must be integers "
                              f"0 .. {c - 1} for C = {c} classes")
-        y = int(y)
+    return rows, [int(y) for y in labels], ws, single
+
+
+def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
+                  ) -> tuple[Any, Any]:
+    """Per row -sum_c w_c q_c log softmax(row)_c, and the weights 'mean' divides by.
+
+    ``input`` is one row of Value scores or a list of rows; ``target`` integer labels.
+    """
+    rows, labels, ws, single = _class_rows(input, target, weight, "cross_entropy")
+    eps, c = float(label_smoothing), len(ws)
+    losses = []
+    for row, y in zip(rows, labels):
         log_p = log_softmax(row)
         loss = -log_p[y] * ws[y] * (1 - eps)
         if eps:
@@ -219,24 +228,12 @@ def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
                 smooth = smooth + lp * w
             loss = loss - smooth * (eps / c)
         losses.append(loss)
-        divide_by.append(ws[y])
-    return (losses[0] if single else losses), divide_by
+    return (losses[0] if single else losses), [ws[y] for y in labels]
 
 
 def nll(input: Any, target: Any, weight: Any) -> tuple[Any, Any]:
     """Per row -row[y] (times w[y]) of log-probability Values, and the weights 'mean'
     divides by."""
-    single = isinstance(input, Value) or any(isinstance(v, Value) for v in input)
-    rows = [_values(input)] if single else [_values(r) for r in input]
-    labels = [target] if single and np.ndim(target) == 0 else list(np.asarray(target).ravel())
-    if len(labels) != len(rows):
-        raise ValueError(f"nll_loss: {len(rows)} row(s) of scores but {len(labels)} label(s)")
-    c = len(rows[0])
-    ws = [1.0] * c if weight is None else [float(w) for w in np.asarray(weight).ravel()]
-    losses = []
-    for row, y in zip(rows, labels):
-        if isinstance(y, (float, np.floating)) and y != int(y) or not 0 <= int(y) < len(row):
-            raise ValueError(f"nll_loss: class label {y} is out of range: labels must be "
-                             f"integers 0 .. {len(row) - 1}")
-        losses.append(-row[int(y)] * ws[int(y)])
-    return (losses[0] if single else losses), [ws[int(y)] for y in labels]
+    rows, labels, ws, single = _class_rows(input, target, weight, "nll_loss")
+    losses = [-row[y] * ws[y] for row, y in zip(rows, labels)]
+    return (losses[0] if single else losses), [ws[y] for y in labels]

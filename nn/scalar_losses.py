@@ -119,18 +119,6 @@ def log_softmax(row: list[Value]) -> list[Value]:
     return [z - log_total for z in shifted]
 
 
-def _clamped_log(v: Value) -> Value:
-    """log(v), but never below -100 (as PyTorch's BCE), so p = 0 or 1 stays finite.
-
-    Where the clamp acts, the result is the constant -100: its slope is 0, as for
-    any clamp. (The Tensor version instead follows PyTorch's gradient formula,
-    which is only different in that extreme case.)
-    """
-    if v.data > 0 and math.log(v.data) > -100.0:
-        return v.log()
-    return Value(-100.0)
-
-
 # --- the formulas ------------------------------------------------------------------------
 
 
@@ -152,8 +140,8 @@ def huber(xs: list[Value], ys: list[Any], delta: float) -> list[Value]:
 
 def binary_cross_entropy(ps: list[Value], ys: list[Any], weight: Any) -> list[Value]:
     ws = _per_item(weight, len(ps))
-    return [-(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p)) * w
-            for p, y, w in zip(ps, ys, ws)]
+    # one node per element, with PyTorch's clamps (log >= -100) and slope at p = 0 or 1
+    return [Value.binary_cross_entropy(p, y) * w for p, y, w in zip(ps, ys, ws)]
 
 
 def binary_cross_entropy_with_logits(xs: list[Value], ys: list[Any], weight: Any,

@@ -37,7 +37,7 @@ def save(obj: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
                         f"got {type(obj).__name__}")
     try:
         tg.save(obj, path)
-    except TypeError as err:
+    except (TypeError, OSError) as err:
         raise _named(err) from None
 
 
@@ -50,11 +50,13 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """
     try:
         tensors = tg.load(path)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError) as err:
         raise _named(err) from None
     return {key: t.numpy() for key, t in tensors.items()}
 
 
 def _named(err: Exception) -> Exception:
     """The engine's error ("load: ...") naming the function called here ("nn.load: ...")."""
+    if isinstance(err, OSError) and err.errno is not None:  # keep errno (and no "[Errno]")
+        return type(err)(err.errno, f"nn.{err.strerror}")
     return type(err)(f"nn.{err}")

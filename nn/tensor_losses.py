@@ -18,6 +18,7 @@ operations from ``tinygrad_dk``, each written once there.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -175,8 +176,8 @@ def huber(x: Tensor, y: Any, delta: float) -> Tensor:
 
 
 def binary_cross_entropy(p: Tensor, y: Any, weight: Any) -> Tensor:
-    loss = tg.binary_cross_entropy(p, y)
-    return loss if weight is None else loss * weight_like(weight, p, "binary_cross_entropy")
+    w = None if weight is None else weight_like(weight, p, "binary_cross_entropy")
+    return tg.binary_cross_entropy(p, y, w)
 
 
 def binary_cross_entropy_with_logits(x: Tensor, y: Any, weight: Any, pos_weight: Any) -> Tensor:
@@ -184,9 +185,9 @@ def binary_cross_entropy_with_logits(x: Tensor, y: Any, weight: Any, pos_weight:
     # and log(1 - sigmoid(x)) = -softplus(x): a sum of two non-negative terms, so nothing
     # cancels (the shorter softplus(x) - x y loses every digit for x = 1e30, y near 1).
     name = "binary_cross_entropy_with_logits"
-    positive = y if pos_weight is None else weight_like(pos_weight, x, name) * y
-    loss = positive * tg.softplus(-x) + (1 - y) * tg.softplus(x)
-    return loss if weight is None else loss * weight_like(weight, x, name)
+    pw = None if pos_weight is None else weight_like(pos_weight, x, name)
+    w = None if weight is None else weight_like(weight, x, name)
+    return tg.binary_cross_entropy_with_logits(x, y, pw, w)
 
 
 def hinge(x: Tensor, y: Any) -> Tensor:
@@ -214,7 +215,7 @@ def gaussian_nll(x: Tensor, y: Any, var: Any, full: bool, eps: float) -> Tensor:
     v = v + (np.maximum(v.data, eps) - v.data)
     d = x - y
     loss = 0.5 * (tg.log(v) + d * d / v)
-    return loss + 0.5 * np.log(2 * np.pi) if full else loss
+    return loss + 0.5 * math.log(2 * math.pi) if full else loss  # a Python float keeps float32
 
 
 def cross_entropy(x: Tensor, target: Any, weight: Any, label_smoothing: float

@@ -117,17 +117,17 @@ def test_in_place_arithmetic_on_data_before_backward_is_detected():
         y.backward()
 
 
-def test_element_write_into_data_is_not_detected_and_the_rule_is_documented():
-    # An element write `w.data[0] = 5` changes the array behind numpy's back: no
-    # version bump, so backward uses the NEW numbers (dy/dx = w_new, not w_old).
-    # It cannot be detected cheaply (see docs/errors.md); this test pins the
-    # behaviour, and the rule is stated in Tensor.data's docstring.
+def test_element_write_into_data_before_backward_is_detected_and_documented():
+    # An element write `w.data[0] = 5` changes the array behind the Tensor's back; the
+    # array was handed out while w was saved for backward, so its numbers are compared
+    # before backward and the stale-data error is raised instead of dy/dx = w_new.
     x, w = Tensor(np.ones(3), requires_grad=True), Tensor(np.full(3, 2.0), requires_grad=True)
     y = (x * w).sum()
     w.data[0] = 5.0
-    y.backward()
-    np.testing.assert_array_equal(x.grad.data, [5.0, 2.0, 2.0])
-    assert "t.data[0] = 5" in Tensor.data.__doc__ and "NOT seen" in Tensor.data.__doc__
+    with pytest.raises(RuntimeError, match=r"modified.*t\.data\[0\] = 5.*after backward"):
+        y.backward()
+    assert x.grad is None
+    assert "t.data[0] = 5" in Tensor.data.__doc__ and "backward()" in Tensor.data.__doc__
 
 
 def test_element_write_after_backward_is_safe():

@@ -105,7 +105,13 @@ from tinygrad_dk.ops import (
 )
 from tinygrad_dk.ops import power as pow
 from tinygrad_dk.ops_activation import elu, gelu, silu
-from tinygrad_dk.ops_nn import binary_cross_entropy, linear, softmax_cross_entropy, softplus
+from tinygrad_dk.ops_nn import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    linear,
+    softmax_cross_entropy,
+    softplus,
+)
 from tinygrad_dk.parameter import Parameter
 from tinygrad_dk.primitive import Primitive, Recorded
 from tinygrad_dk.serialize import load, save
@@ -188,7 +194,8 @@ __all__ = [
     "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "silu", "gelu", "clip",
     "clamp", "sin", "cos",
     "pow", "add", "sub", "mul", "div", "neg", "matmul", "mm", "softmax", "log_softmax",
-    "logsumexp", "softplus", "linear", "binary_cross_entropy", "softmax_cross_entropy",
+    "logsumexp", "softplus", "linear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "softmax_cross_entropy",
     "mean", "std", "var", "norm", "amax", "amin", "argmax", "argmin", "topk", "sort",
     "nonzero", "flatten", "reshape", "squeeze", "unsqueeze", "permute", "transpose", "t",
     "clone", "detach", "numel", "unique", "square", "floor", "ceil", "sign", "isnan",

@@ -55,6 +55,7 @@ def backprop(root: Any, seed: Any, *, create_graph: bool = False,
     form: a float for a Value, an array or a Tensor for a Tensor; the empty form where
     no gradient arrived).
     """
+    root._before_backward()
     order = topo_sort(root)
     computed = [node for node in order if node.parents]
     stash = None

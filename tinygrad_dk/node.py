@@ -98,6 +98,9 @@ class Node:
             )
         backprop(self, self._seed(gradient, create_graph), create_graph=create_graph)
 
+    def _before_backward(self) -> None:
+        """Called once before a backward pass from this node (Tensors check for writes)."""
+
     def _seed(self, gradient: Any, create_graph: bool) -> Any:
         """The starting gradient d(self)/d(self), checked against ``gradient``."""
         raise NotImplementedError

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -52,20 +53,32 @@ div = Primitive(
     "/",
     quiet(np.divide),
     lambda g, out, a, b: g / b,  # d(a/b)/da = 1/b
-    lambda g, out, a, b: -g * out / b,  # d(a/b)/db = -a/b^2 = -out/b
+    # d(a/b)/db = -a/b^2, computed as -(a/b)/b (as PyTorch): a/b^2 would overflow (or
+    # underflow to 0) for a = b = 1e-170 although the answer, -1e170, is a fine number
+    lambda g, out, a, b: -g * (out / b),
 )
 neg = Primitive("neg", np.negative, lambda g, out, x: -g)
 
 
 def _pow_vjp_base(g: Any, out: Any, x: Any, e: Any) -> Any:
-    # d/dx x^e = e * x^(e-1); where e == 0 the derivative is 0 (not 0 * inf at x = 0).
-    d = e * power(x, e - 1)
-    return g * where(raw(e) == 0, 0.0, d)
+    # d/dx x^e = e * x^(e-1). Where e == 0 the output is the constant 1, so the gradient
+    # is exactly 0, even when g is inf (as PyTorch); x^(e-1) is taken at x = 1 there, so
+    # no 0 * inf = nan sneaks into a second derivative either.
+    zero = raw(e) == 0
+    if not (zero.any() if isinstance(zero, np.ndarray) else zero):
+        return g * (e * power(x, e - 1))
+    return where(zero, 0.0, g * (e * power(where(zero, 1.0, x), e - 1)))
 
 
 def _pow_vjp_exponent(g: Any, out: Any, x: Any, e: Any) -> Any:
-    # d/de x^e = x^e * ln x; taken as 0 where x == 0 (as PyTorch), avoiding 0 * -inf.
-    return g * where(raw(x) == 0, 0.0, out * log(x))
+    # d/de x^e = x^e * ln x. At x == 0 with e >= 0 the output does not change with e
+    # (0^e = 0, or 1 for e = 0): 0 there, as PyTorch (not 0 * -inf = nan); for e < 0,
+    # 0^e = inf and the slope is -inf, as the formula says. ln is taken of 1 where the
+    # result is 0, so no nan reaches a second derivative.
+    flat = (raw(x) == 0) & (raw(e) >= 0)
+    if not (flat.any() if isinstance(flat, np.ndarray) else flat):
+        return g * (out * log(x))
+    return g * where(flat, 0.0, out * log(where(flat, 1.0, x)))
 
 
 power = Primitive("**", quiet(np.power), _pow_vjp_base, _pow_vjp_exponent)
@@ -132,6 +145,8 @@ matmul = Primitive("@", _matmul_forward, _matmul_vjp_a, _matmul_vjp_b)
 
 exp = Primitive("exp", quiet(np.exp), lambda g, out, x: g * out)
 log = Primitive("log", quiet(np.log), lambda g, out, x: g / x)
+# log(1 + x) without rounding 1 + x first: log1p(-1e-40) is -1e-40, not log(1.0) = 0
+log1p = Primitive("log1p", quiet(np.log1p), lambda g, out, x: g / (x + 1))
 sqrt = Primitive("sqrt", quiet(np.sqrt), lambda g, out, x: g * 0.5 / out)
 abs = Primitive("abs", np.abs, lambda g, out, x: g * np.sign(raw(x)))  # noqa: A001
 tanh = Primitive("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
@@ -145,22 +160,48 @@ def _sigmoid_forward(x: Any) -> Any:
 
 
 sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, out, x: g * out * (1 - out))
-# (the mask is cast to g's dtype first: float * float is faster than float * bool)
+# Kinks (relu, clip, maximum, minimum, max, min): the gradient is *selected* with where,
+# never multiplied by a 0/1 mask, because 0 * inf is nan: relu(-1) is the constant 0, so an
+# infinite slope further on (sqrt at 0, log at 0) must still give it the gradient 0.
 relu = Primitive(
-    "relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (raw(x) > 0).astype(g.dtype)
+    "relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(raw(x) > 0, g, 0.0)
 )
 leaky_relu = Primitive(
     "leaky_relu",
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
     lambda g, out, x, negative_slope=0.01: g * np.where(raw(x) > 0, 1.0, negative_slope),
 )
-clip = Primitive(
-    "clip",
-    lambda x, lo, hi: np.clip(x, lo, hi),
-    # the gradient passes where the value was inside [lo, hi] (as PyTorch's clamp)
-    lambda g, out, x, lo, hi: g * ((raw(x) >= raw(lo) if lo is not None else True)
-                                   & (raw(x) <= raw(hi) if hi is not None else True)),
-)
+
+
+def _clip_vjp_x(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
+    # the gradient passes where x was inside [lo, hi] (as PyTorch's clamp)
+    rx = raw(x)
+    inside = True
+    if lo is not None:
+        inside = rx >= raw(lo)
+    if hi is not None:
+        inside = inside & (rx <= raw(hi))
+    return where(inside, g, 0.0)
+
+
+def _clip_vjp_lo(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
+    # a Tensor bound gets the gradient where it was the answer: x below it (and lo < hi)
+    chosen = raw(x) < raw(lo)
+    if hi is not None:
+        chosen = chosen & (raw(lo) < raw(hi))
+    return where(chosen, g, 0.0)
+
+
+def _clip_vjp_hi(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
+    # x above hi, or hi below lo (then every result is hi, as numpy and PyTorch)
+    chosen = raw(x) > raw(hi)
+    if lo is not None:
+        chosen = chosen | (raw(hi) < raw(lo))
+    return where(chosen, g, 0.0)
+
+
+clip = Primitive("clip", lambda x, lo, hi: np.clip(x, lo, hi), _clip_vjp_x, _clip_vjp_lo,
+                 _clip_vjp_hi)
 where = Primitive(
     "where",
     np.where,
@@ -170,23 +211,29 @@ where = Primitive(
 )
 
 
-def _tie_share(a: Any, b: Any) -> Any:
-    # gradient share of `a` in maximum(a, b): 1 where a wins, 1/2 on a tie (as PyTorch)
+def _maximum_vjp(g: Any, a: Any, b: Any) -> Any:
+    # the gradient of `a` in maximum(a, b): all of g where a wins, half on a tie (as
+    # PyTorch), exactly 0 where b wins
     ra, rb = raw(a), raw(b)
-    return (ra > rb) + 0.5 * (ra == rb)
+    return where(ra < rb, 0.0, where(ra == rb, g * 0.5, g))
+
+
+def _minimum_vjp(g: Any, a: Any, b: Any) -> Any:
+    ra, rb = raw(a), raw(b)
+    return where(ra > rb, 0.0, where(ra == rb, g * 0.5, g))
 
 
 maximum = Primitive(
     "maximum",
     np.maximum,
-    lambda g, out, a, b: g * _tie_share(a, b),
-    lambda g, out, a, b: g * _tie_share(b, a),
+    lambda g, out, a, b: _maximum_vjp(g, a, b),
+    lambda g, out, a, b: _maximum_vjp(g, b, a),
 )
 minimum = Primitive(
     "minimum",
     np.minimum,
-    lambda g, out, a, b: g * _tie_share(b, a),
-    lambda g, out, a, b: g * _tie_share(a, b),
+    lambda g, out, a, b: _minimum_vjp(g, a, b),
+    lambda g, out, a, b: _minimum_vjp(g, b, a),
 )
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: g)
 
@@ -233,40 +280,98 @@ def _count(x: Any, axis: Any) -> int:
     return math.prod(shape[a] for a in _axes(axis, len(shape)))
 
 
+def _mean_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    if x.size == 0:  # numpy would warn "Mean of empty slice"; say it in plain words
+        out = np.sum(x, axis=axis, keepdims=keepdims)  # zeros of the right shape
+        if _count(x, axis) == 0 and out.size:
+            _warn_nothing_to_average("mean", x, axis)
+            out = out / 0.0  # 0 / 0: nan, as numpy and PyTorch
+        return out
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _warn_nothing_to_average(op: str, x: np.ndarray, axis: Any) -> None:
+    warnings.warn(
+        f"{op} over an axis of length 0 (a tensor of shape {x.shape}, axis={axis}) is nan: "
+        "there is nothing to average. Check for an empty batch or selection first",
+        RuntimeWarning, stacklevel=6,  # the line that called Tensor.mean / Tensor.var
+    )
+
+
 mean = Primitive(
     "mean",
-    quiet(lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims)),
+    quiet(_mean_forward),
     lambda g, out, x, axis=None, keepdims=False: broadcast_to(
         _expand_back(g, x, axis, keepdims), np.shape(raw(x))
     ) / _count(x, axis),
 )
 
 
+def _extreme_forward(name: str, reduce: Any) -> Any:
+    def forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        if x.size == 0 and (axis is None or _count(x, axis) == 0):
+            raise ValueError(
+                f"the tensor of shape {x.shape} has no elements along axis={axis}, "
+                f"so there is no {name}imum to take (PyTorch refuses too). Check for an "
+                "empty batch first, or reduce over a non-empty axis"
+            )
+        return reduce(x, axis=axis, keepdims=keepdims)
+
+    return forward
+
+
 def _extreme_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     # The gradient goes to the element(s) that were the max (or min); ties share it
-    # equally, so the total gradient is the same however many elements tied.
+    # equally, so the total gradient is the same however many elements tied. Every other
+    # element gets exactly 0 (selected with where: 0 * inf would be nan).
+    rx = raw(x)
     best = np.reshape(raw(out), _keepdims_shape(x, axis))
-    mask = raw(x) == best
-    share = mask / np.sum(mask, axis=_axes(axis, np.ndim(mask)), keepdims=True)
-    return _expand_back(g, x, axis, keepdims) * share
+    mask = (rx == best) | (np.isnan(rx) & np.isnan(best))  # a nan maximum is the nan itself
+    count = np.sum(mask, axis=_axes(axis, np.ndim(mask)), keepdims=True)
+    share = _expand_back(g, x, axis, keepdims) / count.astype(raw(g).dtype)
+    return where(mask, share, 0.0)
 
 
 max = Primitive(  # noqa: A001
-    "max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
-    _extreme_vjp,
+    "max", _extreme_forward("max", np.max), _extreme_vjp,
 )
 min = Primitive(  # noqa: A001
-    "min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
-    _extreme_vjp,
+    "min", _extreme_forward("min", np.min), _extreme_vjp,
 )
 
-# --- composites: built from the primitives above, so their derivatives come for free -----
+# --- variance ----------------------------------------------------------------------------
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
-    """Variance with numpy's convention (``ddof=0``; PyTorch's default is ``ddof=1``)."""
-    centred = x - mean(x, axis=axis, keepdims=True)
-    return sum(centred * centred, axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
+def _centred(x: Any, axis: Any) -> Any:
+    """x minus its mean along ``axis``; the mean is summed in float64, because float32
+    numbers near their largest value (3.4e38) overflow while being added up."""
+    dtype = np.dtype(raw(x).dtype)
+    if raw(x).size == 0:  # nothing to centre (and no mean of nothing to warn about)
+        return x
+    if dtype == np.float64:
+        return x - mean(x, axis=axis, keepdims=True)
+    return x - astype(mean(astype(x, np.float64), axis=axis, keepdims=True), dtype)
+
+
+def _var_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False,
+                 ddof: int = 0) -> np.ndarray:
+    c = _centred(x, axis)
+    if x.size == 0 and _count(x, axis) == 0 and np.sum(x, axis=axis).size:
+        _warn_nothing_to_average("var", x, axis)
+    return np.sum(c * c, axis=axis, keepdims=keepdims) / np.asarray(_count(x, axis) - ddof,
+                                                                     dtype=c.dtype)
+
+
+# Variance with numpy's convention (``ddof=0``; PyTorch's default is ``ddof=1``).
+var = Primitive(
+    "var",
+    quiet(_var_forward),
+    # d/dx_i sum_j (x_j - mean)^2 / (n - ddof) = 2 (x_i - mean) / (n - ddof) (the mean's own
+    # derivative adds up to 0), in PyTorch's order: 2/(n - ddof) * g * (x - mean)
+    lambda g, out, x, axis=None, keepdims=False, ddof=0: (
+        float(np.divide(2.0, _count(x, axis) - ddof)) * _expand_back(g, x, axis, keepdims)
+        * _centred(x, axis)),
+)
 
 
 # --- softmax and friends: the stable formulas of the Tensor engine, written once ---------
@@ -286,7 +391,10 @@ def _shift(x: np.ndarray, axis: int | tuple | None) -> np.ndarray:
 
 def _logsumexp_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     # log sum e^x = m + log sum e^(x - m), with m the maximum: no overflow for x = 1000.
-    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(_keepdims_shape(x, axis))
+    if x.size:
+        m = np.max(x, axis=axis, keepdims=True)
+    else:  # nothing to shift (and keep float32 float32)
+        m = np.zeros(_keepdims_shape(x, axis), x.dtype)
     m = np.where(np.isfinite(m), m, 0.0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.reshape(out, np.sum(x, axis=axis).shape)

@@ -8,6 +8,7 @@ so second derivatives work. ``nn`` uses these; so can you.
 * ``linear(x, weight, bias)``: ``x @ weight.T + bias``, the ``nn.Linear`` layer.
 * ``softplus(x)``: ``log(1 + e^x)``, stable for any x.
 * ``binary_cross_entropy(p, y)``: ``-(y log p + (1 - y) log(1 - p))`` per element.
+* ``binary_cross_entropy_with_logits(x, y)``: the same of ``p = sigmoid(x)``, stably.
 * ``softmax_cross_entropy(logits, labels)``: ``-log softmax(logits)[label]`` per row.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops import _shift, expand_dims, log, matmul, maximum, sigmoid, softmax
+from tinygrad_dk.ops import _shift, expand_dims, log, log1p, matmul, maximum, sigmoid, softmax
 from tinygrad_dk.ops_shape import reshape, transpose
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
@@ -40,7 +41,8 @@ def _linear_vjp_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) 
     if np.ndim(raw(x)) == 1:  # a single example: the outer product g x^T
         return expand_dims(g, -1) * x
     n_out, n_in = np.shape(raw(weight))
-    return matmul(transpose(reshape(g, (-1, n_out)), None), reshape(x, (-1, n_in)))
+    n = int(np.prod(np.shape(raw(x))[:-1], dtype=np.int64))  # not -1: numpy cannot infer it
+    return matmul(transpose(reshape(g, (n, n_out)), None), reshape(x, (n, n_in)))  # for 0 rows
 
 
 def _linear_explain(x: Any, weight: Any, bias: Any) -> ValueError | None:
@@ -105,34 +107,110 @@ softplus = Primitive("softplus", quiet(_softplus_forward), lambda g, out, z: g *
 # --- losses, per element ----------------------------------------------------------------
 
 
-def _bce_forward(p: Any, y: Any) -> Any:
+def _bce_forward(p: Any, y: Any, weight: Any = None) -> Any:
     # -(y log p + (1 - y) log(1 - p)), each log clamped at -100 as PyTorch does,
     # so p = 0 or p = 1 gives a large but finite loss instead of inf.
     log_p = np.maximum(np.log(p), -100.0)
-    log_1mp = np.maximum(np.log(1 - p), -100.0)
-    return -(y * log_p + (1 - y) * log_1mp)
+    log_1mp = np.maximum(np.log1p(-p), -100.0)  # log(1 - p) keeping the digits of a tiny p
+    loss = -(y * log_p + (1 - y) * log_1mp)
+    return loss if weight is None else loss * weight
 
 
-def _bce_vjp_p(g: Any, out: Any, p: Any, y: Any) -> Any:
+def _weighted(grad: Any, weight: Any) -> Any:
+    # The weight multiplies last, as in PyTorch: (slope * g) * w, never (g * w) * slope,
+    # which overflows for a huge g and w where the slope is 0 (giving inf * 0 = nan).
+    return grad if weight is None else grad * weight
+
+
+_EPS = 1e-12  # PyTorch's: it keeps BCE's derivatives finite at p = 0 and p = 1
+
+
+def _bce_slope(g: Any, p: Any, y: Any) -> Any:
     # d/dp = -y/p + (1-y)/(1-p) = (p - y) / (p (1 - p)); the denominator is kept
     # >= 1e-12 (as PyTorch), so p = 0 or 1 gives a large finite slope, not inf/nan.
-    return g * (p - y) / maximum(p * (1 - p), 1e-12)
+    return g * (p - y) / np.maximum(p * (1 - p), _EPS)
 
 
-def _bce_vjp_y(g: Any, out: Any, p: Any, y: Any) -> Any:
+def _bce_slope_vjp_g(gg: Any, out: Any, g: Any, p: Any, y: Any) -> Any:
+    return gg * (p - y) / ((p + _EPS) * (1 - p + _EPS))
+
+
+def _bce_slope_vjp_p(gg: Any, out: Any, g: Any, p: Any, y: Any) -> Any:
+    # (p^2 - 2py + y) / (p^2 (1-p)^2), each factor eps-padded: PyTorch's second derivative
+    return gg * g * (p * p - 2 * p * y + y) / ((p + _EPS) ** 2 * (1 - p + _EPS) ** 2)
+
+
+def _bce_slope_vjp_y(gg: Any, out: Any, g: Any, p: Any, y: Any) -> Any:
+    return -gg * g / maximum(p * (1 - p), _EPS)
+
+
+# The first derivative as an op of its own, so that its derivatives (second derivatives
+# of BCE) are PyTorch's formulas, which stay finite at the clamp p = 0 or 1 as well.
+_bce_grad = Primitive("binary_cross_entropy_backward", quiet(_bce_slope), _bce_slope_vjp_g,
+                      _bce_slope_vjp_p, _bce_slope_vjp_y)
+
+
+def _bce_vjp_p(g: Any, out: Any, p: Any, y: Any, weight: Any = None) -> Any:
+    return _weighted(_bce_grad(g, p, y), weight)
+
+
+def _bce_vjp_y(g: Any, out: Any, p: Any, y: Any, weight: Any = None) -> Any:
     # d/dy = log(1 - p) - log(p), with the same clamped logs as the forward
-    return g * (maximum(log(1 - p), -100.0) - maximum(log(p), -100.0))
+    return _weighted(g * (maximum(log1p(-p), -100.0) - maximum(log(p), -100.0)), weight)
 
 
-_bce = Primitive("binary_cross_entropy", quiet(_bce_forward), _bce_vjp_p, _bce_vjp_y)
+_bce = Primitive("binary_cross_entropy", quiet(_bce_forward), _bce_vjp_p, _bce_vjp_y, None)
 
 
-def binary_cross_entropy(p: Any, y: Any) -> Any:
+def binary_cross_entropy(p: Any, y: Any, weight: Any = None) -> Any:
     """Per element -(y log p + (1 - y) log(1 - p)), each log clamped at -100 (PyTorch's rule).
 
-    ``p`` holds probabilities, ``y`` targets in [0, 1]; both get a gradient.
+    ``p`` holds probabilities, ``y`` targets in [0, 1]; both get a gradient. ``weight``
+    (constants that broadcast) rescales each element's loss.
     """
-    return _bce(p, y)
+    return _bce(p, y, weight)
+
+
+def _bce_logits_forward(x: Any, y: Any, pos_weight: Any = None, weight: Any = None) -> Any:
+    # -[w y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] with log sigmoid(x) = -softplus(-x)
+    # and log(1 - sigmoid(x)) = -softplus(x): two non-negative terms, so nothing cancels
+    # (the shorter softplus(x) - x y loses every digit for x = 1e30, y near 1).
+    positive = y if pos_weight is None else pos_weight * y
+    loss = positive * _softplus_forward(-x) + (1 - y) * _softplus_forward(x)
+    return loss if weight is None else loss * weight
+
+
+def _bce_logits_vjp_x(g: Any, out: Any, x: Any, y: Any, pos_weight: Any = None,
+                      weight: Any = None) -> Any:
+    # d/dx = sigmoid(x) - y, or (w y + 1 - y) sigmoid(x) - w y: one factor times g (as
+    # PyTorch), so an infinite g gives an infinite slope, not inf - inf = nan
+    if pos_weight is None:
+        return _weighted(g * (sigmoid(x) - y), weight)
+    wy = pos_weight * y
+    return _weighted(g * ((wy + 1 - y) * sigmoid(x) - wy), weight)
+
+
+def _bce_logits_vjp_y(g: Any, out: Any, x: Any, y: Any, pos_weight: Any = None,
+                      weight: Any = None) -> Any:
+    # d/dy = w softplus(-x) - softplus(x), which is -x without pos_weight
+    if pos_weight is None:
+        return _weighted(-x * g, weight)
+    return _weighted((pos_weight * softplus(-x) - softplus(x)) * g, weight)
+
+
+_bce_logits = Primitive("binary_cross_entropy_with_logits", quiet(_bce_logits_forward),
+                        _bce_logits_vjp_x, _bce_logits_vjp_y, None, None)
+
+
+def binary_cross_entropy_with_logits(x: Any, y: Any, pos_weight: Any = None,
+                                     weight: Any = None) -> Any:
+    """Per element BCE(sigmoid(x), y), computed from the logits ``x`` without cancelling.
+
+    ``pos_weight`` w weighs the positive class: ``w y softplus(-x) + (1 - y) softplus(x)``;
+    ``weight`` rescales each element's loss (both constants that broadcast). The
+    derivative is the famous ``sigmoid(x) - y``. ``x`` and ``y`` get gradients.
+    """
+    return _bce_logits(x, y, pos_weight, weight)
 
 
 def _softmax_ce_forward(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -162,4 +240,5 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     """
     return _softmax_ce(logits, np.asarray(raw(labels), dtype=np.intp))
 
-__all__ = ["linear", "softplus", "binary_cross_entropy", "softmax_cross_entropy"]
+__all__ = ["linear", "softplus", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "softmax_cross_entropy"]

@@ -5,6 +5,7 @@ came from.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,8 @@ broadcast_to = Primitive(
 def flatten(x: Any, start_axis: int = 0) -> Any:
     """Merge the axes from ``start_axis`` on into one (``start_axis=1`` keeps the batch axis)."""
     shape = np.shape(raw(x))
-    return reshape(x, tuple(shape[:start_axis]) + (-1,))
+    # the merged length is counted, not left to -1, which numpy cannot infer for 0 elements
+    return reshape(x, tuple(shape[:start_axis]) + (math.prod(shape[start_axis:]),))
 
 
 def _positions(axis: Any, ndim: int, what: str) -> list[int]:
@@ -130,8 +132,20 @@ getitem = Primitive(
 # --- joining -------------------------------------------------------------------------------
 
 
-def _split_back(g: Any, xs: tuple, axis: int) -> list:
-    """Cut g along ``axis`` into pieces the sizes of the joined inputs."""
+def _split_back(g: Any, xs: tuple, axis: int | None) -> list:
+    """Cut g along ``axis`` into pieces the sizes of the joined inputs.
+
+    ``axis=None`` joined the flattened inputs (numpy's rule), so each piece is then
+    cut from the flat g and given its input's shape back.
+    """
+    if axis is None:
+        pieces, start = [], 0
+        for x in xs:
+            shape = np.shape(raw(x))
+            n = int(np.prod(shape, dtype=np.int64))
+            pieces.append(reshape(getitem(g, (slice(start, start + n),)), shape))
+            start += n
+        return pieces
     ndim = np.ndim(raw(g))
     axis = axis % ndim
     pieces, start = [], 0

@@ -37,7 +37,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_dk import grad_mode
+from tinygrad_dk import grad_mode, saved_data
+from tinygrad_dk.saved_data import _EPOCH, _watched
 from tinygrad_dk.tensor_base import TensorBase
 from tinygrad_dk.value import Value
 
@@ -76,6 +77,39 @@ def _describe(a: Any) -> str:
     return f"{type(a).__name__} of shape {tuple(shape)} and dtype {a.dtype}"
 
 
+def _explain(op: str, err: Exception, args: tuple) -> Exception:
+    """The forward's error, with the op's name and its operands (and a hint for None)."""
+    shapes = ", ".join(_describe(a) for a in args)
+    if isinstance(err, TypeError):
+        odd = [a for a in args if a is None or not isinstance(
+            a, (TensorBase, np.ndarray, np.generic, int, float, bool, list, tuple, slice))]
+        if odd:
+            what = "None (NoneType)" if odd[0] is None else f"a {type(odd[0]).__name__}"
+            hint = (" (a function that forgot to `return` its result gives None)"
+                    if odd[0] is None else "")
+            return TypeError(
+                f"{op}: one operand is {what}, not a number or an array{hint}; Tensor "
+                f"operations take Tensors, numbers and numpy arrays (arguments: {shapes})"
+            )
+    return type(err)(f"{op}: {err} (arguments: {shapes})")
+
+
+def _plain_scalar(a: Any, op: str) -> Any:
+    """A numpy scalar as the Python number it holds (strings and Values are refused).
+
+    A Python number never changes a tensor's dtype (float32 * 2.0 stays float32), but
+    numpy's float64 scalars would (np.sqrt(2) is one): float32 * np.float64(1.41) would
+    silently become float64. PyTorch treats numpy scalars as numbers; so do we.
+    """
+    if isinstance(a, (str, np.str_, np.bytes_, Value)):
+        _reject(a, op)
+    return a.item() if isinstance(a, np.generic) else a
+
+
+def _replace(args: tuple, i: int, a: Any) -> tuple:
+    return args[:i] + (a,) + args[i + 1:]
+
+
 def _reject(a: Any, op: str) -> None:
     if isinstance(a, Value):
         raise TypeError(
@@ -106,23 +140,30 @@ class Primitive:
                 break
         else:  # no Tensor among the arguments (as in a plain backward pass)
             return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
-        arrays, parents, needs_grad, versions = [], [], [], 0
+        # Arrays handed out while saved for backward (rare) are compared before this op
+        # reads the versions: written into, their version moves on (tinygrad_dk.saved_data).
+        watched = _watched and saved_data.before_record(args)
+        arrays, parents, needs_grad, versions, constants = [], [], [], 0, False
+        epoch = _EPOCH[0]
         for i, a in enumerate(args):
             if isinstance(a, TensorBase):
                 arrays.append(a._data)
                 parents.append(a)
                 if a.requires_grad:
                     needs_grad.append(i)
+                    a._watch = epoch  # saved for backward: see tinygrad_dk.saved_data
+                else:
+                    constants = True
                 versions += a._version
             else:
-                if isinstance(a, (str, Value)):
-                    _reject(a, self.name)
+                if isinstance(a, (str, Value, np.generic)):  # rare, so tested together
+                    a = _plain_scalar(a, self.name)
+                    args = _replace(args, i, a)
                 arrays.append(a)
         try:
             data = self.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:  # name the op and the operands
-            shapes = ", ".join(_describe(a) for a in args)
-            raise type(err)(f"{self.name}: {err} (arguments: {shapes})") from None
+            raise _explain(self.name, err, args) from None
         out = type(parents[0])._from_op(data)
         # Record the op when an input wants a gradient, unless inside no_grad(); an integer
         # result (astype(int), a comparison) is a step function: it has no gradient.
@@ -131,9 +172,15 @@ class Primitive:
             out.requires_grad = True
             out.op = self.name
             out.parents = tuple(parents)
+            out._watch = epoch  # derivatives read the result too (exp, sigmoid, ...)
+            if constants:  # and the Tensors without a gradient (data, targets)
+                for p in parents:
+                    p._watch = epoch
             # tuple.__new__ builds the named tuple without NamedTuple's Python-level
             # __new__ (this line runs once per recorded op, so it is worth the shortcut)
             out._ctx = _new_tuple(Recorded, (self, args, kwargs, tuple(needs_grad), versions))
+        if watched:
+            saved_data.keep_watching(watched)
         return out
 
 

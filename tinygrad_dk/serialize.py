@@ -17,8 +17,11 @@ This is the one file format of the project: ``tinygrad_dk.save``/``load`` (PyTor
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
+import time
 import zipfile
 from collections.abc import Mapping
 from typing import Any
@@ -72,18 +75,65 @@ def save(obj: Mapping[str, Any], f: Any, **_pytorch_options: Any) -> None:
         return
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    _check_target(path, folder)
+    _remove_stale_temporaries(path, folder)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(path), suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
             np.savez(out, **arrays)
             out.flush()
             os.fsync(out.fileno())  # the bytes are on disk before the name points at them
         os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as err:  # also Ctrl-C: never leave the temporary file behind
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError):  # name the user's file, not our temporary one
+            message = f"save: could not write {path!r}: {err.strerror or err}"
+            raise (type(err)(message) if err.errno is None
+                   else type(err)(err.errno, message)) from None
         raise
     _fsync_folder(folder)
+
+
+def _check_target(path: str, folder: str) -> None:
+    """Clear errors, naming ``path``, for a target that cannot be written."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"save: {path!r} is a folder; give a file name "
+                                              "inside it, e.g. "
+                                              f"{os.path.join(path, 'model.npz')!r}")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"save: the folder {folder!r} does not exist; "
+                                              "create it first (os.makedirs(folder, "
+                                              "exist_ok=True)) or check the path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, f"save: cannot write {path!r}: the folder "
+                                            f"{folder!r} is not writable for you; save into a "
+                                            "folder you own (e.g. your home folder)")
+
+
+def _temp_prefix(path: str) -> str:
+    return f".{os.path.basename(path)}."
+
+
+def _remove_stale_temporaries(path: str, folder: str) -> None:
+    """Delete temporary files that an interrupted earlier save of ``path`` left behind
+    (the process was killed while writing). One untouched for a minute is stale: a save
+    in progress writes to its file all the time."""
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"[A-Za-z0-9_]{8}\.tmp")
+    now = time.time()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if pattern.fullmatch(name):
+            full = os.path.join(folder, name)
+            try:
+                if now - os.path.getmtime(full) > 60:
+                    os.remove(full)
+            except OSError:
+                pass  # gone already, or not ours to remove
 
 
 def _fsync_folder(folder: str) -> None:
@@ -104,6 +154,30 @@ def _refuse(name: str, what: str) -> ValueError:
     return ValueError(f"load: cannot load {name!r}: {what}")
 
 
+def _refuse_foreign_zip(f: Any, name: str) -> None:
+    """A zip file that is not an ``.npz`` of arrays: a PyTorch file (``torch.save`` writes
+    a zip holding a pickle), or a zip of anything else."""
+    start = f.tell() if hasattr(f, "read") else None
+    try:
+        with zipfile.ZipFile(f) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return  # damaged: np.load says so
+    finally:
+        if start is not None:
+            f.seek(start)
+    if any(n.endswith("data.pkl") for n in names):
+        raise _refuse(name, "it is a PyTorch file (written by torch.save), not an .npz. "
+                            "Convert it once with PyTorch: "
+                            "nn.save({k: v.numpy() for k, v in torch.load(path).items()}, "
+                            "'model.npz'), then load that")
+    foreign = [n for n in names if not n.endswith(".npy")]
+    if foreign:
+        raise _refuse(name, f"it is a zip archive but not an .npz state dict: it holds "
+                            f"{foreign[0]!r}, which is not a .npy array; load files "
+                            "written by save or nn.save")
+
+
 def read_arrays(f: Any) -> dict[str, np.ndarray]:
     """The state dict in ``f`` (a path or a binary file) as ``{name: numpy array}``, keys in
     file order; refuses (ValueError naming the file) anything but an intact ``.npz`` of
@@ -117,6 +191,9 @@ def read_arrays(f: Any) -> dict[str, np.ndarray]:
         if not os.path.exists(name):
             raise FileNotFoundError(f"load: no such file {name!r} (save one first with "
                                     "save(model.state_dict(), path) or nn.save(model, path))")
+        if os.path.isdir(name):
+            raise IsADirectoryError(errno.EISDIR, f"load: {name!r} is a folder, not a file; "
+                                                  "give the path of the file that save wrote")
         with open(name, "rb") as file:
             head = file.read(len(_NPY_MAGIC))
     if head.startswith(_NPY_MAGIC):
@@ -126,6 +203,7 @@ def read_arrays(f: Any) -> dict[str, np.ndarray]:
         raise _refuse(name, f"it is not an .npz file (it starts with {head[:4]!r}, an .npz "
                             "starts with b'PK\\x03\\x04'); was it written by save or nn.save? "
                             "(A file from PyTorch's torch.save is a pickle, never read here)")
+    _refuse_foreign_zip(f, name)
     out: dict[str, np.ndarray] = {}
     try:
         with np.load(f, allow_pickle=False) as archive:

@@ -219,8 +219,12 @@ class Tensor(TensorBase):
     clamp = clip
 
     def astype(self, dtype: Any) -> Tensor:
-        """The data converted to ``dtype`` (a float result keeps the gradient path)."""
-        return ops.astype(self, dtype)
+        """The data converted to ``dtype`` (``np.float32``, ``"float64"``, ``int``...).
+
+        A float result keeps the gradient path; an integer or bool result is a step
+        function and has no gradient (``requires_grad`` False, as PyTorch's ``.long()``).
+        """
+        return ops.astype(self, np.dtype(dtype))
 
     # --- reductions: dim=/keepdim= (PyTorch) or axis=/keepdims= (numpy), see spelling ------
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_dk import saved_data
 from tinygrad_dk.node import Node
+from tinygrad_dk.saved_data import _EPOCH
 
 
 def to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -70,11 +72,15 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _stale_data_error(node: Any) -> RuntimeError:
+    inputs = ", ".join(f"{p.label or 'a tensor'} of shape {p.shape}" for p in node.parents)
     return RuntimeError(
-        f"backward through '{node.op}': an input of this operation had its .data replaced or "
-        "modified after the operation used it (or its result was changed in place), so its "
-        "gradient would be wrong. Change .data only after backward() (as optimizers do), or "
-        "compute on a copy."
+        f"backward through '{node.op}': an input of this operation ({inputs}) or its "
+        "result was modified after the operation used it (assigned with .data = "
+        "or copy_(), changed in place as in w -= ... inside no_grad(), written into element "
+        "by element as in t.data[0] = 5 or np.copyto(t.data, ...), or updated by an "
+        "optimizer step), so the gradient would "
+        "be wrong. Change numbers only after backward() (as optimizers do), or run the "
+        "forward pass again after changing them."
     )
 
 
@@ -82,7 +88,7 @@ class TensorBase(Node):
     """The data and bookkeeping of a Tensor (see the module docstring); use ``Tensor``."""
 
     __slots__ = ("_data", "_grad", "requires_grad", "label", "op", "parents", "_ctx",
-                 "_version", "__weakref__")
+                 "_version", "_watch", "__weakref__")
     __array_ufunc__ = None  # make ndarray + Tensor call Tensor.__radd__ instead of numpy
     __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
 
@@ -102,6 +108,7 @@ class TensorBase(Node):
         self.parents: tuple[TensorBase, ...] = ()
         self._ctx: Any = None
         self._version = 0
+        self._watch: Any = None  # see tinygrad_dk.saved_data
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -122,7 +129,7 @@ class TensorBase(Node):
         out.op = ""
         out.parents = ()
         out._ctx = None
-        out._version = 0
+        out._version = 0  # (_watch stays unset until an op saves it: see the data getter)
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Any:
@@ -144,13 +151,25 @@ class TensorBase(Node):
     def data(self) -> np.ndarray:
         """The numpy array (shared, not copied).
 
-        Assigning ``t.data = ...`` (also ``t.data -= lr * g``) bumps a version
-        counter, so backward() through a graph that saved the old values raises
-        RuntimeError. Writing into the array's elements (``t.data[0] = 5``,
-        ``np.copyto(t.data, ...)``) is NOT seen: a graph that used ``t`` would then
-        backpropagate with the new numbers, silently. Change elements only after
-        backward(), or assign a modified copy: ``d = t.data.copy(); d[0] = 5; t.data = d``.
+        Changing the numbers of a tensor that a recorded operation used, before
+        backward() has run, would make backward compute a wrong gradient, so it is
+        caught, whichever way it happens:
+
+        * assigning ``t.data = new`` (also ``t.data -= lr * g``, which assigns) or
+          ``t.copy_(new)`` moves a version counter;
+        * writing into the elements (``t.data[0] = 5``, ``np.copyto(t.data, new)``,
+          ``t.numpy()[:] = 0``) is seen because handing out the array of a tensor that
+          is saved for backward keeps a copy of its numbers to compare with
+          (``tinygrad_dk.saved_data``);
+
+        and then ``backward()`` raises RuntimeError instead of returning a wrong
+        gradient. Change numbers after ``backward()`` (as optimizers do), or compute the
+        forward pass again after changing them. Not seen: writes through an array you
+        took *before* the forward pass, or through ``detach()``.
         """
+        w = getattr(self, "_watch", None)
+        if w.__class__ is int and w == _EPOCH[0]:  # saved for backward: keep a copy
+            saved_data.watch(self)
         return self._data
 
     @data.setter
@@ -193,7 +212,8 @@ class TensorBase(Node):
         return len(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
+        data = self.data  # watched like .data (np.asarray(t)[0] = 5 is a write too)
+        return data if dtype is None else data.astype(dtype)
 
     def __bool__(self) -> bool:
         return bool(self._data)
@@ -262,8 +282,10 @@ class TensorBase(Node):
         return int(self._data.size)
 
     def numpy(self) -> np.ndarray:
-        """The data as a numpy array (shared memory; ``.copy()`` it to keep it)."""
-        return self._data
+        """The data as a numpy array (shared memory; ``.copy()`` it to keep it).
+
+        Writing into it before ``backward()`` is caught as for ``.data``."""
+        return self.data
 
     def grad_numpy(self) -> np.ndarray | None:
         g = self._grad
@@ -284,6 +306,9 @@ class TensorBase(Node):
         return self
 
     # --- how a Tensor takes part in a backward pass (tinygrad_dk.backward) -------------
+
+    def _before_backward(self) -> None:
+        saved_data.check_writes()  # numbers written into since the forward pass?
 
     def _seed(self, gradient: Any, create_graph: bool) -> Any:
         if gradient is None:
@@ -329,10 +354,19 @@ class TensorBase(Node):
                 if grads[i] is not None:
                     args[i]._add_grad(grads[i], pass_)
             return
-        for i in needs_grad:
-            vjp = prim.vjps[i]
-            if vjp is not None:
-                args[i]._add_grad(vjp(g, out, *vals, **kwargs), pass_)
+        try:
+            for i in needs_grad:
+                vjp = prim.vjps[i]
+                if vjp is not None:
+                    args[i]._add_grad(vjp(g, out, *vals, **kwargs), pass_)
+        except IndexError:
+            if i < len(prim.vjps):
+                raise
+            raise TypeError(
+                f"backward through '{prim.name}': argument {i} requires grad, but the "
+                f"primitive has only {len(prim.vjps)} vjp(s); give one vjp per argument "
+                "(None for an argument without a gradient), or vjp_all"
+            ) from None
 
     def _add_grad(self, g: Any, pass_: Any) -> None:
         """Receive a gradient: sum out broadcasting, match the dtype, add it in."""

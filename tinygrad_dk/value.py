@@ -83,9 +83,31 @@ def _pow(x: float, e: float) -> float:
         return _NAN  # negative base, fractional exponent
 
 
-def _pow_slope(x: float, e: float) -> float:
-    """d/dx x^e = e x^(e-1); exactly 0 for e = 0 (x^0 is constant, even at x = 0)."""
-    return 0.0 if e == 0 else e * _pow(x, e - 1)
+class _Flat:
+    """The local derivative where an output does not change with its parent at all:
+    relu for x <= 0, x ** 0. It passes exactly 0 back, even when the gradient arriving
+    is inf (a plain 0.0 would give 0 * inf = nan), as PyTorch does."""
+
+    __slots__ = ()
+
+    def __mul__(self, other: Any) -> float:
+        return 0.0
+
+    __rmul__ = __mul__
+
+    def __float__(self) -> float:
+        return 0.0
+
+    def __repr__(self) -> str:
+        return "FLAT"
+
+
+FLAT = _Flat()
+
+
+def _pow_slope(x: float, e: float) -> Any:
+    """d/dx x^e = e x^(e-1); for e = 0, x^0 is the constant 1 (even at x = 0): FLAT."""
+    return FLAT if e == 0 else e * _pow(x, e - 1)
 
 
 def _sigmoid(x: float) -> float:
@@ -245,8 +267,10 @@ class Value(Node):
     def __truediv__(self, other: Value | Number) -> Value:
         other = _as_value(other)
         a, b = self.data, other.data
-        # d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2
-        return _node(_div(a, b), (self, other), "/", (_div(1.0, b), -_div(a, b * b)))
+        out = _div(a, b)
+        # d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2, computed as -(a/b)/b: a/b^2 would overflow
+        # or underflow (a = b = 1e-170 gives -1e170, not -inf)
+        return _node(out, (self, other), "/", (_div(1.0, b), -_div(out, b)))
 
     def __neg__(self) -> Value:
         return _node(-self.data, (self,), "neg", (-1.0,))
@@ -277,6 +301,12 @@ class Value(Node):
         x = self.data
         return _node(_log(x), (self,), "log", (_div(1.0, x),))  # d/dx ln x = 1/x
 
+    def log1p(self) -> Value:
+        """log(1 + x), exact for tiny x (log1p(1e-40) is 1e-40, log(1 + 1e-40) is 0)."""
+        x = self.data
+        out = math.log1p(x) if x > -1 else (-_INF if x == -1 else _NAN)
+        return _node(out, (self,), "log1p", (_div(1.0, 1.0 + x),))  # d/dx = 1 / (1 + x)
+
     def sqrt(self) -> Value:
         out = _pow(self.data, 0.5)
         return _node(out, (self,), "sqrt", (_div(0.5, out),))  # 1 / (2 sqrt x)
@@ -303,7 +333,9 @@ class Value(Node):
 
     def relu(self) -> Value:
         x = self.data
-        return _node(x if x > 0 else 0.0, (self,), "relu", (1.0 if x > 0 else 0.0,))
+        if x > 0 or x != x:  # positive, or nan (which stays nan, as in PyTorch)
+            return _node(x, (self,), "relu", (1.0,))
+        return _node(0.0, (self,), "relu", (FLAT,))  # flat: 0 even for an inf gradient
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         x = self.data
@@ -330,6 +362,23 @@ class Value(Node):
             z += w.data * x.data
         local = tuple(x.data for x in xs) + tuple(w.data for w in weights) + (1.0,)
         return _node(z, (*weights, *xs, bias), "Σwx+b", local)
+
+    @staticmethod
+    def binary_cross_entropy(p: Value, y: Value | Number) -> Value:
+        """-(y log p + (1 - y) log(1 - p)) as ONE node, with PyTorch's rules at the edges.
+
+        Each log is clamped at -100, so p = 0 or 1 gives a large finite loss, and the
+        slope d/dp = (p - y) / (p (1 - p)) keeps its denominator >= 1e-12, so it stays
+        a large finite number there too (as ``tinygrad_dk.binary_cross_entropy`` for
+        Tensors). d/dy = log(1 - p) - log(p), with the same clamps.
+        """
+        y = _as_value(y)
+        pv, yv = p.data, y.data
+        log_p = max(_log(pv), -100.0)
+        log_1mp = max(math.log1p(-pv) if pv < 1 else (-_INF if pv == 1 else _NAN), -100.0)
+        out = -(yv * log_p + (1.0 - yv) * log_1mp)
+        d_p = _div(pv - yv, max(pv * (1.0 - pv), 1e-12))
+        return _node(out, (p, y), "bce", (d_p, log_1mp - log_p))
 
     # --- the parameter surface (see tinygrad_dk.node) --------------------------------
 

@@ -80,8 +80,12 @@ def _array_text(name: str, arr: np.ndarray, precision: int) -> str:
         lines = f"{name} {body}".splitlines()
         return "\\n".join(escape_record(line) for line in lines)
     a = arr.astype(np.float64)
-    line1 = f"{name} mean {_num(a.mean(), precision)}  std {_num(a.std(), precision)}"
-    line2 = f"min {_num(a.min(), precision)}  max {_num(a.max(), precision)}"
+    with np.errstate(all="ignore"):  # inf and nan are shown, not warned about
+        line1 = f"{name} mean {_num(a.mean(), precision)}  std {_num(a.std(), precision)}"
+        line2 = f"min {_num(a.min(), precision)}  max {_num(a.max(), precision)}"
+    n_inf, n_nan = int(np.isinf(a).sum()), int(np.isnan(a).sum())
+    if n_inf or n_nan:
+        line2 += f"  ({n_inf} inf, {n_nan} nan)"
     return escape_record(line1) + "\\n" + escape_record(line2)
 
 

@@ -21,11 +21,14 @@ This module is plain Graphviz plumbing and knows nothing about computation graph
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -144,17 +147,34 @@ def write_picture(source: str, path: str | os.PathLike, fmt: str | None = None,
     fmt = _fmt_from_path(out, fmt)
     if find_renderer() is None:
         dot_path = out.with_suffix(".dot")
-        dot_path.parent.mkdir(parents=True, exist_ok=True)
-        dot_path.write_text(source, encoding="utf-8")
+        with _naming(dot_path):
+            dot_path.parent.mkdir(parents=True, exist_ok=True)
+            dot_path.write_text(source, encoding="utf-8")
         raise RuntimeError(
             f"No Graphviz renderer found, so {out} was not drawn. The graph's DOT source "
             f"was saved to {dot_path} (paste it into https://dreampuf.github.io/GraphvizOnline "
             f"or render it later). {INSTALL_HELP}"
         )
     data = run_renderer(source, fmt, engine)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    with _naming(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
     return str(out)
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing ``path`` into one that names it and says what to do."""
+    try:
+        yield
+    except OSError as err:
+        what = {errno.EACCES: "the folder is not writable for you",
+                errno.EROFS: "the file system is read-only",
+                errno.EISDIR: "that name is a folder"}.get(err.errno, err.strerror or str(err))
+        message = (f"cannot write the picture {str(path)!r}: {what}. Render into a folder "
+                   "you can write (e.g. the current folder or your home folder)")
+        raise (type(err)(message) if err.errno is None
+               else type(err)(err.errno, message)) from None
 
 
 class Digraph(graphviz.Digraph):
@@ -191,8 +211,9 @@ class Digraph(graphviz.Digraph):
             target = Path(f"{source_path}.{fmt}")
         if directory is not None and not source_path.is_absolute():
             source_path = Path(directory) / source_path
-        source_path.parent.mkdir(parents=True, exist_ok=True)
-        source_path.write_text(self.source, encoding="utf-8")
+        with _naming(source_path):
+            source_path.parent.mkdir(parents=True, exist_ok=True)
+            source_path.write_text(self.source, encoding="utf-8")
         rendered = write_picture(self.source, target, fmt, engine or self.engine)
         if cleanup:
             source_path.unlink()

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer
+from nn.optim.optimizer import Optimizer, check_number
 
 
 class Adam(Optimizer):
@@ -38,6 +38,8 @@ class Adam(Optimizer):
         super()._validate(group)
         name = type(self).__name__
         betas = group["betas"]
+        for beta in betas:
+            check_number(name, "betas", beta)
         if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         if not group["eps"] >= 0:

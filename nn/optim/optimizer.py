@@ -12,8 +12,13 @@ The learning rate can change during training: ``opt.lr = 0.01`` or, as in PyTorc
 
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from tinygrad_dk import Node, no_grad
 
@@ -40,18 +45,46 @@ class Optimizer:
         self.defaults = defaults
         self.param_groups: list[dict[str, Any]] = []
         for group in groups:
-            group = {**defaults, **group, "params": list(group["params"])}
-            self._validate(group)
-            for p in group["params"]:
-                if not isinstance(p, Node):
-                    raise TypeError(
-                        f"{name}: parameters must be Tensors or Values, got {type(p).__name__}"
-                    )
-            self.param_groups.append(group)
+            self._add_group(group)
         self.state: dict[int, dict[str, Any]] = {}  # by id(p): momentum buffers, moments
 
-    def _validate(self, group: dict[str, Any]) -> None:
+    def _add_group(self, group: dict[str, Any]) -> None:
+        """Check a parameter group and append it: every parameter once, in one group."""
         name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{name}: a parameter group is a dict with a 'params' list, e.g. "
+                            "{'params': model.parameters(), 'lr': 0.01}")
+        params = group["params"]
+        params = [params] if isinstance(params, Node) else list(params)
+        for p in params:
+            if not isinstance(p, Node):
+                raise TypeError(
+                    f"{name}: parameters must be Tensors or Values, got {type(p).__name__}"
+                )
+        unique = list({id(p): p for p in params}.values())
+        if len(unique) < len(params):
+            # Stepping a parameter twice per step(), silently, would double its learning
+            # rate; PyTorch warns here too. Each one is kept once.
+            warnings.warn(
+                f"{name}: {len(params) - len(unique)} parameter(s) appear more than once in "
+                "the list (e.g. model.parameters() + model.parameters()); each is updated "
+                "once per step(). Pass every parameter once", UserWarning, stacklevel=4)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in unique):
+            raise ValueError(
+                f"{name}: some parameters appear in more than one parameter group; a "
+                "parameter can have only one learning rate. Put each parameter in exactly "
+                "one group")
+        group = {**self.defaults, **group, "params": unique}
+        self._validate(group)
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Every setting a number of the right range (a clear error, not a TypeError)."""
+        name = type(self).__name__
+        for key in ("lr", "momentum", "dampening", "weight_decay", "eps"):
+            if key in group:
+                check_number(name, key, group[key])
         if not group["lr"] >= 0:
             raise ValueError(f"{name}: learning rate lr must be >= 0, got {group['lr']!r}")
         if group.get("weight_decay", 0) < 0:
@@ -64,6 +97,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
+        check_number(type(self).__name__, "lr", value)
         if not value >= 0:
             raise ValueError(f"{type(self).__name__}: learning rate lr must be >= 0, got {value!r}")
         for group in self.param_groups:
@@ -80,17 +114,22 @@ class Optimizer:
 
     @no_grad()
     def step(self) -> None:
-        """Update every parameter that has a gradient, once."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                g = p.grad_numpy()
-                if g is None:
-                    continue
-                state = self.state.setdefault(id(p), {"step": 0})
-                state["step"] += 1
-                # For a Tensor, p.numpy() is the parameter's own array, which _update may
-                # change in place; copy_ then only records that the data changed.
-                p.copy_(self._update(p.numpy(), g, state, group))
+        """Update every parameter that has a gradient, once.
+
+        An inf or nan gradient gives inf or nan weights, quietly (IEEE's answer, no
+        numpy warning); ``fit`` stops with a clear error when the loss turns non-finite.
+        """
+        with np.errstate(all="ignore"):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    g = p.grad_numpy()
+                    if g is None:
+                        continue
+                    state = self.state.setdefault(id(p), {"step": 0})
+                    state["step"] += 1
+                    # For a Tensor, p.numpy() is the parameter's own array, which _update
+                    # may change in place; copy_ then only records that the data changed.
+                    p.copy_(self._update(p.numpy(), g, state, group))
 
     def _update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> Any:
         """The new value of one parameter (``theta``) from its gradient ``g``."""
@@ -100,3 +139,11 @@ class Optimizer:
         settings = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")
         n = sum(len(g["params"]) for g in self.param_groups)
         return f"{type(self).__name__}({n} parameters, {settings})"
+
+
+def check_number(name: str, key: str, value: Any) -> None:
+    """A clear error for a setting that is not a real number (a string, None, a list)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        hint = f" (write {key}={value.strip()} without quotes)" if isinstance(value, str) else ""
+        raise TypeError(f"{name}: {key} must be a number, got {value!r} "
+                        f"({type(value).__name__}){hint}")

@@ -1,0 +1,561 @@
+"""Every Tensor operation against PyTorch (float64 and float32), by the differential harness.
+
+One row per operation (``tests/differential.py`` explains the machinery): our function,
+PyTorch's, and how to draw inputs. Forward values, first derivatives for a random
+upstream gradient, and second derivatives are compared on random shapes (broadcasting,
+axes of length 0 and 1) and values (ties, zeros, +-1e3, +-1e30, float32's limits, inf).
+``test_every_public_op_is_in_a_table`` fails when an operation is added without a row.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+torch = pytest.importorskip("torch")
+
+import differential as D  # noqa: E402
+from differential import (  # noqa: E402
+    FINITE,
+    MODERATE,
+    POSITIVE,
+    REAL,
+    Case,
+    Op,
+    axis_for,
+    dims,
+    elementwise,
+    reduction,
+    shape,
+    unary,
+    values,
+)
+
+import tinygrad_dk as tg  # noqa: E402
+from tinygrad_dk import Tensor, ops, ops_nn, ops_shape  # noqa: E402
+
+D.use_torch(torch)
+TF = torch.nn.functional
+
+
+# --- inputs of the ops that need more than shapes -------------------------------------------
+
+
+def _matmul(data):
+    """Shapes for @: 1-d and n-d on either side, batch axes that broadcast."""
+    k = data.draw(D.SIZES, label="k")
+    left = data.draw(st.sampled_from(["1d", "2d", "batch"]))
+    right = data.draw(st.sampled_from(["1d", "2d", "batch"]))
+    n, m = data.draw(D.SIZES), data.draw(D.SIZES)
+    batch = D.broadcast_shapes(data, 2)
+    a = (k,) if left == "1d" else (batch[0] if left == "batch" else ()) + (n, k)
+    b = (k,) if right == "1d" else (batch[1] if right == "batch" else ()) + (k, m)
+    return Case([values(data, a, FINITE), values(data, b, FINITE)])
+
+
+def _linear(data):
+    n_in, n_out = data.draw(D.SIZES), data.draw(D.SIZES)
+    lead = shape(data, max_dims=2)
+    bias = data.draw(st.booleans(), label="bias")
+    arrays = [values(data, lead + (n_in,), FINITE), values(data, (n_out, n_in), FINITE)]
+    if bias:
+        arrays.append(values(data, (n_out,), FINITE))
+    return Case(arrays)
+
+
+def _clip(data):
+    """x, and lo/hi each None, a number or an array (a Tensor that gets a gradient)."""
+    full = shape(data)  # PyTorch differentiates clamp only for bounds no bigger than x
+    arrays, kwargs = [values(data, full, REAL)], {}
+    for name, s in (("lo", D.smaller(data, full)), ("hi", D.smaller(data, full))):
+        form = data.draw(st.sampled_from(["none", "number", "tensor"]), label=name)
+        if form == "number":
+            kwargs[name] = data.draw(st.sampled_from([-1.0, 0.0, 0.5, 1e30, -1e3]), label=name)
+        elif form == "tensor":
+            arrays.append(values(data, s, MODERATE))
+            kwargs[name] = len(arrays) - 1  # an int: the bound's position among the arrays
+    if "lo" not in kwargs and "hi" not in kwargs:
+        kwargs["lo"] = 0.0
+    return Case(arrays, {"bounds": (kwargs.get("lo"), kwargs.get("hi"))})
+
+
+def _ours_clip(x, *bounds_t, bounds):
+    lo, hi = (bounds_t[b - 1] if isinstance(b, int) else b for b in bounds)
+    return x.clip(lo, hi)
+
+
+def _torch_clip(x, *bounds_t, bounds):
+    lo, hi = (bounds_t[b - 1] if isinstance(b, int) else b for b in bounds)
+    if isinstance(lo, float) and isinstance(hi, torch.Tensor):
+        lo = torch.full_like(hi, lo)
+    if isinstance(hi, float) and isinstance(lo, torch.Tensor):
+        hi = torch.full_like(lo, hi)
+    return torch.clamp(x, lo, hi)
+
+
+def _where(data):
+    shapes = D.broadcast_shapes(data, 3)
+    cond = values(data, shapes[0], MODERATE) > 0
+    return Case([values(data, shapes[1], REAL), values(data, shapes[2], REAL)],
+                {"cond": cond})
+
+
+def _power(data):
+    shapes = D.broadcast_shapes(data, 2)
+    return Case([values(data, shapes[0], REAL),
+                 values(data, shapes[1], D.Domain(kinds=("ints", "normal")))])
+
+
+def _power_number(data):
+    e = data.draw(st.sampled_from([0.0, 1.0, 2.0, 3.0, 0.5, -1.0, -2.0, 2.5, -0.5]), label="e")
+    return Case([values(data, shape(data), REAL)], {"e": e})
+
+
+def _rpower(data):
+    base = data.draw(st.sampled_from([2.0, 0.5, 0.0, 1.0, 10.0]), label="base")
+    return Case([values(data, shape(data), REAL)], {"base": base})
+
+
+def _scalar_other(data):
+    c = data.draw(st.sampled_from([0.0, 1.5, -2.0, 1e30, -1e-30, 3.0]), label="c")
+    return Case([values(data, shape(data), REAL)], {"c": c})
+
+
+def _astype(data):
+    return Case([values(data, shape(data), REAL)],
+                {"dtype": data.draw(st.sampled_from(["float32", "float64"]), label="dtype")})
+
+
+def _axis_op(data, min_dims=1):
+    s = shape(data, min_dims=min_dims)
+    return s, data.draw(st.integers(-len(s), len(s) - 1), label="axis")
+
+
+def _softmax_like(data):
+    s, axis = _axis_op(data)
+    return Case([values(data, s, REAL)], {"axis": axis})
+
+
+def _reshape(data):
+    s = shape(data)
+    size = int(np.prod(s, dtype=np.int64))
+    options = [(size,), (-1,)]
+    if size:
+        options += [(1, size), (size, 1, 1), (-1, 1)]
+        if size % 2 == 0:
+            options += [(2, size // 2), (2, -1)]
+    if not s:
+        options.append(())
+    return Case([values(data, s, REAL)], {"new": data.draw(st.sampled_from(options))})
+
+
+def _transpose(data):
+    s = shape(data)
+    perm = tuple(data.draw(st.permutations(range(len(s))), label="perm"))
+    return Case([values(data, s, REAL)], {"axes": perm})
+
+
+def _swapaxes(data):
+    s = shape(data, min_dims=1)
+    a = data.draw(st.integers(-len(s), len(s) - 1))
+    b = data.draw(st.integers(-len(s), len(s) - 1))
+    return Case([values(data, s, REAL)], {"a": a, "b": b})
+
+
+def _flatten(data):
+    s = shape(data, min_dims=1)
+    return Case([values(data, s, REAL)], {"start": data.draw(st.integers(0, len(s) - 1))})
+
+
+def _squeeze(data):
+    s = shape(data)
+    ones = [i for i, n in enumerate(s) if n == 1]
+    axis = None
+    if ones and data.draw(st.booleans()):
+        axis = data.draw(st.sampled_from(ones)) - data.draw(st.sampled_from([0, len(s)]))
+    return Case([values(data, s, REAL)], {"axis": axis})
+
+
+def _expand_dims(data):
+    s = shape(data)
+    return Case([values(data, s, REAL)], {"axis": data.draw(st.integers(-len(s) - 1, len(s)))})
+
+
+def _broadcast_to(data):
+    big = shape(data, min_dims=0)
+    small = D.broadcast_shapes(data, 1)[0] if not big else tuple(
+        1 if data.draw(st.booleans()) else n for n in big[data.draw(st.integers(0, len(big))):])
+    return Case([values(data, small, REAL)], {"target": big})
+
+
+def _concatenate(data):
+    n = data.draw(st.integers(1, 3), label="n")
+    base = shape(data, min_dims=1)
+    flat = data.draw(st.booleans(), label="axis None")
+    axis = None if flat else data.draw(st.integers(-len(base), len(base) - 1))
+    arrays = []
+    for _ in range(n):
+        s = shape(data) if flat else tuple(
+            data.draw(D.SIZES) if i == axis % len(base) else d for i, d in enumerate(base))
+        arrays.append(values(data, s, REAL))
+    return Case(arrays, {"axis": axis})
+
+
+def _stack(data):
+    n = data.draw(st.integers(1, 3), label="n")
+    s = shape(data)
+    axis = data.draw(st.integers(-len(s) - 1, len(s)))
+    return Case([values(data, s, REAL) for _ in range(n)], {"axis": axis})
+
+
+def _index(data):
+    """A numpy index: ints, slices (positive steps), None, Ellipsis, int arrays
+    (repeats), a boolean mask."""
+    s = shape(data, min_dims=1)
+    x = values(data, s, REAL)
+    form = data.draw(st.sampled_from(["basic", "ints", "mask", "two arrays"]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    if form == "mask":
+        index = rng.random(s) < 0.5
+    elif form == "ints" and s[0]:
+        index = rng.integers(-s[0], s[0], size=data.draw(st.integers(0, 5)))
+    elif form == "two arrays" and len(s) >= 2 and s[0] and s[1]:
+        n = data.draw(st.integers(0, 4))
+        index = (rng.integers(0, s[0], size=n), rng.integers(0, s[1], size=n))
+    else:
+        parts = []
+        for n in s[: data.draw(st.integers(1, len(s)))]:
+            kind = data.draw(st.sampled_from(["int", "slice", "all"]))
+            if kind == "int" and n:
+                parts.append(int(rng.integers(-n, n)))
+            elif kind == "slice":
+                start, stop = sorted(rng.integers(-n - 1, n + 2, size=2).tolist())
+                parts.append(slice(start, stop, int(rng.integers(1, 3))))
+            else:
+                parts.append(slice(None))
+        if data.draw(st.booleans()):
+            parts.insert(data.draw(st.integers(0, len(parts))), None)
+        if data.draw(st.booleans()):
+            parts.insert(0, Ellipsis)
+        index = tuple(parts)
+    return Case([x], {"index": index})
+
+
+def _torch_index(index):
+    if isinstance(index, tuple):
+        return tuple(_torch_index(i) for i in index)
+    if isinstance(index, np.ndarray):
+        return torch.tensor(index)
+    return index
+
+
+def _softplus_like(data):
+    return Case([values(data, shape(data), REAL)])
+
+
+def _bce(data):
+    s = shape(data)
+    weight = values(data, D.smaller(data, s), POSITIVE) if data.draw(st.booleans()) else None
+    return Case([values(data, s, D.PROBABILITY), values(data, s, D.PROBABILITY)],
+                {"weight": weight}, grads=(True, False))
+
+
+def _const(a, like):
+    return None if a is None else torch.tensor(a, dtype=like.dtype)
+
+
+def _bce_logits(data):
+    s = shape(data)
+    arrays = [values(data, s, REAL), values(data, s, D.PROBABILITY)]
+    if data.draw(st.booleans(), label="pos_weight"):  # PyTorch does not differentiate it
+        arrays.append(values(data, D.smaller(data, s), POSITIVE))
+    weight = values(data, D.smaller(data, s), POSITIVE) if data.draw(st.booleans()) else None
+    return Case(arrays, {"weight": weight}, grads=(True, True, False)[:len(arrays)])
+
+
+def _bce_target(data):  # PyTorch has no derivative for the target: its formula has
+    s = shape(data)
+    return Case([values(data, s, D.PROBABILITY), values(data, s, D.PROBABILITY)],
+                grads=(False, True))
+
+
+def _softmax_ce(data):
+    n, c = data.draw(D.SIZES), data.draw(st.integers(1, 4))
+    labels = np.random.default_rng(data.draw(st.integers(0, 99))).integers(0, c, size=n)
+    return Case([values(data, (n, c), REAL)], {"labels": labels})
+
+
+def _leaky(data):
+    slope = data.draw(st.sampled_from([0.01, 0.2, 0.0, 1.0, -0.5]), label="slope")
+    return Case([values(data, shape(data), REAL)], {"slope": slope})
+
+
+def _lse_via_softmax(x, axis, keepdims):
+    """log sum e^x whose derivative is exactly softmax(x) (the max shift is a constant)."""
+    d = dims(axis, x.ndim)
+    if x.numel() == 0:
+        return torch.logsumexp(x, dim=d, keepdim=keepdims)
+    m = torch.amax(x, dim=d, keepdim=True).detach()
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    out = torch.log(torch.exp(x - m).sum(dim=d, keepdim=True)) + m
+    return out if keepdims else out.squeeze(d) if d != () else out
+
+
+def _var(data):
+    s = shape(data)
+    axis = axis_for(data, len(s))
+    # ddof=1 over a single number divides 0 by 0 in every derivative: degenerate, left out
+    n = int(np.prod([s[a] for a in D.dims(axis, len(s))] if isinstance(axis, tuple) or
+                    axis is None else [s[axis]], dtype=np.int64))
+    ddof = data.draw(st.sampled_from([0, 1])) if n >= 2 else 0
+    return Case([values(data, s, FINITE)], {"axis": axis,
+                                            "keepdims": data.draw(st.booleans()),
+                                            "ddof": ddof})
+
+
+def _comparison(data):
+    shapes = D.broadcast_shapes(data, 2)
+    return Case([values(data, shapes[0], MODERATE), values(data, shapes[1], MODERATE)],
+                grads=(False, False))
+
+
+def _maximum(data):
+    shapes = D.broadcast_shapes(data, 2)
+    return Case([values(data, s, REAL) for s in shapes])
+
+
+POW_NAN = ("at a base of 0 PyTorch's second derivatives multiply an unselected branch: "
+           "0 * log(0) or 0 * e x^(e-2) = 0 * inf = nan; where x^e does not change (0^e for "
+           "e > 0, x^0) its derivatives are 0, which we give")
+NEG_ZERO = ("PyTorch computes x ** -0.5 as 1 / sqrt(x), so (-0.0) ** -0.5 is -inf; IEEE's pow "
+            "(C, numpy, ours) gives +inf: the base -0.0 is taken as +0.0 in the second reference")
+SHIFT_NAN = ("with an infinite logit PyTorch subtracts the infinite maximum (inf - inf = "
+             "nan); we shift by 0 instead and give the limit (-inf, 0, or an infinite loss)")
+AMAX_NAN = ("where the upstream gradient is inf, torch.amax/amin multiply it by a 0/1 mask "
+            "(0 * inf = nan) for the elements that were not the extreme; we give them 0, "
+            "as torch.max(x) does for the whole tensor")
+
+
+# --- the table -------------------------------------------------------------------------------
+
+OPS = [
+    # arithmetic, with broadcasting
+    Op("add", lambda a, b: a + b, lambda a, b: a + b, elementwise(2),
+       covers=("Tensor.__add__", "Tensor.__radd__", "ops.add")),
+    Op("sub", lambda a, b: a - b, lambda a, b: a - b, elementwise(2),
+       covers=("Tensor.__sub__", "Tensor.__rsub__", "ops.sub")),
+    Op("mul", lambda a, b: a * b, lambda a, b: a * b, elementwise(2),
+       covers=("Tensor.__mul__", "Tensor.__rmul__", "ops.mul")),
+    Op("div", lambda a, b: a / b, lambda a, b: a / b, elementwise(2),
+       covers=("Tensor.__truediv__", "Tensor.__rtruediv__", "ops.div")),
+    Op("number - tensor", lambda x, c: c - x, lambda x, c: c - x, _scalar_other),
+    Op("number / tensor", lambda x, c: c / x, lambda x, c: c / x, _scalar_other,
+       nan_ok="PyTorch computes c / x as c * (1 / x), whose derivative -c / x^2 overflows "
+              "for a tiny x (0 * inf = nan at c = 0); ours is -(c / x) / x, as for Tensors"),
+    Op("tensor / number", lambda x, c: x / c, lambda x, c: x / c, _scalar_other),
+    Op("number * tensor", lambda x, c: c * x, lambda x, c: c * x, _scalar_other),
+    Op("numpy scalars", lambda x, c: (x * np.float64(c) - np.float64(c)) ** np.int64(2)
+       + np.float32(2) / x, lambda x, c: (x * c - c) ** 2 + 2.0 / x, _scalar_other,
+       nan_ok="PyTorch computes 2 / x as 2 * (1 / x), whose derivative -2 / x^2 "
+              "overflows for a tiny x; ours is -(2 / x) / x"),
+    Op("neg", lambda x: -x, lambda x: -x, unary(), covers=("Tensor.__neg__", "ops.neg")),
+    Op("power", lambda a, b: a ** b, lambda a, b: a ** b, _power,
+       covers=("Tensor.__pow__", "ops.power"), nan_ok=POW_NAN,
+       alt=lambda a, b: (a + 0.0) ** b, alt_why=NEG_ZERO),
+    Op("power number", lambda x, e: x ** e, lambda x, e: x ** e, _power_number,
+       alt=lambda x, e: (x + 0.0) ** e, alt_why=NEG_ZERO),
+    Op("rpow", lambda x, base: base ** x, lambda x, base: base ** x, _rpower,
+       covers=("Tensor.__rpow__",), nan_ok=POW_NAN),
+    Op("matmul", lambda a, b: a @ b, torch.matmul, _matmul, sums=1,
+       covers=("Tensor.__matmul__", "Tensor.__rmatmul__", "ops.matmul", "tg.matmul")),
+    # elementwise functions
+    Op("exp", tg.exp, torch.exp, unary(), covers=("Tensor.exp", "tg.exp", "ops.exp")),
+    Op("log", tg.log, torch.log, unary(), covers=("Tensor.log", "tg.log", "ops.log")),
+    Op("log1p", ops.log1p, torch.log1p, unary(), covers=("ops.log1p",)),
+    Op("sqrt", tg.sqrt, torch.sqrt, unary(), covers=("Tensor.sqrt", "tg.sqrt", "ops.sqrt")),
+    Op("abs", tg.abs, torch.abs, unary(),
+       covers=("Tensor.abs", "Tensor.__abs__", "tg.abs", "ops.abs")),
+    Op("abs()", lambda x: abs(x), lambda x: abs(x), unary()),
+    Op("tanh", tg.tanh, torch.tanh, unary(), covers=("Tensor.tanh", "tg.tanh", "ops.tanh")),
+    Op("sigmoid", tg.sigmoid, torch.sigmoid, unary(),
+       covers=("Tensor.sigmoid", "tg.sigmoid", "ops.sigmoid")),
+    Op("relu", tg.relu, torch.relu, unary(), covers=("Tensor.relu", "tg.relu", "ops.relu")),
+    Op("leaky_relu", lambda x, slope: x.leaky_relu(slope),
+       lambda x, slope: TF.leaky_relu(x, slope), _leaky,
+       covers=("Tensor.leaky_relu", "tg.leaky_relu", "ops.leaky_relu")),
+    Op("softplus", tg.softplus, TF.softplus, _softplus_like,
+       covers=("Tensor.softplus", "tg.softplus", "ops_nn.softplus"), rtol=1e-6),
+    Op("clip", _ours_clip, _torch_clip, _clip, covers=("Tensor.clip", "tg.clip", "ops.clip")),
+    Op("where", lambda a, b, cond: tg.where(cond, a, b),
+       lambda a, b, cond: torch.where(torch.tensor(cond), a, b), _where,
+       covers=("tg.where", "ops.where")),
+    Op("maximum", tg.maximum, torch.maximum, _maximum, covers=("tg.maximum", "ops.maximum")),
+    Op("minimum", tg.minimum, torch.minimum, _maximum, covers=("tg.minimum", "ops.minimum")),
+    Op("astype", lambda x, dtype: x.astype(dtype),
+       lambda x, dtype: x.to(getattr(torch, dtype)), _astype,
+       covers=("Tensor.astype", "ops.astype")),
+    # reductions
+    Op("sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
+       lambda x, axis, keepdims: torch.sum(x, dim=dims(axis, x.ndim), keepdim=keepdims),
+       reduction(), sums=1, covers=("Tensor.sum", "ops.sum")),
+    Op("mean", lambda x, axis, keepdims: x.mean(axis=axis, keepdims=keepdims),
+       lambda x, axis, keepdims: torch.mean(x, dim=dims(axis, x.ndim), keepdim=keepdims),
+       reduction(), sums=1, covers=("Tensor.mean", "ops.mean")),
+    Op("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+       lambda x, axis, keepdims: torch.amax(x, dim=dims(axis, x.ndim), keepdim=keepdims),
+       reduction(), nan_ok=AMAX_NAN, covers=("Tensor.max", "ops.max")),
+    Op("min", lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims),
+       lambda x, axis, keepdims: torch.amin(x, dim=dims(axis, x.ndim), keepdim=keepdims),
+       reduction(), nan_ok=AMAX_NAN, covers=("Tensor.min", "ops.min")),
+    Op("max of everything", lambda x: x.max(), lambda x: torch.max(x), unary()),
+    Op("min of everything", lambda x: x.min(), lambda x: torch.min(x), unary()),
+    Op("var", lambda x, axis, keepdims, ddof: x.var(axis=axis, keepdims=keepdims, ddof=ddof),
+       lambda x, axis, keepdims, ddof: torch.var(x, dim=dims(axis, x.ndim), keepdim=keepdims,
+                                                 correction=ddof),
+       _var, sums=2, grad_sums=True, covers=("Tensor.var", "ops.var")),
+    Op("logsumexp", lambda x, axis, keepdims: x.logsumexp(axis=axis, keepdims=keepdims),
+       lambda x, axis, keepdims: torch.logsumexp(x, dim=dims(axis, x.ndim), keepdim=keepdims),
+       reduction(), grad_sums=True, nan_ok=SHIFT_NAN, alt=_lse_via_softmax,
+       alt_why="torch's logsumexp derivative exp(x - lse) rounds lse back to max(x) for "
+               "huge x (giving 1 for every tied maximum); its true value is softmax(x)",
+       covers=("Tensor.logsumexp", "tg.logsumexp", "ops.logsumexp")),
+    Op("softmax", lambda x, axis: x.softmax(axis=axis),
+       lambda x, axis: torch.softmax(x, dim=axis), _softmax_like, grad_sums=True,
+       nan_ok=SHIFT_NAN, covers=("Tensor.softmax", "tg.softmax", "ops.softmax")),
+    Op("log_softmax", lambda x, axis: tg.log_softmax(x, axis=axis),
+       lambda x, axis: torch.log_softmax(x, dim=axis), _softmax_like, grad_sums=True,
+       nan_ok=SHIFT_NAN, covers=("Tensor.log_softmax", "tg.log_softmax", "ops.log_softmax")),
+    # shapes
+    Op("reshape", lambda x, new: x.reshape(new), lambda x, new: x.reshape(new), _reshape,
+       covers=("Tensor.reshape", "ops_shape.reshape")),
+    Op("reshape(*shape)", lambda x, new: x.reshape(*new) if new else x.reshape(new),
+       lambda x, new: x.reshape(new), _reshape),
+    Op("transpose", lambda x, axes: x.transpose(axes), lambda x, axes: x.permute(axes),
+       _transpose, covers=("Tensor.transpose", "ops_shape.transpose")),
+    Op("T", lambda x: x.T, lambda x: x.permute(tuple(range(x.ndim))[::-1]), unary(),
+       covers=("Tensor.T",)),
+    Op("swapaxes", lambda x, a, b: x.swapaxes(a, b), lambda x, a, b: x.transpose(a, b),
+       _swapaxes, covers=("Tensor.swapaxes", "ops_shape.swapaxes")),
+    Op("flatten", lambda x, start: x.flatten(start), lambda x, start: x.flatten(start),
+       _flatten, covers=("Tensor.flatten", "ops_shape.flatten")),
+    Op("squeeze", lambda x, axis: x.squeeze(axis),
+       lambda x, axis: x.squeeze() if axis is None else x.squeeze(axis), _squeeze,
+       covers=("Tensor.squeeze", "ops_shape.squeeze")),
+    Op("expand_dims", lambda x, axis: x.expand_dims(axis),
+       lambda x, axis: x.unsqueeze(axis), _expand_dims,
+       covers=("Tensor.expand_dims", "ops_shape.expand_dims")),
+    Op("broadcast_to", lambda x, target: x.broadcast_to(target),
+       lambda x, target: x.broadcast_to(target), _broadcast_to,
+       covers=("Tensor.broadcast_to", "ops_shape.broadcast_to")),
+    Op("getitem", lambda x, index: x[index], lambda x, index: x[_torch_index(index)], _index,
+       covers=("Tensor.__getitem__", "ops_shape.getitem", "ops_shape.index_add",
+               "ops_shape.normalize_index")),
+    Op("concatenate", lambda *xs, axis: tg.concatenate(xs, axis=axis),
+       lambda *xs, axis: torch.cat([x.reshape(-1) for x in xs] if axis is None else xs,
+                                   dim=0 if axis is None else axis),
+       _concatenate, covers=("tg.concatenate", "ops_shape.concatenate")),
+    Op("stack", lambda *xs, axis: tg.stack(xs, axis=axis),
+       lambda *xs, axis: torch.stack(xs, dim=axis), _stack,
+       covers=("tg.stack", "ops_shape.stack")),
+    # fused neural-network ops
+    Op("linear", tg.linear, TF.linear, _linear, sums=1,
+       covers=("tg.linear", "ops_nn.linear")),
+    Op("binary_cross_entropy", tg.binary_cross_entropy,
+       lambda p, y, weight: TF.binary_cross_entropy(p, y, _const(weight, p), reduction="none"),
+       _bce, rtol=1e-6,
+       covers=("tg.binary_cross_entropy", "ops_nn.binary_cross_entropy")),
+    Op("binary_cross_entropy (target)", tg.binary_cross_entropy,
+       lambda p, y: -(y * torch.log(p).clamp(min=-100) + (1 - y) * torch.log1p(-p).clamp(
+           min=-100)), _bce_target, rtol=1e-6,
+       nan_ok="the reference is the formula, whose two log terms meet an infinite upstream "
+              "gradient separately (inf - inf = nan); we multiply it by their difference"),
+    Op("binary_cross_entropy_with_logits",
+       lambda x, y, pos_weight=None, weight=None: tg.binary_cross_entropy_with_logits(
+           x, y, pos_weight, weight),
+       lambda x, y, pos_weight=None, weight=None: TF.binary_cross_entropy_with_logits(
+           x, y, _const(weight, x), pos_weight=pos_weight, reduction="none"),
+       _bce_logits, rtol=1e-6,
+       alt=lambda x, y, pos_weight=None, weight=None: (
+           (y if pos_weight is None else pos_weight * y) * TF.softplus(-x)
+           + (1 - y) * TF.softplus(x)) * (1.0 if weight is None else _const(weight, x)),
+       alt_why="PyTorch's (1 - y) x + (1 + (w - 1) y) softplus(-x) cancels for huge |x| "
+               "(issue 13, item 7); the second reference adds two non-negative terms",
+       covers=("tg.binary_cross_entropy_with_logits",
+               "ops_nn.binary_cross_entropy_with_logits")),
+    Op("softmax_cross_entropy", lambda x, labels: tg.softmax_cross_entropy(x, labels),
+       lambda x, labels: TF.cross_entropy(x, torch.tensor(labels), reduction="none"),
+       _softmax_ce, grad_sums=True, nan_ok=SHIFT_NAN,
+       covers=("tg.softmax_cross_entropy", "ops_nn.softmax_cross_entropy")),
+    # comparisons: bool results without gradient
+    Op("comparisons", lambda a, b: tg.stack([(a < b), (a <= b), (a > b), (a >= b), (a == b),
+                                             (a != b)]),
+       lambda a, b: torch.stack([a < b, a <= b, a > b, a >= b, a == b, a != b]), _comparison,
+       covers=("Tensor.__lt__", "Tensor.__le__", "Tensor.__gt__", "Tensor.__ge__",
+               "Tensor.__eq__", "Tensor.__ne__")),
+]
+
+@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+@D.SETTINGS
+@given(data=st.data())
+def test_op_matches_torch(op, data):
+    D.check(op, data)
+
+
+# --- coverage: a new public op without a row fails here -------------------------------------
+
+NOT_OPS = {  # public names that are not differentiable operations, and why
+    "Tensor.item": "returns a Python number", "Tensor.numpy": "returns the array",
+    "Tensor.detach": "no graph by definition", "Tensor.backward": "the harness itself",
+    "Tensor.zero_grad": "parameter surface", "Tensor.copy_": "parameter surface",
+    "Tensor.grad_numpy": "parameter surface", "Tensor.numel": "a count",
+    "Tensor.requires_grad_": "a flag", "Tensor.data": "the array",
+    "Tensor.grad": "the gradient", "Tensor.shape": "metadata", "Tensor.ndim": "metadata",
+    "Tensor.size": "metadata", "Tensor.dtype": "metadata", "Tensor.is_leaf": "metadata",
+    "Tensor.__iter__": "indexing (getitem row)", "Tensor.__len__": "a count",
+    "Tensor.__array__": "numpy interop", "Tensor.__bool__": "a truth value",
+    "Tensor.__float__": "a Python number", "Tensor.__repr__": "text",
+    "Tensor.__hash__": "identity", "Tensor.__init__": "construction",
+    "ops_shape.index_add": "getitem's derivative (getitem row, second derivatives)",
+    "Tensor.label": "a name", "Tensor.op": "metadata", "Tensor.parents": "the graph",
+    "Tensor.requires_grad": "a flag",
+}
+
+
+def _public_names():
+    names = set()
+    for name in dir(Tensor):
+        if name.startswith("__") and name.endswith("__"):
+            if name in {"__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                        "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__",
+                        "__abs__", "__matmul__", "__rmatmul__", "__getitem__", "__iter__",
+                        "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"}:
+                names.add(f"Tensor.{name}")
+        elif not name.startswith("_"):
+            names.add(f"Tensor.{name}")
+    for module, prefix in ((ops, "ops"), (ops_shape, "ops_shape"), (ops_nn, "ops_nn")):
+        source = inspect.getsource(module)
+        for name, obj in vars(module).items():
+            defined_here = re.search(rf"^(def {name}\(|{name} = )", source, re.M)
+            if not name.startswith("_") and defined_here and (
+                    isinstance(obj, tg.Primitive) or callable(obj)):
+                names.add(f"{prefix}.{name}")
+    for name in tg.__all__:
+        obj = getattr(tg, name)
+        if callable(obj) and getattr(obj, "__module__", "").startswith("tinygrad_dk.ops"):
+            names.add(f"tg.{name}")
+        elif isinstance(obj, tg.Primitive):
+            names.add(f"tg.{name}")
+    return names
+
+
+def test_every_public_op_is_in_a_table():
+    covered = {name for op in OPS for name in op.covers} | set(NOT_OPS)
+    missing = sorted(_public_names() - covered)
+    assert not missing, (
+        f"operations without a row in the differential table: {missing}; add an Op row "
+        "to OPS in tests/test_differential_ops.py (or a reason to NOT_OPS)")

@@ -46,10 +46,34 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from differential_inputs import (  # noqa: F401 - the names the tables use, in one place
+    F32_MAX,
+    FINITE,
+    KINDS,
+    MODERATE,
+    POSITIVE,
+    PROBABILITY,
+    REAL,
+    SIZES,
+    WEIGHTS,
+    Case,
+    Domain,
+    Draw,
+    axis_for,
+    broadcast_shapes,
+    dims,
+    elementwise,
+    reduction,
+    shape,
+    smaller,
+    unary,
+    upstream,
+    values,
+)
 from hypothesis import HealthCheck, settings
 from hypothesis import note as hypothesis_note
 from hypothesis import strategies as st
@@ -82,105 +106,7 @@ SETTINGS = settings(
                            HealthCheck.filter_too_much],
 )
 
-# --- values ------------------------------------------------------------------------------
-
-F32_MAX = float(np.finfo(np.float32).max)  # 3.4028235e38
-F32_TINY = float(np.finfo(np.float32).tiny)  # 1.1754944e-38, smallest normal float32
-
-#: the kinds of numbers an array is filled with (one kind per array)
-KINDS = ("normal", "ints", "big", "huge", "f32max", "tiny", "mixed", "inf")
-
-
-def _fill(kind: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
-    n = int(np.prod(shape, dtype=np.int64))
-    sign = rng.choice([-1.0, 1.0], size=n)
-    if kind == "normal":
-        v = rng.standard_normal(n)
-    elif kind == "ints":  # small integers: many ties and exact zeros
-        v = rng.integers(-3, 4, size=n).astype(np.float64)
-    elif kind == "big":
-        v = sign * rng.uniform(0.5, 2.0, size=n) * 1e3
-    elif kind == "huge":
-        v = sign * rng.uniform(0.5, 2.0, size=n) * 1e30
-    elif kind == "f32max":  # float32's largest numbers (and equal ones: ties)
-        v = sign * rng.choice([F32_MAX, 0.9 * F32_MAX, 0.5 * F32_MAX], size=n)
-    elif kind == "tiny":  # near float32's smallest normal number, and smaller
-        v = sign * rng.choice([F32_TINY, 1e-30, 1e-40, 1e-300], size=n)
-    elif kind in ("mixed", "inf"):  # every element its own kind
-        pool = [0.0, 1.0, -1.0, 0.5, 1e3, -1e3, 1e30, -1e30, 1e-30, F32_MAX, -F32_MAX]
-        if kind == "inf":
-            pool += [math.inf, -math.inf]
-        v = np.where(rng.random(n) < 0.5, rng.choice(pool, size=n), rng.standard_normal(n))
-    else:
-        raise ValueError(kind)
-    return v.reshape(shape)
-
-
-@dataclass(frozen=True)
-class Domain:
-    """Which numbers an input may hold: the kinds drawn, and a map applied afterwards."""
-
-    kinds: tuple[str, ...] = KINDS
-    map: Callable[[np.ndarray], np.ndarray] | None = None
-
-
-REAL = Domain()
-FINITE = Domain(kinds=tuple(k for k in KINDS if k != "inf"))
-MODERATE = Domain(kinds=("normal", "ints", "big"))
-WEIGHTS = Domain(kinds=("normal", "ints"))  # the h of a second derivative
-POSITIVE = Domain(kinds=("normal", "ints", "big", "huge", "tiny", "mixed"),
-                  map=lambda a: np.abs(a) + (a == 0))
-PROBABILITY = Domain(kinds=("normal", "ints", "tiny", "mixed"),
-                     map=lambda a: np.clip(np.abs(np.tanh(a)), 0.0, 1.0))
-
-
-def values(data: Any, shape: tuple, domain: Domain = REAL) -> np.ndarray:
-    """An array of ``shape`` filled by one kind from ``domain``, seeded by hypothesis."""
-    kind = data.draw(st.sampled_from(domain.kinds), label="kind")
-    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
-    arr = _fill(kind, shape, np.random.default_rng(seed))
-    return arr if domain.map is None else domain.map(arr)
-
-
-# --- shapes ------------------------------------------------------------------------------
-
-SIZES = st.sampled_from([1, 1, 2, 3, 4, 0])
-
-
-def shape(data: Any, min_dims: int = 0, max_dims: int = 3) -> tuple[int, ...]:
-    """A shape with 0..3 axes of length 0..4 (lengths 1 often, 0 sometimes)."""
-    ndim = data.draw(st.integers(min_dims, max_dims), label="ndim")
-    return tuple(data.draw(SIZES) for _ in range(ndim))
-
-
-def broadcast_shapes(data: Any, n: int, min_dims: int = 0) -> list[tuple[int, ...]]:
-    """``n`` shapes that broadcast together: each drops leading axes of a common shape
-    and turns some axes into 1."""
-    full = shape(data, min_dims=min_dims)
-    return [smaller(data, full, min_dims) for _ in range(n)]
-
-
-def smaller(data: Any, full: tuple[int, ...], min_dims: int = 0) -> tuple[int, ...]:
-    """A shape that broadcasts to ``full``: leading axes dropped, some axes made 1."""
-    drop = data.draw(st.integers(0, max(len(full) - min_dims, 0)), label="drop")
-    ones = [data.draw(st.booleans()) for _ in full[drop:]]
-    return tuple(1 if one else d for one, d in zip(ones, full[drop:]))
-
-
-# --- an op and its inputs ------------------------------------------------------------------
-
-
-@dataclass
-class Case:
-    """One drawn example: the arrays (the op's differentiable inputs, in order), options
-    passed to both functions, and constants passed unchanged (labels, indices)."""
-
-    arrays: list[np.ndarray]
-    kwargs: dict = field(default_factory=dict)
-    grads: Sequence[bool] | None = None  # which arrays get a gradient (default: all)
-
-
-Draw = Callable[[Any], Case]
+# --- a row of a table ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
@@ -193,6 +119,8 @@ class Op:
     * ``nan_ok``: where PyTorch gives nan and we give a number, and why that is fine;
     * ``alt``: a second PyTorch formulation, also accepted as the reference, where
       PyTorch's own kernel loses digits that ours keeps (``alt_why`` says where);
+    * ``refuse_ok``: where PyTorch's result holds nan or inf, we may raise a clear error
+      instead (and why);
     * ``covers``: the public names this row tests (the coverage test reads them);
     * ``sums``: the result adds up terms of degree ``sums`` in the inputs (1 for a sum or
       a matrix product, 2 for a variance), whose order of summation may differ from
@@ -210,6 +138,7 @@ class Op:
     nan_ok: str = ""
     alt: Callable[..., Any] | None = None
     alt_why: str = ""
+    refuse_ok: str = ""
     covers: tuple[str, ...] = ()
     sums: int = 0
     grad_sums: bool = False
@@ -217,63 +146,6 @@ class Op:
 
     def __repr__(self) -> str:
         return self.name
-
-
-def elementwise(n: int = 1, domain: Domain = REAL, *domains: Domain, min_dims: int = 0) -> Draw:
-    """``n`` arrays of broadcasting shapes (the i-th from ``domains[i]`` when given)."""
-    doms = (domain, *domains) if domains else (domain,) * n
-
-    def draw(data: Any) -> Case:
-        shapes = broadcast_shapes(data, n, min_dims)
-        return Case([values(data, s, d) for s, d in zip(shapes, doms)])
-
-    return draw
-
-
-def unary(domain: Domain = REAL, **options: Any) -> Draw:
-    """One array; ``options`` maps keyword names to strategies drawn for each example."""
-    def draw(data: Any) -> Case:
-        kwargs = {k: data.draw(v, label=k) for k, v in options.items()}
-        return Case([values(data, shape(data), domain)], kwargs)
-
-    return draw
-
-
-def axis_for(data: Any, ndim: int, allow_tuple: bool = True, allow_none: bool = True) -> Any:
-    """A numpy axis argument valid for ``ndim`` axes: None, an int (maybe negative) or a
-    tuple of distinct axes."""
-    choices = []
-    if allow_none or ndim == 0:
-        choices.append(st.none())
-    if ndim:
-        choices.append(st.integers(-ndim, ndim - 1))
-        if allow_tuple:
-            choices.append(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
-                                    unique=True).map(tuple))
-    return data.draw(st.one_of(*choices), label="axis")
-
-
-def reduction(domain: Domain = REAL, allow_tuple: bool = True, allow_none: bool = True,
-              keepdims: bool = True, nonempty: bool = False, **options: Any) -> Draw:
-    """One array, an ``axis`` (and ``keepdims``); ``nonempty`` keeps the reduced axes
-    non-empty (for ops that refuse to reduce nothing)."""
-    def draw(data: Any) -> Case:
-        s = shape(data)
-        axis = axis_for(data, len(s), allow_tuple, allow_none)
-        if nonempty:
-            s = tuple(max(d, 1) for d in s)
-        kwargs = {"axis": axis}
-        if keepdims:
-            kwargs["keepdims"] = data.draw(st.booleans(), label="keepdims")
-        kwargs.update({k: data.draw(v, label=k) for k, v in options.items()})
-        return Case([values(data, s, domain)], kwargs)
-
-    return draw
-
-
-def dims(axis: Any, ndim: int) -> Any:
-    """numpy's ``axis`` as PyTorch's ``dim``: None becomes every axis."""
-    return tuple(range(ndim)) if axis is None else axis
 
 
 # --- running both libraries ----------------------------------------------------------------
@@ -380,21 +252,6 @@ def _grad_scale(op: Op, scale: float, g: np.ndarray, expected: Any, in_shape: tu
     return s
 
 
-def upstream(data: Any, shape: tuple, dtype: Any, finite: bool = False) -> np.ndarray:
-    """A random upstream gradient; sometimes with inf, +-1e30 or exact zeros in it."""
-    kinds = ("normal", "normal", "ints", "big") if finite else (
-        "normal", "normal", "ints", "big", "huge", "inf_g")
-    kind = data.draw(st.sampled_from(kinds), label="upstream kind")
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="upstream seed"))
-    if kind == "inf_g":
-        g = _fill("normal", shape, rng)
-        n = g.size
-        g.reshape(-1)[rng.random(n) < 0.3] = math.inf
-    else:
-        g = _fill(kind, shape, rng)
-    return g.astype(dtype)
-
-
 def _ours_inputs(arrays: list[np.ndarray], grads: Sequence[bool]) -> list[Tensor]:
     return [Tensor(a.copy(), requires_grad=bool(gr)) for a, gr in zip(arrays, grads)]
 
@@ -478,6 +335,8 @@ def _check(op: Op, data: Any) -> None:
     except (ValueError, IndexError, TypeError, RuntimeError) as err:
         if refused is not None:
             return  # both refuse
+        if op.refuse_ok and not np.isfinite(_as_numpy(theirs)).all():
+            return  # PyTorch's answer is nan or inf; our clear error is the better one
         raise Mismatch(f"{op.name}: we raise {type(err).__name__}: {err}, PyTorch "
                        "accepts the input") from err
     if refused is not None:

@@ -363,15 +363,26 @@ def _var_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False,
 
 
 # Variance with numpy's convention (``ddof=0``; PyTorch's default is ``ddof=1``).
-var = Primitive(
-    "var",
-    quiet(_var_forward),
+def _var_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False,
+             ddof: int = 0) -> Any:
     # d/dx_i sum_j (x_j - mean)^2 / (n - ddof) = 2 (x_i - mean) / (n - ddof) (the mean's own
     # derivative adds up to 0), in PyTorch's order: 2/(n - ddof) * g * (x - mean)
-    lambda g, out, x, axis=None, keepdims=False, ddof=0: (
-        float(np.divide(2.0, _count(x, axis) - ddof)) * _expand_back(g, x, axis, keepdims)
-        * _centred(x, axis)),
-)
+    return (float(np.divide(2.0, _count(x, axis) - ddof)) * _expand_back(g, x, axis, keepdims)
+            * _centred(x, axis))
+
+
+var = Primitive("var", quiet(_var_forward), _var_vjp)
+
+
+def _std_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False,
+             ddof: int = 0) -> Any:
+    # d sqrt(var) = d var / (2 std); where std = 0 (all equal) the slope is taken as 0, as
+    # PyTorch, instead of 0 / 0 = nan
+    return _var_vjp(where(raw(out) == 0, 0.0, g / (2 * out)), None, x, axis, keepdims, ddof)
+
+
+std = Primitive("std", quiet(lambda x, axis=None, keepdims=False, ddof=0: np.sqrt(
+    _var_forward(x, axis, keepdims, ddof))), _std_vjp)
 
 
 # --- softmax and friends: the stable formulas of the Tensor engine, written once ---------

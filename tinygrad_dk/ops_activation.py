@@ -26,8 +26,10 @@ def _elu_forward(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
 
 
 # below 0, d/dx alpha (e^x - 1) = alpha e^x = out + alpha
-elu = Primitive("elu", quiet(_elu_forward),
-                lambda g, out, x, alpha=1.0: g * where(raw(x) > 0, 1.0, out + alpha))
+# (at x = 0 the slope is alpha, taken as a constant there: the second derivative is 0 on the
+# right of 0 and alpha on the left; PyTorch takes the right side's)
+elu = Primitive("elu", quiet(_elu_forward), lambda g, out, x, alpha=1.0: g * where(
+    raw(x) > 0, 1.0, where(raw(x) < 0, out + alpha, alpha)))
 
 # d/dx x s(x) = s + x s (1 - s), with s = sigmoid(x)
 silu = Primitive("silu", quiet(lambda x: x * _sigmoid_forward(x)),
@@ -37,8 +39,9 @@ _erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; Python's is exact to d
 
 
 def _normal_cdf_forward(x: np.ndarray) -> np.ndarray:
-    return (0.5 * (1.0 + _erf(np.asarray(x) / math.sqrt(2.0)).astype(np.float64))).astype(
-        np.result_type(x, np.float32))
+    # (asarray: for a 0-d x, frompyfunc gives a plain float)
+    erf = np.asarray(_erf(np.asarray(x) / math.sqrt(2.0)), dtype=np.float64)
+    return (0.5 * (1.0 + erf)).astype(np.result_type(x, np.float32))
 
 
 # Phi'(x) = phi(x) = e^(-x^2 / 2) / sqrt(2 pi), the normal density
@@ -46,10 +49,31 @@ normal_cdf = Primitive("normal_cdf", _normal_cdf_forward,
                        lambda g, out, x: g * exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
 
 
+_BETA, _KAPPA = math.sqrt(2.0 / math.pi), 0.044715  # the tanh formula's constants
+
+
+def _gelu_forward(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + np.tanh(_BETA * (x + _KAPPA * x * x * x)))
+    return x * _normal_cdf_forward(x)
+
+
+def _gelu_vjp(g: Any, out: Any, x: Any, approximate: str = "none") -> Any:
+    # One factor times g (as PyTorch), so an infinite g gives an infinite slope, not the
+    # inf - inf = nan of the product rule's two terms:
+    # d/dx x Phi(x) = Phi(x) + x phi(x); the tanh formula's 0.5 (1 + t) + 0.5 x (1 - t^2) t'
+    if approximate == "tanh":
+        t = tanh(_BETA * (x + _KAPPA * x * x * x))
+        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _BETA * (1.0 + 3.0 * _KAPPA
+                                                                         * x * x))
+    return g * (normal_cdf(x) + x * exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+
+
+_gelu = Primitive("gelu", quiet(_gelu_forward), _gelu_vjp)
+
+
 def gelu(x: Any, approximate: str = "none") -> Any:
     """x Phi(x) (``approximate="none"``), or PyTorch's tanh approximation of it."""
-    if approximate == "none":
-        return x * normal_cdf(x)
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _gelu(x, approximate=approximate)

@@ -22,7 +22,8 @@ square = Primitive("square", quiet(np.square), lambda g, out, x: 2 * g * x)
 def _flat(name: str, fn: Any) -> Primitive:
     """A piecewise constant function (rounding, sign): its derivative is 0 wherever it exists,
     as PyTorch takes it."""
-    return Primitive(name, fn, lambda g, out, x: g * np.zeros_like(raw(x)))
+    # (zeros selected with where: g * 0 would make an infinite g nan)
+    return Primitive(name, fn, lambda g, out, x: where(np.zeros(np.shape(raw(x)), bool), g, 0.0))
 
 
 round = _flat("round", np.round)  # noqa: A001 - PyTorch's name
@@ -79,4 +80,28 @@ def norm(x: Any, p: Any = "fro", axis: Any = None, keepdims: bool = False) -> An
         return ops.min(ops.abs(x), axis=axis, keepdims=keepdims)
     if isinstance(p, str) or not p > 0:
         raise ValueError(f"norm: p={p!r} is not supported; use a number > 0, inf, -inf or 'fro'")
-    return ops.sum(ops.abs(x) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+    return normp(x, float(p), axis=axis, keepdims=keepdims)
+
+
+def _normp_forward(x: np.ndarray, p: float, axis: Any = None, keepdims: bool = False) -> Any:
+    # (sum |x|^p)^(1/p), on x divided by its largest |x| first (as the 2-norm): no overflow
+    if x.size == 0:
+        return np.sum(np.abs(x), axis=axis, keepdims=keepdims)
+    m = np.max(np.abs(x), axis=axis, keepdims=True)
+    scale = np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+    out = scale * np.sum(np.abs(x / scale) ** p, axis=axis, keepdims=True) ** (1.0 / p)
+    return out if keepdims else np.reshape(out, np.sum(x, axis=axis).shape)
+
+
+def _normp_vjp(g: Any, out: Any, x: Any, p: float, axis: Any = None,
+               keepdims: bool = False) -> Any:
+    # d/dx_i = sign(x_i) (|x_i| / norm)^(p-1): the ratio is at most 1, so no power of a tiny
+    # or a huge number under- or overflows. 0 where the norm is 0 (all of x is 0), as
+    # PyTorch, and at x_i = 0 (where for p < 1 the formula's 0^(p-1) would be inf).
+    norm, gg = _expand_back(out, x, axis, keepdims), _expand_back(g, x, axis, keepdims)
+    zero = (raw(x) == 0) | (raw(norm) == 0)
+    ratio = ops.abs(x) / where(raw(norm) == 0, 1.0, norm)
+    return where(zero, 0.0, gg * np.sign(raw(x)) * where(zero, 1.0, ratio) ** (p - 1))
+
+
+normp = Primitive("norm", quiet(_normp_forward), _normp_vjp)

@@ -193,7 +193,9 @@ def var_args(op: str, shape: tuple, dim: Any, unbiased: Any, keepdim: Any, corre
     axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     n = math.prod(shape[a] for a in axes) if all(-len(shape) <= a < len(shape)
                                                   for a in axes) else None
-    if n is not None and n - ddof <= 0:
+    results = math.prod(shape) // n if n else math.prod(  # no results: nothing is divided
+        d for i, d in enumerate(shape) if i not in {a % max(len(shape), 1) for a in axes})
+    if n is not None and n - ddof <= 0 and results:
         raise ValueError(
             f"{op}: {n} value(s) per result with ddof={ddof} would divide by {n - ddof}. "
             f"PyTorch's {op} divides by n - 1 (correction=1) and numpy's (axis=) by n: with one "

@@ -267,7 +267,7 @@ class Tensor(TensorBase):
         """Standard deviation, sqrt of ``var`` with the same arguments and rule."""
         axis, keepdims, ddof = spelling.var_args("std", self.shape, dim, unbiased, keepdim,
                                                  correction, axis, ddof, keepdims, wrong)
-        return ops.sqrt(ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof))
+        return ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool | None = None, *,
              axis: Any = UNSET, keepdims: Any = UNSET, **wrong: Any) -> Tensor:

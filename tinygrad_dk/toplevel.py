@@ -62,9 +62,11 @@ def log_softmax(input: Any, dim: int | None = None, *, axis: Any = UNSET,  # noq
 
 def cat(tensors: Sequence[Any], dim: int | None = None, *, axis: Any = UNSET,
         **wrong: Any) -> Any:
-    """Join tensors along an existing axis: ``cat([a, b], dim=1)`` (numpy: ``concatenate``)."""
+    """Join tensors along an existing axis: ``cat([a, b], dim=1)`` (numpy: ``concatenate``);
+    numpy's ``axis=None`` joins the flattened tensors."""
+    flat = axis is None  # given explicitly (the default is UNSET: PyTorch's dim 0)
     axis, _ = spelling.axis_args("cat", dim, None, axis, UNSET, wrong, ("dim", "axis"))
-    return ops_shape.concatenate(tensors, axis=0 if axis is None else axis)
+    return ops_shape.concatenate(tensors, axis=None if flat else 0 if axis is None else axis)
 
 
 concatenate = concat = cat

@@ -53,7 +53,7 @@ class Adam(Optimizer):
             g = g + lam * theta  # Adam: weight decay as part of the gradient
         t = state["step"]
         m = state.get("exp_avg", 0.0) * beta1 + (1 - beta1) * g
-        v = state.get("exp_avg_sq", 0.0) * beta2 + (1 - beta2) * (g * g)
+        v = state.get("exp_avg_sq", 0.0) * beta2 + (1 - beta2) * g * g  # PyTorch's order
         state["exp_avg"], state["exp_avg_sq"] = m, v
         step_size = lr / (1 - beta1**t)
         denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]

@@ -44,7 +44,7 @@ class RMSprop(Optimizer):
         alpha = group["alpha"]
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
-        v = state.get("square_avg", 0.0) * alpha + (1 - alpha) * (g * g)
+        v = state.get("square_avg", 0.0) * alpha + (1 - alpha) * g * g  # PyTorch's order
         state["square_avg"] = v
         if group["centered"]:
             mean = state.get("grad_avg", 0.0) * alpha + (1 - alpha) * g

@@ -1,0 +1,140 @@
+"""The differential harness covers everything: a new operation, layer, loss or optimizer
+without a row in one of the tables fails here, with the names to add.
+
+The tables: ``test_differential_ops.py``, ``test_differential_shapes.py`` and
+``test_differential_torch_names.py`` (Tensor operations), ``test_differential_nn.py``
+(losses, layers), ``test_differential_optim.py`` (optimizers, schedulers) and
+``test_differential_scalar.py`` (the Value engine). A public name that is not an
+operation (a property, a conversion to Python) is listed below with the reason.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+
+pytest.importorskip("torch")
+
+import test_differential_nn as nn_tables  # noqa: E402
+import test_differential_ops as op_tables  # noqa: E402
+import test_differential_optim as optim_tables  # noqa: E402
+import test_differential_scalar as scalar_tables  # noqa: E402
+import test_differential_shapes as shape_tables  # noqa: E402
+import test_differential_torch_names as torch_name_tables  # noqa: E402
+
+import nn  # noqa: E402
+import nn.functional as F  # noqa: E402
+import tinygrad_dk as tg  # noqa: E402
+from nn import optim  # noqa: E402
+from tinygrad_dk import (  # noqa: E402
+    Tensor,
+    Value,
+    ops,
+    ops_activation,
+    ops_index,
+    ops_math,
+    ops_nn,
+    ops_shape,
+    toplevel,
+)
+
+TABLES = op_tables.OPS + shape_tables.SHAPE_OPS + torch_name_tables.TORCH_NAME_OPS
+
+NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
+    "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
+    "Tensor.numpy": "the array", "Tensor.data": "the array", "Tensor.detach": "no graph",
+    "Tensor.backward": "the harness itself", "Tensor.retain_grad": "bookkeeping",
+    "Tensor.zero_grad": "parameter surface", "Tensor.copy_": "parameter surface",
+    "Tensor.grad_numpy": "parameter surface", "Tensor.requires_grad_": "a flag",
+    "Tensor.grad": "the gradient", "Tensor.grad_fn": "the graph", "Tensor.numel": "a count",
+    "Tensor.shape": "metadata", "Tensor.ndim": "metadata", "Tensor.size": "metadata",
+    "Tensor.dim": "metadata", "Tensor.dtype": "metadata", "Tensor.is_leaf": "metadata",
+    "Tensor.device": "metadata", "Tensor.is_floating_point": "metadata",
+    "Tensor.cpu": "the tensor itself", "Tensor.cuda": "always an error (no GPU)",
+    "Tensor.label": "a name", "Tensor.op": "metadata", "Tensor.parents": "the graph",
+    "Tensor.requires_grad": "a flag",
+    "ops_shape.index_add": "getitem's derivative (getitem row, second derivatives)",
+    "tg.detach": "no graph", "tg.numel": "a count", "tg.is_tensor": "a type test",
+    "tg.is_floating_point": "a dtype test", "tg.inference_mode": "a grad mode",
+}
+TENSOR_DUNDERS = {
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+    "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__", "__matmul__", "__rmatmul__",
+    "__getitem__", "__setitem__", "__iter__", "__lt__", "__le__", "__gt__", "__ge__",
+    "__eq__", "__ne__", "__and__", "__or__", "__xor__", "__invert__",
+}
+OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": ops_math,
+              "ops_index": ops_index, "ops_activation": ops_activation}
+
+
+def _public_ops() -> set[str]:
+    """Every public Tensor method, op-module function or primitive and tg function."""
+    names = {f"Tensor.{n}" for n in dir(Tensor) if not n.startswith("_") or n in TENSOR_DUNDERS}
+    for prefix, module in OP_MODULES.items():
+        source = inspect.getsource(module)
+        for name, obj in vars(module).items():
+            here = re.search(rf"^({name} = |{name}, |def {name}\(|.*, {name}\b.* = )", source,
+                             re.M)
+            if not name.startswith("_") and here and (isinstance(obj, tg.Primitive)
+                                                      or inspect.isfunction(obj)):
+                names.add(f"{prefix}.{name}")
+    for name in tg.__all__:
+        obj = getattr(tg, name)
+        module = getattr(obj, "__module__", "") or ""
+        if isinstance(obj, tg.Primitive) or (callable(obj) and (
+                module.startswith("tinygrad_dk.ops") or module == toplevel.__name__)):
+            names.add(f"tg.{name}")
+    return names
+
+
+def test_every_tensor_operation_has_a_row():
+    covered = {name for op in TABLES for name in op.covers} | set(NOT_OPS)
+    missing = sorted(_public_ops() - covered)
+    assert not missing, (
+        f"operations without a row in a differential table: {missing}; add an Op row (see "
+        "tests/differential.py), or a reason to NOT_OPS in this file")
+
+
+NOT_LAYERS = {  # nn names that are not tensor layers, losses or optimizers, and why
+    "Module": "the base class", "Neuron": "scalar engine (test_differential_scalar.py)",
+    "Layer": "scalar engine (test_differential_scalar.py)",
+    "MLP": "scalar engine (test_differential_scalar.py)", "Parameter": "a Tensor",
+    "EarlyStopping": "training", "History": "training",
+    "StateDictError": "an error", "LoadResult": "a result",
+}
+
+
+def test_every_loss_layer_and_function_of_nn_has_a_row():
+    covered = {name for op in nn_tables.LOSSES + nn_tables.LAYERS for name in op.covers}
+    modules = {f"nn.{n}" for n in dir(nn) if isinstance(getattr(nn, n), type)
+               and issubclass(getattr(nn, n), nn.Module) and n not in NOT_LAYERS}
+    missing = sorted((modules | {f"F.{n}" for n in F.__all__}) - covered)
+    assert not missing, f"nn layers or functions without a differential row: {missing}"
+
+
+def test_every_optimizer_and_scheduler_is_compared():
+    classes = {n for n in optim.__all__ if isinstance(getattr(optim, n), type)}
+    optimizers = {n for n in classes if issubclass(getattr(optim, n), optim.Optimizer)}
+    missing = sorted(optimizers - {"Optimizer"} - set(optim_tables.OPTIMIZERS))
+    assert not missing, f"optimizers without a trajectory test: {missing}"
+    missing = sorted(set(optim.lr_scheduler.__all__) - set(optim_tables.SCHEDULES))
+    assert not missing, f"schedulers without a trajectory test: {missing}"
+
+
+VALUE_NOT_OPS = {"backward", "copy_", "numpy", "grad_numpy", "numel", "zero_grad", "is_leaf",
+                 "data", "grad", "grad_fn", "label", "op", "parents", "requires_grad", "shape",
+                 "ndim", "dtype", "item"}
+
+
+def test_every_value_operation_and_scalar_loss_has_a_row():
+    names = {n for n in dir(Value) if not n.startswith("_") or (  # its own operators
+        n in TENSOR_DUNDERS and getattr(Value, n) is not getattr(object, n, None))}
+    covered = {name for op, _ in scalar_tables.VALUE_OPS for name in op.covers}
+    missing = sorted(names - covered - VALUE_NOT_OPS)
+    assert not missing, f"Value operations without a row in VALUE_OPS: {missing}"
+    losses = {n for n in F.__all__ if n.endswith("loss") or "entropy" in n}
+    class_losses = {"cross_entropy", "nll_loss"}  # test_scalar_class_losses_match_torch
+    missing = sorted(losses - set(scalar_tables.SCALAR_LOSSES) - class_losses)
+    assert not missing, f"losses without a scalar-engine row: {missing}"

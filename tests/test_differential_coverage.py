@@ -37,6 +37,7 @@ from tinygrad_dk import (  # noqa: E402
     ops_math,
     ops_nn,
     ops_shape,
+    ops_softmax,
     toplevel,
 )
 
@@ -66,7 +67,8 @@ TENSOR_DUNDERS = {
     "__eq__", "__ne__", "__and__", "__or__", "__xor__", "__invert__",
 }
 OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": ops_math,
-              "ops_index": ops_index, "ops_activation": ops_activation}
+              "ops_index": ops_index, "ops_activation": ops_activation,
+              "ops_softmax": ops_softmax}
 
 
 def _public_ops() -> set[str]:

@@ -303,13 +303,14 @@ OPS = [
        reduction(), grad_sums=True, nan_ok=SHIFT_NAN, alt=_lse_via_softmax,
        alt_why="torch's logsumexp derivative exp(x - lse) rounds lse back to max(x) for "
                "huge x (giving 1 for every tied maximum); its true value is softmax(x)",
-       covers=("Tensor.logsumexp", "tg.logsumexp", "ops.logsumexp")),
+       covers=("Tensor.logsumexp", "tg.logsumexp", "ops_softmax.logsumexp")),
     Op("softmax", lambda x, axis: x.softmax(axis=axis),
        lambda x, axis: torch.softmax(x, dim=axis), _softmax_like, grad_sums=True,
-       nan_ok=SHIFT_NAN, covers=("Tensor.softmax", "tg.softmax", "ops.softmax")),
+       nan_ok=SHIFT_NAN, covers=("Tensor.softmax", "tg.softmax", "ops_softmax.softmax")),
     Op("log_softmax", lambda x, axis: tg.log_softmax(x, axis=axis),
        lambda x, axis: torch.log_softmax(x, dim=axis), _softmax_like, grad_sums=True,
-       nan_ok=SHIFT_NAN, covers=("Tensor.log_softmax", "tg.log_softmax", "ops.log_softmax")),
+       nan_ok=SHIFT_NAN,
+       covers=("Tensor.log_softmax", "tg.log_softmax", "ops_softmax.log_softmax")),
     # fused neural-network ops
     Op("linear", tg.linear, TF.linear, _linear, sums=1,
        covers=("tg.linear", "ops_nn.linear")),

@@ -91,7 +91,6 @@ from tinygrad_dk.ops import (
     exp,
     leaky_relu,
     log,
-    logsumexp,
     matmul,
     maximum,
     minimum,
@@ -112,6 +111,7 @@ from tinygrad_dk.ops_nn import (
     softmax_cross_entropy,
     softplus,
 )
+from tinygrad_dk.ops_softmax import logsumexp
 from tinygrad_dk.parameter import Parameter
 from tinygrad_dk.primitive import Primitive, Recorded
 from tinygrad_dk.serialize import load, save

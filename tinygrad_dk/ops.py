@@ -160,12 +160,24 @@ def _sigmoid_forward(x: Any) -> Any:
 
 
 sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, out, x: g * out * (1 - out))
-# Kinks (relu, clip, maximum, minimum, max, min): the gradient is *selected* with where,
-# never multiplied by a 0/1 mask, because 0 * inf is nan: relu(-1) is the constant 0, so an
-# infinite slope further on (sqrt at 0, log at 0) must still give it the gradient 0.
-relu = Primitive(
-    "relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(raw(x) > 0, g, 0.0)
-)
+
+
+def pass_where(keep: Any, g: Any) -> Any:
+    """The gradient through a kink (relu, clip, maximum, max, where): ``g`` where ``keep``,
+    exactly 0 elsewhere.
+
+    Not simply ``g * keep``: 0 * inf is nan, and relu(-1) is the constant 0, so an infinite
+    slope further on (sqrt or log at 0) must still give it the gradient 0. The product is
+    computed first, though (numpy's ``where`` is ten times slower on a random mask), and
+    only when it holds a nan, which needs an inf or a nan in ``g``, is ``where`` used.
+    """
+    if type(g) is not np.ndarray:  # recorded (create_graph): the differentiable where
+        return where(keep, g, 0.0)
+    product = g * keep
+    return np.where(keep, g, 0) if np.isnan(product).any() else product
+
+
+relu = Primitive("relu", lambda x: np.maximum(x, 0), lambda g, out, x: pass_where(raw(x) > 0, g))
 leaky_relu = Primitive(
     "leaky_relu",
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
@@ -181,7 +193,7 @@ def _clip_vjp_x(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
         inside = rx >= raw(lo)
     if hi is not None:
         inside = inside & (rx <= raw(hi))
-    return where(inside, g, 0.0)
+    return pass_where(inside, g)
 
 
 def _clip_vjp_lo(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
@@ -189,7 +201,7 @@ def _clip_vjp_lo(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
     chosen = raw(x) < raw(lo)
     if hi is not None:
         chosen = chosen & (raw(lo) < raw(hi))
-    return where(chosen, g, 0.0)
+    return pass_where(chosen, g)
 
 
 def _clip_vjp_hi(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
@@ -197,7 +209,7 @@ def _clip_vjp_hi(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
     chosen = raw(x) > raw(hi)
     if lo is not None:
         chosen = chosen | (raw(hi) < raw(lo))
-    return where(chosen, g, 0.0)
+    return pass_where(chosen, g)
 
 
 clip = Primitive("clip", lambda x, lo, hi: np.clip(x, lo, hi), _clip_vjp_x, _clip_vjp_lo,
@@ -206,21 +218,26 @@ where = Primitive(
     "where",
     np.where,
     None,
-    lambda g, out, cond, a, b: where(cond, g, 0.0),
-    lambda g, out, cond, a, b: where(cond, 0.0, g),
+    lambda g, out, cond, a, b: pass_where(raw(cond), g),
+    lambda g, out, cond, a, b: pass_where(np.logical_not(raw(cond)), g),
 )
+
+
+def _tie_factor(ra: Any, rb: Any, g: Any) -> Any:
+    """1, or 1/2 where the two are equal: a tie shares the gradient (PyTorch's rule)."""
+    return (1.0 - 0.5 * (ra == rb)).astype(raw(g).dtype)
 
 
 def _maximum_vjp(g: Any, a: Any, b: Any) -> Any:
     # the gradient of `a` in maximum(a, b): all of g where a wins, half on a tie (as
     # PyTorch), exactly 0 where b wins
     ra, rb = raw(a), raw(b)
-    return where(ra < rb, 0.0, where(ra == rb, g * 0.5, g))
+    return pass_where(np.logical_not(ra < rb), g) * _tie_factor(ra, rb, g)
 
 
 def _minimum_vjp(g: Any, a: Any, b: Any) -> Any:
     ra, rb = raw(a), raw(b)
-    return where(ra > rb, 0.0, where(ra == rb, g * 0.5, g))
+    return pass_where(np.logical_not(ra > rb), g) * _tie_factor(ra, rb, g)
 
 
 maximum = Primitive(
@@ -329,7 +346,7 @@ def _extreme_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = Fa
     mask = (rx == best) | (np.isnan(rx) & np.isnan(best))  # a nan maximum is the nan itself
     count = np.sum(mask, axis=_axes(axis, np.ndim(mask)), keepdims=True)
     share = _expand_back(g, x, axis, keepdims) / count.astype(raw(g).dtype)
-    return where(mask, share, 0.0)
+    return pass_where(mask, share)
 
 
 max = Primitive(  # noqa: A001
@@ -383,66 +400,3 @@ def _std_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False,
 
 std = Primitive("std", quiet(lambda x, axis=None, keepdims=False, ddof=0: np.sqrt(
     _var_forward(x, axis, keepdims, ddof))), _std_vjp)
-
-
-# --- softmax and friends: the stable formulas of the Tensor engine, written once ---------
-
-
-def _shift(x: np.ndarray, axis: int | tuple | None) -> np.ndarray:
-    """x minus its maximum along ``axis``, so that every exp(x - max) is at most 1.
-
-    Any shift gives the same softmax; the maximum keeps e^1000 from overflowing. A row
-    that is all -inf (or empty) is shifted by 0, so it stays -inf instead of nan.
-    """
-    if x.size == 0:
-        return x
-    m = np.max(x, axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(m), m, 0.0)
-
-
-def _logsumexp_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    # log sum e^x = m + log sum e^(x - m), with m the maximum: no overflow for x = 1000.
-    if x.size:
-        m = np.max(x, axis=axis, keepdims=True)
-    else:  # nothing to shift (and keep float32 float32)
-        m = np.zeros(_keepdims_shape(x, axis), x.dtype)
-    m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.reshape(out, np.sum(x, axis=axis).shape)
-
-
-logsumexp = Primitive(
-    "logsumexp",
-    quiet(_logsumexp_forward),
-    # d/dx_i log sum e^x = e^x_i / sum e^x = softmax(x)_i (computed by the stable softmax)
-    lambda g, out, x, axis=None, keepdims=False: _expand_back(g, x, axis, keepdims)
-    * softmax(x, axis=axis),
-)
-
-
-def _log_softmax_forward(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    # (x - m) - log sum e^(x - m): computed on the shifted numbers, so logits of 1e30
-    # keep their differences (x - (m + log s) would round m + log s back to m).
-    z = _shift(x, axis)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
-
-
-log_softmax = Primitive(
-    "log_softmax",
-    quiet(_log_softmax_forward),
-    # y = x - lse(x): dy_j/dx_i = [i = j] - softmax_i, so the vjp is g - softmax * sum(g)
-    lambda g, out, x, axis=-1: g - exp(out) * sum(g, axis=axis, keepdims=True),
-)
-
-
-def _softmax_forward(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    e = np.exp(_shift(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-softmax = Primitive(
-    "softmax",
-    quiet(_softmax_forward),
-    # ds_j/dx_i = s_j ([i = j] - s_i), so the vjp is s * (g - sum(g * s))
-    lambda g, out, x, axis=-1: out * (g - sum(g * out, axis=axis, keepdims=True)),
-)

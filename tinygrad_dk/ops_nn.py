@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops import _shift, expand_dims, log, log1p, matmul, maximum, sigmoid, softmax
+from tinygrad_dk.ops import expand_dims, log, log1p, matmul, maximum, sigmoid
 from tinygrad_dk.ops_shape import reshape, transpose
+from tinygrad_dk.ops_softmax import _shift, softmax
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- linear: the hot path of tensor training ---------------------------------------------

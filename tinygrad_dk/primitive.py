@@ -156,7 +156,9 @@ class Primitive:
                     constants = True
                 versions += a._version
             else:
-                if isinstance(a, (str, Value, np.generic)):  # rare, so tested together
+                # (a Python number, the usual case, skips the isinstance check)
+                if type(a) is not float and type(a) is not int and isinstance(
+                        a, (str, Value, np.generic)):  # rare, so tested together
                     a = _plain_scalar(a, self.name)
                     args = _replace(args, i, a)
                 arrays.append(a)

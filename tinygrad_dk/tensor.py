@@ -20,7 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import device, inplace, ops, ops_index, ops_math, ops_nn, ops_shape, spelling
+from tinygrad_dk import (
+    device,
+    inplace,
+    ops,
+    ops_index,
+    ops_math,
+    ops_nn,
+    ops_shape,
+    ops_softmax,
+    spelling,
+)
 from tinygrad_dk.primitive import raw
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor_base import TensorBase
@@ -236,7 +246,7 @@ class Tensor(TensorBase):
     amin = _r("amin", ops.min, "Smallest values over ``dim`` (ties share the gradient).")
     argmax = _r("argmax", ops_index.argmax, "Position of the largest element along ``dim``.")
     argmin = _r("argmin", ops_index.argmin, "Position of the smallest element along ``dim``.")
-    logsumexp = _r("logsumexp", ops.logsumexp, "log(sum(exp(x))) over ``dim``, stably.")
+    logsumexp = _r("logsumexp", ops_softmax.logsumexp, "log(sum(exp(x))) over ``dim``, stably.")
     all = _r("all", ops_index.all, "True where all elements (along ``dim``) are non-zero.")
     any = _r("any", ops_index.any, "True where any element (along ``dim``) is non-zero.")
     del _r
@@ -277,11 +287,12 @@ class Tensor(TensorBase):
 
     def softmax(self, dim: int | None = None, *, axis: Any = UNSET, **wrong: Any) -> Tensor:
         """exp(x) / sum(exp(x)) along ``dim`` (default: the last): scores to probabilities."""
-        return ops.softmax(self, axis=spelling.one_axis("softmax", dim, axis, wrong))
+        return ops_softmax.softmax(self, axis=spelling.one_axis("softmax", dim, axis, wrong))
 
     def log_softmax(self, dim: int | None = None, *, axis: Any = UNSET, **wrong: Any) -> Tensor:
         """log(softmax(x)) along ``dim`` (default: the last), computed stably."""
-        return ops.log_softmax(self, axis=spelling.one_axis("log_softmax", dim, axis, wrong))
+        axis = spelling.one_axis("log_softmax", dim, axis, wrong)
+        return ops_softmax.log_softmax(self, axis=axis)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
         """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import ops, ops_index, ops_shape, spelling
+from tinygrad_dk import ops, ops_index, ops_shape, ops_softmax, spelling
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor import Tensor
@@ -51,13 +51,13 @@ def _method(name: str) -> Any:
 def softmax(input: Any, dim: int | None = None, *, axis: Any = UNSET,  # noqa: A002
             **wrong: Any) -> Any:
     """exp(x) / sum(exp(x)) along ``dim`` (default: the last), computed stably."""
-    return ops.softmax(input, axis=spelling.one_axis("softmax", dim, axis, wrong))
+    return ops_softmax.softmax(input, axis=spelling.one_axis("softmax", dim, axis, wrong))
 
 
 def log_softmax(input: Any, dim: int | None = None, *, axis: Any = UNSET,  # noqa: A002
                 **wrong: Any) -> Any:
     """log(softmax(x)) along ``dim`` (default: the last), computed stably."""
-    return ops.log_softmax(input, axis=spelling.one_axis("log_softmax", dim, axis, wrong))
+    return ops_softmax.log_softmax(input, axis=spelling.one_axis("log_softmax", dim, axis, wrong))
 
 
 def cat(tensors: Sequence[Any], dim: int | None = None, *, axis: Any = UNSET,

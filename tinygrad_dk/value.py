@@ -20,7 +20,7 @@ derivatives use Tensors with ``create_graph=True``).
 
 Numbers follow IEEE rules, as NumPy and PyTorch do: ``exp(1000)`` is ``inf``,
 ``log(0)`` is ``-inf``, ``log(-1)`` is ``nan``. Python's ``math`` module raises
-exceptions in those cases instead, so the few functions below translate.
+exceptions in those cases instead; ``tinygrad_dk.scalar_math`` translates.
 """
 
 from __future__ import annotations
@@ -35,88 +35,17 @@ import numpy as np
 
 from tinygrad_dk import grad_mode
 from tinygrad_dk.node import Node
+from tinygrad_dk.scalar_math import FLAT
+from tinygrad_dk.scalar_math import INF as _INF
+from tinygrad_dk.scalar_math import NAN as _NAN
+from tinygrad_dk.scalar_math import ieee_div as _div
+from tinygrad_dk.scalar_math import ieee_exp as _exp
+from tinygrad_dk.scalar_math import ieee_log as _log
+from tinygrad_dk.scalar_math import ieee_pow as _pow
+from tinygrad_dk.scalar_math import pow_slope as _pow_slope
+from tinygrad_dk.scalar_math import stable_sigmoid as _sigmoid
 
 Number = int | float
-
-_INF = math.inf
-_NAN = math.nan
-
-
-# --- IEEE-style scalar helpers (math raises where IEEE gives inf or nan) ------
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return _INF
-
-
-def _log(x: float) -> float:
-    if x > 0 or x != x:  # positive, inf, or nan (nan != nan)
-        return math.log(x)
-    return -_INF if x == 0 else _NAN
-
-
-def _div(a: float, b: float) -> float:
-    try:
-        return a / b
-    except ZeroDivisionError:
-        if a == 0 or a != a:
-            return _NAN
-        return math.copysign(_INF, a) * math.copysign(1.0, b)
-
-
-def _is_odd_integer(e: float) -> bool:
-    return math.isfinite(e) and e == int(e) and int(e) % 2 == 1
-
-
-def _pow(x: float, e: float) -> float:
-    try:
-        return math.pow(x, e)
-    except OverflowError:
-        # |x| ** e grew past the float range; only an odd power of a negative base is negative.
-        return -_INF if x < 0 and _is_odd_integer(e) else _INF
-    except ValueError:
-        if x == 0:  # 0 ** negative: IEEE gives inf (signed for odd powers of -0.0)
-            return math.copysign(_INF, x) if _is_odd_integer(e) else _INF
-        return _NAN  # negative base, fractional exponent
-
-
-class _Flat:
-    """The local derivative where an output does not change with its parent at all:
-    relu for x <= 0, x ** 0. It passes exactly 0 back, even when the gradient arriving
-    is inf (a plain 0.0 would give 0 * inf = nan), as PyTorch does."""
-
-    __slots__ = ()
-
-    def __mul__(self, other: Any) -> float:
-        return 0.0
-
-    __rmul__ = __mul__
-
-    def __float__(self) -> float:
-        return 0.0
-
-    def __repr__(self) -> str:
-        return "FLAT"
-
-
-FLAT = _Flat()
-
-
-def _pow_slope(x: float, e: float) -> Any:
-    """d/dx x^e = e x^(e-1); for e = 0, x^0 is the constant 1 (even at x = 0): FLAT."""
-    return FLAT if e == 0 else e * _pow(x, e - 1)
-
-
-def _sigmoid(x: float) -> float:
-    # Never call exp on a large positive number: for x < 0 use the form
-    # e^x / (1 + e^x), whose exp cannot overflow.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 def _check_number(data: Any, what: str) -> float:

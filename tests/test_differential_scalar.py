@@ -47,7 +47,8 @@ def _check(op: Op, data, inputs: list[float], **kwargs) -> None:
         return err
     ours = op.ours(*ours_in, **kwargs)
     out = np.asarray([v.data for v in ours] if isinstance(ours, list) else ours.data)
-    D.assert_same("forward", out, [theirs.detach()], np.float64, op)
+    scale = D._magnitude(np.asarray(inputs)) ** 2 if op.sums else 0.0  # (a sum of products)
+    D.assert_same("forward", out, [theirs.detach()], np.float64, op, scale)
     g = D.upstream(data, tuple(theirs.shape), np.float64)
     total = None  # sum_i out_i * g_i, differentiated: the upstream gradient g
     for v, gi in zip(ours if isinstance(ours, list) else [ours], g.reshape(-1)):
@@ -105,7 +106,7 @@ VALUE_OPS = [
         covers=("binary_cross_entropy",), rtol=1e-6), None),
     (Op("weighted_sum", lambda w1, w2, x1, x2, b: Value.weighted_sum([w1, w2], [x1, x2], b),
         lambda w1, w2, x1, x2, b: w1 * x1 + w2 * x2 + b, None, covers=("weighted_sum",),
-        grad_sums=True), _n(5, FINITE)),
+        sums=1, grad_sums=True), _n(5, FINITE)),
 ]
 
 

@@ -250,3 +250,67 @@ def test_numpy_scalars_do_not_turn_float32_into_float64():
     assert y.dtype == np.float32  # as PyTorch: a numpy scalar counts as a number
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+# --- found by the harness in the operations with PyTorch's names --------------------------
+
+
+def test_gelu_and_silu_pass_an_infinite_gradient_as_one_factor():
+    for approximate in ("none", "tanh"):
+        x = f64([-0.13, 0.7])
+        tg.gelu(x, approximate=approximate).backward(np.array([np.inf, np.inf]))
+        assert np.all(np.isinf(x.grad.numpy()))  # PyTorch: inf (not inf - inf = nan)
+    assert tg.gelu(Tensor(np.float32(0.3))).dtype == np.float32  # a 0-d tensor works
+
+
+def test_norm_gradients_at_zero_and_at_tiny_values():
+    x = Tensor(np.array([0.0, 0.0]), requires_grad=True)
+    x.norm(3).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])  # PyTorch: 0 at a zero norm
+    t = Tensor(np.array([1e-40, 1e-30], dtype=np.float32), requires_grad=True)
+    t.norm(3).backward()
+    np.testing.assert_allclose(t.grad.numpy(), [1e-20, 1.0], rtol=1e-3)  # no 0 * inf
+
+
+def test_std_of_equal_numbers_has_the_gradient_0():
+    x = Tensor(np.array([2.0, 2.0, 2.0]), requires_grad=True)
+    x.std().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])  # PyTorch: 0, not nan
+
+
+def test_elu_second_derivative_at_0_is_the_right_sides():
+    second = grad(lambda x: grad(lambda y: tg.elu(y).sum())(x).sum())(np.array([0.0, -1.0]))
+    np.testing.assert_allclose(second.numpy(), [0.0, np.exp(-1.0)])
+
+
+@pytest.mark.parametrize("name", ["round", "floor", "ceil", "sign"])
+def test_rounding_passes_0_for_an_infinite_gradient(name):
+    x = f64([0.4, -1.6])
+    getattr(x, name)().backward(np.array([np.inf, 1.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+def test_variance_refuses_only_when_a_result_would_divide_by_zero():
+    assert Tensor(np.zeros((1, 1, 0))).var(dim=0).shape == (1, 0)  # no result: no division
+    with pytest.raises(ValueError, match="would divide by 0"):
+        Tensor(np.zeros((1, 3))).var(dim=0)  # three results, each of one number, n - 1 = 0
+
+
+def test_adaptive_optimizers_square_gradients_without_overflow_in_float32():
+    from nn import optim
+    for make in (lambda p: optim.RMSprop(p, lr=0.1), lambda p: optim.Adam(p, lr=0.1)):
+        w = Tensor(np.array([0.5], dtype=np.float32), requires_grad=True)
+        opt = make([w])
+        w.grad = Tensor(np.array([2e19], dtype=np.float32))  # g * g = 4e38 > float32's max
+        opt.step()
+        assert np.isfinite(w.numpy()).all() and w.item() < 0.5  # (1 - a) * g * g, in order
+
+
+def test_found_by_the_long_hunt():  # DIFFERENTIAL_EXAMPLES=300
+    assert math.isnan(Value(-math.inf).sqrt().data)  # IEEE sqrt, not pow(-inf, 0.5) = inf
+    x = f64([-700.0])
+    tg.elu(x).backward(np.ones(1))
+    assert x.grad.item() == pytest.approx(math.exp(-700.0), rel=1e-12)  # not rounded to 0
+    t = Tensor(np.array([1e-40, 1e-30], dtype=np.float32), requires_grad=True)
+    t.std(correction=0).backward()  # float32's variance 2.5e-61 would underflow to 0
+    np.testing.assert_allclose(t.grad.numpy(), [-0.5, 0.5], rtol=1e-4)

@@ -370,13 +370,17 @@ def _centred(x: Any, axis: Any) -> Any:
     return x - astype(mean(astype(x, np.float64), axis=axis, keepdims=True), dtype)
 
 
-def _var_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False,
-                 ddof: int = 0) -> np.ndarray:
-    c = _centred(x, axis)
+def _var64(x: np.ndarray, axis: Any, keepdims: bool, ddof: int) -> np.ndarray:
+    """The variance in float64 (float32's squares of 1e-30 or 1e20 under- or overflow)."""
     if x.size == 0 and _count(x, axis) == 0 and np.sum(x, axis=axis).size:
         _warn_nothing_to_average("var", x, axis)
-    return np.sum(c * c, axis=axis, keepdims=keepdims) / np.asarray(_count(x, axis) - ddof,
-                                                                     dtype=c.dtype)
+    c = _centred(x.astype(np.float64), axis)
+    return np.sum(c * c, axis=axis, keepdims=keepdims) / np.float64(_count(x, axis) - ddof)
+
+
+def _var_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False,
+                 ddof: int = 0) -> np.ndarray:
+    return _var64(x, axis, keepdims, ddof).astype(x.dtype)
 
 
 # Variance with numpy's convention (``ddof=0``; PyTorch's default is ``ddof=1``).
@@ -399,4 +403,4 @@ def _std_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False,
 
 
 std = Primitive("std", quiet(lambda x, axis=None, keepdims=False, ddof=0: np.sqrt(
-    _var_forward(x, axis, keepdims, ddof))), _std_vjp)
+    _var64(x, axis, keepdims, ddof)).astype(x.dtype)), _std_vjp)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops import _sigmoid_forward, exp, sigmoid, tanh, where
+from tinygrad_dk.ops import _sigmoid_forward, exp, minimum, sigmoid, tanh, where
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 
@@ -25,11 +25,18 @@ def _elu_forward(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
-# below 0, d/dx alpha (e^x - 1) = alpha e^x = out + alpha
-# (at x = 0 the slope is alpha, taken as a constant there: the second derivative is 0 on the
-# right of 0 and alpha on the left; PyTorch takes the right side's)
-elu = Primitive("elu", quiet(_elu_forward), lambda g, out, x, alpha=1.0: g * where(
-    raw(x) > 0, 1.0, where(raw(x) < 0, out + alpha, alpha)))
+
+
+def _elu_vjp(g: Any, out: Any, x: Any, alpha: float = 1.0) -> Any:
+    # below 0, d/dx alpha (e^x - 1) = alpha e^x, computed as such (out + alpha would round
+    # e^-700 away to 0) and of min(x, 0) only, so no unused e^1000 overflows. At x = 0 the
+    # slope alpha is a constant: the second derivative is 0 on the right of 0 and alpha on
+    # the left; PyTorch takes the right side's.
+    slope = where(raw(x) < 0, alpha * exp(minimum(x, 0.0)), alpha)
+    return g * where(raw(x) > 0, 1.0, slope)
+
+
+elu = Primitive("elu", quiet(_elu_forward), _elu_vjp)
 
 # d/dx x s(x) = s + x s (1 - s), with s = sigmoid(x)
 silu = Primitive("silu", quiet(lambda x: x * _sigmoid_forward(x)),

@@ -29,6 +29,10 @@ def ieee_log(x: float) -> float:
     return -INF if x == 0 else NAN
 
 
+def ieee_sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0 or x != x else NAN  # (pow(-inf, 0.5) would be +inf)
+
+
 def ieee_div(a: float, b: float) -> float:
     try:
         return a / b

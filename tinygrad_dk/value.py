@@ -35,7 +35,7 @@ import numpy as np
 
 from tinygrad_dk import grad_mode
 from tinygrad_dk.node import Node
-from tinygrad_dk.scalar_math import FLAT
+from tinygrad_dk.scalar_math import FLAT, ieee_sqrt
 from tinygrad_dk.scalar_math import INF as _INF
 from tinygrad_dk.scalar_math import NAN as _NAN
 from tinygrad_dk.scalar_math import ieee_div as _div
@@ -237,7 +237,7 @@ class Value(Node):
         return _node(out, (self,), "log1p", (_div(1.0, 1.0 + x),))  # d/dx = 1 / (1 + x)
 
     def sqrt(self) -> Value:
-        out = _pow(self.data, 0.5)
+        out = ieee_sqrt(self.data)
         return _node(out, (self,), "sqrt", (_div(0.5, out),))  # 1 / (2 sqrt x)
 
     def abs(self) -> Value:

@@ -9,7 +9,10 @@ when ``create_graph=True`` records second derivatives. They return gradients in 
 broadcast shape: the backward driver (``autograd.unbroadcast``) sums them down.
 
 Constant helpers such as masks are computed on raw data with ``raw`` and carry
-no gradient, like ``x > 0`` in relu's derivative.
+no gradient, like ``x > 0`` in relu's derivative. A kink passes its gradient with
+``pass_where``, never as ``g * mask``: 0 * inf would be nan.
+
+The softmax family is in ``ops_softmax``; shapes in ``ops_shape``.
 
 The Tensor methods (``x.exp()``, ``x.sum(axis=0)``) are defined in
 ``tinygrad_dk.tensor`` and call these functions.
@@ -340,7 +343,7 @@ def _extreme_forward(name: str, reduce: Any) -> Any:
 def _extreme_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     # The gradient goes to the element(s) that were the max (or min); ties share it
     # equally, so the total gradient is the same however many elements tied. Every other
-    # element gets exactly 0 (selected with where: 0 * inf would be nan).
+    # element gets exactly 0 (pass_where).
     rx = raw(x)
     best = np.reshape(raw(out), _keepdims_shape(x, axis))
     mask = (rx == best) | (np.isnan(rx) & np.isnan(best))  # a nan maximum is the nan itself
@@ -383,7 +386,6 @@ def _var_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False,
     return _var64(x, axis, keepdims, ddof).astype(x.dtype)
 
 
-# Variance with numpy's convention (``ddof=0``; PyTorch's default is ``ddof=1``).
 def _var_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False,
              ddof: int = 0) -> Any:
     # d/dx_i sum_j (x_j - mean)^2 / (n - ddof) = 2 (x_i - mean) / (n - ddof) (the mean's own
@@ -392,6 +394,7 @@ def _var_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False,
             * _centred(x, axis))
 
 
+# Variance with numpy's convention (``ddof=0``; PyTorch's default is ``ddof=1``).
 var = Primitive("var", quiet(_var_forward), _var_vjp)
 
 

@@ -12,7 +12,7 @@ import math
 from types import ModuleType
 from typing import Any
 
-from benchmarks.timing import Unavailable
+from benchmarks.spec import Unavailable
 
 TORCH_THREADS = 2
 

@@ -186,9 +186,9 @@ def gaussian_nll(xs: list[Value], ys: list[Any], var: Any, full: bool,
     return losses
 
 
-def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
-                  ) -> tuple[Any, Any]:
-    """Per row -sum_c w_c q_c log softmax(row)_c, and the weights 'mean' divides by.
+def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float,
+                  reduction: str) -> Any:
+    """Per row -sum_c w_c q_c log softmax(row)_c, reduced (a weighted mean with ``weight``).
 
     ``input`` is one row of Value scores or a list of rows; ``target`` integer labels.
     """
@@ -220,4 +220,4 @@ def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
             loss = loss - smooth * (eps / c)
         losses.append(loss)
         divide_by.append(ws[y])
-    return (losses[0] if single else losses), divide_by
+    return reduce(losses[0] if single else losses, reduction, divide_by)

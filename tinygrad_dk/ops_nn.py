@@ -152,8 +152,8 @@ def _softmax_ce_forward(x: np.ndarray, labels: np.ndarray, reduction: str = "non
     # on the shifted numbers, so no exp overflows and logits of 1e30 keep their differences.
     z = _shift(x, 1)
     per_row = np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), labels]
-    if reduction == "mean":
-        return per_row.mean()
+    if reduction == "mean":  # (sum / count is what .mean() computes, without its wrapper)
+        return per_row.sum() / len(per_row)
     return per_row.sum() if reduction == "sum" else per_row
 
 

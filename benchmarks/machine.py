@@ -109,8 +109,12 @@ def busy_warning(load: float | None, cores: int) -> str | None:
             "the CPU, so timings are noisy (multi-threaded BLAS and PyTorch suffer most)")
 
 
-def describe() -> dict[str, Any]:
-    """Everything above as one dict, for the table header and the JSON."""
+def describe(worker_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything above as one dict, for the table header and the JSON.
+
+    ``worker_env``: the thread variables the runner gives its workers (``--threads``).
+    """
+    env = {**os.environ, **(worker_env or {})}
     return {
         "cpu": cpu_model(),
         "cores": usable_cores(),
@@ -121,8 +125,8 @@ def describe() -> dict[str, Any]:
         "platform": platform.platform(),
         "numpy": np.__version__,
         "blas": blas_info(),
-        "torch_threads": peers.TORCH_THREADS,
-        "thread_variables": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+        "torch_threads": int(env.get(peers.THREADS_VARIABLE, peers.TORCH_THREADS)),
+        "thread_variables": {name: env.get(name) for name in THREAD_VARIABLES},
         "versions": peers.versions(),
     }
 
@@ -138,10 +142,11 @@ def summary_lines(info: dict[str, Any]) -> list[str]:
     return [
         f"CPU:     {info['cpu']} ({info['cores']} usable cores of {info['cpu_count']})",
         f"Python:  {info['implementation']} {info['python']} on {info['platform']}",
-        f"numpy:   {info['numpy']}, BLAS: {blas}",
+        f"numpy:   {info['numpy']}, BLAS: {blas}, in this process (the workers report "
+        "theirs at the end)",
         f"engines: {installed}; torch threads: {info['torch_threads']} (set by the runner)",
-        f"threads: {_variables_text(info['thread_variables'])}; each engine runs in its own "
-        "process",
+        f"threads: {_variables_text(info['thread_variables'])} for the workers; each engine "
+        "runs in its own process",
         f"load:    {_load_text(info['load_average_at_start'])} (1-minute average at start)",
     ]
 

@@ -25,11 +25,11 @@ class WorkerDied(RuntimeError):
 
 
 class Worker:
-    """One engine's process."""
+    """One engine's process; ``env`` adds environment variables (thread counts)."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, env: dict[str, str] | None = None) -> None:
         self.label = label
-        env = dict(os.environ)
+        env = {**os.environ, **(env or {})}
         env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
@@ -74,15 +74,15 @@ class Worker:
 class Pool:
     """Workers by engine name (shared through the run) or by workload and engine."""
 
-    def __init__(self, shared: bool) -> None:
-        self.shared = shared
+    def __init__(self, shared: bool, env: dict[str, str] | None = None) -> None:
+        self.shared, self.env = shared, env
         self._workers: dict[tuple[str, str], Worker] = {}
 
     def worker(self, workload: str, engine: str) -> Worker:
         """The worker for ``engine`` in ``workload``, started on first use."""
         key = ("", engine) if self.shared else (workload, engine)
         if key not in self._workers:
-            self._workers[key] = Worker(engine)
+            self._workers[key] = Worker(engine, self.env)
         return self._workers[key]
 
     def discard(self, workload: str, engine: str) -> None:

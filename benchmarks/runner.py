@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import machine, registry, report
+from benchmarks import machine, peers, registry, report
 from benchmarks.processes import Pool
 from benchmarks.results import WorkloadResult
 from benchmarks.schedule import run_workload
@@ -59,9 +59,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "(default: each workload's plan)")
     parser.add_argument("--rounds", type=positive_int, default=None, metavar="R",
                         help="rounds per size (default: each workload's plan, mostly 5)")
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="T",
+                        help="threads for every engine's BLAS, OpenMP and PyTorch (sets "
+                        "OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS in the "
+                        "workers; default: the libraries' own, PyTorch 2)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
                         help="where to write the JSON results (default benchmarks/results.json)")
     return parser.parse_args(argv)
+
+
+def thread_variables(count: int) -> dict[str, str]:
+    """The environment that gives every worker's libraries ``count`` threads."""
+    names = (*machine.THREAD_VARIABLES, peers.THREADS_VARIABLE)
+    return {name: str(count) for name in names}
 
 
 def worker_threads(results: dict[str, WorkloadResult]) -> dict[str, dict[str, Any]]:
@@ -80,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen workloads, print the table and the targets, write the JSON."""
     args = parse_args(argv)
     settings = Settings(quick=args.quick, repeats=args.repeats, rounds=args.rounds)
-    info = machine.describe()
+    threads = None if args.threads is None else thread_variables(args.threads)
+    info = machine.describe(threads)
     print("tinygrad_dk side-by-side benchmarks")
     for line in machine.summary_lines(info):
         print(" ", line)
@@ -92,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     done: list[tuple[Workload, WorkloadResult]] = []
-    pool = Pool(shared=settings.quick)
+    pool = Pool(shared=settings.quick, env=threads)
     try:
         for key in args.only:
             workload = registry.load(key)
@@ -125,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.target_lines(found):
         print(line)
     settings_json = {"quick": settings.quick, "repeats": settings.repeats,
-                     "rounds": settings.rounds, "workloads": args.only, "argv": sys.argv[1:]}
+                     "rounds": settings.rounds, "threads": args.threads,
+                     "workloads": args.only, "argv": sys.argv[1:]}
     report.write_json(args.json, report.json_payload(info, settings_json, results, found))
     print(f"\nJSON written to {args.json}")
     return 0

@@ -76,14 +76,16 @@ def test_machine_and_targets_are_recorded(quick_results: dict[str, Any]) -> None
     assert {t["verdict"] for t in quick_results["targets"]} <= {"PASS", "MISS", "n/a"}
 
 
-def test_only_and_repeats_flags(tmp_path: Path) -> None:
+def test_only_repeats_and_threads_flags(tmp_path: Path) -> None:
     path = tmp_path / "w1.json"
-    assert runner.main(["--quick", "--only", "w1", "--repeats", "1", "--json", str(path)]) == 0
+    assert runner.main(["--quick", "--only", "w1", "--repeats", "1", "--threads", "1",
+                        "--json", str(path)]) == 0
     data = json.loads(path.read_text(encoding="utf-8"))
     assert list(data["workloads"]) == ["W1"]
-    peers = [r for r in data["workloads"]["W1"]["results"]
-             if r["status"] == "ok" and r["engine"] != "tinygrad_dk"]
-    assert all(len(r["samples"]) == 1 for r in peers)
+    rows = [r for r in data["workloads"]["W1"]["results"] if r["status"] == "ok"]
+    assert all(len(r["samples"]) == 1 for r in rows if r["engine"] != OURS)
+    assert data["machine"]["thread_variables"]["OMP_NUM_THREADS"] == "1"
+    assert all(r["info"]["blas_threads"] in (1, None) for r in rows)
 
 
 def test_each_engine_runs_in_its_own_process(quick_results: dict[str, Any]) -> None:

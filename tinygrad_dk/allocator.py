@@ -34,6 +34,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+from collections.abc import Callable
 
 #: glibc's parameter numbers for mallopt (malloc.h).
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
@@ -45,7 +46,7 @@ SWITCH = "TINYGRAD_DK_KEEP_FREED_MEMORY"
 _state = {"tried": False, "applied": False}
 
 
-def _glibc_mallopt() -> ctypes._CFuncPtr | None:
+def _glibc_mallopt() -> Callable[[int, int], int] | None:
     """glibc's ``mallopt``, or None on any other C library."""
     if not hasattr(os, "confstr"):
         return None

@@ -13,11 +13,13 @@ the parameter surface both engines share (``tinygrad_dk.Node``): ``p.numpy()`` a
 gradient, the parameter is skipped), ``p.copy_(new)`` writes the update back. The
 update formulas are written once, on numpy arrays.
 
-Updates happen in place and allocate nothing in a training step (as PyTorch's): the
-parameter's own array is changed, state such as Adam's moments lives across steps
-and is updated in place with numpy's ``out=`` arguments, and the one temporary an
-update needs comes from ``_scratch``, a buffer that every parameter reuses. So the
-optimizer adds no fresh memory (and no page faults) to a step, only arithmetic.
+Updates happen in place, as PyTorch's: the parameter's own array is changed, state
+such as momentum or Adam's moments lives across steps and is updated in place with
+numpy's ``out=`` arguments, and the one temporary an update needs comes from
+``_scratch``, a buffer that every parameter reuses. So plain SGD, SGD with momentum,
+Adam and AdamW add no fresh memory (and no page faults) to a training step, only
+arithmetic; the rarer options (weight decay added to the gradient, dampening,
+Nesterov) take one more temporary array.
 
 The learning rate can change during training: ``opt.lr = 0.01`` or, as in PyTorch,
 ``opt.param_groups[0]["lr"] = 0.01`` (what schedulers such as ``StepLR`` do).
@@ -65,6 +67,7 @@ class Optimizer:
             self.param_groups.append(group)
         self.state: dict[int, dict[str, Any]] = {}  # by id(p): momentum buffers, moments
         self._scratch_buffers: dict[Any, np.ndarray] = {}  # by dtype: see _scratch
+        self._scratch_views: dict[tuple, np.ndarray] = {}  # by (dtype, shape)
 
     def _validate(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -124,10 +127,16 @@ class Optimizer:
         every parameter's update reuses: after the first step, updates allocate nothing.
         Its contents are garbage until written; it is overwritten by the next update.
         """
-        buffer = self._scratch_buffers.get(like.dtype)
-        if buffer is None or buffer.size < like.size:
-            buffer = self._scratch_buffers[like.dtype] = np.empty(like.size, like.dtype)
-        return buffer[:like.size].reshape(like.shape)
+        view = self._scratch_views.get((like.dtype, like.shape))
+        if view is None:
+            buffer = self._scratch_buffers.get(like.dtype)
+            if buffer is None or buffer.size < like.size:  # grow it: older views are stale
+                buffer = self._scratch_buffers[like.dtype] = np.empty(like.size, like.dtype)
+                self._scratch_views = {k: v for k, v in self._scratch_views.items()
+                                       if k[0] != like.dtype}
+            view = self._scratch_views[like.dtype, like.shape] = \
+                buffer[:like.size].reshape(like.shape)
+        return view
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")

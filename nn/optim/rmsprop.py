@@ -40,7 +40,8 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop: alpha must be in [0, 1] and momentum, eps >= 0, got "
                              f"{group['alpha']!r}, {group['momentum']!r}, {group['eps']!r}")
 
-    def _update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> Any:
+    def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         alpha = group["alpha"]
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
@@ -54,7 +55,7 @@ class RMSprop(Optimizer):
         if group["momentum"]:
             step = state.get("momentum_buffer", 0.0) * group["momentum"] + step
             state["momentum_buffer"] = step
-        return theta - group["lr"] * step
+        theta -= group["lr"] * step
 
 
 class Adagrad(Optimizer):
@@ -71,10 +72,11 @@ class Adagrad(Optimizer):
                                   "initial_accumulator_value": initial_accumulator_value,
                                   "eps": eps})
 
-    def _update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> Any:
+    def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
         total = state.get("sum", group["initial_accumulator_value"]) + g * g
         state["sum"] = total
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        return theta - lr * g / (np.sqrt(total) + group["eps"])
+        theta -= lr * g / (np.sqrt(total) + group["eps"])

@@ -14,22 +14,30 @@ How it is computed ("im2col"), without a Python loop over pixels:
    ``(N, C, out_h, out_w, kh, kw)``: every window the filter visits, side by side,
    without copying a number (numpy's ``as_strided``: the view only changes how memory
    is stepped through);
-2. one matrix product of all windows with all filters (``np.tensordot``, which lays
-   the windows out as the rows of a matrix: the one copy, then BLAS does the work).
+2. one matrix product of all windows (one row each) with all filters (one column
+   each): the only real work, done by BLAS.
+
+Step 2 needs the windows as a real matrix, so they are copied once. That copy is fast
+when the channels are the innermost axis in memory ("channels-last", PyTorch's
+``channels_last`` format): one row of a window is then a single run of ``kw * C``
+numbers. So the padded input is stored channels-last, and so is the output, which
+still has the shape ``(N, C_out, out_h, out_w)``: only the order of the numbers in
+memory differs, and the next convolution or pooling reads it without reordering.
 
 The derivatives are convolutions too, and the three operations below are one another's
 derivatives, so second derivatives (``grad`` of ``grad``) work:
 
 * ``conv``: the forward pass above;
-* ``conv_transpose(g, w)``: d/dx. Each output gradient is spread back over the window
-  it came from (``fold``, the adjoint of ``windows``: one strided add per filter
-  position, 9 for a 3x3 filter, never one per pixel);
+* ``conv_transpose(g, w)``: d/dx. Each output gradient times the filter is added back
+  onto the window it came from (``fold``, the adjoint of ``windows``: one strided add
+  per filter tap, 9 for a 3x3 filter, never one per pixel);
 * ``conv_weight_grad(x, g)``: d/dw. The windows times the output gradient, summed over
   the batch and all positions: again one matrix product.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -49,15 +57,24 @@ def out_size(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation
     return (size + pad[0] + pad[1] - span) // stride + 1
 
 
+def channels_last(shape: tuple[int, ...], dtype: Any, value: float = 0.0) -> np.ndarray:
+    """A new array of ``shape`` (N, C, *spatial) filled with ``value``, stored channels-last."""
+    n, c, *spatial = shape
+    fill = np.zeros if value == 0 else (lambda s, dtype: np.full(s, value, dtype=dtype))
+    return np.moveaxis(fill((n, *spatial, c), dtype=dtype), -1, 1)
+
+
 def pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
-    """``x`` with ``pads`` added around its spatial axes (all axes after the first two)."""
-    if not any(lo or hi for lo, hi in pads):
-        return x
-    return np.pad(x, ((0, 0), (0, 0), *pads), constant_values=value)
+    """A copy of ``x`` (N, C, *size) with ``pads`` around its spatial axes, channels-last."""
+    out = channels_last((*x.shape[:2], *(n + lo + hi for n, (lo, hi) in
+                                         zip(x.shape[2:], pads))), x.dtype, value)
+    out[(slice(None), slice(None), *(slice(lo, lo + n) for n, (lo, _) in
+                                     zip(x.shape[2:], pads)))] = x
+    return out
 
 
 def crop(x: np.ndarray, pads: Pads) -> np.ndarray:
-    """Undo ``pad``: cut ``pads`` off the spatial axes."""
+    """Undo ``pad``: cut ``pads`` off the spatial axes (a view)."""
     if not any(lo or hi for lo, hi in pads):
         return x
     return x[(slice(None), slice(None), *(slice(lo, n - hi) for (lo, hi), n
@@ -84,58 +101,73 @@ def windows(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
     )
 
 
-def fold(cols: np.ndarray, padded: tuple[int, ...], stride: tuple[int, ...],
-         dilation: tuple[int, ...]) -> np.ndarray:
-    """The adjoint of ``windows``: add every window (N, C, *out, *kernel) back into place.
+def taps(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The positions inside a filter, in order: (0, 0), (0, 1), ..., (kh - 1, kw - 1)."""
+    return list(np.ndindex(*kernel))
+
+
+def fold(pieces: list[np.ndarray], kernel: tuple[int, ...], padded: tuple[int, ...],
+         stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
+    """The adjoint of ``windows``: add ``pieces[k]`` (N, C, *out) where filter tap k looked.
 
     Windows overlap when the stride is smaller than the filter, so one input element
     collects the gradient of every window it was in. One strided add per filter tap.
     """
-    d = len(stride)
-    outs, kernel = cols.shape[2:2 + d], cols.shape[2 + d:]
-    xp = np.zeros((*cols.shape[:2], *padded), dtype=cols.dtype)
-    for tap in np.ndindex(*kernel):
+    shape = pieces[0].shape
+    xp = channels_last((*shape[:2], *padded), pieces[0].dtype)
+    for tap, piece in zip(taps(kernel), pieces):
         target = tuple(slice(t * dl, t * dl + s * (o - 1) + 1, s)
-                       for t, dl, s, o in zip(tap, dilation, stride, outs))
-        xp[(slice(None), slice(None), *target)] += cols[(Ellipsis, *tap)]
+                       for t, dl, s, o in zip(tap, dilation, stride, shape[2:]))
+        xp[(slice(None), slice(None), *target)] += piece
     return xp
 
 
-def _spatial(d: int, first: int = 2) -> list[int]:
-    return list(range(first, first + d))
+# --- the three convolutions, as matrix products ---------------------------------------------
 
 
-# --- the three convolutions ---------------------------------------------------------------
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
+            dilation: tuple) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Every window as one row of a matrix (N * positions, taps * C), and the output size."""
+    cols = np.moveaxis(windows(pad(x, padding), kernel, stride, dilation), 1, -1)
+    outs = cols.shape[1:1 + len(kernel)]  # cols: (N, *out, *kernel, C)
+    return cols.reshape(len(x) * math.prod(outs), -1), outs  # the one copy
+
+
+def _filters(w: np.ndarray) -> np.ndarray:
+    """The weight (O, C, *kernel) as a matrix (taps * C, O): one column per filter."""
+    return np.moveaxis(w, 1, -1).reshape(len(w), -1).T
+
+
+def _grad_matrix(g: np.ndarray) -> np.ndarray:
+    """An output gradient (N, O, *out) as a matrix (N * positions, O)."""
+    return np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, b: Any = None, *, stride: tuple,
                   padding: Pads, dilation: tuple) -> np.ndarray:
-    d = w.ndim - 2
-    cols = windows(pad(x, padding), w.shape[2:], stride, dilation)  # (N, C, *out, *kernel)
-    # the one matrix product: sum over channels and filter taps -> (N, *out, C_out)
-    out = np.tensordot(cols, w, axes=([1, *_spatial(d, 2 + d)], [1, *_spatial(d)]))
-    out = np.moveaxis(out, -1, 1)
-    if b is not None:
-        out = out + np.reshape(b, (-1,) + (1,) * d)
-    return np.ascontiguousarray(out)  # the (N, C_out, ...) layout every later op expects
+    cols, outs = _im2col(x, w.shape[2:], stride, padding, dilation)
+    out = cols @ _filters(w)  # (N * positions, O): every window times every filter
+    out = np.moveaxis(out.reshape(len(x), *outs, len(w)), -1, 1)  # (N, O, *out), channels-last
+    return out if b is None else out + np.reshape(b, (-1,) + (1,) * len(outs))
 
 
 def _conv_transpose_forward(g: np.ndarray, w: np.ndarray, *, size: tuple, stride: tuple,
                             padding: Pads, dilation: tuple) -> np.ndarray:
-    # each output gradient, times the filter, lands on the window it came from
-    d = w.ndim - 2
-    cols = np.moveaxis(np.tensordot(g, w, axes=([1], [0])), 1 + d, 1)  # (N, C_in, *out, *k)
+    # each output gradient times the filter, added back onto the window it came from
+    kernel = w.shape[2:]
+    cols = (_grad_matrix(g) @ _filters(w).T).reshape(len(g), *g.shape[2:], *kernel, w.shape[1])
+    cols = np.moveaxis(cols, -1, 1)  # (N, C_in, *out, *kernel)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
-    return crop(fold(cols, padded, stride, dilation), padding)
+    pieces = [cols[(Ellipsis, *tap)] for tap in taps(kernel)]
+    return crop(fold(pieces, kernel, padded, stride, dilation), padding)
 
 
 def _conv_weight_grad_forward(x: np.ndarray, g: np.ndarray, *, kernel: tuple, stride: tuple,
                               padding: Pads, dilation: tuple) -> np.ndarray:
     # dL/dw[o, c, taps] = sum over examples and positions of g[n, o, pos] * window[n, c, pos, taps]
-    d = len(kernel)
-    cols = windows(pad(x, padding), kernel, stride, dilation)
-    axes = [0, *_spatial(d)]
-    return np.tensordot(g, cols, axes=(axes, axes))  # (C_out, C_in, *kernel)
+    cols, _ = _im2col(x, kernel, stride, padding, dilation)
+    gw = (cols.T @ _grad_matrix(g)).reshape(*kernel, x.shape[1], g.shape[1])
+    return np.ascontiguousarray(np.moveaxis(gw, (-1, -2), (0, 1)))  # (C_out, C_in, *kernel)
 
 
 def conv(x: Any, w: Any, b: Any = None, *, stride: tuple, padding: Pads,
@@ -168,7 +200,7 @@ def _conv_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any) -> An
 
 
 def _conv_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any) -> Any:
-    return g.sum(axis=(0, *_spatial(np.ndim(raw(w)) - 2)))  # every position used the bias
+    return g.sum(axis=(0, *range(2, np.ndim(raw(w)))))  # every position used the bias
 
 
 _CONV = {d: Primitive(f"conv{d}d", quiet(_conv_forward), _conv_vjp_x, _conv_vjp_w, _conv_vjp_b)
@@ -260,7 +292,7 @@ def check_input(op: str, x: Any, d: int, channels: int, what: str) -> bool:
             hint = f"; for one-channel data use x.reshape(N, 1, ...) with N = {shape[0]}"
         raise ValueError(
             f"{op}: the input of shape {shape} has {shape[1]} channel(s) on axis 1 (the "
-            f"channel axis of {layout}), but {what} expects {channels}{hint}"
+            f"channel axis of {layout}), but {what} expects {channels} input channel(s){hint}"
         )
     return True
 

@@ -2,12 +2,16 @@
 
 Pooling shrinks a feature map: ``max_pool2d(x, 2)`` keeps the largest of every 2x2
 block, so an 8x8 map becomes 4x4 and a feature found anywhere in a block still counts.
-Both poolings use the strided window view of ``ops_conv`` (no Python loop over pixels).
+Both poolings use the strided window view of ``ops_conv`` and loop over the filter
+taps (4 for a 2x2 window), each step one vectorised numpy operation on every window
+at once; never a Python loop over pixels.
 
 * Max pooling sends each output's gradient to the one input that was the maximum of
-  its window (the first one, on a tie), as PyTorch does. The derivative is a scatter
-  (``max_unpool``); its own derivative is the matching gather (``max_gather``), and
-  the two are one another's derivatives, so second derivatives work.
+  its window (the first one, on a tie), as PyTorch does. The derivative puts every
+  gradient at its window's winning tap and adds the windows back into place
+  (``max_unpool``, with the same ``fold`` as a convolution's derivative); its own
+  derivative is the matching gather (``max_gather``), and the two are one another's
+  derivatives, so second derivatives work.
 * Average pooling is linear: its derivative spreads each output gradient evenly back
   over the window (``avg_unpool``, the same ``fold`` as a convolution's derivative),
   and the derivative of that is average pooling again.
@@ -20,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops_conv import Pads, as_tuple, crop, fold, out_size, pad, windows
+from tinygrad_dk.ops_conv import Pads, as_tuple, crop, fold, out_size, pad, taps, windows
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- max pooling ---------------------------------------------------------------------------
@@ -31,53 +35,81 @@ def _lowest(dtype: np.dtype) -> Any:
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
+def _windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads, dilation: tuple,
+             value: Any = 0) -> np.ndarray:
+    """The windows of ``x``, padded with ``value`` (no copy when there is no padding)."""
+    xp = pad(x, padding, value) if any(lo or hi for lo, hi in padding) else x
+    return windows(xp, kernel, stride, dilation)
+
+
+def _first_tap(cols: np.ndarray, kernel: tuple) -> np.ndarray:
+    # a copy in the memory order of the input (order="K"), so the per-tap loops below
+    # run along the same memory as the windows they read
+    return cols[(Ellipsis, *(0,) * len(kernel))].copy(order="K")
+
+
 def _max_pool_forward(x: np.ndarray, *, kernel: tuple, stride: tuple, padding: Pads,
                       dilation: tuple) -> np.ndarray:
-    cols = windows(pad(x, padding, _lowest(x.dtype)), kernel, stride, dilation)
-    return cols.max(axis=tuple(range(-len(kernel), 0)))
+    cols = _windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
+    # the maximum over the filter taps: one vectorised np.maximum per tap (4 for 2x2)
+    best = _first_tap(cols, kernel)
+    for tap in taps(kernel)[1:]:
+        np.maximum(best, cols[(Ellipsis, *tap)], out=best)
+    return best
 
 
-def max_positions(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
-                  dilation: tuple) -> np.ndarray:
-    """For every output of max pooling, the flat index into ``x`` of its window's maximum.
+def winners(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
+            dilation: tuple) -> np.ndarray:
+    """For every output of max pooling, which filter tap (0 .. taps - 1) held the maximum.
 
-    ``argmax`` takes the first maximum of a window (as PyTorch), so a tie (the zeros
-    after a ReLU) gives the whole gradient to one element.
+    A later tap wins only if it is strictly larger (or nan), as in PyTorch, so on a tie
+    (the zeros after a ReLU) the first maximum gets the whole gradient.
     """
-    d = len(kernel)
-    cols = windows(pad(x, padding, _lowest(x.dtype)), kernel, stride, dilation)
-    lead = cols.shape[:2 + d]  # (N, C, *out)
-    tap = np.unravel_index(cols.reshape(*lead, -1).argmax(axis=-1), kernel)
-    coords: list[Any] = [np.arange(lead[0]).reshape(-1, *(1,) * (d + 1)),
-                         np.arange(lead[1]).reshape(-1, *(1,) * d)]
-    for i in range(d):
-        at = np.arange(lead[2 + i]).reshape(-1, *(1,) * (d - 1 - i))
-        where = at * stride[i] + tap[i] * dilation[i] - padding[i][0]
-        # A window whose maximum is -inf may pick a padding element; its output is -inf
-        # whatever we do, so send that (meaningless) gradient to the nearest real element.
-        coords.append(np.clip(where, 0, x.shape[2 + i] - 1))
-    return np.ravel_multi_index(tuple(coords), x.shape)
+    cols = _windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
+    best = _first_tap(cols, kernel)
+    which = np.zeros_like(best, dtype=np.intp)
+    for k, tap in enumerate(taps(kernel)[1:], start=1):
+        value = cols[(Ellipsis, *tap)]
+        better = value > best
+        if best.dtype.kind == "f":
+            better |= np.isnan(value)
+        np.copyto(best, value, where=better)
+        np.copyto(which, k, where=better)
+    return which
 
 
-def _max_unpool_forward(g: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
-    # add every output gradient at its maximum's position (overlapping windows may share one)
-    flat = np.bincount(index.reshape(-1), weights=g.reshape(-1), minlength=math.prod(shape))
-    return flat.reshape(shape).astype(g.dtype, copy=False)
+def _max_unpool_forward(g: np.ndarray, which: np.ndarray, *, size: tuple, kernel: tuple,
+                        stride: tuple, padding: Pads, dilation: tuple) -> np.ndarray:
+    # each output gradient goes to its window's winning tap; fold adds the windows back
+    zero = np.zeros((), dtype=g.dtype)
+    pieces = [np.where(which == k, g, zero) for k in range(math.prod(kernel))]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
+    return crop(fold(pieces, kernel, padded, stride, dilation), padding)
+
+
+def _max_gather_forward(x: np.ndarray, which: np.ndarray, *, kernel: tuple, stride: tuple,
+                        padding: Pads, dilation: tuple) -> np.ndarray:
+    # the value of every window at its winning tap (the adjoint of max_unpool)
+    cols = _windows(x, kernel, stride, padding, dilation)
+    out = np.zeros_like(which, dtype=x.dtype)
+    for k, tap in enumerate(taps(kernel)):
+        np.copyto(out, cols[(Ellipsis, *tap)], where=which == k)
+    return out
 
 
 max_unpool = Primitive(
     "max_unpool", _max_unpool_forward,
-    lambda gy, out, g, index, shape: max_gather(gy, index), None,
+    lambda gy, out, g, which, *, size, **p: max_gather(gy, which, **p), None,
 )
 max_gather = Primitive(
-    "max_gather", lambda x, index: np.take(x, index),
-    lambda gy, out, x, index: max_unpool(gy, index, np.shape(raw(x))), None,
+    "max_gather", _max_gather_forward,
+    lambda gy, out, x, which, **p: max_unpool(gy, which, size=np.shape(raw(x))[2:], **p), None,
 )
 
 
 def _max_pool_vjp(g: Any, out: Any, x: Any, **p: Any) -> Any:
     data = raw(x)
-    return max_unpool(g, max_positions(data, **p), data.shape)
+    return max_unpool(g, winners(data, **p), size=data.shape[2:], **p)
 
 
 _MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for d in (1, 2, 3)}
@@ -90,28 +122,28 @@ def _divisor(size: tuple, kernel: tuple, stride: tuple, padding: Pads,
     """What each window's sum is divided by: its size, or its number of real (unpadded) inputs."""
     if count_include_pad or not any(lo or hi for lo, hi in padding):
         return math.prod(kernel)
-    ones = np.ones((1, 1, *size))
-    counts = windows(pad(ones, padding), kernel, stride, (1,) * len(kernel))
+    counts = _windows(np.ones((1, 1, *size)), kernel, stride, padding, (1,) * len(kernel))
     return counts.sum(axis=tuple(range(-len(kernel), 0)))[0, 0]
 
 
 def _avg_pool_forward(x: np.ndarray, *, kernel: tuple, stride: tuple, padding: Pads,
                       count_include_pad: bool) -> np.ndarray:
-    cols = windows(pad(x, padding), kernel, stride, (1,) * len(kernel))
-    total = cols.sum(axis=tuple(range(-len(kernel), 0)))
-    return (total / _divisor(x.shape[2:], kernel, stride, padding, count_include_pad)
-            ).astype(x.dtype, copy=False)
+    cols = _windows(x, kernel, stride, padding, (1,) * len(kernel))
+    total = _first_tap(cols, kernel)
+    for tap in taps(kernel)[1:]:
+        total += cols[(Ellipsis, *tap)]
+    divisor = _divisor(x.shape[2:], kernel, stride, padding, count_include_pad)
+    return (total / divisor).astype(x.dtype, copy=False)
 
 
 def _avg_unpool_forward(g: np.ndarray, *, size: tuple, kernel: tuple, stride: tuple,
                         padding: Pads, count_include_pad: bool) -> np.ndarray:
     # every input of a window gets an equal share of the window's output gradient
-    share = g / _divisor(size, kernel, stride, padding, count_include_pad)
-    cols = np.broadcast_to(share.reshape(*share.shape, *(1,) * len(kernel)),
-                           (*share.shape, *kernel))
+    share = (g / _divisor(size, kernel, stride, padding, count_include_pad)).astype(
+        g.dtype, copy=False)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
-    return crop(fold(cols, padded, stride, (1,) * len(kernel)), padding).astype(g.dtype,
-                                                                             copy=False)
+    return crop(fold([share] * math.prod(kernel), kernel, padded, stride,
+                     (1,) * len(kernel)), padding)
 
 
 def avg_pool(x: Any, **p: Any) -> Any:

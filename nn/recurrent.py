@@ -28,7 +28,7 @@ import numpy as np
 import tinygrad_dk as tg
 from nn import functional as F
 from nn.module import Module
-from nn.recurrent_cells import gru_step, lstm_step, rnn_step, uniform_init
+from nn.recurrent_cells import gru_step, joined, lstm_step, rnn_step, uniform_init
 from tinygrad_dk import Tensor
 
 _CHUNKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -120,7 +120,7 @@ class _RNNBase(Module):
 
     # --- the loop ------------------------------------------------------------------------
 
-    def _run(self, x: Any, states: list[list[Tensor]]) -> tuple[Tensor, list[list[Tensor]]]:
+    def _run(self, x: Tensor, states: list[list[Tensor]]) -> tuple[Tensor, list[list[Tensor]]]:
         """Every layer and direction over the time-major input (time, batch, features).
 
         ``states`` holds one list per state kind (h, and c for the LSTM), one Tensor per
@@ -129,34 +129,40 @@ class _RNNBase(Module):
         directions = 2 if self.bidirectional else 1
         steps = x.shape[0]
         final: list[list[Tensor]] = [[] for _ in states]
-        layer_input = x
+        # One Tensor per time step. (One linear over all steps followed by x_proj[t] would be
+        # one op less per step, but the backward of each [t] builds a gradient the size of
+        # the whole sequence: quadratic in its length.)
+        layer_input = [x[t] for t in range(steps)]
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
                 w_ih, w_hh, *biases = (getattr(self, n) for n in self._weight_names[k])
-                b_ih, b_hh = biases if biases else (None, None)
-                gi = F.linear(layer_input, w_ih, b_ih)  # the input's share, all steps at once
+                weights = self._weights(w_ih, w_hh, *(biases or (None, None)))
                 where = f" l{layer}" if self.num_layers > 1 else ""
                 where += " reverse" if direction else ""
-                gi.label = f"W_ih x + b_ih{where}"
                 state = [s[k] for s in states]
                 hs: list[Any] = [None] * steps
                 for t in (reversed(range(steps)) if direction else range(steps)):
-                    state = self._step(gi[t], state, w_hh, b_hh)
+                    state = self._step(layer_input[t], state, weights)
                     for kind, s in zip("hc", state):
                         s.label = f"{kind}[{t}]{where}"
                     hs[t] = state[0]
-                outputs.append(tg.stack(hs, axis=0))
+                outputs.append(hs)
                 for kept, s in zip(final, state):
                     kept.append(s)
-            layer_input = outputs[0] if directions == 1 else tg.concatenate(outputs, axis=-1)
+            layer_input = outputs[0] if directions == 1 else [
+                tg.concatenate([fw, bw], axis=-1) for fw, bw in zip(*outputs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout)
-        return layer_input, final
+                layer_input = [F.dropout(h, self.dropout) for h in layer_input]
+        return tg.stack(layer_input, axis=0), final
 
-    def _step(self, gi: Tensor, state: list[Tensor], w_hh: Tensor,
-              b_hh: Tensor | None) -> list[Tensor]:
+    def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                 b_hh: Tensor | None) -> tuple:
+        """The weights as the step function takes them (joined once per sequence)."""
+        return joined(w_ih, w_hh, b_ih, b_hh)
+
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
         raise NotImplementedError
 
     def _forward(self, input: Any, hx: list[Any]) -> tuple[Tensor, list[Tensor]]:
@@ -219,9 +225,8 @@ class RNN(_RNNBase):
                          bias, batch_first, dropout, bidirectional, dtype)
         self.nonlinearity = nonlinearity
 
-    def _step(self, gi: Tensor, state: list[Tensor], w_hh: Tensor,
-              b_hh: Tensor | None) -> list[Tensor]:
-        return [rnn_step(gi, state[0], w_hh, b_hh, self.nonlinearity)]
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
+        return [rnn_step(x, state[0], *weights, self.nonlinearity)]
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         out, (h_n,) = self._forward(input, [hx])
@@ -246,9 +251,8 @@ class LSTM(_RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, dtype)
 
-    def _step(self, gi: Tensor, state: list[Tensor], w_hh: Tensor,
-              b_hh: Tensor | None) -> list[Tensor]:
-        return list(lstm_step(gi, state[0], state[1], w_hh, b_hh))
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
+        return list(lstm_step(x, state[0], state[1], *weights))
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
@@ -271,9 +275,12 @@ class GRU(_RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, dtype)
 
-    def _step(self, gi: Tensor, state: list[Tensor], w_hh: Tensor,
-              b_hh: Tensor | None) -> list[Tensor]:
-        return [gru_step(gi, state[0], w_hh, b_hh)]
+    def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                 b_hh: Tensor | None) -> tuple:
+        return w_ih, w_hh, b_ih, b_hh  # the GRU keeps its two products apart
+
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
+        return [gru_step(x, state[0], *weights)]
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         out, (h_n,) = self._forward(input, [hx])

@@ -7,8 +7,10 @@ the same weights, so a network trained on sequences of 12 steps also runs on 100
 The step functions below are the whole idea, written with ordinary engine operations
 (``linear``, ``sigmoid``, ``tanh``, ``*``, ``+``), so backpropagation through time
 needs no code of its own: the graph of the unrolled loop is differentiated like any
-other. ``gi`` is the input's share of the gates, ``W_ih x + b_ih``; the sequence
-layers (``nn.RNN``, ``nn.LSTM``, ``nn.GRU``) compute it for all steps at once.
+other. The input and the old hidden state enter every gate through two matrix
+products, ``W_ih x + b_ih + W_hh h + b_hh``; written as one product of the joined
+vector ``[x, h]`` with the joined matrix ``[W_ih | W_hh]`` (``joined``, made once per
+sequence), each step costs one matrix product instead of two.
 
 * RNN: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``. Simple, but its gradient through
   many steps shrinks or explodes, so it forgets quickly.
@@ -27,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+import tinygrad_dk as tg
 from nn import functional as F
 from nn import init
 from nn.module import Module
@@ -35,18 +38,27 @@ from tinygrad_dk import Tensor
 # --- the steps -----------------------------------------------------------------------------
 
 
-def rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+def joined(w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+           b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    """``[W_ih | W_hh]`` and ``b_ih + b_hh``, so that one ``linear`` of ``[x, h]`` gives
+    ``W_ih x + b_ih + W_hh h + b_hh`` (PyTorch keeps the two matrices; so do we, as
+    parameters: this joined copy is made from them, and its gradient flows back)."""
+    w = tg.concatenate([w_ih, w_hh], axis=1)
+    return w, (None if b_ih is None else b_ih + b_hh)
+
+
+def rnn_step(x: Tensor, h: Tensor, w: Tensor, b: Tensor | None,
              nonlinearity: str = "tanh") -> Tensor:
-    """One step of an Elman RNN: the new hidden state."""
-    z = gi + F.linear(h, w_hh, b_hh)
+    """One step of an Elman RNN: the new hidden state (``w``, ``b`` from ``joined``)."""
+    z = F.linear(tg.concatenate([x, h], axis=-1), w, b)
     return z.tanh() if nonlinearity == "tanh" else z.relu()
 
 
-def lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor,
-              b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
-    """One LSTM step: the new hidden state and cell state."""
+def lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor,
+              b: Tensor | None) -> tuple[Tensor, Tensor]:
+    """One LSTM step: the new hidden state and cell state (``w``, ``b`` from ``joined``)."""
     n = h.shape[-1]
-    gates = gi + F.linear(h, w_hh, b_hh)  # (..., 4 * hidden): i, f, g, o side by side
+    gates = F.linear(tg.concatenate([x, h], axis=-1), w, b)  # (..., 4n): i, f, g, o
     i = gates[..., :n].sigmoid()          # how much of the candidate to write
     f = gates[..., n:2 * n].sigmoid()     # how much of the old cell to keep
     g = gates[..., 2 * n:3 * n].tanh()    # the candidate content, in (-1, 1)
@@ -55,10 +67,13 @@ def lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor,
     return o * c.tanh(), c
 
 
-def gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """One GRU step: the new hidden state."""
+def gru_step(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+             b_hh: Tensor | None) -> Tensor:
+    """One GRU step: the new hidden state. (The reset gate multiplies only the hidden
+    state's share of the candidate, so the two products stay apart here.)"""
     n = h.shape[-1]
-    gh = F.linear(h, w_hh, b_hh)  # (..., 3 * hidden): r, z, n side by side
+    gi = F.linear(x, w_ih, b_ih)  # (..., 3n): r, z, n side by side
+    gh = F.linear(h, w_hh, b_hh)
     r = (gi[..., :n] + gh[..., :n]).sigmoid()            # reset: how much h the candidate sees
     z = (gi[..., n:2 * n] + gh[..., n:2 * n]).sigmoid()  # update: how much of h to keep
     candidate = (gi[..., 2 * n:] + r * gh[..., 2 * n:]).tanh()
@@ -149,9 +164,8 @@ class RNNCell(_Cell):
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, h, batched = self._prepare(input, hx)
-        gi = F.linear(x, self.weight_ih, self.bias_ih)
-        h = rnn_step(gi, self._zeros(x) if h is None else h, self.weight_hh, self.bias_hh,
-                     self.nonlinearity)
+        w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h = rnn_step(x, self._zeros(x) if h is None else h, w, b, self.nonlinearity)
         return _unbatch(h, batched)
 
 
@@ -171,9 +185,9 @@ class LSTMCell(_Cell):
             raise TypeError(f"{self!r}: hx must be a pair (h, c), got {type(hx).__name__}")
         x, h, batched = self._prepare(input, None if hx is None else hx[0])
         _, c, _ = self._prepare(input, None if hx is None else hx[1])
-        gi = F.linear(x, self.weight_ih, self.bias_ih)
-        h, c = lstm_step(gi, self._zeros(x) if h is None else h,
-                         self._zeros(x) if c is None else c, self.weight_hh, self.bias_hh)
+        w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h, c = lstm_step(x, self._zeros(x) if h is None else h,
+                         self._zeros(x) if c is None else c, w, b)
         return _unbatch(h, batched), _unbatch(c, batched)
 
 
@@ -188,6 +202,6 @@ class GRUCell(_Cell):
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, h, batched = self._prepare(input, hx)
-        gi = F.linear(x, self.weight_ih, self.bias_ih)
-        h = gru_step(gi, self._zeros(x) if h is None else h, self.weight_hh, self.bias_hh)
+        h = gru_step(x, self._zeros(x) if h is None else h, self.weight_ih, self.weight_hh,
+                     self.bias_ih, self.bias_hh)
         return _unbatch(h, batched)

@@ -34,6 +34,7 @@ from nn.layers import (
     Softmax,
     Softplus,
     Tanh,
+    Unflatten,
 )
 from nn.losses import (
     BCELoss,
@@ -60,7 +61,7 @@ __all__ = [
     "Module", "StateDictError", "LoadResult", "Parameter", "ModuleList", "ParameterList",
     "Neuron", "Layer", "MLP",
     "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Dropout",
-    "Identity", "Flatten", "LogSoftmax", "ELU", "SiLU", "GELU", "Softplus",
+    "Identity", "Flatten", "Unflatten", "LogSoftmax", "ELU", "SiLU", "GELU", "Softplus",
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d",
     "BatchNorm2d", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",

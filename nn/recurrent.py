@@ -100,7 +100,8 @@ class _RNNBase(Module):
         """An initial state as one (batch, hidden) Tensor per layer and direction."""
         count = self.num_layers * (2 if self.bidirectional else 1)
         if hx is None:
-            zeros = Tensor(np.zeros((batch, self.hidden_size), dtype=dtype))
+            zeros = Tensor(np.zeros((batch, self.hidden_size), dtype=dtype),
+                           label="initial state (zeros)")
             return [zeros] * count
         hx = hx if isinstance(hx, Tensor) else Tensor(hx)
         want = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
@@ -133,6 +134,8 @@ class _RNNBase(Module):
         # one op less per step, but the backward of each [t] builds a gradient the size of
         # the whole sequence: quadratic in its length.)
         layer_input = [x[t] for t in range(steps)]
+        for t, x_t in enumerate(layer_input):
+            x_t.label = f"x[{t}]"
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):

@@ -44,7 +44,12 @@ def joined(w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
     ``W_ih x + b_ih + W_hh h + b_hh`` (PyTorch keeps the two matrices; so do we, as
     parameters: this joined copy is made from them, and its gradient flows back)."""
     w = tg.concatenate([w_ih, w_hh], axis=1)
-    return w, (None if b_ih is None else b_ih + b_hh)
+    b = None if b_ih is None else b_ih + b_hh
+    # named, so that draw_graph(..., summarize=True) keeps every time step in its own box
+    w.label = "[W_ih | W_hh]"
+    if b is not None:
+        b.label = "b_ih + b_hh"
+    return w, b
 
 
 def rnn_step(x: Tensor, h: Tensor, w: Tensor, b: Tensor | None,

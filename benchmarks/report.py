@@ -71,6 +71,11 @@ def targets(results: dict[str, WorkloadResult]) -> list[Target]:
         w4 = results["W4"]
         found.append(_at_most("W4", "time ours/torch",
                               ratio(w4.find(OURS), w4.find("torch")), 1.0, missing))
+    for key, limit in (("W5", 1.5), ("W6", 2.0)):  # issue 15: images and sequences
+        if key in results:
+            found.append(_at_most(key, "time ours/torch", ratio(results[key].find(OURS),
+                                                                results[key].find("torch")),
+                                  limit, missing))
     if "PG" in results:  # issue 18: the live playground
         rate = results["PG"].extra.get("updates_per_second", {}).get("Tensor engine 2x8")
         found.append(Target("PG", "Tensor engine 2-8-8-1 updates/s", ">= 10", rate,
@@ -166,7 +171,7 @@ def workload_lines(result: WorkloadResult) -> list[str]:
 
 def target_lines(found: list[Target]) -> list[str]:
     """The targets table with its PASS/MISS column."""
-    lines = ["Targets (issues 8 and 18)", f"  {'workload':<9}{'target':<50}{'measured':>10}  "
+    lines = ["Targets (issues 8, 15 and 18)", f"  {'workload':<9}{'target':<50}{'measured':>10}  "
              f"{'goal':<8}result"]
     for t in found:
         note = f"  ({t.note})" if t.note else ""

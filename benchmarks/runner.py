@@ -16,6 +16,8 @@ from benchmarks import (
     w2_deep_chain,
     w3_tensor_mlp,
     w4_small_ops,
+    w5_digits_cnn,
+    w6_lstm,
 )
 from benchmarks.timing import Settings, WorkloadResult
 
@@ -24,6 +26,8 @@ WORKLOADS: dict[str, Callable[[Settings], WorkloadResult]] = {
     "W2": w2_deep_chain.run,
     "W3": w3_tensor_mlp.run,
     "W4": w4_small_ops.run,
+    "W5": w5_digits_cnn.run,
+    "W6": w6_lstm.run,
     "PG": playground.run,
 }
 DEFAULT_REPEATS, QUICK_REPEATS = 15, 3

@@ -143,7 +143,7 @@ def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
                        lr=0.002, epochs=6 if quick else 60, seed=seed)
     tg.manual_seed(seed)
     cnn = make_cnn()
-    cnn_epochs = train(cnn, X_train / 16, y_train, X_val / 16, y_val, lr=0.005,
+    cnn_epochs = train(cnn, X_train / 16, y_train, X_val / 16, y_val, lr=0.003,
                        epochs=6 if quick else 60, seed=seed)
     print(f"trained the MLP {mlp_epochs} epochs and the CNN {cnn_epochs} (at most "
           f"{6 if quick else 60}; early stopping watches the validation loss)")

@@ -96,31 +96,36 @@ def accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def plot_filters(model: nn.Module, image: np.ndarray, label: int) -> Any:
-    """The first layer's filters (top) and the feature map each makes of ``image``."""
+    """The first layer's 16 filters, each above the feature map it makes of ``image``."""
     import matplotlib.pyplot as plt
 
     conv = model[1]
     filters = conv.weight.numpy()[:, 0]  # (16, 3, 3)
     with tg.no_grad():
         maps = model[2](conv(Tensor(image.reshape(1, 1, 8, 8).astype(np.float32)))).numpy()[0]
-    fig, axes = plt.subplots(2, 17, figsize=(15, 2.4),
-                             gridspec_kw={"width_ratios": [1.3] + [1] * 16})
-    axes[0, 0].imshow(image.reshape(8, 8), cmap="gray_r")
-    axes[0, 0].set_title(f"digit {label}", fontsize=9)
-    axes[1, 0].axis("off")
+    fig = plt.figure(figsize=(11, 5.6))
+    grid = fig.add_gridspec(4, 10, width_ratios=[2.2, 0.4] + [1] * 8)
+    ax = fig.add_subplot(grid[1:3, 0])
+    ax.imshow(image.reshape(8, 8), cmap="gray_r")
+    ax.set_title(f"a test digit ({label})", fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
     bound = np.abs(filters).max()
     for k in range(16):
-        axes[0, k + 1].imshow(filters[k], cmap="RdBu_r", vmin=-bound, vmax=bound)
-        axes[0, k + 1].set_title(f"filter {k}", fontsize=8)
-        axes[1, k + 1].imshow(maps[k], cmap="viridis")
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    axes[0, 1].set_ylabel("3x3 filter", fontsize=8)
-    axes[1, 1].set_ylabel("its map\n(after ReLU)", fontsize=8)
-    fig.suptitle("What the first convolution learnt: 16 filters (red +, blue -) and where "
-                 "each finds its pattern in one test digit", fontsize=10)
-    fig.tight_layout()
+        row, col = 2 * (k // 8), 2 + k % 8
+        top, bottom = fig.add_subplot(grid[row, col]), fig.add_subplot(grid[row + 1, col])
+        top.imshow(filters[k], cmap="RdBu_r", vmin=-bound, vmax=bound)
+        top.set_title(f"filter {k}", fontsize=9)
+        bottom.imshow(maps[k], cmap="viridis")
+        for a in (top, bottom):
+            a.set_xticks([])
+            a.set_yticks([])
+        if col == 2:
+            top.set_ylabel("3x3 weights", fontsize=9)
+            bottom.set_ylabel("its map", fontsize=9)
+    fig.suptitle("The 16 filters of the first convolution (red: +, blue: -) and where each "
+                 "finds its pattern\n(the map after ReLU: bright where the filter matches)",
+                 fontsize=11)
     return fig
 
 

@@ -64,10 +64,11 @@ def lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor,
     """One LSTM step: the new hidden state and cell state (``w``, ``b`` from ``joined``)."""
     n = h.shape[-1]
     gates = F.linear(tg.concatenate([x, h], axis=-1), w, b)  # (..., 4n): i, f, g, o
-    i = gates[..., :n].sigmoid()          # how much of the candidate to write
-    f = gates[..., n:2 * n].sigmoid()     # how much of the old cell to keep
+    s = gates.sigmoid()                   # i, f and o in one call (g's quarter is unused)
+    i = s[..., :n]                        # how much of the candidate to write
+    f = s[..., n:2 * n]                   # how much of the old cell to keep
     g = gates[..., 2 * n:3 * n].tanh()    # the candidate content, in (-1, 1)
-    o = gates[..., 3 * n:].sigmoid()      # how much of the cell to show as h
+    o = s[..., 3 * n:]                    # how much of the cell to show as h
     c = f * c + i * g
     return o * c.tanh(), c
 

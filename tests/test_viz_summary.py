@@ -71,8 +71,8 @@ def test_lstm_summary_is_one_box_per_time_step():
         assert f"h[{t}]" in labels and f"c[{t}]" in labels
     steps = [g for g in items if isinstance(g, Group) and "sigmoid" in g.text()]
     assert len(steps) == 5
-    for g in steps:
-        assert re.search(r"3x sigmoid", g.text())
+    for g in steps:  # concatenate [x, h], one matrix product, the gates
+        assert re.search(r"linear, sigmoid\s+4x getitem, 2x \*, tanh", g.text())
     assert len(items) < len(tg.topo_sort(loss)) / 2
 
 

@@ -10,6 +10,8 @@ Weight shape ``(out_channels, in_channels, *kernel_size)``, bias ``(out_channels
 both drawn as PyTorch draws them (``kaiming_uniform_`` with a = sqrt(5), i.e.
 uniform in +-1/sqrt(fan_in) with fan_in = in_channels * kernel taps); state-dict
 keys ``weight`` and ``bias``, so a trained model loads into ``torch.nn`` unchanged.
+Like ``nn.Linear``, a layer computes in its weights' dtype: a float64 numpy batch into
+a float32 layer is converted first.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class _ConvNd(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.dtype != self.weight.dtype:  # computed in the weights' dtype, as nn.Linear
+            x = x.to(self.weight.dtype)
         conv = tg.conv1d if self._d == 1 else tg.conv2d
         try:
             return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation)

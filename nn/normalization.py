@@ -82,6 +82,9 @@ class _BatchNorm(Module):
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
         self._check(x)
+        own = self.weight if self.affine else self.running_mean
+        if own is not None and x.dtype != own.dtype:  # computed in the layer's dtype
+            x = x.to(own.dtype)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.copy_(self.num_batches_tracked.numpy() + 1)

@@ -104,6 +104,8 @@ class _RNNBase(Module):
                            label="initial state (zeros)")
             return [zeros] * count
         hx = hx if isinstance(hx, Tensor) else Tensor(hx)
+        if hx.dtype != dtype:
+            hx = hx.to(dtype)
         want = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
         if hx.shape != want:
             hint = ""
@@ -172,12 +174,14 @@ class _RNNBase(Module):
         """Shared forward: check, go time-major, run, and give PyTorch's shapes back."""
         x = input if isinstance(input, Tensor) else Tensor(input)
         self._check_input(x)
+        if x.dtype != self.weight_ih_l0.dtype:  # computed in the weights' dtype, as nn.Linear
+            x = x.to(self.weight_ih_l0.dtype)
         batched = x.ndim == 3
         if not batched:
             x = x.reshape(x.shape[0], 1, x.shape[1])
         elif self.batch_first:
             x = x.swapaxes(0, 1)  # the loop runs over axis 0: time
-        dtype = np.result_type(x.dtype, self.weight_hh_l0.dtype)
+        dtype = self.weight_hh_l0.dtype
         states = [self._state(h, x.shape[1], batched, dtype, input_shape(input)) for h in hx]
         out, final = self._run(x, states)
         if not batched:

@@ -123,6 +123,8 @@ class _Cell(Module):
     def _prepare(self, x: Any, hx: Any) -> tuple[Tensor, Tensor | None, bool]:
         """The input as (batch, input_size) and hx as (batch, hidden), and whether batched."""
         x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.dtype != self.weight_ih.dtype:  # computed in the weights' dtype, as nn.Linear
+            x = x.to(self.weight_ih.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{self!r}: expected one time step of shape (batch, {self.input_size}) or "
@@ -135,6 +137,8 @@ class _Cell(Module):
         if hx is None:
             return x, None, batched
         hx = hx if isinstance(hx, Tensor) else Tensor(hx)
+        if hx.dtype != self.weight_hh.dtype:
+            hx = hx.to(self.weight_hh.dtype)
         want = (len(x), self.hidden_size)
         if (hx.shape if batched else (1, *hx.shape)) != want:
             raise ValueError(f"{self!r}: the state must have shape {want if batched else want[1:]}"

@@ -278,3 +278,15 @@ def test_reprs_read_like_pytorch():
         "Conv2d(1, 16, kernel_size=(3, 3), padding=(1, 1))"
     assert repr(nn.LSTM(1, 16, batch_first=True)) == "LSTM(1, 16, batch_first=True)"
     assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+
+
+def test_layers_compute_in_their_weights_dtype():
+    """As nn.Linear: numpy's float64 batches (and states) into float32 layers are converted."""
+    x64 = np.random.default_rng(0).random((3, 1, 5, 5))
+    assert nn.Conv2d(1, 2, 3)(x64).dtype == np.float32
+    assert nn.BatchNorm2d(1)(x64).dtype == np.float32
+    out, (h, c) = nn.LSTM(5, 2)(x64[:, 0], (np.zeros((1, 5, 2)), np.zeros((1, 5, 2))))
+    assert out.dtype == h.dtype == c.dtype == np.float32
+    assert nn.GRUCell(5, 2)(x64[:, 0, 0], np.zeros((3, 2))).dtype == np.float32
+    assert nn.Conv1d(1, 2, 3, dtype=np.float64)(x64[:, :, 0].astype(np.float32)).dtype \
+        == np.float64

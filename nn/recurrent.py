@@ -21,6 +21,7 @@ The hidden states are labelled (``h[3]``, ``c[3]``) so that
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,8 @@ class _RNNBase(Module):
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim in (2, 3) and x.shape[-1] == self.input_size:
+            if x.ndim == 3 and not self.batch_first and x.shape[0] > x.shape[1]:
+                self._warn_layout(x.shape)
             return
         hint = ""
         if x.ndim == 2 and self.input_size == 1:
@@ -94,6 +97,22 @@ class _RNNBase(Module):
             f"input feature(s) on the last axis, or (time, input_size) for one sequence; got "
             f"{x.shape}{hint}"
         )
+
+    def _warn_layout(self, shape: tuple) -> None:
+        """Say once per layer how a (batch, time, features) batch would be misread.
+
+        With batch_first=False, axis 0 is time. Data made of many short windows, shape
+        (windows, steps, features), also fits that shape and then trains silently on
+        the wrong axis, so more "time steps" than "sequences" earns a warning.
+        """
+        if self.__dict__.get("_layout_warned"):
+            return
+        object.__setattr__(self, "_layout_warned", True)
+        warnings.warn(
+            f"{self!r} reads the input of shape {shape} as (time={shape[0]}, "
+            f"batch={shape[1]}, features={shape[2]}) because batch_first=False; if it is "
+            f"(batch, time, features), create the layer with batch_first=True (or pass "
+            "x.transpose(1, 0, 2))", UserWarning, stacklevel=4)
 
     def _state(self, hx: Any, batch: int, batched: bool, dtype: Any,
                x_shape: tuple) -> list[Tensor]:

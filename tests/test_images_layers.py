@@ -152,7 +152,7 @@ def test_recurrent_gradcheck(rng, name):
     tg.manual_seed(1)
     layer = getattr(nn, name)(2, 3, num_layers=2, bidirectional=(name == "GRU"),
                               dtype=np.float64)
-    x = Tensor(rng.standard_normal((4, 2, 2)), requires_grad=True)
+    x = Tensor(rng.standard_normal((3, 3, 2)), requires_grad=True)  # (time, batch, features)
 
     def run(x, *params):
         out, state = layer(x)
@@ -168,9 +168,9 @@ def test_cells_let_a_student_write_the_loop(rng, name):
     cell = getattr(nn, name)(2, 3, dtype=np.float64)
     layer = getattr(nn, name.replace("Cell", ""))(2, 3, dtype=np.float64)
     layer.load_state_dict({f"{k}_l0": v for k, v in cell.state_dict().items()})
-    x = rng.standard_normal((5, 4, 2))
+    x = rng.standard_normal((4, 5, 2))  # (time, batch, features)
     state = None
-    for t in range(5):
+    for t in range(4):
         state = cell(x[t], state)
     h = state[0] if name == "LSTMCell" else state
     out, final = layer(x)
@@ -254,8 +254,10 @@ def test_batch_first_mismatch_gets_a_hint():
     lstm = nn.LSTM(1, 16)  # batch_first=False: (time, batch, features)
     x = np.zeros((238, 12, 1), dtype=np.float32)  # but this is (batch, time, features)
     h0 = np.zeros((1, 238, 16), dtype=np.float32)
+    with pytest.warns(UserWarning, match=r"as \(time=238, batch=12.*batch_first=True"):
+        lstm(x)  # fits as (time, batch, features) too: only a warning can tell
     with pytest.raises(ValueError, match="batch_first=True"):
-        lstm(x, (h0, h0))
+        lstm(x, (h0, h0))  # with the initial state the batch sizes disagree: an error
     with pytest.raises(ValueError, match=r"\(time, batch, input_size\)"):
         lstm(np.zeros((12, 238, 3), dtype=np.float32))
 

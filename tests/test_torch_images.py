@@ -199,7 +199,7 @@ def test_recurrent_layers(rng, name, base, variant):
     theirs = getattr(torch.nn, name)(2, 4, dtype=torch.float64, **kwargs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     copy_weights(ours, theirs)
-    compare_module(ours, theirs, rng.standard_normal((5, 3, 2)), rng, recurrent_outputs)
+    compare_module(ours, theirs, rng.standard_normal((4, 5, 2)), rng, recurrent_outputs)
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -207,8 +207,8 @@ def test_recurrent_initial_state_and_unbatched(rng, name):
     ours = getattr(nn, name)(2, 4, num_layers=2, dtype=np.float64)
     theirs = getattr(torch.nn, name)(2, 4, num_layers=2, dtype=torch.float64)
     copy_weights(ours, theirs)
-    x = rng.standard_normal((5, 3, 2))
-    states = [rng.standard_normal((2, 3, 4)) for _ in range(2 if name == "LSTM" else 1)]
+    x = rng.standard_normal((3, 5, 2))  # (time, batch, features)
+    states = [rng.standard_normal((2, 5, 4)) for _ in range(2 if name == "LSTM" else 1)]
     pairs = [both(s) for s in states]
     mine = [p[0] for p in pairs]
     yours = [p[1] for p in pairs]

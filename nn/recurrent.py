@@ -201,7 +201,7 @@ class _RNNBase(Module):
         elif self.batch_first:
             x = x.swapaxes(0, 1)  # the loop runs over axis 0: time
         dtype = self.weight_hh_l0.dtype
-        states = [self._state(h, x.shape[1], batched, dtype, input_shape(input)) for h in hx]
+        states = [self._state(h, x.shape[1], batched, dtype, _input_shape(input)) for h in hx]
         out, final = self._run(x, states)
         if not batched:
             out = out.reshape(out.shape[0], -1)
@@ -229,7 +229,7 @@ class _RNNBase(Module):
         return text
 
 
-def input_shape(x: Any) -> tuple:
+def _input_shape(x: Any) -> tuple:
     return tuple(np.shape(x.numpy() if isinstance(x, Tensor) else x))
 
 

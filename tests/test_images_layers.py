@@ -292,3 +292,17 @@ def test_layers_compute_in_their_weights_dtype():
     assert nn.GRUCell(5, 2)(x64[:, 0, 0], np.zeros((3, 2))).dtype == np.float32
     assert nn.Conv1d(1, 2, 3, dtype=np.float64)(x64[:, :, 0].astype(np.float32)).dtype \
         == np.float64
+
+
+def test_more_layers_gradcheck(rng):
+    """The layers not covered above: BatchNorm1d (both modes), Embedding, Conv1d, pooling."""
+    bn = nn.BatchNorm1d(3, dtype=np.float64)
+    x = Tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+    assert gradcheck(lambda x, w, b: bn(x), [x, bn.weight, bn.bias])
+    emb = nn.Embedding(5, 2, padding_idx=4, dtype=np.float64)
+    assert gradcheck(lambda w: emb(np.array([[0, 4, 0], [3, 2, 4]])) ** 2, [emb.weight])
+    tg.manual_seed(2)
+    model = params64(nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), nn.MaxPool1d(2),
+                                   nn.Conv1d(3, 2, 2, stride=2), nn.AvgPool1d(1)))
+    x1 = Tensor(rng.standard_normal((2, 2, 8)), requires_grad=True)
+    assert gradcheck(lambda x, *p: model(x), [x1, *model.parameters()])

@@ -343,3 +343,14 @@ def test_unsupported_options_say_so():
         tg.conv2d(Tensor(np.zeros((1, 2, 5, 5))), Tensor(np.zeros((2, 1, 3, 3))), groups=2)
     with pytest.raises(NotImplementedError, match="ceil_mode"):
         tg.max_pool2d(Tensor(np.zeros((1, 1, 5, 5))), 2, ceil_mode=True)
+
+
+def test_max_pool_gradient_with_infinities_is_selected_not_multiplied():
+    """An infinite upstream gradient reaches the maximum and leaves 0 elsewhere (not nan)."""
+    x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    out = tg.max_pool2d(x, 2)
+    g = np.array([[[[np.inf, 1.0], [2.0, 3.0]]]])
+    out.backward(g)
+    want = np.zeros((4, 4))
+    want[1, 1], want[1, 3], want[3, 1], want[3, 3] = np.inf, 1.0, 2.0, 3.0
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], want)

@@ -114,11 +114,18 @@ def fold(pieces: list[np.ndarray], kernel: tuple[int, ...], padded: tuple[int, .
     collects the gradient of every window it was in. One strided add per filter tap.
     """
     shape = pieces[0].shape
-    xp = channels_last((*shape[:2], *padded), pieces[0].dtype)
+    # zeros in the memory order of the pieces (order "K"), so the adds run along memory
+    xp = np.zeros_like(pieces[0], shape=(*shape[:2], *padded))
+    # windows side by side (stride >= the window) never share an element: assign, not add
+    apart = all(s >= dl * (k - 1) + 1 for s, dl, k in zip(stride, dilation, kernel))
     for tap, piece in zip(taps(kernel), pieces):
-        target = tuple(slice(t * dl, t * dl + s * (o - 1) + 1, s)
-                       for t, dl, s, o in zip(tap, dilation, stride, shape[2:]))
-        xp[(slice(None), slice(None), *target)] += piece
+        target = (slice(None), slice(None), *(
+            slice(t * dl, t * dl + s * (o - 1) + 1, s)
+            for t, dl, s, o in zip(tap, dilation, stride, shape[2:])))
+        if apart:
+            xp[target] = piece
+        else:
+            xp[target] += piece
     return xp
 
 

@@ -58,21 +58,37 @@ def _max_pool_forward(x: np.ndarray, *, kernel: tuple, stride: tuple, padding: P
     return best
 
 
-def winners(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
+def winners(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
             dilation: tuple) -> np.ndarray:
     """For every output of max pooling, which filter tap (0 .. taps - 1) held the maximum.
 
-    A later tap wins only if it is strictly larger (or nan), as in PyTorch, so on a tie
-    (the zeros after a ReLU) the first maximum gets the whole gradient.
+    The first tap equal to the maximum wins, as in PyTorch, so on a tie (the zeros after
+    a ReLU) one element gets the whole gradient. ``out`` is the pooling's result.
     """
     cols = _windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
-    best = _first_tap(cols, kernel)
+    # Each tap's values copied once, in the input's memory order: every step below then
+    # runs along contiguous memory. The steps are arithmetic, not masked copies, which
+    # would branch on every element.
+    values = [cols[(Ellipsis, *tap)].copy(order="K") for tap in taps(kernel)]
+    out = _like(values[0], out)
+    if out.dtype.kind == "f" and np.isnan(out).any():
+        return _nan_winners(values)
+    which = np.zeros_like(values[0], dtype=np.uint8 if len(values) < 256 else np.intp)
+    found = values[0] == out
+    for k, value in enumerate(values[1:], start=1):
+        here = (value == out) & ~found  # the maximum, and no earlier tap had it
+        which += here * which.dtype.type(k)
+        found |= here
+    return which
+
+
+def _nan_winners(values: list[np.ndarray]) -> np.ndarray:
+    """Winners when a window holds nan: PyTorch's rule, a later tap wins if it is larger
+    or nan (so the last nan of a window gets the gradient)."""
+    best = values[0].copy()
     which = np.zeros_like(best, dtype=np.intp)
-    for k, tap in enumerate(taps(kernel)[1:], start=1):
-        value = cols[(Ellipsis, *tap)]
-        better = value > best
-        if best.dtype.kind == "f":
-            better |= np.isnan(value)
+    for k, value in enumerate(values[1:], start=1):
+        better = (value > best) | np.isnan(value)
         np.copyto(best, value, where=better)
         np.copyto(which, k, where=better)
     return which
@@ -81,10 +97,22 @@ def winners(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
 def _max_unpool_forward(g: np.ndarray, which: np.ndarray, *, size: tuple, kernel: tuple,
                         stride: tuple, padding: Pads, dilation: tuple) -> np.ndarray:
     # each output gradient goes to its window's winning tap; fold adds the windows back
-    zero = np.zeros((), dtype=g.dtype)
-    pieces = [np.where(which == k, g, zero) for k in range(math.prod(kernel))]
+    if g.strides != which.strides:  # lay g out like `which` (see winners)
+        g = _like(which, g)
+    if np.isfinite(g).all():  # g * 0/1 is exact here (and faster than a branching where)
+        pieces = [g * (which == k) for k in range(math.prod(kernel))]
+    else:  # inf * 0 would be nan: select instead
+        zero = np.zeros((), dtype=g.dtype)
+        pieces = [np.where(which == k, g, zero) for k in range(math.prod(kernel))]
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
     return crop(fold(pieces, kernel, padded, stride, dilation), padding)
+
+
+def _like(layout: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` copied into an array with the memory order of ``layout``."""
+    out = np.empty_like(layout, dtype=values.dtype)
+    out[...] = values
+    return out
 
 
 def _max_gather_forward(x: np.ndarray, which: np.ndarray, *, kernel: tuple, stride: tuple,
@@ -109,7 +137,7 @@ max_gather = Primitive(
 
 def _max_pool_vjp(g: Any, out: Any, x: Any, **p: Any) -> Any:
     data = raw(x)
-    return max_unpool(g, winners(data, **p), size=data.shape[2:], **p)
+    return max_unpool(g, winners(data, raw(out), **p), size=data.shape[2:], **p)
 
 
 _MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for d in (1, 2, 3)}

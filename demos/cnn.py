@@ -22,10 +22,11 @@ axis 1, as in PyTorch.
 Both networks get the same training, validation and test images, Adam, early stopping
 on the validation loss and dropout. The CNN has fewer weights and, trained in full,
 makes about half the mistakes (98.3% against 96.9% on the test digits with seed 0;
-the quick run trains too little to show it). A stress test shows why: every test digit moved one pixel (further than
-the digits of this data set ever sit, which is why the `little_data` lesson does not
-augment with it). The MLP has learnt which of its 64 inputs light up for each digit
-and loses much of its accuracy; the CNN's filters still find the strokes.
+the quick run trains too little to show it). A stress test shows why: every test
+digit moved one pixel (further than the digits of this data set ever sit, which is
+why the `little_data` lesson does not augment with it). The MLP has learnt which of
+its 64 inputs light up for each digit and loses much of its accuracy; the CNN's
+filters still find the strokes.
 
 The picture shows the 16 filters the first layer learnt, and what each makes of one
 test digit: every map lights up where its pattern is.

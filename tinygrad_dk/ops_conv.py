@@ -226,7 +226,7 @@ def _conv_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any) -> An
 
 
 _CONV = {d: Primitive(f"conv{d}d", quiet(_conv_forward), _conv_vjp_x, _conv_vjp_w, _conv_vjp_b)
-         for d in (1, 2, 3)}
+         for d in (1, 2)}
 
 # conv_transpose(g, w) is linear in g and in w; its vjps are conv and conv_weight_grad.
 _conv_transpose = Primitive(
@@ -275,10 +275,8 @@ def as_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...], st
     return tuple((p, p) for p in as_tuple(padding, len(kernel), "padding", op, minimum=0))
 
 
-_WEIGHT_LAYOUT = {1: "(out_channels, in_channels, k)", 2: "(out_channels, in_channels, kh, kw)",
-                  3: "(out_channels, in_channels, kd, kh, kw)"}
-_LAYOUT = {1: "(batch, channels, length)", 2: "(batch, channels, height, width)",
-           3: "(batch, channels, depth, height, width)"}
+_WEIGHT_LAYOUT = {1: "(out_channels, in_channels, k)", 2: "(out_channels, in_channels, kh, kw)"}
+_LAYOUT = {1: "(batch, channels, length)", 2: "(batch, channels, height, width)"}
 
 
 def check_input(op: str, x: Any, d: int, channels: int, what: str) -> bool:

@@ -140,7 +140,7 @@ def _max_pool_vjp(g: Any, out: Any, x: Any, **p: Any) -> Any:
     return max_unpool(g, winners(data, raw(out), **p), size=data.shape[2:], **p)
 
 
-_MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for d in (1, 2, 3)}
+_MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for d in (1, 2)}
 
 # --- average pooling ---------------------------------------------------------------------
 
@@ -186,7 +186,7 @@ def avg_unpool(g: Any, *, size: tuple, **p: Any) -> Any:
 
 _AVG_POOL = {d: Primitive(f"avg_pool{d}d", quiet(_avg_pool_forward),
                           lambda g, out, x, **p: avg_unpool(g, size=np.shape(raw(x))[2:], **p))
-             for d in (1, 2, 3)}
+             for d in (1, 2)}
 _avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
                         lambda gy, out, g, *, size, **p: avg_pool(gy, **p))
 

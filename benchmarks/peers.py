@@ -9,12 +9,15 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import math
+import os
 from types import ModuleType
 from typing import Any
 
-from benchmarks.timing import Unavailable
+from benchmarks.spec import Unavailable
 
-TORCH_THREADS = 2
+#: PyTorch's threads: 2, or what ``--threads`` put into this variable for the workers.
+THREADS_VARIABLE = "TINYGRAD_DK_BENCH_THREADS"
+TORCH_THREADS = int(os.environ.get(THREADS_VARIABLE, "2"))
 
 #: How to install each peer, quoted in the "skipped" note.
 INSTALL_HINTS = {

@@ -19,7 +19,10 @@ Target: at least 10 updates per second for the Tensor engine on 2-8-8-1.
 
 from __future__ import annotations
 
-from benchmarks.timing import Contender, Settings, Step, WorkloadResult, alternate
+from typing import Any
+
+from benchmarks.results import WorkloadResult
+from benchmarks.spec import Engine, Goal, Plan, Size, Step, Workload
 from viz.playground.driver import encode
 from viz.playground.session import Session
 from viz.playground.state import Settings as PlaygroundSettings
@@ -31,40 +34,50 @@ ENGINES = {"Tensor engine": "tensor", "Value engine": "value"}
 TARGET_UPDATES_PER_SECOND = 10.0
 
 
-def contenders(layers: int, points: int) -> list[Contender]:
-    """Both engines on the same set-up, each with a fresh session per build."""
-    def builder(engine: str):
-        def build() -> Step:
-            session = Session(PlaygroundSettings(data="xor", points=points, train=50, seed=1,
-                                                 hidden=(8,) * layers, activation="tanh",
-                                                 lr=0.03, batch=10, engine=engine))
+def _builder(engine: str) -> Any:
+    def build(layers: Size, quick: bool) -> Step:
+        session = Session(PlaygroundSettings(
+            data="xor", points=QUICK_POINTS if quick else POINTS, train=50, seed=1,
+            hidden=(8,) * int(layers), activation="tanh", lr=0.03, batch=10, engine=engine))
 
-            def step() -> tuple[float, str]:
-                session.train_epoch()
-                text = encode(session.frame())
-                return session.history[-1][1], text
+        def step() -> tuple[float, str]:
+            session.train_epoch()
+            text = encode(session.frame())
+            return session.history[-1][1], text
 
-            return step
-        return build
-
-    return [Contender(name, builder(engine), scale=1e3) for name, engine in ENGINES.items()]
+        return step
+    return build
 
 
-def run(settings: Settings) -> WorkloadResult:
-    """Time one full update for each engine and network; note the updates per second."""
-    points = QUICK_POINTS if settings.quick else POINTS
-    measurements = []
-    for layers in HIDDEN_LAYERS:
-        measurements += alternate(contenders(layers, points), layers, UNIT, settings.repeats,
-                                  settings.warmup)
-    result = WorkloadResult(
-        "PG", f"playground updates (epoch + pictures + curves): XOR, {points // 2} training "
-        "points, batch 10; size = hidden layers of 8", measurements)
+def finish(result: WorkloadResult) -> None:
+    """Updates per second for every engine and network, in the notes and the extras."""
     rates = {}
-    for m in measurements:
+    for m in result.measurements:
         if m.median:
             rates[f"{m.engine} {m.size}x8"] = 1e3 / m.median
             result.notes.append(f"{m.engine}, {m.size} hidden layers of 8: "
                                 f"{1e3 / m.median:.1f} updates/s")
     result.extra["updates_per_second"] = rates
-    return result
+
+
+def _tensor_rate(result: WorkloadResult) -> float | None:
+    return result.extra.get("updates_per_second", {}).get("Tensor engine 2x8")
+
+
+WORKLOAD = Workload(
+    key="PG",
+    title=lambda quick: (f"playground updates (epoch + pictures + curves): XOR, "
+                         f"{(QUICK_POINTS if quick else POINTS) // 2} training points, batch "
+                         "10; size = hidden layers of 8"),
+    unit=UNIT,
+    size_name="layers",
+    sizes=lambda quick: HIDDEN_LAYERS,
+    engines=[Engine(name, _builder(engine)) for name, engine in ENGINES.items()],
+    plan=lambda size, quick: Plan(warmup=1, rounds=1, calls=3) if quick
+    else Plan(warmup=2, rounds=5, calls=3),
+    compare=False,
+    memory=False,
+    goals=[Goal("Tensor engine 2-8-8-1 updates/s", TARGET_UPDATES_PER_SECOND, _tensor_rate,
+                at_least=True, issue="18")],
+    finish=finish,
+)

@@ -1,102 +1,41 @@
-"""Timing machinery shared by every workload.
+"""Timing one call, inside an engine's worker process.
 
 The rules, in one place:
 
-* every engine gets the same number of untimed warm-up calls first;
-* timed calls alternate ours and each peer (ours, peer, ours, peer, ...), so slow drift
-  of the machine (turbo, a neighbour's job) hits both sides of every ratio;
-* a full garbage collection runs, untimed, before every timed call, so one engine's
-  garbage is never charged to the next; the collector stays on while timing, as users
-  run it, but everything alive before timing starts (the imported peers: PyTorch alone
-  brings a million objects) is frozen out of its reach with ``gc.freeze``, so no engine
-  pays for scanning another engine's modules;
+* a full garbage collection runs, untimed, before every timed call, so garbage left by
+  an earlier call is never charged to the next; the collector stays on while timing,
+  as users run it, but everything alive once the step is built (the engine's modules:
+  PyTorch alone brings a million objects) is frozen out of its reach with
+  ``gc.freeze``, so no call pays for scanning them;
 * the graph a step built is kept alive until the clock has stopped, so tearing it down
-  is not timed either;
-* where engines bring their own thread pools (numpy's OpenBLAS, PyTorch's OpenMP), the
-  previous engine's threads keep spinning for a while after it returns and steal the
-  cores from the next one; there each turn starts with a few untimed "settle" calls of
-  the engine about to be timed, so every timed call runs with its own pool awake and
-  the other one asleep;
-* we report medians, which shrug off the odd slow call.
+  is not timed (it happens between calls, and is included in the page-fault count);
+* page faults are the process's *minor* faults (``getrusage``): each is a page of
+  fresh memory the operating system had to hand over and zero, the cost of memory that
+  is given back and taken again at every step.
 """
 
 from __future__ import annotations
 
 import gc
-import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import tracemalloc
 from typing import Any
 
-#: What one step returns: a number to cross-check engines against each other (a loss,
-#: a gradient) and anything that must outlive the clock (usually the graph's root).
-Outcome = tuple[float, Any]
-#: One unit of work to time: a forward, a backward and (for training) an update.
-Step = Callable[[], Outcome]
-#: Runs a step once and returns (seconds, check value).
-Runner = Callable[[Step], tuple[float, float]]
+from benchmarks.spec import Runner, Step
 
-OURS = "tinygrad_dk"
+try:
+    import resource
+except ImportError:  # pragma: no cover - Windows has no getrusage
+    resource = None  # type: ignore[assignment]
 
 
-class Unavailable(Exception):
-    """Raised by a contender's builder when its engine (or a feature) is not installed."""
-
-
-@dataclass
-class Measurement:
-    """Timings of one engine on one workload size, in the workload's unit."""
-
-    engine: str
-    size: int
-    unit: str
-    samples: list[float] = field(default_factory=list)
-    #: Check values of the first two calls: from the shared starting weights, and after
-    #: one update (so a wrong gradient shows as a disagreement between engines).
-    checks: list[float] = field(default_factory=list)
-    status: str = "ok"  # "ok", "skipped" (not installed) or "failed" (raised)
-    note: str = ""
-
-    @property
-    def check(self) -> float | None:
-        """The first call's check value, or None when the engine did not run."""
-        return self.checks[0] if self.checks else None
-
-    @property
-    def median(self) -> float | None:
-        """Median of the samples, or None when the engine did not run."""
-        return statistics.median(self.samples) if self.samples else None
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict for the JSON report."""
-        return {
-            "engine": self.engine,
-            "size": self.size,
-            "unit": self.unit,
-            "status": self.status,
-            "median": self.median,
-            "samples": self.samples,
-            "checks": self.checks,
-            "note": self.note,
-        }
-
-
-@dataclass
-class Contender:
-    """One engine on one workload: how to build its state and how to run its step.
-
-    ``build`` returns a fresh step closure (model, weights and inputs already copied into
-    the engine) or raises :class:`Unavailable`. ``runner`` times one call; the default
-    runs it in the calling thread. ``scale`` turns seconds into the workload's unit.
-    """
-
-    name: str
-    build: Callable[[], Step]
-    scale: float
-    runner: Runner | None = None
+def minor_faults() -> int | None:
+    """This process's minor page faults so far (all threads), or None where unknown."""
+    if resource is None:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def time_once(step: Step) -> tuple[float, float]:
@@ -107,6 +46,18 @@ def time_once(step: Step) -> tuple[float, float]:
     seconds = time.perf_counter() - start
     del keep_alive
     return seconds, float(check)
+
+
+def peak_memory(step: Step, runner: Runner | None = None) -> int:
+    """Peak bytes allocated while one call runs (tracemalloc; numpy's arrays included)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        (runner or time_once)(step)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
 
 
 def big_stack_runner(recursion_limit: int, stack_bytes: int = 512 * 1024 * 1024) -> Runner:
@@ -166,108 +117,3 @@ def describe_error(error: BaseException) -> str:
     """A one-line description of an exception for the table and the JSON."""
     text = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {text}"[:160] if text else type(error).__name__
-
-
-def alternate(
-    contenders: list[Contender],
-    size: int,
-    unit: str,
-    repeats: int,
-    warmup: int,
-    settle: int = 0,
-) -> list[Measurement]:
-    """Time every contender on one size, alternating ours with each peer.
-
-    ``contenders[0]`` must be ours. Each round runs ours then peer 1, ours then peer 2,
-    and so on; when ours is missing, the peers simply take turns. Each turn makes
-    ``settle`` untimed calls before its timed one. Returns one :class:`Measurement`
-    per contender, in the given order.
-    """
-    results = {c.name: Measurement(c.name, size, unit) for c in contenders}
-    steps: dict[str, Step] = {}
-    for contender in contenders:
-        try:
-            steps[contender.name] = contender.build()
-        except Unavailable as error:
-            results[contender.name].status = "skipped"
-            results[contender.name].note = str(error)
-        except Exception as error:
-            results[contender.name].status = "failed"
-            results[contender.name].note = f"setup: {describe_error(error)}"
-    by_name = {c.name: c for c in contenders}
-
-    def run(name: str, record: bool) -> None:
-        if name not in steps:
-            return
-        contender = by_name[name]
-        runner = contender.runner or time_once
-        try:
-            for _ in range(settle if record else 0):
-                runner(steps[name])
-            seconds, check = runner(steps[name])
-        except Exception as error:
-            results[name].status = "failed"
-            results[name].note = describe_error(error)
-            results[name].samples.clear()
-            del steps[name]
-            return
-        if len(results[name].checks) < 2:
-            results[name].checks.append(check)
-        if record:
-            results[name].samples.append(seconds * contender.scale)
-
-    ours, peers = contenders[0].name, [c.name for c in contenders[1:]]
-    gc.collect()
-    gc.freeze()
-    try:
-        for _ in range(warmup):
-            for name in [ours, *peers]:
-                run(name, record=False)
-        for _ in range(repeats):
-            live_peers = [name for name in peers if name in steps]
-            if ours in steps and live_peers:
-                for peer in live_peers:
-                    run(ours, record=True)
-                    run(peer, record=True)
-            else:
-                for name in [ours, *peers]:
-                    run(name, record=True)
-    finally:
-        gc.unfreeze()
-    return [results[c.name] for c in contenders]
-
-
-@dataclass
-class Settings:
-    """What the command line chose: quick sizes or full ones, and how many repeats."""
-
-    quick: bool
-    repeats: int
-    warmup: int
-
-
-@dataclass
-class WorkloadResult:
-    """Everything one workload measured, ready for the table and the JSON."""
-
-    key: str
-    title: str
-    measurements: list[Measurement]
-    notes: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def find(self, engine: str, size: int | None = None) -> Measurement | None:
-        """The measurement of ``engine`` (at ``size``, if given), or None."""
-        for m in self.measurements:
-            if m.engine == engine and (size is None or m.size == size):
-                return m
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict for the JSON report."""
-        return {
-            "title": self.title,
-            "results": [m.to_json() for m in self.measurements],
-            "notes": self.notes,
-            "extra": self.extra,
-        }

@@ -3,30 +3,19 @@
 100 two-moons points, an MLP 2-16-16-1 (ReLU hidden, linear output), max-margin loss
 ``mean(relu(1 - y * score)) + 1e-4 * sum(p * p)``, backward, SGD with lr 0.1. The step
 is written once and run on both engines: only the Value class and the MLP differ.
-Also measures the peak memory one step allocates (tracemalloc), and, for information,
-micrograd with the garbage collector off: most of micrograd's time goes to the collector
-scanning its graph, whose closures make reference cycles.
+The peak memory of one step (tracemalloc) is measured for both. Full runs add, for
+information, micrograd with the garbage collector off: most of micrograd's time goes to
+the collector scanning its graph, whose closures make reference cycles.
 """
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 from benchmarks import peers
 from benchmarks.inputs import flatten_neuron_order, make_moons, scalar_mlp_weights
-from benchmarks.timing import (
-    OURS,
-    Contender,
-    Settings,
-    Step,
-    WorkloadResult,
-    alternate,
-    describe_error,
-    without_gc,
-)
+from benchmarks.spec import OURS, Engine, Goal, Plan, Step, Workload
+from benchmarks.timing import without_gc
 
 LAYER_SIZES = [2, 16, 16, 1]
 POINTS, QUICK_POINTS = 100, 20
@@ -65,70 +54,49 @@ def load_weights(model: Any, flat: list[float]) -> None:
         p.data = w
 
 
-def contenders(n_points: int, informational: bool = True) -> list[Contender]:
-    """Ours and micrograd on the same points and starting weights (and, when
-    ``informational``, micrograd once more with the garbage collector off)."""
-    X_np, y_np = make_moons(n_points, noise=0.1, seed=0)
-    X, Y = X_np.tolist(), y_np.tolist()
-    flat = flatten_neuron_order(scalar_mlp_weights(LAYER_SIZES))
-
-    def build_ours() -> Step:
-        nn = peers.ours_nn()
-        model = nn.MLP(2, LAYER_SIZES[1:], activation="relu", output_activation="linear")
-        load_weights(model, flat)
-        return make_step(model, X, Y)
-
-    def build_micrograd() -> Step:
-        mlp_module = peers.require("micrograd.nn")
-        model = mlp_module.MLP(2, LAYER_SIZES[1:])
-        load_weights(model, flat)
-        return make_step(model, X, Y)
-
-    entrants = [
-        Contender(OURS, build_ours, scale=1e3),
-        Contender("micrograd", build_micrograd, scale=1e3),
-    ]
-    if informational:
-        entrants.append(
-            Contender(MICROGRAD_GC_OFF, build_micrograd, scale=1e3, runner=without_gc())
-        )
-    return entrants
+def _weights() -> list[float]:
+    return flatten_neuron_order(scalar_mlp_weights(LAYER_SIZES))
 
 
-def peak_memory(build: Callable[[], Step]) -> int:
-    """Peak bytes allocated while one step runs, from fresh weights (tracemalloc)."""
-    step = build()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        _, keep_alive = step()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    del keep_alive
-    return peak
+def _data(n_points: int) -> tuple[list[list[float]], list[float]]:
+    X, y = make_moons(n_points, noise=0.1, seed=0)
+    return X.tolist(), y.tolist()
 
 
-def run(settings: Settings) -> WorkloadResult:
-    """Time W1 and measure its peak memory."""
-    n_points = QUICK_POINTS if settings.quick else POINTS
-    entrants = contenders(n_points, informational=not settings.quick)
-    measurements = alternate(entrants, n_points, UNIT, settings.repeats, settings.warmup)
-    result = WorkloadResult(
-        "W1",
-        f"scalar MLP step: {n_points} two-moons points, MLP 2-16-16-1, SGD",
-        measurements,
-    )
-    peaks: dict[str, int] = {}
-    for contender, measurement in zip(entrants, measurements, strict=True):
-        if measurement.status != "ok" or contender.name == MICROGRAD_GC_OFF:
-            continue
-        try:
-            peaks[contender.name] = peak_memory(contender.build)
-        except Exception as error:  # Unavailable included: skip, keep a note
-            result.notes.append(f"{contender.name}: peak memory not measured: "
-                                f"{describe_error(error)}")
-    result.extra["peak_memory_bytes"] = peaks
-    if OURS in peaks and "micrograd" in peaks:
-        result.extra["peak_memory_ratio"] = peaks[OURS] / peaks["micrograd"]
-    return result
+def build_ours(n_points: int, quick: bool) -> Step:
+    """Our scalar ``nn.MLP`` on the shared points and weights."""
+    nn = peers.ours_nn()
+    model = nn.MLP(2, LAYER_SIZES[1:], activation="relu", output_activation="linear")
+    load_weights(model, _weights())
+    return make_step(model, *_data(n_points))
+
+
+def build_micrograd(n_points: int, quick: bool) -> Step:
+    """micrograd's ``MLP`` (ReLU hidden, linear output) on the same points and weights."""
+    model = peers.require("micrograd.nn").MLP(2, LAYER_SIZES[1:])
+    load_weights(model, _weights())
+    return make_step(model, *_data(n_points))
+
+
+WORKLOAD = Workload(
+    key="W1",
+    title=lambda quick: (f"scalar MLP step: {QUICK_POINTS if quick else POINTS} two-moons "
+                         "points, MLP 2-16-16-1, SGD"),
+    unit=UNIT,
+    size_name="points",
+    sizes=lambda quick: [QUICK_POINTS if quick else POINTS],
+    engines=[
+        Engine(OURS, build_ours),
+        Engine("micrograd", build_micrograd),
+        Engine(MICROGRAD_GC_OFF, build_micrograd, runner=lambda size: without_gc(),
+               informational=True),
+    ],
+    plan=lambda size, quick: Plan(warmup=1, rounds=1, calls=3) if quick
+    else Plan(warmup=2, rounds=5, calls=3),
+    goals=[
+        Goal("time ours/micrograd", 0.07, lambda r: r.ratio("micrograd"),
+             issue="17 (8 asked 0.25)"),
+        Goal("peak memory of one step ours/micrograd", 0.35,
+             lambda r: r.peak_ratio(OURS, "micrograd"), issue="8"),
+    ],
+)

@@ -1,30 +1,20 @@
 """W2, scalar deep chain: N steps of ``x = tanh(x * 0.999 + 0.001)``, then backward.
 
 A graph 3N nodes deep. micrograd's recursive topological sort raises RecursionError
-past about 330 steps at Python's default recursion limit; this module finds that limit
-and then measures micrograd with the limit raised, in a thread with a big stack.
+past about 330 steps at Python's default recursion limit; its worker finds that limit,
+and micrograd is then timed with the limit raised, in a thread with a big stack.
 Ours must work at N = 1,000,000 in the main thread at the default limit.
 """
 
 from __future__ import annotations
 
 import sys
-from functools import partial
 from typing import Any
 
 from benchmarks import peers
-from benchmarks.timing import (
-    OURS,
-    Contender,
-    Measurement,
-    Settings,
-    Step,
-    Unavailable,
-    WorkloadResult,
-    alternate,
-    big_stack_runner,
-    without_gc,
-)
+from benchmarks.results import Measurement, WorkloadResult
+from benchmarks.spec import OURS, Engine, Goal, Plan, Runner, Size, Step, Workload
+from benchmarks.timing import big_stack_runner, without_gc
 
 SIZES = (1_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
@@ -46,15 +36,6 @@ def make_step(value_class: type, n: int) -> Step:
         return leaf.grad, x
 
     return step
-
-
-def repeats_and_warmup(n: int, settings: Settings) -> tuple[int, int]:
-    """Fewer repeats, and no warm-up, for the sizes where one call takes seconds."""
-    if n >= 1_000_000:
-        return min(settings.repeats, 3), 0
-    if n >= 100_000:
-        return min(settings.repeats, 5), min(settings.warmup, 1)
-    return settings.repeats, settings.warmup
 
 
 def largest_n_at_default_limit(value_class: type, upper: int = 2_000) -> int:
@@ -79,59 +60,105 @@ def largest_n_at_default_limit(value_class: type, upper: int = 2_000) -> int:
     return low
 
 
-def run(settings: Settings) -> WorkloadResult:
-    """Time W2 at every size; report where micrograd fails at the default limit."""
-    sizes = QUICK_SIZES if settings.quick else SIZES
-    result = WorkloadResult(
-        "W2", "scalar deep chain: N x (x*0.999 + 0.001).tanh(), then backward", []
-    )
-    default_limit = sys.getrecursionlimit()
-    try:
-        micrograd_value: type | None = peers.micrograd_value()
-    except Unavailable as error:
-        micrograd_value = None
-        result.notes.append(str(error))
-    if micrograd_value is not None:
-        if peers.micrograd_adds_tanh():
-            result.notes.append(
-                "micrograd 0.1.0 has no tanh: the runner adds one written in micrograd's "
-                "own style (one node, closure backward)"
-            )
-        max_n = largest_n_at_default_limit(micrograd_value)
-        result.extra["micrograd_default_recursion_limit"] = default_limit
-        result.extra["micrograd_max_n_at_default_limit"] = max_n
-        result.notes.append(
-            f"micrograd at the default recursion limit ({default_limit}) works up to "
-            f"N={max_n} and raises RecursionError beyond; its timings below use a raised "
-            "limit in a thread with a 512 MiB stack"
-        )
+def build_ours(n: int, quick: bool) -> Step:
+    """Our ``Value``, in the worker's main thread at the default recursion limit."""
+    return make_step(peers.ours_value(), n)
 
-    for n in sizes:
-        repeats, warmup = repeats_and_warmup(n, settings)
-        print(f"  W2 at N={n:,}: {repeats} repeats ...", flush=True)  # big N take minutes
-        ours = Contender(OURS, lambda n=n: make_step(peers.ours_value(), n), 1e6 / n)
-        entrants = [ours]
-        if micrograd_value is not None:
-            build = partial(make_step, micrograd_value, n)
-            raised = big_stack_runner(recursion_limit=4 * n + 10_000)
-            entrants.append(Contender("micrograd", build, 1e6 / n, runner=raised))
-            if not settings.quick:
-                entrants.append(
-                    Contender(GC_OFF_ENGINE, build, 1e6 / n, runner=without_gc(raised))
-                )
-        measurements = alternate(entrants, n, UNIT, repeats, warmup)
-        for m in measurements:
-            if m.engine in ("micrograd", GC_OFF_ENGINE) and m.status == "failed":
-                m.note = f"still fails with the raised limit: {m.note}"
-        result.measurements.extend(measurements)
-        if micrograd_value is not None and n > result.extra["micrograd_max_n_at_default_limit"]:
-            result.measurements.append(
-                Measurement(
-                    DEFAULT_LIMIT_ENGINE,
-                    n,
-                    UNIT,
-                    status="failed",
-                    note=f"RecursionError at the default limit {default_limit}",
-                )
-            )
-    return result
+
+def build_micrograd(n: int, quick: bool) -> Step:
+    """micrograd's ``Value`` (given a tanh in its own style when it has none)."""
+    return make_step(peers.micrograd_value(), n)
+
+
+_limit_facts: dict[str, Any] = {}
+
+
+def micrograd_limits(n: int, quick: bool) -> dict[str, Any]:
+    """Where micrograd fails at the default recursion limit (found once per worker)."""
+    if not _limit_facts:
+        _limit_facts["default_recursion_limit"] = sys.getrecursionlimit()
+        _limit_facts["adds_tanh"] = peers.micrograd_adds_tanh()
+        _limit_facts["max_n_at_default_limit"] = largest_n_at_default_limit(
+            peers.micrograd_value())
+    return dict(_limit_facts)
+
+
+def raised_limit(n: Size) -> Runner:
+    return big_stack_runner(recursion_limit=4 * int(n) + 10_000)
+
+
+def plan(n: Size, quick: bool) -> Plan:
+    """Fewer calls, and no warm-up, for the sizes where one call takes seconds."""
+    if int(n) >= 1_000_000:
+        return Plan(warmup=0, rounds=3, calls=1)
+    if int(n) >= 100_000:
+        return Plan(warmup=1, rounds=5, calls=1)
+    return Plan(warmup=1, rounds=1, calls=3) if quick else Plan(warmup=2, rounds=5, calls=3)
+
+
+def finish(result: WorkloadResult) -> None:
+    """The rows and notes about micrograd at the default recursion limit."""
+    facts = next((m.info for m in result.measurements
+                  if m.engine == "micrograd" and "max_n_at_default_limit" in m.info), None)
+    for m in result.measurements:
+        if m.engine in ("micrograd", GC_OFF_ENGINE) and m.status == "failed":
+            m.note = f"still fails with the raised limit: {m.note}"
+    if facts is None:
+        return
+    if facts["adds_tanh"]:
+        result.notes.append("micrograd 0.1.0 has no tanh: the runner adds one written in "
+                            "micrograd's own style (one node, closure backward)")
+    limit, max_n = facts["default_recursion_limit"], facts["max_n_at_default_limit"]
+    result.extra["micrograd_default_recursion_limit"] = limit
+    result.extra["micrograd_max_n_at_default_limit"] = max_n
+    result.notes.append(
+        f"micrograd at the default recursion limit ({limit}) works up to N={max_n} and "
+        "raises RecursionError beyond; its timings use a raised limit in a thread with a "
+        "512 MiB stack")
+    for n in dict.fromkeys(m.size for m in result.measurements):
+        if int(n) > max_n:
+            result.measurements.append(Measurement(
+                DEFAULT_LIMIT_ENGINE, n, UNIT, status="failed",
+                note=f"RecursionError at the default limit {limit}"))
+
+
+def _largest(result: WorkloadResult) -> int:
+    return max(int(m.size) for m in result.measurements)
+
+
+def ours_works(result: WorkloadResult) -> float | None:
+    """Ours at the largest N: its us/node when it ran, else None."""
+    ours = result.find(OURS, _largest(result))
+    return ours.median if ours is not None and ours.status == "ok" else None
+
+
+def per_node_ratio(result: WorkloadResult) -> float | None:
+    """us/node ours/micrograd (raised limit) at the largest N where both ran."""
+    both = [int(m.size) for m in result.measurements
+            if m.engine == "micrograd" and m.ratio is not None]
+    return result.find("micrograd", max(both)).ratio if both else None
+
+
+WORKLOAD = Workload(
+    key="W2",
+    title=lambda quick: "scalar deep chain: N x (x*0.999 + 0.001).tanh(), then backward",
+    unit=UNIT,
+    size_name="N",
+    sizes=lambda quick: QUICK_SIZES if quick else SIZES,
+    engines=[
+        Engine(OURS, build_ours),
+        Engine("micrograd", build_micrograd, runner=raised_limit, about=micrograd_limits),
+        Engine(GC_OFF_ENGINE, build_micrograd,
+               runner=lambda n: without_gc(raised_limit(n)), informational=True),
+    ],
+    plan=plan,
+    scale=lambda n: 1e6 / int(n),
+    memory=False,
+    goals=[
+        Goal("ours works at the largest N (measured: us/node)", 0.0, ours_works,
+             at_least=True, issue="8", limit_text="works"),
+        Goal("us/node ours/micrograd (raised limit), largest N both ran", 1.0,
+             per_node_ratio, issue="8"),
+    ],
+    finish=finish,
+)

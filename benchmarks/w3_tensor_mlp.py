@@ -1,4 +1,4 @@
-"""W3, tensor MLP step: 784-256-128-10, float32, batch 256, softmax cross-entropy, SGD.
+"""W3, functional tensor MLP step: 784-256-128-10, float32, batch 256, cross-entropy, SGD.
 
 One training step (forward, mean cross-entropy, backward, SGD update with lr 0.01) on
 the same random batch and starting weights in every engine. Each engine is written the
@@ -19,16 +19,17 @@ import numpy as np
 
 from benchmarks import peers
 from benchmarks.inputs import classification_batch, tensor_mlp_weights
-from benchmarks.timing import OURS, Contender, Settings, Step, WorkloadResult, alternate
+from benchmarks.spec import OURS, Engine, Goal, Plan, Step, Workload
 
 LAYER_SIZES = [784, 256, 128, 10]
 QUICK_LAYER_SIZES = [64, 32, 16, 10]
 BATCH, QUICK_BATCH = 256, 32
 LEARNING_RATE = 0.01
 UNIT = "ms/step"
-#: Untimed calls at the start of each turn, so PyTorch's OpenMP threads and numpy's
-#: OpenBLAS threads stop competing for the cores before the clock starts.
-SETTLE_CALLS = 4
+#: 100 timed steps per engine in 5 rounds; each turn starts with 3 untimed steps, so the
+#: engine's own thread pool is awake (and every other worker's asleep) before the clock.
+PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
+QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def numpy_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
@@ -151,25 +152,37 @@ def mygrad_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) ->
     return step
 
 
-PEERS = {"torch": torch_step, "autograd": autograd_step, "mygrad": mygrad_step, "numpy": numpy_step}
-
-
-def run(settings: Settings) -> WorkloadResult:
-    """Time W3 on every installed engine."""
-    sizes = QUICK_LAYER_SIZES if settings.quick else LAYER_SIZES
-    batch = QUICK_BATCH if settings.quick else BATCH
+def _setup(quick: bool) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    sizes = QUICK_LAYER_SIZES if quick else LAYER_SIZES
     weights = tensor_mlp_weights(sizes, dtype=np.float32)
-    X, labels = classification_batch(batch, sizes[0], sizes[-1], dtype=np.float32)
+    X, labels = classification_batch(QUICK_BATCH if quick else BATCH, sizes[0], sizes[-1],
+                                     dtype=np.float32)
+    return weights, X, labels
 
-    def contender(name: str, make: Any) -> Contender:
-        return Contender(name, lambda: make(weights, X, labels), scale=1e3)
 
-    entrants = [contender(OURS, ours_step)]
-    entrants += [contender(name, make) for name, make in PEERS.items()]
-    settle = 0 if settings.quick else SETTLE_CALLS
-    measurements = alternate(entrants, batch, UNIT, settings.repeats, settings.warmup, settle)
-    shape = "-".join(str(s) for s in sizes)
-    return WorkloadResult(
-        "W3", f"tensor MLP step: {shape}, float32, batch {batch}, cross-entropy, SGD",
-        measurements,
-    )
+def _engine(name: str, make: Any, traced_memory: bool = True) -> Engine:
+    return Engine(name, lambda batch, quick: make(*_setup(quick)), traced_memory=traced_memory)
+
+
+WORKLOAD = Workload(
+    key="W3",
+    title=lambda quick: (f"tensor MLP step, functional: "
+                         f"{'-'.join(map(str, QUICK_LAYER_SIZES if quick else LAYER_SIZES))}, "
+                         f"float32, batch {QUICK_BATCH if quick else BATCH}, cross-entropy, SGD"),
+    unit=UNIT,
+    size_name="batch",
+    sizes=lambda quick: [QUICK_BATCH if quick else BATCH],
+    engines=[
+        _engine(OURS, ours_step),
+        _engine("torch", torch_step, traced_memory=False),
+        _engine("autograd", autograd_step),
+        _engine("mygrad", mygrad_step),
+        _engine("numpy", numpy_step),
+    ],
+    plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
+    goals=[
+        Goal("time ours/numpy", 1.10, lambda r: r.ratio("numpy"), issue="8"),
+        Goal("time ours/mygrad (faster)", 1.0, lambda r: r.ratio("mygrad"), issue="8"),
+        Goal("time ours/autograd (faster)", 1.0, lambda r: r.ratio("autograd"), issue="8"),
+    ],
+)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.timing import OURS, Contender, Settings, Step, WorkloadResult, alternate
+from benchmarks.spec import OURS, Engine, Goal, Plan, Step, Workload
 
 ITERATIONS, QUICK_ITERATIONS = 1_000, 100
 OPS_PER_ITERATION = 3
@@ -94,22 +94,26 @@ def mygrad_step(x0: np.ndarray, iterations: int) -> Step:
     return step
 
 
-PEERS = {"torch": torch_step, "autograd": autograd_step, "mygrad": mygrad_step}
+def _engine(name: str, make: Any, traced_memory: bool = True) -> Engine:
+    return Engine(name, lambda iterations, quick: make(starting_x(), int(iterations)),
+                  traced_memory=traced_memory)
 
 
-def run(settings: Settings) -> WorkloadResult:
-    """Time W4 on every installed engine."""
-    iterations = QUICK_ITERATIONS if settings.quick else ITERATIONS
-    x0 = starting_x()
-    scale = 1e6 / (OPS_PER_ITERATION * iterations)
-
-    def contender(name: str, make: Any) -> Contender:
-        return Contender(name, lambda: make(x0, iterations), scale=scale)
-
-    entrants = [contender(OURS, ours_step)]
-    entrants += [contender(name, make) for name, make in PEERS.items()]
-    measurements = alternate(entrants, iterations, UNIT, settings.repeats, settings.warmup)
-    return WorkloadResult(
-        "W4", f"small-op overhead: {iterations} x tanh(y*1.0001 + 0.0001) on shape (8,) float64",
-        measurements,
-    )
+WORKLOAD = Workload(
+    key="W4",
+    title=lambda quick: (f"small-op overhead: {QUICK_ITERATIONS if quick else ITERATIONS} x "
+                         "tanh(y*1.0001 + 0.0001) on shape (8,) float64"),
+    unit=UNIT,
+    size_name="iterations",
+    sizes=lambda quick: [QUICK_ITERATIONS if quick else ITERATIONS],
+    engines=[
+        _engine(OURS, ours_step),
+        _engine("torch", torch_step, traced_memory=False),
+        _engine("autograd", autograd_step),
+        _engine("mygrad", mygrad_step),
+    ],
+    plan=lambda size, quick: Plan(warmup=1, rounds=1, calls=3) if quick
+    else Plan(warmup=2, rounds=5, calls=3),
+    scale=lambda iterations: 1e6 / (OPS_PER_ITERATION * int(iterations)),
+    goals=[Goal("time ours/torch", 1.0, lambda r: r.ratio("torch"), issue="8")],
+)

@@ -20,19 +20,12 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.timing import (
-    OURS,
-    Contender,
-    Settings,
-    Step,
-    Unavailable,
-    WorkloadResult,
-    alternate,
-)
+from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Unavailable, Workload
 
 BATCH, QUICK_BATCH = 64, 16
 LEARNING_RATE = 0.01
-UNIT = "ms/step"
+PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
+QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def cnn_state(seed: int = 5) -> dict[str, np.ndarray]:
@@ -103,18 +96,28 @@ def torch_step(state: dict[str, np.ndarray], X: np.ndarray, labels: np.ndarray) 
     return step
 
 
-def run(settings: Settings) -> WorkloadResult:
-    """Time W5 on ours and PyTorch."""
-    batch = QUICK_BATCH if settings.quick else BATCH
-    state = cnn_state()
-    X, labels = image_batch(batch)
+def _build(make: Any) -> Any:
+    """The engine's builder: same weights and batch for both engines."""
 
-    def contender(name: str, make: Any) -> Contender:
-        return Contender(name, lambda: make(state, X, labels), scale=1e3)
+    def build(batch: Size, quick: bool) -> Step:
+        state = cnn_state()
+        X, labels = image_batch(int(batch))
+        return make(state, X, labels)
 
-    entrants = [contender(OURS, ours_step), contender("torch", torch_step)]
-    measurements = alternate(entrants, batch, UNIT, settings.repeats, settings.warmup)
-    return WorkloadResult(
-        "W5", f"digits CNN step: batch {batch}, 1x8x8, conv16-pool-conv32-pool-linear, "
-        "cross-entropy, SGD", measurements,
-    )
+    return build
+
+
+WORKLOAD = Workload(
+    key="W5",
+    title=lambda quick: (f"digits CNN step: batch {QUICK_BATCH if quick else BATCH}, 1x8x8, "
+                         "conv16-pool-conv32-pool-linear, cross-entropy, SGD"),
+    unit="ms/step",
+    size_name="batch",
+    sizes=lambda quick: [QUICK_BATCH if quick else BATCH],
+    engines=[
+        Engine(OURS, _build(ours_step)),
+        Engine("torch", _build(torch_step), traced_memory=False),
+    ],
+    plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
+    goals=[Goal("time ours/torch", 1.5, lambda r: r.ratio("torch"), issue="15")],
+)

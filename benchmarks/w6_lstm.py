@@ -19,20 +19,13 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.timing import (
-    OURS,
-    Contender,
-    Settings,
-    Step,
-    Unavailable,
-    WorkloadResult,
-    alternate,
-)
+from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Unavailable, Workload
 
 BATCH, STEPS, HIDDEN = 238, 12, 16
 QUICK_BATCH, QUICK_STEPS = 32, 6
 LEARNING_RATE = 0.01
-UNIT = "ms/step"
+PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
+QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def lstm_state(seed: int = 7) -> dict[str, np.ndarray]:
@@ -108,18 +101,29 @@ def torch_step(state: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> St
     return step
 
 
-def run(settings: Settings) -> WorkloadResult:
-    """Time W6 on ours and PyTorch."""
-    batch, steps = (QUICK_BATCH, QUICK_STEPS) if settings.quick else (BATCH, STEPS)
-    state = lstm_state()
-    X, y = sequence_batch(batch, steps)
+def _build(make: Any) -> Any:
+    """The engine's builder: same weights and batch for both engines."""
 
-    def contender(name: str, make: Any) -> Contender:
-        return Contender(name, lambda: make(state, X, y), scale=1e3)
+    def build(batch: Size, quick: bool) -> Step:
+        state = lstm_state()
+        X, y = sequence_batch(int(batch), QUICK_STEPS if quick else STEPS)
+        return make(state, X, y)
 
-    entrants = [contender(OURS, ours_step), contender("torch", torch_step)]
-    measurements = alternate(entrants, batch, UNIT, settings.repeats, settings.warmup)
-    return WorkloadResult(
-        "W6", f"LSTM step: LSTM(1, {HIDDEN}) over {steps} steps, batch {batch}, "
-        "Linear(16, 1), MSE, Adam", measurements,
-    )
+    return build
+
+
+WORKLOAD = Workload(
+    key="W6",
+    title=lambda quick: (f"LSTM step: LSTM(1, {HIDDEN}) over {QUICK_STEPS if quick else STEPS} "
+                         f"steps, batch {QUICK_BATCH if quick else BATCH}, Linear(16, 1), "
+                         "MSE, Adam"),
+    unit="ms/step",
+    size_name="batch",
+    sizes=lambda quick: [QUICK_BATCH if quick else BATCH],
+    engines=[
+        Engine(OURS, _build(ours_step)),
+        Engine("torch", _build(torch_step), traced_memory=False),
+    ],
+    plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
+    goals=[Goal("time ours/torch", 2.0, lambda r: r.ratio("torch"), issue="15")],
+)

@@ -15,7 +15,8 @@ list of Values too, so the scalar engine trains with the very same formulas.
 How a loss is computed (``_loss`` below): the arguments that do not depend on the
 engine are checked here, once; then the engine is chosen, once, by the input
 (``nn.scalar_losses`` for Values, ``nn.tensor_losses`` otherwise), and that engine's
-``prepare``, formula and ``reduce`` do the rest.
+``prepare``, formula and ``reduce`` do the rest (cross-entropy sorts out its own
+targets and reduces itself, so the common case is one fused operation).
 """
 
 from __future__ import annotations
@@ -189,8 +190,7 @@ def _loss(name: str, formula: str, input: Any, target: Any, reduction: str,
     engine = scalar_losses if scalar_losses.is_scalar(input) else tensor_losses
     if formula in ("cross_entropy", "nll"):  # scores per class: the formula sorts out targets
         x = engine.as_input(input, name, what)
-        per, divide_by = getattr(engine, formula)(x, target, **options)
-        return engine.reduce(per, reduction, divide_by)
+        return getattr(engine, formula)(x, target, reduction=reduction, **options)
     x, y = engine.prepare(input, target, name, what)
     if formula == "binary_cross_entropy":
         _in_unit_interval(name, engine.numbers(x), "input probabilities",

@@ -210,9 +210,9 @@ def _class_rows(input: Any, target: Any, weight: Any, name: str
     return rows, [int(y) for y in labels], ws, single
 
 
-def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
-                  ) -> tuple[Any, Any]:
-    """Per row -sum_c w_c q_c log softmax(row)_c, and the weights 'mean' divides by.
+def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float,
+                  reduction: str) -> Any:
+    """Per row -sum_c w_c q_c log softmax(row)_c, reduced (a weighted mean with ``weight``).
 
     ``input`` is one row of Value scores or a list of rows; ``target`` integer labels.
     """
@@ -228,12 +228,12 @@ def cross_entropy(input: Any, target: Any, weight: Any, label_smoothing: float
                 smooth = smooth + lp * w
             loss = loss - smooth * (eps / c)
         losses.append(loss)
-    return (losses[0] if single else losses), [ws[y] for y in labels]
+    return reduce(losses[0] if single else losses, reduction, [ws[y] for y in labels])
 
 
-def nll(input: Any, target: Any, weight: Any) -> tuple[Any, Any]:
-    """Per row -row[y] (times w[y]) of log-probability Values, and the weights 'mean'
-    divides by."""
+def nll(input: Any, target: Any, weight: Any, reduction: str) -> Any:
+    """Per row -row[y] (times w[y]) of log-probability Values, reduced (a weighted mean
+    with ``weight``)."""
     rows, labels, ws, single = _class_rows(input, target, weight, "nll_loss")
     losses = [-row[y] * ws[y] for row, y in zip(rows, labels)]
-    return (losses[0] if single else losses), [ws[y] for y in labels]
+    return reduce(losses[0] if single else losses, reduction, [ws[y] for y in labels])

@@ -3,7 +3,8 @@
 ``nn.functional`` checks the arguments that do not depend on the engine, picks the
 engine, and then calls three things from here: ``prepare`` (the prediction as a
 floating-point Tensor and the target in a matching form), one formula (a loss per
-element, or per example for cross-entropy) and ``reduce``. The same names exist for
+element) and ``reduce``; ``cross_entropy`` takes the reduction itself, so that the
+common case (integer labels, a mean) is one fused operation. The same names exist for
 lists of Values in ``nn.scalar_losses``, so adding a loss means one formula in each
 file and one line in ``nn.functional``.
 
@@ -217,11 +218,12 @@ def gaussian_nll(x: Tensor, y: Any, var: Any, full: bool, eps: float) -> Tensor:
     return loss + 0.5 * np.log(2 * np.pi) if full else loss
 
 
-def cross_entropy(x: Tensor, target: Any, weight: Any, label_smoothing: float
-                  ) -> tuple[Tensor, Any]:
-    """Per-example -sum_c w_c q_c log softmax(x)_c, and the weights 'mean' divides by.
+def cross_entropy(x: Tensor, target: Any, weight: Any, label_smoothing: float,
+                  reduction: str) -> Tensor:
+    """Per-example -sum_c w_c q_c log softmax(x)_c, reduced (a weighted mean with ``weight``).
 
-    For plain integer labels this is the fused ``softmax_cross_entropy``.
+    For plain integer labels this is the fused ``softmax_cross_entropy``, reduction
+    included: the whole loss is one graph node.
     """
     kind, y = class_targets(x, target, "cross_entropy")
     single = x.ndim == 1
@@ -235,30 +237,30 @@ def cross_entropy(x: Tensor, target: Any, weight: Any, label_smoothing: float
                          f"got {w.shape}")
     eps = float(label_smoothing)
     divide_by = None
-    if kind == "index" and w is None and not eps:
-        per = tg.softmax_cross_entropy(x, y)  # the common case, as one fused op
+    if kind == "index" and w is None and not eps:  # the common case, as one fused op
+        loss = tg.softmax_cross_entropy(x, y, reduction=reduction)
+        return loss.reshape(()) if single and reduction == "none" else loss
+    log_p = tg.log_softmax(x, axis=1)
+    if kind == "index":
+        rows = np.arange(len(y))
+        nll = -log_p[rows, y] if w is None else -log_p[rows, y] * w[y]
+        divide_by = None if w is None else w[y]  # PyTorch's weighted mean
+        if eps:
+            smooth = -(log_p * w).sum(axis=1) if w is not None else -log_p.sum(axis=1)
+            nll = (1 - eps) * nll + (eps / c) * smooth
+        per = nll
     else:
-        log_p = tg.log_softmax(x, axis=1)
-        if kind == "index":
-            rows = np.arange(len(y))
-            nll = -log_p[rows, y] if w is None else -log_p[rows, y] * w[y]
-            divide_by = None if w is None else w[y]  # PyTorch's weighted mean
-            if eps:
-                smooth = -(log_p * w).sum(axis=1) if w is not None else -log_p.sum(axis=1)
-                nll = (1 - eps) * nll + (eps / c) * smooth
-            per = nll
-        else:
-            q = y if isinstance(y, Tensor) and y.dtype == x.dtype else Tensor(
-                numbers(y), dtype=x.dtype)
-            if eps:
-                q = q * (1 - eps) + eps / c
-            per = -(log_p * q * w).sum(axis=1) if w is not None else -(log_p * q).sum(axis=1)
-    return (per.reshape(()) if single else per), divide_by
+        q = y if isinstance(y, Tensor) and y.dtype == x.dtype else Tensor(
+            numbers(y), dtype=x.dtype)
+        if eps:
+            q = q * (1 - eps) + eps / c
+        per = -(log_p * q * w).sum(axis=1) if w is not None else -(log_p * q).sum(axis=1)
+    return reduce(per.reshape(()) if single else per, reduction, divide_by)
 
 
-def nll(x: Tensor, target: Any, weight: Any) -> tuple[Tensor, Any]:
-    """Per-example -x[i, y_i] (times w[y_i]) of log-probabilities x, and the weights 'mean'
-    divides by."""
+def nll(x: Tensor, target: Any, weight: Any, reduction: str) -> Tensor:
+    """Per-example -x[i, y_i] (times w[y_i]) of log-probabilities x, reduced (a weighted
+    mean with ``weight``)."""
     kind, y = class_targets(x, target, "nll_loss")
     if kind != "index":
         raise TypeError("nll_loss: targets must be integer class labels of shape (N,); for "
@@ -272,4 +274,4 @@ def nll(x: Tensor, target: Any, weight: Any) -> tuple[Tensor, Any]:
                          f"({x.shape[1]},), got {w.shape}")
     picked = -x[np.arange(len(y)), y]
     per = picked if w is None else picked * w[y]
-    return (per.reshape(()) if single else per), (None if w is None else w[y])
+    return reduce(per.reshape(()) if single else per, reduction, None if w is None else w[y])

@@ -1,12 +1,14 @@
-"""Smoke test of the side-by-side benchmark runner (issue 8).
+"""Smoke test of the side-by-side benchmark runner (issues 8 and 17).
 
-Runs ``python -m benchmarks --quick`` in-process (a few seconds) and checks the JSON it
-writes. It never asserts a speed: timings depend on the machine, not on correctness.
+Runs ``python -m benchmarks --quick`` (each engine in its own worker process; about
+half a minute, most of it starting PyTorch) and checks the JSON it writes. It never
+asserts a speed: timings depend on the machine, not on correctness.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not installed; it lives beside tests/
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import runner  # noqa: E402
+from benchmarks import registry, runner  # noqa: E402
 from benchmarks.inputs import flatten_neuron_order, make_moons  # noqa: E402
+from benchmarks.processes import Worker, WorkerDied  # noqa: E402
+from benchmarks.spec import OURS, Plan, Settings  # noqa: E402
 
 #: Rows that are failures by design: micrograd at Python's default recursion limit.
 EXPECTED_FAILURES = {"micrograd (default limit)"}
@@ -72,14 +76,68 @@ def test_machine_and_targets_are_recorded(quick_results: dict[str, Any]) -> None
     assert {t["verdict"] for t in quick_results["targets"]} <= {"PASS", "MISS", "n/a"}
 
 
-def test_only_and_repeats_flags(tmp_path: Path) -> None:
-    path = tmp_path / "w4.json"
-    assert runner.main(["--quick", "--only", "w4", "--repeats", "1", "--json", str(path)]) == 0
+def test_only_repeats_and_threads_flags(tmp_path: Path) -> None:
+    path = tmp_path / "w1.json"
+    assert runner.main(["--quick", "--only", "w1", "--repeats", "1", "--threads", "1",
+                        "--json", str(path)]) == 0
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert list(data["workloads"]) == ["W4"]
-    peers = [r for r in data["workloads"]["W4"]["results"]
-             if r["status"] == "ok" and r["engine"] != "tinygrad_dk"]
-    assert all(len(r["samples"]) == 1 for r in peers)
+    assert list(data["workloads"]) == ["W1"]
+    rows = [r for r in data["workloads"]["W1"]["results"] if r["status"] == "ok"]
+    assert all(len(r["samples"]) == 1 for r in rows if r["engine"] != OURS)
+    assert data["machine"]["thread_variables"]["OMP_NUM_THREADS"] == "1"
+    assert all(r["info"]["blas_threads"] in (1, None) for r in rows)
+
+
+def test_each_engine_runs_in_its_own_process(quick_results: dict[str, Any]) -> None:
+    for key, workload in quick_results["workloads"].items():
+        pids = {row["engine"]: row["info"]["pid"] for row in workload["results"]
+                if row["status"] == "ok"}
+        assert os.getpid() not in pids.values(), key
+        assert len(set(pids.values())) == len(pids), f"{key}: engines shared a process {pids}"
+
+
+def test_ratios_come_from_rounds_and_faults_and_memory_are_counted(
+        quick_results: dict[str, Any]) -> None:
+    rows = {row["engine"]: row for row in quick_results["workloads"]["W3s"]["results"]}
+    ours, numpy_row = rows[OURS], rows["numpy"]
+    assert ours["ratio"] is None and ours["round_ratios"] == []
+    assert numpy_row["round_ratios"] and numpy_row["ratio"] == pytest.approx(
+        float(np.median(numpy_row["round_ratios"])))
+    assert ours["faults_per_call"] is not None and ours["faults_per_call"] >= 0
+    # tracemalloc sees numpy's arrays: a step of ours allocates at least its activations
+    batch, hidden = 32, 32
+    assert ours["peak_bytes"] > batch * hidden * 4
+    assert rows["torch"]["peak_bytes"] is None or rows["torch"]["status"] != "ok"
+
+
+def test_unchecked_rows_and_threads_are_reported(quick_results: dict[str, Any]) -> None:
+    fit_rows = {row["engine"] for row in quick_results["workloads"]["W3f"]["results"]}
+    assert fit_rows == {"nn.fit", "hand loop", "hand loop, steps only"}
+    threads = quick_results["machine"]["worker_threads"]
+    assert threads[OURS]["blas_threads"] is None or threads[OURS]["blas_threads"] >= 1
+
+
+def test_plan_follows_repeats_and_rounds() -> None:
+    plan = Plan(warmup=20, rounds=5, calls=30, settle=3)
+    assert plan.adjusted(Settings()) == plan
+    assert plan.adjusted(Settings(repeats=1)) == Plan(warmup=20, rounds=1, calls=1, settle=3)
+    assert plan.adjusted(Settings(repeats=12, rounds=4)) == Plan(20, 4, 3, 3)
+
+
+def test_every_registered_module_declares_its_key() -> None:
+    for key in registry.WORKLOADS:
+        workload = registry.load(key)
+        assert workload.key == key and workload.engines and workload.sizes(True)
+
+
+def test_a_worker_that_dies_is_reported_with_its_error() -> None:
+    worker = Worker("test")
+    try:
+        with pytest.raises(WorkerDied, match="KeyError"):
+            worker.ask(op="build", workload="no such workload", engine=OURS, size=1,
+                       quick=True)
+    finally:
+        worker.close()
 
 
 def test_unknown_workload_is_rejected() -> None:

@@ -226,3 +226,61 @@ def test_momentum_buffer_does_not_alias_the_gradient():
     opt.step()
     p.grad.data[...] = 100.0  # e.g. clipping a gradient in place after the step
     assert opt.state[id(p)]["momentum_buffer"][0] == 1.0
+
+
+# --- updates in place: no fresh memory per step, gradients untouched -------------------
+
+IN_PLACE = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "sgd momentum": lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    "adam": lambda p: optim.Adam(p, lr=0.01),
+    "adamw": lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1),
+}
+EVERY_RULE = {
+    **IN_PLACE,
+    "sgd decay, dampening": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.3,
+                                                weight_decay=0.01),
+    "sgd nesterov": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "adam l2": lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", list(IN_PLACE))
+def test_steps_allocate_no_parameter_sized_memory(name):
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    params = [Tensor(rng.standard_normal((300, 200)).astype(np.float32), requires_grad=True),
+              Tensor(rng.standard_normal(200).astype(np.float32), requires_grad=True)]
+    for p in params:
+        p.grad = rng.standard_normal(p.shape).astype(np.float32)
+    opt = IN_PLACE[name](params)
+    opt.step()  # the first step creates the state (moments, momentum, scratch buffer)
+    tracemalloc.start()
+    try:
+        opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < params[0].data.nbytes / 20  # 240 kB per parameter copy; a step: ~nothing
+
+
+@pytest.mark.parametrize("name", list(EVERY_RULE))
+def test_updates_never_change_the_gradient_and_agree_for_every_size(name):
+    # Parameters of different sizes share one scratch buffer: each must get its own
+    # update, and the gradients the user sees stay as backward left them.
+    rng = np.random.default_rng(1)
+    shapes = [(7, 5), (5,), (40,), ()]
+    together = [Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    alone = [Tensor(p.data.copy(), requires_grad=True) for p in together]
+    optimizers = [EVERY_RULE[name](together)] + [EVERY_RULE[name]([p]) for p in alone]
+    for _ in range(3):
+        grads = [rng.standard_normal(s) for s in shapes]
+        for p, q, g in zip(together, alone, grads):
+            p.grad, q.grad = g.copy(), g.copy()
+        for opt in optimizers:
+            opt.step()
+        for p, g in zip(together, grads):
+            np.testing.assert_array_equal(p.grad.data, g)
+    for p, q in zip(together, alone):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-15, atol=0)

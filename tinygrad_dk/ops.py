@@ -280,7 +280,7 @@ def _shift(x: np.ndarray, axis: int | tuple | None) -> np.ndarray:
     """
     if x.size == 0:
         return x
-    m = np.max(x, axis=axis, keepdims=True)
+    m = x.max(axis=axis, keepdims=True)  # the method: np.max's Python wrapper costs 2x more
     return x - np.where(np.isfinite(m), m, 0.0)
 
 
@@ -318,7 +318,7 @@ log_softmax = Primitive(
 
 def _softmax_forward(x: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(_shift(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 softmax = Primitive(

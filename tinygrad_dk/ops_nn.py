@@ -25,26 +25,38 @@ from tinygrad_dk.primitive import Primitive, quiet, raw
 
 
 def _linear_forward(x: Any, weight: Any, bias: Any = None) -> Any:
-    out = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
-    return out if bias is None else out + bias
+    out = x @ weight.T  # (..., in) @ (in, out) -> (..., out): a fresh array of our own
+    if bias is None:
+        return out
+    if getattr(bias, "dtype", None) == out.dtype:
+        out += bias  # so the bias goes in place: one array and one pass less than out + bias
+        return out
+    return out + bias  # mixed dtypes: numpy's promotion decides the result's dtype
+
+
+# The derivatives use methods numpy arrays and Tensors share (@, .T), so a plain backward
+# runs them straight on arrays and create_graph=True records them on Tensors.
 
 
 def _linear_vjp_x(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
     # y = x W^T + b, so dL/dx = g W: (..., out) @ (out, in) -> (..., in)
-    return matmul(g, weight)
+    return g @ weight
 
 
 def _linear_vjp_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-    # dL/dW = g^T x, summed over every example: (out, N) @ (N, in) -> (out, in).
-    # Extra batch axes (..., in) are first flattened into N.
-    if np.ndim(raw(x)) == 1:  # a single example: the outer product g x^T
+    # dL/dW = g^T x, summed over every example: (out, N) @ (N, in) -> (out, in), row-major
+    # like W itself. Extra batch axes (..., in) are first flattened into N.
+    ndim = np.ndim(x)
+    if ndim == 2:
+        return g.T @ x
+    if ndim == 1:  # a single example: the outer product g x^T
         return expand_dims(g, -1) * x
     n_out, n_in = np.shape(raw(weight))
     return matmul(transpose(reshape(g, (-1, n_out)), None), reshape(x, (-1, n_in)))
 
 
-def _linear_explain(x: Any, weight: Any, bias: Any) -> ValueError | None:
-    """The error for arguments that do not fit together, or None when they do."""
+def _linear_explain(x: Any, weight: Any, bias: Any) -> ValueError:
+    """The error for arguments that do not fit together."""
     w_shape = np.shape(weight)
     if len(w_shape) != 2:
         return ValueError(f"linear: weight must have shape (out_features, in_features), "
@@ -58,16 +70,15 @@ def _linear_explain(x: Any, weight: Any, bias: Any) -> ValueError | None:
             f"the input to (batch, {in_features}) (e.g. x.reshape(len(x), -1)) or fix the "
             "layer size"
         )
-    if bias is not None and np.shape(bias) != (out_features,):
-        return ValueError(f"linear: bias has shape {np.shape(bias)} but must be "
-                          f"(out_features,) = ({out_features},)")
-    return None
+    return ValueError(f"linear: bias has shape {np.shape(bias)} but must be "
+                      f"(out_features,) = ({out_features},)")
 
 
 def _checked_linear(x: Any, weight: Any, bias: Any = None) -> Any:
-    problem = _linear_explain(x, weight, bias)
-    if problem is not None:
-        raise problem
+    w_shape, x_shape = np.shape(weight), np.shape(x)
+    if (len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]
+            or (bias is not None and np.shape(bias) != w_shape[:1])):
+        raise _linear_explain(x, weight, bias)  # the usual case passes the one test above
     return _linear_forward(x, weight, bias)
 
 
@@ -135,31 +146,45 @@ def binary_cross_entropy(p: Any, y: Any) -> Any:
     return _bce(p, y)
 
 
-def _softmax_ce_forward(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _softmax_ce_forward(x: np.ndarray, labels: np.ndarray, reduction: str = "none"
+                        ) -> np.ndarray:
     # loss_i = -log softmax(x_i)[y_i] = log sum_j e^(z_ij) - z_i[y_i] with z = x - max:
     # on the shifted numbers, so no exp overflows and logits of 1e30 keep their differences.
     z = _shift(x, 1)
-    return np.log(np.sum(np.exp(z), axis=1)) - z[np.arange(len(z)), labels]
+    per_row = np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), labels]
+    if reduction == "mean":  # (sum / count is what .mean() computes, without its wrapper)
+        return per_row.sum() / len(per_row)
+    return per_row.sum() if reduction == "sum" else per_row
 
 
-def _softmax_ce_vjp(g: Any, out: Any, x: Any, labels: np.ndarray) -> Any:
+def _softmax_ce_vjp(g: Any, out: Any, x: Any, labels: np.ndarray, reduction: str = "none"
+                    ) -> Any:
     # d loss_i / d x_i = softmax(x_i) - one_hot(y_i): push the true class's score up and
     # every other score down, in proportion to how much probability it takes.
     probs = softmax(x, axis=1)
     one_hot = np.zeros(np.shape(raw(x)), dtype=raw(probs).dtype)
     one_hot[np.arange(len(labels)), labels] = 1
-    return expand_dims(g, -1) * (probs - one_hot)
+    if reduction == "none":  # one upstream gradient per row
+        g = expand_dims(g, -1)
+    elif reduction == "mean":  # one for the mean: each row's loss counts 1/N
+        g = g / len(labels)
+    return g * (probs - one_hot)
 
 
 _softmax_ce = Primitive("cross_entropy", quiet(_softmax_ce_forward), _softmax_ce_vjp, None)
 
 
-def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
+def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "none") -> Any:
     """Per row -log softmax(logits)[label], for logits (N, C) and integer labels (N,).
 
     One fused operation whose derivative is the famous softmax(logits) - one_hot(labels);
     the labels must already be valid class numbers 0 .. C-1 (``nn`` checks them).
+    ``reduction="mean"`` or ``"sum"`` reduces the rows inside the same operation (one
+    graph node for the whole loss, as training uses it); ``"none"`` keeps one per row.
     """
-    return _softmax_ce(logits, np.asarray(raw(labels), dtype=np.intp))
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'mean' or 'sum', "
+                         f"got {reduction!r}")
+    return _softmax_ce(logits, np.asarray(raw(labels), dtype=np.intp), reduction=reduction)
 
 __all__ = ["linear", "softplus", "binary_cross_entropy", "softmax_cross_entropy"]

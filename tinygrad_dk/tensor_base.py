@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_dk.allocator import keep_freed_memory
 from tinygrad_dk.node import Node
 
 
@@ -286,6 +287,9 @@ class TensorBase(Node):
     # --- how a Tensor takes part in a backward pass (tinygrad_dk.backward) -------------
 
     def _seed(self, gradient: Any, create_graph: bool) -> Any:
+        # Training has started: let malloc keep the memory of a step's arrays for the next
+        # step instead of handing it back to the OS (once per process; tinygrad_dk.allocator)
+        keep_freed_memory()
         if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError(

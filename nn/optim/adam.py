@@ -43,19 +43,31 @@ class Adam(Optimizer):
         if not group["eps"] >= 0:
             raise ValueError(f"{name}: eps must be >= 0, got {group['eps']!r}")
 
-    def _update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> Any:
+    def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         lr, (beta1, beta2), lam = group["lr"], group["betas"], group["weight_decay"]
         if lam and self._decoupled:
-            theta = theta * (1 - lr * lam)  # AdamW: shrink the weights directly
+            theta *= 1 - lr * lam  # AdamW: shrink the weights directly
         elif lam:
             g = g + lam * theta  # Adam: weight decay as part of the gradient
-        t = state["step"]
-        m = state.get("exp_avg", 0.0) * beta1 + (1 - beta1) * g
-        v = state.get("exp_avg_sq", 0.0) * beta2 + (1 - beta2) * (g * g)
-        state["exp_avg"], state["exp_avg_sq"] = m, v
-        step_size = lr / (1 - beta1**t)
-        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
-        return theta - step_size * (m / denom)
+        if "exp_avg" not in state:  # the moments live across steps, updated in place
+            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(theta), np.zeros_like(theta)
+        m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        tmp = self._scratch(theta)  # the one temporary, reused by every parameter
+        # m = beta1 m + (1 - beta1) g
+        m *= beta1
+        m += np.multiply(g, 1 - beta1, out=tmp)
+        # v = beta2 v + (1 - beta2) g^2
+        v *= beta2
+        np.multiply(g, g, out=tmp)
+        v += np.multiply(tmp, 1 - beta2, out=tmp)
+        # theta = theta - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+        denom = np.sqrt(v, out=tmp)
+        denom *= 1 / math.sqrt(1 - beta2**t)
+        denom += group["eps"]
+        step = np.divide(m, denom, out=tmp)
+        step *= lr / (1 - beta1**t)
+        theta -= step
 
 
 class AdamW(Adam):

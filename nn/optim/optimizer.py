@@ -6,6 +6,14 @@ the parameter surface both engines share (``tinygrad_dk.Node``): ``p.numpy()`` a
 gradient, the parameter is skipped), ``p.copy_(new)`` writes the update back. The
 update formulas are written once, on numpy arrays.
 
+Updates happen in place, as PyTorch's: the parameter's own array is changed, state
+such as momentum or Adam's moments lives across steps and is updated in place with
+numpy's ``out=`` arguments, and the one temporary an update needs comes from
+``_scratch``, a buffer that every parameter reuses. So plain SGD, SGD with momentum,
+Adam and AdamW add no fresh memory (and no page faults) to a training step, only
+arithmetic; the rarer options (weight decay added to the gradient, dampening,
+Nesterov) take one more temporary array.
+
 The learning rate can change during training: ``opt.lr = 0.01`` or, as in PyTorch,
 ``opt.param_groups[0]["lr"] = 0.01`` (what schedulers such as ``StepLR`` do).
 """
@@ -14,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from tinygrad_dk import Node, no_grad
 
@@ -49,6 +59,8 @@ class Optimizer:
                     )
             self.param_groups.append(group)
         self.state: dict[int, dict[str, Any]] = {}  # by id(p): momentum buffers, moments
+        self._scratch_buffers: dict[Any, np.ndarray] = {}  # by dtype: see _scratch
+        self._scratch_views: dict[tuple, np.ndarray] = {}  # by (dtype, shape)
 
     def _validate(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -86,15 +98,41 @@ class Optimizer:
                 g = p.grad_numpy()
                 if g is None:
                     continue
-                state = self.state.setdefault(id(p), {"step": 0})
+                state = self.state.get(id(p))
+                if state is None:
+                    state = self.state[id(p)] = {"step": 0}
                 state["step"] += 1
-                # For a Tensor, p.numpy() is the parameter's own array, which _update may
-                # change in place; copy_ then only records that the data changed.
-                p.copy_(self._update(p.numpy(), g, state, group))
+                # For a Tensor, p.numpy() is the parameter's own array, which _update
+                # changes in place; copy_ then only records that the data changed. (A
+                # Value gives a 0-d copy, which copy_ writes back.)
+                theta = p.numpy()
+                if not theta.flags.writeable:  # e.g. a broadcast view: update a copy
+                    theta = theta.copy()
+                self._update(theta, g, state, group)
+                p.copy_(theta)
 
-    def _update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> Any:
-        """The new value of one parameter (``theta``) from its gradient ``g``."""
+    def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        """Update one parameter's array ``theta`` in place from its gradient ``g``."""
         raise NotImplementedError
+
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        """A temporary array of ``like``'s shape and dtype, for one update's arithmetic.
+
+        It is a view of one buffer per dtype, as large as the largest parameter, which
+        every parameter's update reuses: after the first step, updates allocate nothing.
+        Its contents are garbage until written; it is overwritten by the next update.
+        """
+        view = self._scratch_views.get((like.dtype, like.shape))
+        if view is None:
+            buffer = self._scratch_buffers.get(like.dtype)
+            if buffer is None or buffer.size < like.size:  # grow it: older views are stale
+                buffer = self._scratch_buffers[like.dtype] = np.empty(like.size, like.dtype)
+                self._scratch_views = {k: v for k, v in self._scratch_views.items()
+                                       if k[0] != like.dtype}
+            view = self._scratch_views[like.dtype, like.shape] = \
+                buffer[:like.size].reshape(like.shape)
+        return view
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")

@@ -37,18 +37,19 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
 
-    def _update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> Any:
+    def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
-        mu = group["momentum"]
+        mu, dampening = group["momentum"], group["dampening"]
         if mu:
-            if "momentum_buffer" not in state:
-                b = np.array(g, copy=True)  # own memory, as PyTorch
-            else:
-                b = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
-            state["momentum_buffer"] = b
+            b = state.get("momentum_buffer")
+            if b is None:  # the first step: b = g, in memory of its own (as PyTorch)
+                b = state["momentum_buffer"] = np.array(g, copy=True)
+            else:  # b = mu * b + (1 - dampening) * g, in place: b lives across steps
+                b *= mu
+                b += (1 - dampening) * g if dampening else g
             g = g + mu * b if group["nesterov"] else b
-        if theta.flags.writeable and theta.ndim:
-            theta -= group["lr"] * g  # in place, as PyTorch: no new array per step
-            return theta
-        return theta - group["lr"] * g
+        # theta = theta - lr * g, in place, with lr * g in the shared scratch buffer
+        step = np.multiply(g, group["lr"], out=self._scratch(theta))
+        theta -= step

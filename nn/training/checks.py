@@ -32,9 +32,10 @@ def check_finite(array: np.ndarray, name: str) -> None:
     """Raise a ValueError saying how many rows (and which columns) hold NaN or infinity."""
     if array.dtype.kind != "f":
         return  # integers and booleans cannot be NaN
-    bad = ~np.isfinite(array)
-    if not bad.any():
+    finite = np.isfinite(array)
+    if finite.all():  # the usual answer, in one pass over a boolean copy
         return
+    bad = ~finite
     kind = "NaN" if np.isnan(array).any() else "infinity"
     if np.isnan(array).any() and np.isinf(array).any():
         kind = "NaN and infinity"

@@ -156,11 +156,13 @@ class Job:
         """The one batch loop: rows in ``order`` (default: as they are), forward, loss."""
         n = len(X)
         step = n if batch_size is None else min(int(batch_size), n)
-        order = np.arange(n) if order is None else order
         for start in range(0, n, step):
-            rows = order[start:start + step]
-            out = self.engine.forward(X[rows])
-            yield Batch(rows, out, self.batch_loss(out, y[rows], None if w is None else w[rows]))
+            if order is None:  # rows as they are: slices are views, no copy of the data
+                rows, part = np.arange(start, min(start + step, n)), slice(start, start + step)
+            else:
+                rows = part = order[start:start + step]
+            out = self.engine.forward(X[part])
+            yield Batch(rows, out, self.batch_loss(out, y[part], None if w is None else w[part]))
 
 
 def value_of(loss: Any) -> float:

@@ -1,0 +1,179 @@
+"""One training step of a ReLU MLP classifier, written the way each engine's users write it.
+
+Shared by W3s, W3a, W3o and the scaling table. ``Setup`` fixes the layer sizes, the
+batch and the optimizer; every engine starts from the same weights and batch
+(``benchmarks.inputs``), so their losses agree:
+
+* ours: ``nn.Sequential(nn.Linear, nn.ReLU, ..., nn.Linear)``, ``nn.CrossEntropyLoss()``,
+  an optimizer from ``nn.optim``; ``zero_grad``, forward, ``backward``, ``step``;
+* PyTorch: the same lines with ``torch.nn`` and ``torch.optim`` (CPU, 2 threads);
+* numpy: forward and backward written by hand (stable log-softmax, softmax minus
+  one-hot), the update in place: the floor for any engine built on numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmarks import peers
+from benchmarks.inputs import classification_batch, tensor_mlp_weights
+from benchmarks.spec import Step
+
+#: Learning rate and options per optimizer (AdamW with PyTorch's default decay, explicit).
+OPTIMIZERS: dict[str, dict[str, Any]] = {
+    "SGD": {"lr": 0.01},
+    "Adam": {"lr": 1e-3},
+    "AdamW": {"lr": 1e-3, "weight_decay": 0.01},
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Layer sizes (inputs first, classes last), batch size and optimizer name."""
+
+    sizes: tuple[int, ...]
+    batch: int
+    optimizer: str = "SGD"
+
+    def problem(self) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Starting weights ``[W1, b1, ...]``, the inputs and the integer labels."""
+        weights = tensor_mlp_weights(list(self.sizes), dtype=np.float32)
+        X, labels = classification_batch(self.batch, self.sizes[0], self.sizes[-1],
+                                         dtype=np.float32)
+        return weights, X, labels
+
+    @property
+    def shape(self) -> str:
+        return "-".join(str(s) for s in self.sizes)
+
+
+def state_dict(weights: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """``[W1, b1, W2, b2, ...]`` as a Sequential's state dict (ReLUs at odd positions)."""
+    return {f"{2 * (i // 2)}.{'weight' if i % 2 == 0 else 'bias'}": w
+            for i, w in enumerate(weights)}
+
+
+def _layers(linear: Any, relu: Any, sizes: tuple[int, ...]) -> list[Any]:
+    layers: list[Any] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(relu())
+    return layers
+
+
+def ours(setup: Setup) -> Step:
+    """Our engine: Sequential, CrossEntropyLoss, nn.optim."""
+    Tensor = peers.ours_tensor()
+    nn = peers.ours_nn()
+    from nn import optim
+
+    weights, X, labels = setup.problem()
+    model = nn.Sequential(*_layers(nn.Linear, nn.ReLU, setup.sizes))
+    model.load_state_dict(state_dict(weights))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = getattr(optim, setup.optimizer)(model.parameters(),
+                                                **OPTIMIZERS[setup.optimizer])
+    inputs, targets = Tensor(X), Tensor(labels)
+
+    def step() -> tuple[float, Any]:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss.item(), loss
+
+    return step
+
+
+def torch(setup: Setup) -> Step:
+    """PyTorch on the CPU: the same program with torch.nn and torch.optim."""
+    torch = peers.torch_module()
+    weights, X, labels = setup.problem()
+    model = torch.nn.Sequential(*_layers(torch.nn.Linear, torch.nn.ReLU, setup.sizes))
+    model.load_state_dict({k: torch.tensor(v) for k, v in state_dict(weights).items()})
+    loss_fn = torch.nn.CrossEntropyLoss()
+    optimizer = getattr(torch.optim, setup.optimizer)(model.parameters(),
+                                                      **OPTIMIZERS[setup.optimizer])
+    inputs, targets = torch.tensor(X), torch.tensor(labels)
+
+    def step() -> tuple[float, Any]:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss.item(), loss
+
+    return step
+
+
+def numpy(setup: Setup) -> Step:
+    """Forward and backward by hand; SGD or Adam(W) by hand, in place."""
+    weights, X, labels = setup.problem()
+    params = [w.copy() for w in weights]
+    n_layers = len(params) // 2
+    rows = np.arange(len(X))
+    update = _sgd(params) if setup.optimizer == "SGD" else _adam(params, setup.optimizer)
+
+    def step() -> tuple[float, Any]:
+        # forward, keeping each layer's input
+        inputs = [X]
+        for i in range(n_layers):
+            z = inputs[-1] @ params[2 * i].T + params[2 * i + 1]
+            inputs.append(np.maximum(z, 0) if i < n_layers - 1 else z)
+        logits = inputs.pop()
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -log_probs[rows, labels].mean()
+        # backward: d loss / d logits = (softmax - one_hot) / batch
+        d = np.exp(log_probs)
+        d[rows, labels] -= 1
+        d /= len(X)
+        grads: list[Any] = [None] * len(params)
+        for i in reversed(range(n_layers)):
+            a = inputs[i]
+            grads[2 * i], grads[2 * i + 1] = d.T @ a, d.sum(axis=0)
+            if i:
+                d = (d @ params[2 * i]) * (a > 0)
+        update(grads)
+        return float(loss), None
+
+    return step
+
+
+def _sgd(params: list[np.ndarray]) -> Any:
+    lr = OPTIMIZERS["SGD"]["lr"]
+
+    def update(grads: list[np.ndarray]) -> None:
+        for p, g in zip(params, grads):
+            p -= lr * g
+
+    return update
+
+
+def _adam(params: list[np.ndarray], name: str) -> Any:
+    """Adam (or AdamW: decoupled weight decay) as a numpy user writes it."""
+    lr, decay = OPTIMIZERS[name]["lr"], OPTIMIZERS[name].get("weight_decay", 0.0)
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    t = [0]
+
+    def update(grads: list[np.ndarray]) -> None:
+        t[0] += 1
+        step_size = lr / (1 - beta1 ** t[0])
+        root_correction = math.sqrt(1 - beta2 ** t[0])
+        for p, g, m_, v_ in zip(params, grads, m, v):
+            if decay:
+                p *= 1 - lr * decay
+            m_ *= beta1
+            m_ += (1 - beta1) * g
+            v_ *= beta2
+            v_ += (1 - beta2) * (g * g)
+            p -= step_size * m_ / (np.sqrt(v_) / root_correction + eps)
+
+    return update

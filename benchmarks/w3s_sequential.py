@@ -1,0 +1,51 @@
+"""W3s, the training step as users write it: nn.Sequential, CrossEntropyLoss, SGD.
+
+784-256-128-10 ReLU MLP, float32, batch 256 (quick: 64-32-16-10, batch 32), SGD with
+lr 0.01: ``zero_grad``, forward, loss, ``backward``, ``step``. Ours against PyTorch
+(the same lines with ``torch.nn``) and against the hand-written numpy step, the floor
+for any engine on numpy (``benchmarks.mlp_steps``). Besides the time: the minor page
+faults per step (memory handed back to the OS and taken again) and the peak memory
+one step allocates.
+"""
+
+from __future__ import annotations
+
+from benchmarks import mlp_steps
+from benchmarks.mlp_steps import Setup
+from benchmarks.spec import OURS, Engine, Goal, Plan, Workload
+
+FULL = Setup((784, 256, 128, 10), 256, "SGD")
+QUICK = Setup((64, 32, 16, 10), 32, "SGD")
+#: 150 timed steps per engine after 20 warm-up steps, in 5 rounds; 3 untimed steps
+#: start each turn so the engine's own thread pool is awake before the clock starts.
+PLAN = Plan(warmup=20, rounds=5, calls=30, settle=3)
+QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
+
+
+def _setup(quick: bool) -> Setup:
+    return QUICK if quick else FULL
+
+
+WORKLOAD = Workload(
+    key="W3s",
+    title=lambda quick: (f"Sequential step: {_setup(quick).shape}, float32, batch "
+                         f"{_setup(quick).batch}, CrossEntropyLoss, SGD"),
+    unit="ms/step",
+    size_name="batch",
+    sizes=lambda quick: [_setup(quick).batch],
+    engines=[
+        Engine(OURS, lambda batch, quick: mlp_steps.ours(_setup(quick))),
+        Engine("torch", lambda batch, quick: mlp_steps.torch(_setup(quick)),
+               traced_memory=False),
+        Engine("numpy", lambda batch, quick: mlp_steps.numpy(_setup(quick))),
+    ],
+    plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
+    goals=[
+        Goal("time ours/numpy", 1.10, lambda r: r.ratio("numpy"), issue="17"),
+        Goal("time ours/torch", 1.0, lambda r: r.ratio("torch"), issue="17"),
+        Goal("ours: minor page faults per step", 1.0, lambda r: r.faults_per_call(OURS),
+             issue="17"),
+        Goal("peak memory of one step ours/numpy", 1.2,
+             lambda r: r.peak_ratio(OURS, "numpy"), issue="17"),
+    ],
+)

@@ -21,6 +21,8 @@ WORKLOADS: dict[str, str] = {
     "W3f": "benchmarks.w3f_fit",
     "SC": "benchmarks.scaling",
     "W4": "benchmarks.w4_small_ops",
+    "W5": "benchmarks.w5_digits_cnn",
+    "W6": "benchmarks.w6_lstm",
     "PG": "benchmarks.playground",
 }
 

@@ -32,6 +32,7 @@ DEMOS: dict[str, str] = {
     "unsupervised": "supervised vs unsupervised: an autoencoder sorts the digits unlabelled",
     "full_batch_vs_sgd": "full-batch gradient descent vs mini-batch SGD, loss curves",
     "digits": "10-class softmax on 8x8 digits: dropout, early stopping, confusion",
+    "cnn": "a convolutional network on the digits: learnt filters, pooling, vs the MLP",
     "little_data": "too little data: augmentation, transfer (frozen body), a simpler model",
     "wrong_labels": "20% wrong labels: the cost, and the loss pointing a reviewer at them",
     "biased_data": "biased data: trained on small tumours only, tested on all",
@@ -42,7 +43,7 @@ DEMOS: dict[str, str] = {
     "tanh_output": "a target in -1..1 (CO2's season): sigmoid cannot go below 0, tanh can",
     "heteroscedastic": "Engel: spread grows with income; weighted loss, GaussianNLLLoss intervals",
     "several_outputs": "six blood values at once: big outputs drown small ones; standardise",
-    "time_series": "sunspots one year ahead: same as last year vs an MLP on lagged values",
+    "time_series": "sunspots one year ahead: same as last year vs an MLP vs an LSTM",
     "overfitting": "small data, big model: dropout, early stopping, k-fold CV",
 }
 

@@ -14,10 +14,16 @@ ones before it. Two things follow.
 Models, each scored by its test RMSE on 1960-2008:
 
 * naive, "same as last year": predict y[t] = y[t-1]. Any model must beat this;
-* an MLP on the last 10 years (10 inputs, one hidden layer of 32 ReLUs).
+* an MLP on the last 10 years (10 inputs, one hidden layer of 32 ReLUs);
+* an LSTM (a recurrent network) reading the same 10 years, oldest first, one year
+  per step. It carries a memory (its hidden state h and cell state c, 16 numbers
+  each) from year to year, and a Linear layer turns the memory after the last year
+  into the forecast. The MLP sees the 10 years as 10 unrelated inputs; the LSTM
+  knows their order, and its weights do not depend on how many years it reads.
+  The second picture shows the LSTM unrolled over 3 years: the same weights in
+  every step, each step's state feeding the next.
 
-Adding a model (for example a recurrent network, which reads the years one at a
-time in order) takes one function `(task, seed, quick) -> predictions` and one
+Adding a model takes one function `(task, seed, quick) -> predictions` and one
 line in `MODELS`; everything else (split, scores, table, picture) is shared.
 """
 
@@ -32,11 +38,12 @@ import numpy as np
 
 import nn
 import tinygrad_dk as tg
-from demos._common import print_table, save_figure
+import viz
+from demos._common import output_file, print_table, save_figure, wrote
 from nn import data, metrics, optim
 from tinygrad_dk import Tensor
 
-OUTPUTS = ("time_series.png",)
+OUTPUTS = ("time_series.png", "time_series_lstm_graph.svg")
 LAGS = 10
 FIRST_TEST_YEAR = 1960
 SCALE = 100.0  # sunspot numbers / 100 are near 1, which suits the networks
@@ -81,11 +88,56 @@ def mlp_on_lags(task: Task, seed: int, quick: bool) -> np.ndarray:
         return model(Tensor(task.inputs / SCALE)).numpy().reshape(-1) * SCALE
 
 
+class LSTMForecaster(nn.Module):
+    """An LSTM reads the years in order; a Linear layer turns its memory into a forecast."""
+
+    def __init__(self, hidden_size: int = 16) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: Any) -> Tensor:
+        out, _ = self.lstm(x)         # x: (batch, years, 1), oldest year first
+        return self.head(out[:, -1])  # the hidden state after the last year read
+
+
+def in_order(task: Task) -> np.ndarray:
+    """The lagged inputs as sequences (n, LAGS, 1), oldest year first, scaled."""
+    return (task.inputs[:, ::-1, None] / SCALE).astype(np.float32)
+
+
+def lstm_on_years(task: Task, seed: int, quick: bool) -> np.ndarray:
+    """An LSTM reading the last LAGS years one at a time, trained on the training years."""
+    rows = task.train
+    tg.manual_seed(seed)
+    model = LSTMForecaster()
+    nn.fit(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=0.01),
+           in_order(task)[rows], task.targets[rows].reshape(-1, 1) / SCALE,
+           epochs=20 if quick else 60, batch_size=32, progress=False, seed=seed)
+    with tg.no_grad():
+        return model(Tensor(in_order(task))).numpy().reshape(-1) * SCALE
+
+
 # name -> function(task, seed, quick) returning a prediction for every row of the task
 MODELS: dict[str, Callable[[Task, int, bool], np.ndarray]] = {
     "same as last year": naive,
     f"MLP on the last {LAGS} years": mlp_on_lags,
+    f"LSTM reading the last {LAGS} years": lstm_on_years,
 }
+
+
+def draw_unrolled_lstm(task: Task, out_dir: Path) -> Path:
+    """The graph of an (untrained) forecaster on two sequences of 3 years, summarised:
+    one box per time step between the labelled states h[t] and c[t]."""
+    tg.manual_seed(0)
+    model = LSTMForecaster()
+    x = Tensor(in_order(task)[:2, -3:], label="3 years")
+    loss = nn.functional.mse_loss(model(x), task.targets[:2].reshape(-1, 1) / SCALE)
+    loss.label = "loss"
+    loss.backward()
+    path = output_file(out_dir, "time_series_lstm_graph.svg")
+    viz.render(loss, path, summarize=True, names=dict(model.named_parameters()))
+    return wrote(path)
 
 
 def make_task() -> Task:
@@ -135,5 +187,7 @@ def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
                  for name, pred in predictions.items()], digits=3)
 
     save_figure(plot(task, predictions, rmse), out_dir, "time_series.png")
+    draw_unrolled_lstm(task, out_dir)
     return {"rmse_naive": rmse["same as last year"],
-            "rmse_mlp": rmse[f"MLP on the last {LAGS} years"]}
+            "rmse_mlp": rmse[f"MLP on the last {LAGS} years"],
+            "rmse_lstm": rmse[f"LSTM reading the last {LAGS} years"]}

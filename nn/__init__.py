@@ -4,6 +4,8 @@
 * scalar models on ``Value`` (``Neuron``, ``Layer``, ``MLP``), to see every number;
 * tensor layers (``Linear``, ``Sequential``, activations, ``Dropout``) for real training,
   ``ModuleList``/``ParameterList`` and ``Parameter``;
+* layers for images and sequences (``Conv1d``/``Conv2d``, pooling, ``BatchNorm1d``/
+  ``BatchNorm2d``, ``RNN``/``LSTM``/``GRU`` and their cells, ``Embedding``);
 * losses (``MSELoss``, ``CrossEntropyLoss``, ...), ``functional`` (the same as functions)
   and ``optim`` (``SGD``, ``Adam``);
 * ``init`` (weight initialisation), ``utils`` (gradient clipping), ``save``/``load``
@@ -14,6 +16,8 @@
 
 from nn import data, functional, init, metrics, optim, utils
 from nn.containers import ModuleList, ParameterList
+from nn.conv import Conv1d, Conv2d
+from nn.embedding import Embedding
 from nn.layers import (
     ELU,
     GELU,
@@ -30,6 +34,7 @@ from nn.layers import (
     Softmax,
     Softplus,
     Tanh,
+    Unflatten,
 )
 from nn.losses import (
     BCELoss,
@@ -43,6 +48,10 @@ from nn.losses import (
     NLLLoss,
 )
 from nn.module import LoadResult, Module, StateDictError
+from nn.normalization import BatchNorm1d, BatchNorm2d
+from nn.pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from nn.recurrent import GRU, LSTM, RNN
+from nn.recurrent_cells import GRUCell, LSTMCell, RNNCell
 from nn.scalar import MLP, Layer, Neuron
 from nn.serialize import load, save
 from nn.training import EarlyStopping, History, cross_validate, fit
@@ -52,7 +61,9 @@ __all__ = [
     "Module", "StateDictError", "LoadResult", "Parameter", "ModuleList", "ParameterList",
     "Neuron", "Layer", "MLP",
     "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Dropout",
-    "Identity", "Flatten", "LogSoftmax", "ELU", "SiLU", "GELU", "Softplus",
+    "Identity", "Flatten", "Unflatten", "LogSoftmax", "ELU", "SiLU", "GELU", "Softplus",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d",
+    "BatchNorm2d", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "HingeLoss", "GaussianNLLLoss", "NLLLoss",
     "fit", "EarlyStopping", "History", "cross_validate",

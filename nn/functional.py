@@ -1,4 +1,5 @@
-"""Functions without parameters: activations, dropout, ``linear`` and the losses.
+"""Functions without parameters: activations, dropout, ``linear``, the losses, and (from
+``nn.functional_layers``) convolution, pooling, batch normalisation and embedding.
 
 Import it as PyTorch users do::
 
@@ -26,6 +27,16 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn import scalar_losses, tensor_losses
+from nn.functional_layers import (
+    avg_pool1d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    embedding,
+    max_pool1d,
+    max_pool2d,
+)
 from tinygrad_dk import Tensor
 
 __all__ = [
@@ -34,6 +45,9 @@ __all__ = [
     "linear", "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "gaussian_nll_loss",
     "nll_loss", "one_hot",
+    # images and sequences (nn.functional_layers)
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
+    "embedding",
 ]
 
 

@@ -300,3 +300,28 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``, as PyTorch: the reverse of ``Flatten``.
+
+    ``Unflatten(1, (1, 8, 8))`` turns 64 pixel values per row, shape ``(batch, 64)``,
+    into one-channel 8x8 images, ``(batch, 1, 8, 8)``, ready for a ``Conv2d``.
+    """
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in unflattened_size)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _tensor(x)
+        dim = self.dim % x.ndim if x.ndim else 0
+        if int(np.prod(self.unflattened_size)) != x.shape[dim] and -1 not in \
+                self.unflattened_size:
+            raise ValueError(f"{self!r}: axis {self.dim} of the input {x.shape} has "
+                             f"{x.shape[dim]} elements, but {self.unflattened_size} holds "
+                             f"{int(np.prod(self.unflattened_size))}")
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

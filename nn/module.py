@@ -227,14 +227,18 @@ class Module:
         return [b for _, b in self.named_buffers()]
 
     def _state_entries(self) -> list[tuple[str, Node]]:
-        """What ``state_dict`` holds: every parameter, then every persistent buffer."""
-        entries = list(self._all_named_parameters())
+        """What ``state_dict`` holds, in PyTorch's order: module by module (depth first),
+        each module's own parameters, then its persistent buffers."""
+        entries = []
         for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
+            entries += [(dot + name, item) for name, item in module._entries()
+                        if not isinstance(item, Module)]
             transient = module.__dict__.get("_transient_buffers", ())
             for name, kind in module._registry.items():
                 value = module.__dict__.get(name)
                 if kind == _BUFFER and value is not None and name not in transient:
-                    entries.append((f"{prefix}.{name}" if prefix else name, value))
+                    entries.append((dot + name, value))
         return entries
 
     def num_parameters(self) -> int:

@@ -99,7 +99,10 @@ SANE = {
     and r["coverage_fixed_poorer"] >= r["coverage_network_poorer"],
     "several_outputs": lambda r: r["loss_share_small"] < 0.001
     and r["r2_mean_standardised"] > r["r2_mean_raw"],
-    "time_series": lambda r: r["rmse_mlp"] < 0.7 * r["rmse_naive"],
+    "time_series": lambda r: r["rmse_mlp"] < 0.7 * r["rmse_naive"]
+    and r["rmse_lstm"] < 0.8 * r["rmse_naive"],
+    "cnn": lambda r: r["cnn_test_accuracy"] > 0.9 and r["cnn_weights"] < r["mlp_weights"]
+    and r["cnn_shifted_accuracy"] > r["mlp_shifted_accuracy"] + 0.1,
     # without a remedy the validation loss climbs; with dropout it stays flat
     "overfitting": lambda r: r["train_accuracy_no_remedy"] > 0.9
     and r["val_loss_rise_no_remedy"] > 0.05
@@ -114,7 +117,7 @@ OTHER_SEEDS = {
     "biased_data": (1, 2, 3, 4), "imbalanced": (1, 2, 3, 4), "regression": (1, 2),
     "nonlinear": (2, 4), "bounded_outputs": (1, 3), "tanh_output": (4,),
     "heteroscedastic": (1, 2, 3, 4), "several_outputs": (1, 2, 3, 4),
-    "time_series": (1, 3), "overfitting": (2,),
+    "time_series": (1, 3), "overfitting": (2,), "cnn": (1, 2),
 }
 
 

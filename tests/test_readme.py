@@ -36,4 +36,6 @@ def test_readme_examples_run_and_match_their_comments(tmp_path, monkeypatch):
     assert "[-1.01, 1.09, 1.14, -1.1]" in printed.getvalue()     # scalar MLP scores
     assert "[0. 1. 1. 0.]" in printed.getvalue()                 # tensor XOR
     assert "11 0.993" in printed.getvalue()                      # fit with early stopping
+    assert "(8, 10)" in printed.getvalue()                       # the CNN's scores
+    assert "(4, 12, 16) (1, 4, 16)" in printed.getvalue()        # LSTM output and h_n
     assert (tmp_path / "neuron.svg").stat().st_size > 1000

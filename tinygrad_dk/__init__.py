@@ -8,7 +8,8 @@ Two engines share one graph walk (``graph.topo_sort``), one backward policy
 * ``Tensor``: numpy arrays with broadcasting and matrix products, for real training
   (``tensor.py`` lists its methods; ``ops.py``, ``ops_shape.py``, ``ops_math.py``,
   ``ops_index.py``, ``ops_activation.py`` and ``ops_nn.py`` define each operation as a
-  ``Primitive``: the forward next to its derivative).
+  ``Primitive``: the forward next to its derivative; ``ops_conv.py``, ``ops_pool.py``
+  and ``ops_norm.py`` add convolution, pooling and batch normalisation for images).
 
 ``Primitive`` and ``Function`` add new operations; ``gradcheck`` confirms numerically
 that backprop is right; ``grad``/``value_and_grad`` give gradients as functions.
@@ -104,6 +105,7 @@ from tinygrad_dk.ops import (
 )
 from tinygrad_dk.ops import power as pow
 from tinygrad_dk.ops_activation import elu, gelu, silu
+from tinygrad_dk.ops_conv import conv1d, conv2d
 from tinygrad_dk.ops_nn import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -111,6 +113,8 @@ from tinygrad_dk.ops_nn import (
     softmax_cross_entropy,
     softplus,
 )
+from tinygrad_dk.ops_norm import batch_norm
+from tinygrad_dk.ops_pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from tinygrad_dk.ops_softmax import logsumexp
 from tinygrad_dk.parameter import Parameter
 from tinygrad_dk.primitive import Primitive, Recorded
@@ -201,6 +205,7 @@ __all__ = [
     "clone", "detach", "numel", "unique", "square", "floor", "ceil", "sign", "isnan",
     "isinf", "isfinite", "equal", "allclose", "isclose", "is_tensor",
     "is_floating_point",
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
 ]
 
 

@@ -18,12 +18,16 @@ What the picture shows:
 * the fill colour follows |grad| on a log scale (see ``viz.style``): vanishing
   gradients are blue, exploding ones red;
 * a graph with more than ``max_nodes`` nodes is condensed to the ``max_nodes``
-  nodes nearest the output plus one box telling what was left out.
+  nodes nearest the output plus one box telling what was left out;
+* ``summarize=True`` keeps only the output, the leaves and the labelled tensors and
+  draws every connected group of other operations as one box listing them
+  (``viz.summary``): an LSTM becomes its unrolled chain of steps, ``h[0]``, ``h[1]``, ...
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,8 @@ import numpy as np
 from tinygrad_dk import topo_sort
 from viz import style
 from viz.renderer import Digraph, write_picture
+from viz.summary import Group
+from viz.summary import summarize as summarize_graph
 
 SMALL_TENSOR = 12  # tensors with at most this many elements show all their values
 # Operations whose inputs are not interchangeable: the role of the second input,
@@ -89,9 +95,11 @@ def _array_text(name: str, arr: np.ndarray, precision: int) -> str:
     return escape_record(line1) + "\\n" + escape_record(line2)
 
 
-def _fields(node: Any, show_grad: bool, precision: int) -> tuple[list[str], float | None]:
+def _fields(node: Any, show_grad: bool, precision: int,
+            name: str = "") -> tuple[list[str], float | None]:
     """The record fields of one node and the |grad| that picks its colour (None: no grad)."""
-    fields = [escape_record(node.label)] if node.label else []
+    label = node.label or name
+    fields = [escape_record(label)] if label else []
     scalar = node.ndim == 0 and node.dtype == np.float64  # a Value, or a float64 number
     if not scalar:
         fields.append(escape_record(f"{tuple(node.shape)} {node.dtype}"))
@@ -111,20 +119,22 @@ def _fields(node: Any, show_grad: bool, precision: int) -> tuple[list[str], floa
 # --- Which nodes to draw ------------------------------------------------------------
 
 
-def nearest_to_output(order: list[Any], keep: int) -> list[Any]:
+def nearest_to_output(order: list[Any], keep: int, parents: Any = None) -> list[Any]:
     """The ``keep`` nodes of a topologically sorted graph with the fewest steps to the output.
 
     ``order`` comes from ``topo_sort``, so its last node is the output and every
     node comes after its parents. Walking it backwards, a node's distance is final
-    before its parents are reached: one linear pass, no recursion.
+    before its parents are reached: one linear pass, no recursion. ``parents(node)``
+    gives a node's parents (default: ``node.parents``).
     """
+    parents = parents or _own_parents
     position = {id(node): i for i, node in enumerate(order)}
     far = len(order) + 1
     distance = [far] * len(order)
     distance[-1] = 0
     for i in range(len(order) - 1, -1, -1):
         step = distance[i] + 1
-        for parent in order[i].parents:
+        for parent in parents(order[i]):
             j = position[id(parent)]
             if step < distance[j]:
                 distance[j] = step
@@ -135,7 +145,11 @@ def nearest_to_output(order: list[Any], keep: int) -> list[Any]:
 # --- The drawing --------------------------------------------------------------------
 
 
-def _depth_and_breadth(order: list[Any]) -> tuple[int, int]:
+def _own_parents(node: Any) -> Any:
+    return node.parents
+
+
+def _depth_and_breadth(order: list[Any], parents: Any = _own_parents) -> tuple[int, int]:
     """How many steps the longest way from an input to the output takes (graph depth),
     and the most nodes that lie the same number of steps from the output (its width).
 
@@ -144,7 +158,7 @@ def _depth_and_breadth(order: list[Any]) -> tuple[int, int]:
     """
     steps = {id(order[-1]): 0}
     for node in reversed(order):  # every consumer comes before its parents here
-        for parent in node.parents:
+        for parent in parents(node):
             steps[id(parent)] = max(steps.get(id(parent), 0), steps[id(node)] + 1)
     counts: dict[int, int] = {}
     for value in steps.values():
@@ -153,7 +167,8 @@ def _depth_and_breadth(order: list[Any]) -> tuple[int, int]:
 
 
 def draw_graph(root: Any, *, rankdir: str = "auto", show_grad: bool = True,
-               precision: int = 4, max_nodes: int = 300) -> Digraph:
+               precision: int = 4, max_nodes: int = 300, summarize: bool = False,
+               names: Mapping[str, Any] | None = None) -> Digraph:
     """Draw the graph that computed ``root`` (a Value or a Tensor).
 
     Args:
@@ -165,6 +180,10 @@ def draw_graph(root: Any, *, rankdir: str = "auto", show_grad: bool = True,
         precision: significant digits of the numbers shown.
         max_nodes: past this many nodes, draw only the ``max_nodes`` nodes nearest
             the output and one box saying how much was left out.
+        summarize: draw only the output, the leaves and the labelled tensors, and one
+            box for each connected group of the other operations (see ``viz.summary``).
+        names: names for nodes without a label of their own, e.g.
+            ``dict(model.named_parameters())`` to see "0.weight" on the parameters.
 
     Returns:
         A ``graphviz.Digraph`` subclass; display it in Jupyter, or call
@@ -179,13 +198,21 @@ def draw_graph(root: Any, *, rankdir: str = "auto", show_grad: bool = True,
         raise TypeError(f"draw_graph: expected a Value or a Tensor (the output of a "
                         f"computation, e.g. the loss), got {type(root).__name__} {root!r:.40}")
 
+    name_of = {id(node): name for name, node in (names or {}).items()}
     order = topo_sort(root)
-    total_edges = sum(len(node.parents) for node in order)
-    kept = order if len(order) <= max_nodes else nearest_to_output(order, max_nodes)
+    items, parents_of = order, _own_parents
+    if summarize:
+        items, drawn_parents = summarize_graph(order)
+
+        def parents_of(item: Any) -> list[Any]:
+            return drawn_parents[id(item)]
+    total_edges = sum(len(parents_of(item)) for item in items)
+    kept = items if len(items) <= max_nodes else nearest_to_output(items, max_nodes, parents_of)
     names = {id(node): f"n{i}" for i, node in enumerate(kept)}
 
     if rankdir == "auto":
-        depth, breadth = _depth_and_breadth(kept)
+        depth, breadth = _depth_and_breadth(kept, lambda n: [p for p in parents_of(n)
+                                                             if id(p) in names])
         rankdir = "TB" if depth > breadth else "LR"
     have_grad = show_grad and _grads_computed(root)
     note = NOT_COMPUTED if show_grad and not have_grad else ""
@@ -195,33 +222,38 @@ def draw_graph(root: Any, *, rankdir: str = "auto", show_grad: bool = True,
     dot.attr(rankdir=rankdir, labelloc="t", fontsize="12", fontname="Helvetica")
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", arrowsize="0.7", fontname="Helvetica")
-    dot.attr(label=style.legend_html(have_grad, note))
+    dot.attr(label=style.legend_html(have_grad, note, summarized=summarize))
 
     drawn_edges = 0
     cut_off: list[str] = []  # op nodes (or nodes) with at least one parent left out
     for node in kept:
         name = names[id(node)]
-        fields, magnitude = _fields(node, have_grad, precision)
-        body = " | ".join(fields)
-        fill = style.NO_GRAD_COLOUR if magnitude is None else style.grad_colour(magnitude)
-        attrs = dict(style.KIND_STYLE[_kind(node)])
-        if node is root:
-            attrs.update(style.OUTPUT_STYLE)
-        # Value boxes read left to right (label | data | grad); Tensor boxes stack
-        # their longer lines. In a record, braces flip the direction of the fields.
-        flip = horizontal != (node.ndim > 0)
-        dot.node(name, label="{ " + body + " }" if flip else body,
-                 fillcolor=fill, fontcolor=style.font_colour(fill), **attrs)
         target = name
-        if node.op:
-            target = name + "op"
-            dot.node(target, label=escape_record(node.op), **style.OP_STYLE)
-            dot.edge(target, name)
+        if isinstance(node, Group):  # several operations summarised in one box
+            dot.node(name, label=node.text().replace("\n", "\\n"), **style.GROUP_STYLE)
+        else:
+            fields, magnitude = _fields(node, have_grad, precision, name_of.get(id(node), ""))
+            body = " | ".join(fields)
+            fill = style.NO_GRAD_COLOUR if magnitude is None else style.grad_colour(magnitude)
+            attrs = dict(style.KIND_STYLE[_kind(node)])
+            if node is root:
+                attrs.update(style.OUTPUT_STYLE)
+            # Value boxes read left to right (label | data | grad); Tensor boxes stack
+            # their longer lines. In a record, braces flip the direction of the fields.
+            flip = horizontal != (node.ndim > 0)
+            dot.node(name, label="{ " + body + " }" if flip else body,
+                     fillcolor=fill, fontcolor=style.font_colour(fill), **attrs)
+            if node.op:
+                target = name + "op"
+                dot.node(target, label=escape_record(node.op), **style.OP_STYLE)
+                dot.edge(target, name)
         missing = False
-        for position, parent in enumerate(node.parents):
+        drawn = parents_of(node)
+        for position, parent in enumerate(drawn):
             if id(parent) in names:
                 # a - b, a / b, a ** b: say which input is the second one
-                role = OPERAND_ROLES.get(node.op, ("", ""))[1] if position == 1 else ""
+                role = OPERAND_ROLES.get(node.op, ("", ""))[1] \
+                    if position == 1 and drawn is node.parents else ""
                 dot.edge(names[id(parent)], target, **({"label": role, "fontsize": "9"}
                                                         if role else {}))
                 drawn_edges += 1
@@ -230,12 +262,14 @@ def draw_graph(root: Any, *, rankdir: str = "auto", show_grad: bool = True,
         if missing:
             cut_off.append(target)
 
-    if len(kept) < len(order):
-        hidden_nodes = len(order) - len(kept)
+    if len(kept) < len(items):
+        hidden_nodes = len(items) - len(kept)
         hidden_edges = total_edges - drawn_edges
+        hint = "" if summarize else ",\\nor summarize=True to draw labelled tensors only"
         text = (f"{hidden_nodes:,} more nodes and {hidden_edges:,} edges not drawn\\n"
-                f"(the graph has {len(order):,} nodes and {total_edges:,} edges;\\n"
-                f"showing the {len(kept):,} nearest the output: raise max_nodes to see more)")
+                f"(the graph has {len(items):,} nodes and {total_edges:,} edges;\\n"
+                f"showing the {len(kept):,} nearest the output: raise max_nodes to see "
+                f"more{hint})")
         dot.node("omitted", label=text, shape="note", style="filled", fillcolor="#eeeeee")
         for target in cut_off:
             dot.edge("omitted", target, style="dashed", color="#888888")

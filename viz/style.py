@@ -41,6 +41,9 @@ KIND_DESCRIPTION = {
 OUTPUT_STYLE = {"color": "#1a7f37", "penwidth": "2.5"}  # the node draw_graph was called on
 OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffcc",
             "fontsize": "11", "margin": "0.02"}
+# several operations summarised in one box (draw_graph(..., summarize=True))
+GROUP_STYLE = {"shape": "box", "style": "filled,rounded", "fillcolor": "#fff3d6",
+               "fontsize": "10"}
 
 
 def _hex(rgb: tuple[float, float, float]) -> str:
@@ -69,13 +72,15 @@ def font_colour(fill: str) -> str:
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 120 else "black"
 
 
-def legend_html(show_grad: bool, note: str = "") -> str:
+def legend_html(show_grad: bool, note: str = "", summarized: bool = False) -> str:
     """An HTML-like Graphviz label: the node kinds and the |grad| colour scale."""
     rows = []
     if note:
         rows.append(f'<tr><td colspan="8"><b>{note}</b></td></tr>')
     kinds = " &nbsp; ".join(KIND_DESCRIPTION.values())
     kinds += " &nbsp; ellipse: operation &nbsp; green border: the output"
+    if summarized:
+        kinds += " &nbsp; orange box: operations between labelled tensors, summarised"
     rows.append(f'<tr><td colspan="8">{kinds}</td></tr>')
     if show_grad:
         cells = ['<td>|grad|:</td>']

@@ -1,0 +1,71 @@
+"""``Embedding``: a learned vector for every token or category number, as in PyTorch.
+
+``Embedding(num_embeddings, embedding_dim)`` holds a table ``weight`` of shape
+``(num_embeddings, embedding_dim)``; calling it with integer indices returns their
+rows. It does exactly what a ``Linear`` layer without bias does to a one-hot vector,
+without building the one-hot vector: words, postcodes or product ids become short
+dense vectors that training moves so that similar items end up close together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn import functional_layers as FL
+from nn import init
+from nn.module import Module
+from tinygrad_dk import Tensor
+
+
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` learned vectors of length ``embedding_dim``.
+
+    ``weight`` starts as N(0, 1) (PyTorch's default). Input: integer indices of any
+    shape; output: that shape plus ``(embedding_dim,)``. An index that appears several
+    times in a batch gets the sum of its gradients. ``padding_idx``: that row starts
+    at zero and is never trained (for padding tokens in sequences of unequal length).
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        if int(num_embeddings) < 1 or int(embedding_dim) < 1:
+            raise ValueError(f"Embedding: num_embeddings and embedding_dim must be >= 1, got "
+                             f"{num_embeddings} and {embedding_dim}")
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are "
+                                      "not supported")
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        if padding_idx is not None:
+            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must be within the table "
+                                 f"(-{self.num_embeddings} .. {self.num_embeddings - 1}), got "
+                                 f"{padding_idx}")
+            padding_idx %= self.num_embeddings
+        self.padding_idx = padding_idx
+        self.weight = Tensor(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),
+                             requires_grad=True)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw a fresh table from N(0, 1); the padding row, if any, is zero."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            values = self.weight.numpy().copy()
+            values[self.padding_idx] = 0
+            self.weight.copy_(values)
+
+    def forward(self, input: Any) -> Tensor:
+        try:
+            return FL.embedding(input, self.weight, self.padding_idx)
+        except (IndexError, TypeError) as err:
+            raise type(err)(f"{self!r}: {err}") from None
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None
+                       else "")

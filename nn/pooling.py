@@ -1,0 +1,89 @@
+"""Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``, as in PyTorch.
+
+Pooling has no weights: it summarises every ``kernel_size`` window of each channel by
+its maximum or its mean. ``MaxPool2d(2)`` halves the height and width of a feature
+map and keeps the strongest response of every 2x2 block, so a pattern a convolution
+found still counts when it moves by a pixel. ``stride`` defaults to ``kernel_size``
+(windows side by side, no overlap).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tinygrad_dk as tg
+from nn.module import Module
+from tinygrad_dk import Tensor
+
+
+class _Pool(Module):
+    """Settings and error naming shared by the pooling layers."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def _run(self, fn: Any, x: Any, *args: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        try:
+            return fn(x, self.kernel_size, self.stride, self.padding, *args)
+        except ValueError as err:
+            raise ValueError(f"{self!r}: {err}") from None
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxPool(_Pool):
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding)
+        if return_indices:
+            raise NotImplementedError(f"{type(self).__name__}: return_indices=True is not "
+                                      "supported")
+        self.dilation, self.ceil_mode = dilation, bool(ceil_mode)
+
+
+class MaxPool1d(_MaxPool):
+    """The maximum of every window along the length of ``(batch, channels, length)``."""
+
+    def forward(self, x: Any) -> Tensor:
+        return self._run(tg.max_pool1d, x, self.dilation, self.ceil_mode)
+
+
+class MaxPool2d(_MaxPool):
+    """The maximum of every ``kernel_size`` window of ``(batch, channels, height, width)``.
+
+    ``MaxPool2d(kernel_size, stride=None, padding=0, dilation=1)``; the gradient of an
+    output goes to the input that was its window's maximum (the first one on a tie).
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return self._run(tg.max_pool2d, x, self.dilation, self.ceil_mode)
+
+
+class _AvgPool(_Pool):
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+
+
+class AvgPool1d(_AvgPool):
+    """The mean of every window along the length of ``(batch, channels, length)``."""
+
+    def forward(self, x: Any) -> Tensor:
+        return self._run(tg.avg_pool1d, x, self.ceil_mode, self.count_include_pad)
+
+
+class AvgPool2d(_AvgPool):
+    """The mean of every ``kernel_size`` window of ``(batch, channels, height, width)``.
+
+    ``AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False,
+    count_include_pad=True)``.
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return self._run(tg.avg_pool2d, x, self.ceil_mode, self.count_include_pad)

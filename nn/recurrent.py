@@ -1,0 +1,313 @@
+"""Recurrent layers over whole sequences: ``RNN``, ``LSTM``, ``GRU``, as in PyTorch.
+
+The layer runs its cell (``nn.recurrent_cells``) over every time step, feeding each
+step's hidden state into the next: a Python loop over time, built from ordinary
+engine operations, so backpropagation through time is just backward() on the
+unrolled graph. Names, shapes and state-dict keys are PyTorch's:
+
+* input ``(time, batch, input_size)``, or ``(batch, time, input_size)`` with
+  ``batch_first=True``, or ``(time, input_size)`` for one sequence;
+* output: the last layer's hidden state at every step, ``(time, batch, D * hidden_size)``
+  (batch first with ``batch_first=True``; D = 2 when ``bidirectional``);
+* ``h_n`` (and ``c_n`` for the LSTM): the state after the last step of every layer and
+  direction, ``(num_layers * D, batch, hidden_size)``, whatever ``batch_first`` says;
+* parameters per layer k: ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+  ``bias_hh_l{k}`` (``..._reverse`` for the backward direction), gates stacked in
+  PyTorch's order (LSTM: i, f, g, o; GRU: r, z, n).
+
+The hidden states are labelled (``h[3]``, ``c[3]``) so that
+``viz.draw_graph(loss, summarize=True)`` can draw the unrolled network one step per box.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+import tinygrad_dk as tg
+from nn import functional as F
+from nn.module import Module
+from nn.recurrent_cells import gru_step, joined, lstm_step, rnn_step, uniform_init
+from tinygrad_dk import Tensor
+
+_CHUNKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class _RNNBase(Module):
+    """The loop over layers, directions and time steps that RNN, LSTM and GRU share."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype: Any = np.float32) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if int(input_size) < 1 or int(hidden_size) < 1 or int(num_layers) < 1:
+            raise ValueError(f"{name}: input_size, hidden_size and num_layers must be >= 1, "
+                             f"got {input_size}, {hidden_size} and {num_layers}")
+        if isinstance(dropout, bool) or not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"{name}: dropout is a probability in [0, 1), got {dropout!r}")
+        self.mode = mode
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.num_layers, self.bias = int(num_layers), bool(bias)
+        self.batch_first, self.dropout = bool(batch_first), float(dropout)
+        self.bidirectional = bool(bidirectional)
+        directions = 2 if self.bidirectional else 1
+        rows = _CHUNKS[mode] * self.hidden_size
+        self._weight_names: list[list[str]] = []  # per (layer, direction), in PyTorch's order
+        for layer in range(self.num_layers):
+            width = self.input_size if layer == 0 else self.hidden_size * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = {"weight_ih": (rows, width), "weight_hh": (rows, self.hidden_size)}
+                if self.bias:
+                    shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+                for kind, shape in shapes.items():
+                    setattr(self, kind + suffix,
+                            Tensor(np.empty(shape, dtype=dtype), requires_grad=True))
+                self._weight_names.append([kind + suffix for kind in shapes])
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights, as PyTorch: uniform in +-1/sqrt(hidden_size)."""
+        uniform_init(self, self.hidden_size)
+
+    # --- shapes in, shapes out ---------------------------------------------------------
+
+    def _layout(self) -> str:
+        return ("(batch, time, input_size)" if self.batch_first
+                else "(time, batch, input_size)")
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim in (2, 3) and x.shape[-1] == self.input_size:
+            if x.ndim == 3 and not self.batch_first and x.shape[0] > x.shape[1]:
+                self._warn_layout(x.shape)
+            return
+        hint = ""
+        if x.ndim == 2 and self.input_size == 1:
+            a, b = x.shape
+            hint = (f"; a batch of sequences of single numbers needs a feature axis: "
+                    f"x.reshape({a}, {b}, 1) (with batch_first={self.batch_first} the axes "
+                    f"mean {self._layout()})")
+        elif x.ndim == 3 and self.input_size in x.shape[:2]:
+            hint = "; the features must be on the last axis"
+        raise ValueError(
+            f"{self!r}: expected input of shape {self._layout()} with the {self.input_size} "
+            f"input feature(s) on the last axis, or (time, input_size) for one sequence; got "
+            f"{x.shape}{hint}"
+        )
+
+    def _warn_layout(self, shape: tuple) -> None:
+        """Say once per layer how a (batch, time, features) batch would be misread.
+
+        With batch_first=False, axis 0 is time. Data made of many short windows, shape
+        (windows, steps, features), also fits that shape and then trains silently on
+        the wrong axis, so more "time steps" than "sequences" earns a warning.
+        """
+        if self.__dict__.get("_layout_warned"):
+            return
+        object.__setattr__(self, "_layout_warned", True)
+        warnings.warn(
+            f"{self!r} reads the input of shape {shape} as (time={shape[0]}, "
+            f"batch={shape[1]}, features={shape[2]}) because batch_first=False; if it is "
+            f"(batch, time, features), create the layer with batch_first=True (or pass "
+            "x.transpose(1, 0, 2))", UserWarning, stacklevel=4)
+
+    def _state(self, hx: Any, batch: int, batched: bool, dtype: Any,
+               x_shape: tuple) -> list[Tensor]:
+        """An initial state as one (batch, hidden) Tensor per layer and direction."""
+        count = self.num_layers * (2 if self.bidirectional else 1)
+        if hx is None:
+            zeros = Tensor(np.zeros((batch, self.hidden_size), dtype=dtype),
+                           label="initial state (zeros)")
+            return [zeros] * count
+        hx = hx if isinstance(hx, Tensor) else Tensor(hx)
+        if hx.dtype != dtype:
+            hx = hx.to(dtype)
+        want = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
+        if hx.shape != want:
+            hint = ""
+            other = x_shape[0] if not self.batch_first else x_shape[1]
+            if batched and hx.shape == (count, other, self.hidden_size):
+                seen = "(time, batch, " if self.batch_first else "(batch, time, "
+                hint = (f"; the input {x_shape} looks like {seen}features)"
+                        f": create the layer with batch_first={not self.batch_first}, or "
+                        "swap the axes with x.transpose(1, 0, 2)")
+            raise ValueError(f"{self!r}: the initial state must have shape (num_layers * "
+                             f"directions, batch, hidden_size) = {want}, got {hx.shape}{hint}")
+        if not batched:
+            hx = hx.reshape(count, 1, self.hidden_size)
+        return [hx[k] for k in range(count)]
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def _run(self, x: Tensor, states: list[list[Tensor]]) -> tuple[Tensor, list[list[Tensor]]]:
+        """Every layer and direction over the time-major input (time, batch, features).
+
+        ``states`` holds one list per state kind (h, and c for the LSTM), one Tensor per
+        layer and direction; returns the last layer's outputs and the final states.
+        """
+        directions = 2 if self.bidirectional else 1
+        steps = x.shape[0]
+        final: list[list[Tensor]] = [[] for _ in states]
+        # One Tensor per time step. (One linear over all steps followed by x_proj[t] would be
+        # one op less per step, but the backward of each [t] builds a gradient the size of
+        # the whole sequence: quadratic in its length.)
+        layer_input = [x[t] for t in range(steps)]
+        for t, x_t in enumerate(layer_input):
+            x_t.label = f"x[{t}]"
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                w_ih, w_hh, *biases = (getattr(self, n) for n in self._weight_names[k])
+                weights = self._weights(w_ih, w_hh, *(biases or (None, None)))
+                where = f" l{layer}" if self.num_layers > 1 else ""
+                where += " reverse" if direction else ""
+                state = [s[k] for s in states]
+                hs: list[Any] = [None] * steps
+                for t in (reversed(range(steps)) if direction else range(steps)):
+                    state = self._step(layer_input[t], state, weights)
+                    for kind, s in zip("hc", state):
+                        s.label = f"{kind}[{t}]{where}"
+                    hs[t] = state[0]
+                outputs.append(hs)
+                for kept, s in zip(final, state):
+                    kept.append(s)
+            layer_input = outputs[0] if directions == 1 else [
+                tg.concatenate([fw, bw], axis=-1) for fw, bw in zip(*outputs)]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = [F.dropout(h, self.dropout) for h in layer_input]
+        return tg.stack(layer_input, axis=0), final
+
+    def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                 b_hh: Tensor | None) -> tuple:
+        """The weights as the step function takes them (joined once per sequence)."""
+        return joined(w_ih, w_hh, b_ih, b_hh)
+
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
+        raise NotImplementedError
+
+    def _forward(self, input: Any, hx: list[Any]) -> tuple[Tensor, list[Tensor]]:
+        """Shared forward: check, go time-major, run, and give PyTorch's shapes back."""
+        x = input if isinstance(input, Tensor) else Tensor(input)
+        self._check_input(x)
+        if x.dtype != self.weight_ih_l0.dtype:  # computed in the weights' dtype, as nn.Linear
+            x = x.to(self.weight_ih_l0.dtype)
+        batched = x.ndim == 3
+        if not batched:
+            x = x.reshape(x.shape[0], 1, x.shape[1])
+        elif self.batch_first:
+            x = x.swapaxes(0, 1)  # the loop runs over axis 0: time
+        dtype = self.weight_hh_l0.dtype
+        states = [self._state(h, x.shape[1], batched, dtype, _input_shape(input)) for h in hx]
+        out, final = self._run(x, states)
+        if not batched:
+            out = out.reshape(out.shape[0], -1)
+        elif self.batch_first:
+            out = out.swapaxes(0, 1)
+        finals = [tg.stack(f, axis=0) for f in final]
+        if not batched:
+            finals = [f.reshape(f.shape[0], -1) for f in finals]
+        return out, finals
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.mode == "RNN_RELU":
+            text += ", nonlinearity='relu'"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if not self.bias:
+            text += ", bias=False"
+        if self.batch_first:
+            text += ", batch_first=True"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional:
+            text += ", bidirectional=True"
+        return text
+
+
+def _input_shape(x: Any) -> tuple:
+    return tuple(np.shape(x.numpy() if isinstance(x, Tensor) else x))
+
+
+class RNN(_RNNBase):
+    """An Elman RNN over a sequence: ``h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)``.
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``; ``rnn(x, h0=None)`` returns
+    ``(output, h_n)``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = np.float32) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers,
+                         bias, batch_first, dropout, bidirectional, dtype)
+        self.nonlinearity = nonlinearity
+
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
+        return [rnn_step(x, state[0], *weights, self.nonlinearity)]
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
+        out, (h_n,) = self._forward(input, [hx])
+        return out, h_n
+
+
+class LSTM(_RNNBase):
+    """A long short-term memory network over a sequence (gates i, f, g, o, as PyTorch).
+
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False)``; ``lstm(x, (h0, c0))`` (state optional)
+    returns ``(output, (h_n, c_n))``. For a forecast from the whole sequence use the
+    last step: ``output[:, -1]`` with ``batch_first=True``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0,
+                 dtype: Any = np.float32) -> None:
+        if proj_size:
+            raise NotImplementedError("LSTM: proj_size is not supported")
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, dtype)
+
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
+        return list(lstm_step(x, state[0], state[1], *weights))
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"{self!r}: hx must be a pair (h_0, c_0), got "
+                            f"{type(hx).__name__}")
+        out, (h_n, c_n) = self._forward(input, [None, None] if hx is None else list(hx))
+        return out, (h_n, c_n)
+
+
+class GRU(_RNNBase):
+    """A gated recurrent unit network over a sequence (gates r, z, n, as PyTorch).
+
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False)``; ``gru(x, h0=None)`` returns ``(output, h_n)``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype: Any = np.float32) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, dtype)
+
+    def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                 b_hh: Tensor | None) -> tuple:
+        return w_ih, w_hh, b_ih, b_hh  # the GRU keeps its two products apart
+
+    def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
+        return [gru_step(x, state[0], *weights)]
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
+        out, (h_n,) = self._forward(input, [hx])
+        return out, h_n

@@ -1,0 +1,217 @@
+"""One time step of a recurrent network: ``RNNCell``, ``LSTMCell``, ``GRUCell``, as in PyTorch.
+
+A recurrent network reads a sequence one step at a time and carries a *hidden state*
+``h`` from step to step: its memory of what it has read so far. Every step applies
+the same weights, so a network trained on sequences of 12 steps also runs on 100.
+
+The step functions below are the whole idea, written with ordinary engine operations
+(``linear``, ``sigmoid``, ``tanh``, ``*``, ``+``), so backpropagation through time
+needs no code of its own: the graph of the unrolled loop is differentiated like any
+other. The input and the old hidden state enter every gate through two matrix
+products, ``W_ih x + b_ih + W_hh h + b_hh``; written as one product of the joined
+vector ``[x, h]`` with the joined matrix ``[W_ih | W_hh]`` (``joined``, made once per
+sequence), each step costs one matrix product instead of two.
+
+* RNN: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``. Simple, but its gradient through
+  many steps shrinks or explodes, so it forgets quickly.
+* LSTM: a second state, the cell ``c``, changed only by gated additions. Four gates in
+  PyTorch's order (input i, forget f, cell g, output o): ``c' = f * c + i * g`` and
+  ``h' = o * tanh(c')``. While the forget gate is near 1 the cell keeps its content (and
+  its gradient) over many steps.
+* GRU: two gates (reset r, update z) and a candidate n:
+  ``n = tanh(gi_n + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import tinygrad_dk as tg
+from nn import functional as F
+from nn import init
+from nn.module import Module
+from tinygrad_dk import Tensor
+
+# --- the steps -----------------------------------------------------------------------------
+
+
+def joined(w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+           b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    """``[W_ih | W_hh]`` and ``b_ih + b_hh``, so that one ``linear`` of ``[x, h]`` gives
+    ``W_ih x + b_ih + W_hh h + b_hh`` (PyTorch keeps the two matrices; so do we, as
+    parameters: this joined copy is made from them, and its gradient flows back)."""
+    w = tg.concatenate([w_ih, w_hh], axis=1)
+    b = None if b_ih is None else b_ih + b_hh
+    # named, so that draw_graph(..., summarize=True) keeps every time step in its own box
+    w.label = "[W_ih | W_hh]"
+    if b is not None:
+        b.label = "b_ih + b_hh"
+    return w, b
+
+
+def rnn_step(x: Tensor, h: Tensor, w: Tensor, b: Tensor | None,
+             nonlinearity: str = "tanh") -> Tensor:
+    """One step of an Elman RNN: the new hidden state (``w``, ``b`` from ``joined``)."""
+    z = F.linear(tg.concatenate([x, h], axis=-1), w, b)
+    return z.tanh() if nonlinearity == "tanh" else z.relu()
+
+
+def lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor,
+              b: Tensor | None) -> tuple[Tensor, Tensor]:
+    """One LSTM step: the new hidden state and cell state (``w``, ``b`` from ``joined``)."""
+    n = h.shape[-1]
+    gates = F.linear(tg.concatenate([x, h], axis=-1), w, b)  # (..., 4n): i, f, g, o
+    s = gates.sigmoid()                   # i, f and o in one call (g's quarter is unused)
+    i = s[..., :n]                        # how much of the candidate to write
+    f = s[..., n:2 * n]                   # how much of the old cell to keep
+    g = gates[..., 2 * n:3 * n].tanh()    # the candidate content, in (-1, 1)
+    o = s[..., 3 * n:]                    # how much of the cell to show as h
+    c = f * c + i * g
+    return o * c.tanh(), c
+
+
+def gru_step(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+             b_hh: Tensor | None) -> Tensor:
+    """One GRU step: the new hidden state. (The reset gate multiplies only the hidden
+    state's share of the candidate, so the two products stay apart here.)"""
+    n = h.shape[-1]
+    gi = F.linear(x, w_ih, b_ih)  # (..., 3n): r, z, n side by side
+    gh = F.linear(h, w_hh, b_hh)
+    r = (gi[..., :n] + gh[..., :n]).sigmoid()            # reset: how much h the candidate sees
+    z = (gi[..., n:2 * n] + gh[..., n:2 * n]).sigmoid()  # update: how much of h to keep
+    candidate = (gi[..., 2 * n:] + r * gh[..., 2 * n:]).tanh()
+    return candidate + z * (h - candidate)               # = (1 - z) * candidate + z * h
+
+
+# --- the cells: one step as a module ------------------------------------------------------
+
+
+def uniform_init(module: Module, hidden_size: int) -> None:
+    """PyTorch's start for every recurrent weight and bias: U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
+class _Cell(Module):
+    """Parameters and checks shared by the cells; ``_chunks`` gates per hidden unit."""
+
+    _chunks = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        if int(input_size) < 1 or int(hidden_size) < 1:
+            raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be >= 1, "
+                             f"got {input_size} and {hidden_size}")
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        rows = self._chunks * self.hidden_size
+        self.weight_ih = Tensor(np.empty((rows, self.input_size), dtype=dtype), requires_grad=True)
+        self.weight_hh = Tensor(np.empty((rows, self.hidden_size), dtype=dtype),
+                                requires_grad=True)
+        self.bias_ih = Tensor(np.empty(rows, dtype=dtype), requires_grad=True) if bias else None
+        self.bias_hh = Tensor(np.empty(rows, dtype=dtype), requires_grad=True) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights, as PyTorch: uniform in +-1/sqrt(hidden_size)."""
+        uniform_init(self, self.hidden_size)
+
+    def _prepare(self, x: Any, hx: Any) -> tuple[Tensor, Tensor | None, bool]:
+        """The input as (batch, input_size) and hx as (batch, hidden), and whether batched."""
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.dtype != self.weight_ih.dtype:  # computed in the weights' dtype, as nn.Linear
+            x = x.to(self.weight_ih.dtype)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{self!r}: expected one time step of shape (batch, {self.input_size}) or "
+                f"({self.input_size},), got {x.shape}; a cell takes one step, loop over the "
+                "time axis yourself (or use the sequence layer)"
+            )
+        batched = x.ndim == 2
+        if not batched:
+            x = x.reshape(1, -1)
+        if hx is None:
+            return x, None, batched
+        hx = hx if isinstance(hx, Tensor) else Tensor(hx)
+        if hx.dtype != self.weight_hh.dtype:
+            hx = hx.to(self.weight_hh.dtype)
+        want = (len(x), self.hidden_size)
+        if (hx.shape if batched else (1, *hx.shape)) != want:
+            raise ValueError(f"{self!r}: the state must have shape {want if batched else want[1:]}"
+                             f" (batch, hidden_size), got {hx.shape}")
+        return x, hx if batched else hx.reshape(1, -1), batched
+
+    def _zeros(self, x: Tensor) -> Tensor:
+        return Tensor(np.zeros((len(x), self.hidden_size), dtype=self.weight_hh.dtype))
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + (
+            "" if self.bias_ih is not None else ", bias=False")
+
+
+def _unbatch(t: Tensor, batched: bool) -> Tensor:
+    return t if batched else t.reshape(-1)
+
+
+class RNNCell(_Cell):
+    """One step of an Elman RNN: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``.
+
+    ``RNNCell(input_size, hidden_size, bias=True, nonlinearity='tanh')``; call it with
+    ``x`` (batch, input_size) and ``h`` (batch, hidden_size) (zeros when omitted).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", dtype: Any = np.float32) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Any, hx: Any = None) -> Tensor:
+        x, h, batched = self._prepare(input, hx)
+        w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h = rnn_step(x, self._zeros(x) if h is None else h, w, b, self.nonlinearity)
+        return _unbatch(h, batched)
+
+
+class LSTMCell(_Cell):
+    """One LSTM step: returns ``(h', c')``; gates in PyTorch's order i, f, g, o.
+
+    ``LSTMCell(input_size, hidden_size, bias=True)``; call it with ``x`` (batch,
+    input_size) and ``hx = (h, c)``, each (batch, hidden_size) (zeros when omitted).
+    ``weight_ih`` is (4 * hidden_size, input_size), ``weight_hh`` (4 * hidden_size,
+    hidden_size).
+    """
+
+    _chunks = 4
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"{self!r}: hx must be a pair (h, c), got {type(hx).__name__}")
+        x, h, batched = self._prepare(input, None if hx is None else hx[0])
+        _, c, _ = self._prepare(input, None if hx is None else hx[1])
+        w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h, c = lstm_step(x, self._zeros(x) if h is None else h,
+                         self._zeros(x) if c is None else c, w, b)
+        return _unbatch(h, batched), _unbatch(c, batched)
+
+
+class GRUCell(_Cell):
+    """One GRU step: ``h' = (1 - z) * n + z * h``; gates in PyTorch's order r, z, n.
+
+    ``GRUCell(input_size, hidden_size, bias=True)``; ``weight_ih`` is
+    (3 * hidden_size, input_size), ``weight_hh`` (3 * hidden_size, hidden_size).
+    """
+
+    _chunks = 3
+
+    def forward(self, input: Any, hx: Any = None) -> Tensor:
+        x, h, batched = self._prepare(input, hx)
+        h = gru_step(x, self._zeros(x) if h is None else h, self.weight_ih, self.weight_hh,
+                     self.bias_ih, self.bias_hh)
+        return _unbatch(h, batched)

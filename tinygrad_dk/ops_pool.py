@@ -1,0 +1,274 @@
+"""Pooling: the maximum or the mean of every window, forward and derivative.
+
+Pooling shrinks a feature map: ``max_pool2d(x, 2)`` keeps the largest of every 2x2
+block, so an 8x8 map becomes 4x4 and a feature found anywhere in a block still counts.
+Both poolings use the strided window view of ``ops_conv`` and loop over the filter
+taps (4 for a 2x2 window), each step one vectorised numpy operation on every window
+at once; never a Python loop over pixels.
+
+* Max pooling sends each output's gradient to the one input that was the maximum of
+  its window (the first one, on a tie), as PyTorch does. The derivative puts every
+  gradient at its window's winning tap and adds the windows back into place
+  (``max_unpool``, with the same ``fold`` as a convolution's derivative); its own
+  derivative is the matching gather (``max_gather``), and the two are one another's
+  derivatives, so second derivatives work.
+* Average pooling is linear: its derivative spreads each output gradient evenly back
+  over the window (``avg_unpool``, the same ``fold`` as a convolution's derivative),
+  and the derivative of that is average pooling again.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk.ops_conv import Pads, as_tuple, crop, fold, out_size, pad, taps, windows
+from tinygrad_dk.primitive import Primitive, quiet, raw
+
+# --- max pooling ---------------------------------------------------------------------------
+
+
+def _lowest(dtype: np.dtype) -> Any:
+    """The padding value that never wins a maximum."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads, dilation: tuple,
+             value: Any = 0) -> np.ndarray:
+    """The windows of ``x``, padded with ``value`` (no copy when there is no padding)."""
+    xp = pad(x, padding, value) if any(lo or hi for lo, hi in padding) else x
+    return windows(xp, kernel, stride, dilation)
+
+
+def _first_tap(cols: np.ndarray, kernel: tuple) -> np.ndarray:
+    # a copy in the memory order of the input (order="K"), so the per-tap loops below
+    # run along the same memory as the windows they read
+    return cols[(Ellipsis, *(0,) * len(kernel))].copy(order="K")
+
+
+def _max_pool_forward(x: np.ndarray, *, kernel: tuple, stride: tuple, padding: Pads,
+                      dilation: tuple) -> np.ndarray:
+    cols = _windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
+    # the maximum over the filter taps: one vectorised np.maximum per tap (4 for 2x2)
+    best = _first_tap(cols, kernel)
+    for tap in taps(kernel)[1:]:
+        np.maximum(best, cols[(Ellipsis, *tap)], out=best)
+    return best
+
+
+def winners(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
+            dilation: tuple) -> np.ndarray:
+    """For every output of max pooling, which filter tap (0 .. taps - 1) held the maximum.
+
+    The first tap equal to the maximum wins, as in PyTorch, so on a tie (the zeros after
+    a ReLU) one element gets the whole gradient. ``out`` is the pooling's result.
+    """
+    cols = _windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
+    # Each tap's values copied once, in the input's memory order: every step below then
+    # runs along contiguous memory. The steps are arithmetic, not masked copies, which
+    # would branch on every element.
+    values = [cols[(Ellipsis, *tap)].copy(order="K") for tap in taps(kernel)]
+    out = _like(values[0], out)
+    if out.dtype.kind == "f" and np.isnan(out).any():
+        return _nan_winners(values)
+    which = np.zeros_like(values[0], dtype=np.uint8 if len(values) < 256 else np.intp)
+    found = values[0] == out
+    for k, value in enumerate(values[1:], start=1):
+        here = (value == out) & ~found  # the maximum, and no earlier tap had it
+        which += here * which.dtype.type(k)
+        found |= here
+    return which
+
+
+def _nan_winners(values: list[np.ndarray]) -> np.ndarray:
+    """Winners when a window holds nan: PyTorch's rule, a later tap wins if it is larger
+    or nan (so the last nan of a window gets the gradient)."""
+    best = values[0].copy()
+    which = np.zeros_like(best, dtype=np.intp)
+    for k, value in enumerate(values[1:], start=1):
+        better = (value > best) | np.isnan(value)
+        np.copyto(best, value, where=better)
+        np.copyto(which, k, where=better)
+    return which
+
+
+def _max_unpool_forward(g: np.ndarray, which: np.ndarray, *, size: tuple, kernel: tuple,
+                        stride: tuple, padding: Pads, dilation: tuple) -> np.ndarray:
+    # each output gradient goes to its window's winning tap; fold adds the windows back
+    if g.strides != which.strides:  # lay g out like `which` (see winners)
+        g = _like(which, g)
+    if np.isfinite(g).all():  # g * 0/1 is exact here (and faster than a branching where)
+        pieces = [g * (which == k) for k in range(math.prod(kernel))]
+    else:  # inf * 0 would be nan: select instead
+        zero = np.zeros((), dtype=g.dtype)
+        pieces = [np.where(which == k, g, zero) for k in range(math.prod(kernel))]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
+    return crop(fold(pieces, kernel, padded, stride, dilation), padding)
+
+
+def _like(layout: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` copied into an array with the memory order of ``layout``."""
+    out = np.empty_like(layout, dtype=values.dtype)
+    out[...] = values
+    return out
+
+
+def _max_gather_forward(x: np.ndarray, which: np.ndarray, *, kernel: tuple, stride: tuple,
+                        padding: Pads, dilation: tuple) -> np.ndarray:
+    # the value of every window at its winning tap (the adjoint of max_unpool)
+    cols = _windows(x, kernel, stride, padding, dilation)
+    out = np.zeros_like(which, dtype=x.dtype)
+    for k, tap in enumerate(taps(kernel)):
+        np.copyto(out, cols[(Ellipsis, *tap)], where=which == k)
+    return out
+
+
+max_unpool = Primitive(
+    "max_unpool", _max_unpool_forward,
+    lambda gy, out, g, which, *, size, **p: max_gather(gy, which, **p), None,
+)
+max_gather = Primitive(
+    "max_gather", _max_gather_forward,
+    lambda gy, out, x, which, **p: max_unpool(gy, which, size=np.shape(raw(x))[2:], **p), None,
+)
+
+
+def _max_pool_vjp(g: Any, out: Any, x: Any, **p: Any) -> Any:
+    data = raw(x)
+    return max_unpool(g, winners(data, raw(out), **p), size=data.shape[2:], **p)
+
+
+_MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for d in (1, 2)}
+
+# --- average pooling ---------------------------------------------------------------------
+
+
+def _divisor(size: tuple, kernel: tuple, stride: tuple, padding: Pads,
+             count_include_pad: bool) -> Any:
+    """What each window's sum is divided by: its size, or its number of real (unpadded) inputs."""
+    if count_include_pad or not any(lo or hi for lo, hi in padding):
+        return math.prod(kernel)
+    counts = _windows(np.ones((1, 1, *size)), kernel, stride, padding, (1,) * len(kernel))
+    return counts.sum(axis=tuple(range(-len(kernel), 0)))[0, 0]
+
+
+def _avg_pool_forward(x: np.ndarray, *, kernel: tuple, stride: tuple, padding: Pads,
+                      count_include_pad: bool) -> np.ndarray:
+    cols = _windows(x, kernel, stride, padding, (1,) * len(kernel))
+    total = _first_tap(cols, kernel)
+    for tap in taps(kernel)[1:]:
+        total += cols[(Ellipsis, *tap)]
+    divisor = _divisor(x.shape[2:], kernel, stride, padding, count_include_pad)
+    return (total / divisor).astype(x.dtype, copy=False)
+
+
+def _avg_unpool_forward(g: np.ndarray, *, size: tuple, kernel: tuple, stride: tuple,
+                        padding: Pads, count_include_pad: bool) -> np.ndarray:
+    # every input of a window gets an equal share of the window's output gradient
+    share = (g / _divisor(size, kernel, stride, padding, count_include_pad)).astype(
+        g.dtype, copy=False)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
+    return crop(fold([share] * math.prod(kernel), kernel, padded, stride,
+                     (1,) * len(kernel)), padding)
+
+
+def avg_pool(x: Any, **p: Any) -> Any:
+    """The average-pooling primitive on normalised arguments (see ``avg_pool2d``)."""
+    return _AVG_POOL[len(p["kernel"])](x, **p)
+
+
+def avg_unpool(g: Any, *, size: tuple, **p: Any) -> Any:
+    """d/dx of ``avg_pool``: each output gradient shared evenly over its window."""
+    return _avg_unpool(g, size=tuple(size), **p)
+
+
+_AVG_POOL = {d: Primitive(f"avg_pool{d}d", quiet(_avg_pool_forward),
+                          lambda g, out, x, **p: avg_unpool(g, size=np.shape(raw(x))[2:], **p))
+             for d in (1, 2)}
+_avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
+                        lambda gy, out, g, *, size, **p: avg_pool(gy, **p))
+
+# --- the public functions -----------------------------------------------------------------
+
+
+def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
+               dilation: Any, ceil_mode: bool) -> tuple[Any, bool, dict]:
+    """Check and normalise pooling arguments as PyTorch takes them."""
+    kernel = as_tuple(kernel_size, d, "kernel_size", op)
+    stride = kernel if stride is None or stride == () else as_tuple(stride, d, "stride", op)
+    dilation = as_tuple(dilation, d, "dilation", op)
+    pads = as_tuple(padding, d, "padding", op, minimum=0)
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input so "
+                                  "the windows fit, or use ceil_mode=False")
+    for p, k, dl in zip(pads, kernel, dilation):
+        if p > (dl * (k - 1) + 1) // 2:
+            raise ValueError(f"{op}: padding {padding!r} is more than half the window "
+                             f"({kernel}); a window would then hold only padding (PyTorch's rule)")
+    shape = np.shape(raw(x))
+    if len(shape) not in (d + 1, d + 2):
+        raise ValueError(f"{op}: expected input of shape (batch, channels, "
+                         f"{'length' if d == 1 else 'height, width'}) or one example without "
+                         f"the batch axis, got shape {tuple(shape)}")
+    batched = len(shape) == d + 2
+    if not batched:
+        x = x[None]
+    size = np.shape(raw(x))[2:]
+    pad_pairs = tuple((p, p) for p in pads)
+    if min(out_size(n, k, s, p, dl) for n, k, s, p, dl
+           in zip(size, kernel, stride, pad_pairs, dilation)) < 1:
+        raise ValueError(f"{op}: the input's spatial size {tuple(size)} is smaller than the "
+                         f"window {kernel}")
+    return x, batched, dict(kernel=kernel, stride=stride, padding=pad_pairs, dilation=dilation)
+
+
+def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False) -> Any:
+    """The maximum of every window along the last axis, as ``torch.nn.functional.max_pool1d``."""
+    x, batched, p = _arguments("max_pool1d", 1, x, kernel_size, stride, padding, dilation,
+                               ceil_mode)
+    out = _MAX_POOL[1](x, **p)
+    return out if batched else out[0]
+
+
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False) -> Any:
+    """The maximum of every window, as ``torch.nn.functional.max_pool2d``.
+
+    ``x`` (batch, channels, height, width); ``stride`` defaults to ``kernel_size``
+    (windows side by side); padding counts as -inf. The gradient of each output goes
+    to the input that was its window's maximum (the first one, on a tie).
+    """
+    x, batched, p = _arguments("max_pool2d", 2, x, kernel_size, stride, padding, dilation,
+                               ceil_mode)
+    out = _MAX_POOL[2](x, **p)
+    return out if batched else out[0]
+
+
+def _avg(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
+         ceil_mode: bool, count_include_pad: bool) -> Any:
+    x, batched, p = _arguments(op, d, x, kernel_size, stride, padding, 1, ceil_mode)
+    del p["dilation"]
+    out = avg_pool(x, count_include_pad=bool(count_include_pad), **p)
+    return out if batched else out[0]
+
+
+def avg_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
+    """The mean of every window along the last axis, as ``torch.nn.functional.avg_pool1d``."""
+    return _avg("avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
+    """The mean of every window, as ``torch.nn.functional.avg_pool2d``.
+
+    ``stride`` defaults to ``kernel_size``. Padding adds zeros, which count in the
+    mean unless ``count_include_pad=False``.
+    """
+    return _avg("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]

@@ -90,7 +90,15 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     PyTorch programs: the formula here is stable for every x, so it needs no cut-off.)
     """
     x = _node(x)
-    return x.softplus() if beta == 1 else (x * beta).softplus() / beta
+    if beta == 1:
+        return x.softplus()
+    z = x * beta
+    smooth = z.softplus() / beta
+    # Where beta x overflows (float32 x above 1.7e38 for beta = 2), the answer is x itself.
+    overflow = np.isposinf(z.numpy())
+    if not overflow.any():
+        return smooth
+    return tg.where(overflow, x, smooth) if isinstance(x, Tensor) else x
 
 
 def elu(x: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:

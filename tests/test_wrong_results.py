@@ -314,3 +314,14 @@ def test_found_by_the_long_hunt():  # DIFFERENTIAL_EXAMPLES=300
     t = Tensor(np.array([1e-40, 1e-30], dtype=np.float32), requires_grad=True)
     t.std(correction=0).backward()  # float32's variance 2.5e-61 would underflow to 0
     np.testing.assert_allclose(t.grad.numpy(), [-0.5, 0.5], rtol=1e-4)
+
+
+def test_softplus_with_beta_is_x_where_beta_x_overflows():
+    # beta x = 6e38 overflows float32; softplus(beta x) / beta would give inf for 3.06e38
+    x = Tensor(np.array([3.06e38, -3e38, 0.0], np.float32), requires_grad=True)
+    y = F.softplus(x, beta=2.0)
+    assert y.numpy()[0] == np.float32(3.06e38) and y.numpy()[1] == 0.0
+    assert abs(y.numpy()[2] - np.log(2) / 2) < 1e-7
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.0, 0.5])
+    assert F.softplus(Value(1e308), beta=4.0).data == 1e308

@@ -126,7 +126,10 @@ class Op:
       a matrix product, 2 for a variance), whose order of summation may differ from
       PyTorch's: the tolerance then allows for the largest term's rounding;
     * ``grad_sums``: the derivative sums terms of the size of the upstream gradient (as
-      softmax's ``s * (g - sum(g s))``), so its tolerance allows for their rounding.
+      softmax's ``s * (g - sum(g s))``), so its tolerance allows for their rounding;
+    * ``divides_by_result``: the derivative divides by the result (a norm's ``x / |x|``),
+      so the second derivative subtracts terms of size ``g h / |result|`` that cancel
+      (exactly 0 for one element): its tolerance allows for their rounding.
     """
 
     name: str
@@ -143,6 +146,7 @@ class Op:
     sums: int = 0
     grad_sums: bool = False
     rtol: float | None = None
+    divides_by_result: bool = False
 
     def __repr__(self) -> str:
         return self.name
@@ -169,7 +173,7 @@ class Mismatch(AssertionError):
 
 
 def assert_same(what: str, ours: Any, refs: Sequence[Any], dtype: np.dtype, op: Op,
-                scale: float = 0.0) -> None:
+                scale: float = 0.0, underflow: float = 1.0) -> None:
     """``ours`` (a Tensor, array, number or None = zeros) equals a PyTorch reference.
 
     ``refs``: PyTorch's result at our dtype, and for float32 also PyTorch's float64
@@ -178,6 +182,11 @@ def assert_same(what: str, ours: Any, refs: Sequence[Any], dtype: np.dtype, op: 
     does not, the exact answer decides. ``scale``: the largest term summed into an
     element, when terms are summed (added to the absolute tolerance, times 1e-9, or
     1e-5 for float32); 0 for exact elementwise results, compared element by element.
+    ``underflow``: how much the factors multiplied into an element can magnify a number
+    that under-flowed on the way (1e-300, or 1e-30 in float32, times this is the
+    absolute tolerance): an upstream gradient of 1e30 times a sigmoid of -740, which is
+    subnormal in ours and 0 in PyTorch's, differs by rounding at the underflow, not by
+    a formula.
     """
     a = None
     bad_all = None
@@ -196,7 +205,7 @@ def assert_same(what: str, ours: Any, refs: Sequence[Any], dtype: np.dtype, op: 
                 return
         with np.errstate(all="ignore"):
             bad = _differ(a.astype(np.float64), b.astype(dtype).astype(np.float64),
-                          np.dtype(dtype) == np.float32, op, scale)
+                          np.dtype(dtype) == np.float32, op, scale, underflow)
         bad_all = bad if bad_all is None else bad_all & bad
     if np.any(bad_all):
         a64 = a.astype(np.float64)
@@ -209,7 +218,8 @@ def assert_same(what: str, ours: Any, refs: Sequence[Any], dtype: np.dtype, op: 
                        f"{pairs}")
 
 
-def _differ(a64: np.ndarray, b64: np.ndarray, f32: bool, op: Op, scale: float) -> np.ndarray:
+def _differ(a64: np.ndarray, b64: np.ndarray, f32: bool, op: Op, scale: float,
+            underflow: float = 1.0) -> np.ndarray:
     """Where ``a64`` and the reference ``b64`` disagree (see ``assert_same``)."""
     rtol = max(op.rtol or 0.0, 1e-3) if f32 else op.rtol or 1e-7
     rel_scale = 1e-5 if f32 else 1e-9
@@ -219,7 +229,7 @@ def _differ(a64: np.ndarray, b64: np.ndarray, f32: bool, op: Op, scale: float) -
     bad |= np.isinf(a64) != inf_b
     bad |= inf_b & np.isinf(a64) & (np.sign(a64) != np.sign(b64))
     both = np.isfinite(a64) & np.isfinite(b64)
-    tol = rtol * np.abs(b64) + rel_scale * scale + (1e-30 if f32 else 1e-300)
+    tol = rtol * np.abs(b64) + rel_scale * scale + (1e-30 if f32 else 1e-300) * underflow
     bad |= both & ~(np.abs(a64 - b64) <= tol)
     if op.nan_ok:
         bad &= ~(nan_b & ~nan_a)  # a number (or inf) where PyTorch has nan: allowed
@@ -354,8 +364,9 @@ def _check(op: Op, data: Any) -> None:
         if dtype == np.float32:  # the exact answer, for where float32 itself is the problem
             refs.append(_torch_reference(op, arrays, kwargs, grads, g1, g2, h, np.float64, fn))
 
-    def compare(what: str, mine: Any, scale: float) -> None:
-        assert_same(what, mine, [r[what] for r in refs], dtype, op, scale)
+    def compare(what: str, mine: Any, scale: float, factors: Sequence[Any] = ()) -> None:
+        underflow = math.prod(max(_magnitude(f), 1.0) for f in factors)
+        assert_same(what, mine, [r[what] for r in refs], dtype, op, scale, underflow)
 
     scale = 0.0
     if op.sums:
@@ -368,7 +379,8 @@ def _check(op: Op, data: Any) -> None:
     for i in wanted:
         what = f"gradient of input {i}"
         compare(what, ours_in[i].grad, _grad_scale(op, scale, g1, refs[0][what],
-                                                   arrays[i].shape, out_shape))
+                                                   arrays[i].shape, out_shape),
+                (g1, *arrays))
     if not op.second or dtype == np.float32 or not all(
             np.isfinite(a).all() for a in arrays if a.dtype.kind == "f"):
         # second derivatives: in float64 (float32 sums of products of 1e38-sized terms
@@ -381,7 +393,8 @@ def _check(op: Op, data: Any) -> None:
     first = tg.backprop(ours, ours._seed(o_g, True), create_graph=True, targets=targets)
     for i, mine in zip(wanted, first):
         what = f"gradient of input {i} (create_graph=True)"
-        compare(what, mine, _grad_scale(op, scale, g2, refs[0][what], arrays[i].shape, out_shape))
+        compare(what, mine, _grad_scale(op, scale, g2, refs[0][what], arrays[i].shape, out_shape),
+                (g2, *arrays))
     terms = [(f * Tensor(hk)).sum() for f, hk in zip(first, h)
              if isinstance(f, Tensor) and f.requires_grad]
     second = [None] * (len(targets) + 1)
@@ -395,4 +408,9 @@ def _check(op: Op, data: Any) -> None:
         what = f"second derivative w.r.t. {name}"
         s2 = max(_magnitude(g2) * _magnitude(*h) * max(scale, float(op.grad_sums)),
                  _magnitude(_as_numpy(refs[0][what])))
-        compare(what, mine, s2)
+        if op.divides_by_result:
+            result = np.abs(np.asarray(ours.data, dtype=np.float64))
+            smallest = result[(result > 0) & np.isfinite(result)]
+            if smallest.size:
+                s2 = max(s2, _magnitude(g2) * _magnitude(*h) / float(smallest.min()))
+        compare(what, mine, s2, (g2, *h, *arrays))

@@ -325,3 +325,10 @@ def test_softplus_with_beta_is_x_where_beta_x_overflows():
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.0, 0.5])
     assert F.softplus(Value(1e308), beta=4.0).data == 1e308
+
+
+@pytest.mark.parametrize("e", [0.5, -0.5])
+def test_minus_inf_to_a_half_is_nan_as_a_square_root(e):
+    # C's pow gives inf (0 for -0.5); PyTorch and numpy's sqrt say nan
+    assert math.isnan((Value(-math.inf) ** e).data)
+    assert np.isnan((Tensor([-np.inf]) ** e).numpy()[0])

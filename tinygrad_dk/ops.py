@@ -84,7 +84,16 @@ def _pow_vjp_exponent(g: Any, out: Any, x: Any, e: Any) -> Any:
     return g * where(flat, 0.0, out * log(where(flat, 1.0, x)))
 
 
-power = Primitive("**", quiet(np.power), _pow_vjp_base, _pow_vjp_exponent)
+def _power_forward(x: np.ndarray, e: Any) -> np.ndarray:
+    out = np.power(x, e)
+    # PyTorch takes x ** -0.5 as 1 / sqrt(x): nan at x = -inf, where C's pow gives 0
+    neg_half = np.equal(e, -0.5)
+    if neg_half.any():
+        out = np.where(neg_half & (x == -np.inf), np.nan, out)
+    return out
+
+
+power = Primitive("**", quiet(_power_forward), _pow_vjp_base, _pow_vjp_exponent)
 
 
 def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:

@@ -47,6 +47,9 @@ def is_odd_integer(e: float) -> bool:
 
 
 def ieee_pow(x: float, e: float) -> float:
+    """x ** e as numpy and PyTorch give it (C's pow, but x ** +-0.5 is a square root)."""
+    if x == -INF and abs(e) == 0.5:  # sqrt(-inf) is nan; C's pow says inf (0 for -0.5)
+        return NAN
     try:
         return math.pow(x, e)
     except OverflowError:

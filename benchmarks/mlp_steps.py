@@ -66,49 +66,17 @@ def _layers(linear: Any, relu: Any, sizes: tuple[int, ...]) -> list[Any]:
     return layers
 
 
-def ours(setup: Setup) -> Step:
-    """Our engine: Sequential, CrossEntropyLoss, nn.optim."""
-    Tensor = peers.ours_tensor()
-    nn = peers.ours_nn()
-    from nn import optim
-
+def engine(name: str, setup: Setup) -> Step:
+    """Ours or PyTorch (``name``): Sequential, CrossEntropyLoss and an optimizer, the
+    same lines for both (with torch.nn and torch.optim for PyTorch, on the CPU)."""
+    lib = peers.NNLibrary(name)
     weights, X, labels = setup.problem()
-    model = nn.Sequential(*_layers(nn.Linear, nn.ReLU, setup.sizes))
-    model.load_state_dict(state_dict(weights))
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = getattr(optim, setup.optimizer)(model.parameters(),
-                                                **OPTIMIZERS[setup.optimizer])
-    inputs, targets = Tensor(X), Tensor(labels)
-
-    def step() -> tuple[float, Any]:
-        optimizer.zero_grad()
-        loss = loss_fn(model(inputs), targets)
-        loss.backward()
-        optimizer.step()
-        return loss.item(), loss
-
-    return step
-
-
-def torch(setup: Setup) -> Step:
-    """PyTorch on the CPU: the same program with torch.nn and torch.optim."""
-    torch = peers.torch_module()
-    weights, X, labels = setup.problem()
-    model = torch.nn.Sequential(*_layers(torch.nn.Linear, torch.nn.ReLU, setup.sizes))
-    model.load_state_dict({k: torch.tensor(v) for k, v in state_dict(weights).items()})
-    loss_fn = torch.nn.CrossEntropyLoss()
-    optimizer = getattr(torch.optim, setup.optimizer)(model.parameters(),
-                                                      **OPTIMIZERS[setup.optimizer])
-    inputs, targets = torch.tensor(X), torch.tensor(labels)
-
-    def step() -> tuple[float, Any]:
-        optimizer.zero_grad()
-        loss = loss_fn(model(inputs), targets)
-        loss.backward()
-        optimizer.step()
-        return loss.item(), loss
-
-    return step
+    model = lib.load(lib.nn.Sequential(*_layers(lib.nn.Linear, lib.nn.ReLU, setup.sizes)),
+                     state_dict(weights))
+    optimizer = getattr(lib.optim, setup.optimizer)(model.parameters(),
+                                                    **OPTIMIZERS[setup.optimizer])
+    return peers.training_step(model, lib.nn.CrossEntropyLoss(), optimizer, lib.tensor(X),
+                               lib.tensor(labels))
 
 
 def numpy(setup: Setup) -> Step:

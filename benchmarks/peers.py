@@ -131,3 +131,41 @@ def versions() -> dict[str, str | None]:
         except importlib.metadata.PackageNotFoundError:
             found[name] = None
     return found
+
+
+class NNLibrary:
+    """What a program written against PyTorch's API needs from an engine: ``nn``,
+    ``optim``, a tensor from an array, and loading a numpy state dict into a model.
+
+    Ours and PyTorch both provide it, so a workload builds the same program for both:
+    only this object differs.
+    """
+
+    def __init__(self, name: str) -> None:
+        if name == "torch":
+            torch = torch_module()
+            self.nn, self.optim, self.tensor = torch.nn, torch.optim, torch.tensor
+        else:
+            self.nn, self.tensor = ours_nn(), ours_tensor()
+            self.optim = self.nn.optim
+
+    def load(self, model: Any, state: dict[str, Any]) -> Any:
+        """``model`` with the numpy arrays of ``state`` loaded into it."""
+        model.load_state_dict({k: self.tensor(v) for k, v in state.items()})
+        return model
+
+
+def training_step(model: Any, loss_fn: Any, optimizer: Any, inputs: Any, targets: Any
+                  ) -> Any:
+    """One training step as a PyTorch user writes it, for ours and PyTorch alike:
+    ``zero_grad``, forward, loss, ``backward``, ``step``. Returns (loss, loss): the loss
+    is the check value and stays alive until the clock stops."""
+
+    def step() -> tuple[float, Any]:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return float(loss.item()), loss
+
+    return step

@@ -74,8 +74,8 @@ WORKLOAD = Workload(
     size_name="batch x width",
     sizes=sizes,
     engines=[
-        Engine(OURS, lambda size, quick: mlp_steps.ours(_setup(size))),
-        Engine("torch", lambda size, quick: mlp_steps.torch(_setup(size)),
+        Engine(OURS, lambda size, quick: mlp_steps.engine(OURS, _setup(size))),
+        Engine("torch", lambda size, quick: mlp_steps.engine("torch", _setup(size)),
                traced_memory=False),
         Engine("numpy", lambda size, quick: mlp_steps.numpy(_setup(size))),
     ],

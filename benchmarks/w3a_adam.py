@@ -29,8 +29,8 @@ WORKLOAD = Workload(
     size_name="optimizer",
     sizes=lambda quick: OPTIMIZERS,
     engines=[
-        Engine(OURS, lambda name, quick: mlp_steps.ours(_setup(name, quick))),
-        Engine("torch", lambda name, quick: mlp_steps.torch(_setup(name, quick)),
+        Engine(OURS, lambda name, quick: mlp_steps.engine(OURS, _setup(name, quick))),
+        Engine("torch", lambda name, quick: mlp_steps.engine("torch", _setup(name, quick)),
                traced_memory=False),
         Engine("numpy", lambda name, quick: mlp_steps.numpy(_setup(name, quick))),
     ],

@@ -24,8 +24,8 @@ WORKLOAD = Workload(
     size_name="batch",
     sizes=lambda quick: [SETUP.batch],
     engines=[
-        Engine(OURS, lambda batch, quick: mlp_steps.ours(SETUP)),
-        Engine("torch", lambda batch, quick: mlp_steps.torch(SETUP), traced_memory=False),
+        Engine(OURS, lambda batch, quick: mlp_steps.engine(OURS, SETUP)),
+        Engine("torch", lambda batch, quick: mlp_steps.engine("torch", SETUP), traced_memory=False),
         Engine("numpy", lambda batch, quick: mlp_steps.numpy(SETUP)),
     ],
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,

@@ -34,8 +34,8 @@ WORKLOAD = Workload(
     size_name="batch",
     sizes=lambda quick: [_setup(quick).batch],
     engines=[
-        Engine(OURS, lambda batch, quick: mlp_steps.ours(_setup(quick))),
-        Engine("torch", lambda batch, quick: mlp_steps.torch(_setup(quick)),
+        Engine(OURS, lambda batch, quick: mlp_steps.engine(OURS, _setup(quick))),
+        Engine("torch", lambda batch, quick: mlp_steps.engine("torch", _setup(quick)),
                traced_memory=False),
         Engine("numpy", lambda batch, quick: mlp_steps.numpy(_setup(quick))),
     ],

@@ -15,12 +15,13 @@ Quick: batch 16.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Unavailable, Workload
+from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Workload
 
 BATCH, QUICK_BATCH = 64, 16
 LEARNING_RATE = 0.01
@@ -54,55 +55,16 @@ def _layers(lib: Any) -> Any:
     )
 
 
-def ours_step(state: dict[str, np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
-    """Our Tensor engine and nn."""
-    Tensor = peers.ours_tensor()
-    try:
-        import nn
-    except ImportError as error:
-        raise Unavailable(f"ours not ready (nn): {error}") from error
-    model = _layers(nn)
-    model.load_state_dict(state)
-    optimizer = nn.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    loss_fn = nn.CrossEntropyLoss()
-    images = Tensor(X)
-
-    def step() -> tuple[float, Any]:
-        loss = loss_fn(model(images), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return float(loss.item()), loss
-
-    return step
-
-
-def torch_step(state: dict[str, np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
-    """PyTorch on the CPU."""
-    torch = peers.torch_module()
-    model = _layers(torch.nn)
-    model.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
-    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    images, targets = torch.tensor(X), torch.tensor(labels)
-
-    def step() -> tuple[float, Any]:
-        loss = loss_fn(model(images), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item(), loss
-
-    return step
-
-
-def _build(make: Any) -> Any:
-    """The engine's builder: same weights and batch for both engines."""
+def _build(engine: str) -> Callable[[Size, bool], Step]:
+    """The step of ``engine`` (ours or PyTorch): same program, weights and batch."""
 
     def build(batch: Size, quick: bool) -> Step:
-        state = cnn_state()
+        lib = peers.NNLibrary(engine)
+        model = lib.load(_layers(lib.nn), cnn_state())
         X, labels = image_batch(int(batch))
-        return make(state, X, labels)
+        optimizer = lib.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+        return peers.training_step(model, lib.nn.CrossEntropyLoss(), optimizer, lib.tensor(X),
+                                   lib.tensor(labels))
 
     return build
 
@@ -115,8 +77,8 @@ WORKLOAD = Workload(
     size_name="batch",
     sizes=lambda quick: [QUICK_BATCH if quick else BATCH],
     engines=[
-        Engine(OURS, _build(ours_step)),
-        Engine("torch", _build(torch_step), traced_memory=False),
+        Engine(OURS, _build(OURS)),
+        Engine("torch", _build("torch"), traced_memory=False),
     ],
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[Goal("time ours/torch", 1.5, lambda r: r.ratio("torch"), issue="15")],

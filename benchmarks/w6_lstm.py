@@ -14,12 +14,13 @@ Quick: batch 32, 6 time steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Unavailable, Workload
+from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Workload
 
 BATCH, STEPS, HIDDEN = 238, 12, 16
 QUICK_BATCH, QUICK_STEPS = 32, 6
@@ -59,55 +60,16 @@ def _forecaster(lib: Any) -> Any:
     return Forecaster()
 
 
-def ours_step(state: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> Step:
-    """Our Tensor engine and nn."""
-    Tensor = peers.ours_tensor()
-    try:
-        import nn
-    except ImportError as error:
-        raise Unavailable(f"ours not ready (nn): {error}") from error
-    model = _forecaster(nn)
-    model.load_state_dict(state)
-    optimizer = nn.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    loss_fn = nn.MSELoss()
-    inputs, targets = Tensor(X), Tensor(y)
-
-    def step() -> tuple[float, Any]:
-        loss = loss_fn(model(inputs), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return float(loss.item()), loss
-
-    return step
-
-
-def torch_step(state: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> Step:
-    """PyTorch on the CPU."""
-    torch = peers.torch_module()
-    model = _forecaster(torch.nn)
-    model.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    loss_fn = torch.nn.MSELoss()
-    inputs, targets = torch.tensor(X), torch.tensor(y)
-
-    def step() -> tuple[float, Any]:
-        loss = loss_fn(model(inputs), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item(), loss
-
-    return step
-
-
-def _build(make: Any) -> Any:
-    """The engine's builder: same weights and batch for both engines."""
+def _build(engine: str) -> Callable[[Size, bool], Step]:
+    """The step of ``engine`` (ours or PyTorch): same program, weights and batch."""
 
     def build(batch: Size, quick: bool) -> Step:
-        state = lstm_state()
+        lib = peers.NNLibrary(engine)
+        model = lib.load(_forecaster(lib.nn), lstm_state())
         X, y = sequence_batch(int(batch), QUICK_STEPS if quick else STEPS)
-        return make(state, X, y)
+        optimizer = lib.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+        return peers.training_step(model, lib.nn.MSELoss(), optimizer, lib.tensor(X),
+                                   lib.tensor(y))
 
     return build
 
@@ -121,8 +83,8 @@ WORKLOAD = Workload(
     size_name="batch",
     sizes=lambda quick: [QUICK_BATCH if quick else BATCH],
     engines=[
-        Engine(OURS, _build(ours_step)),
-        Engine("torch", _build(torch_step), traced_memory=False),
+        Engine(OURS, _build(OURS)),
+        Engine("torch", _build("torch"), traced_memory=False),
     ],
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[Goal("time ours/torch", 2.0, lambda r: r.ratio("torch"), issue="15")],

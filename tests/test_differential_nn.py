@@ -355,7 +355,7 @@ LAYERS = [
     Op("ModuleList", _ours_module_list, _torch_module_list, _sequential, sums=2,
        covers=("nn.ModuleList",)),
     Op("ParameterList", _ours_parameter_list, _torch_parameter_list, _parameter_list,
-       covers=("nn.ParameterList",)),
+       sums=2, covers=("nn.ParameterList",)),
     Op("F.elu, F.silu, F.gelu", lambda x: F.elu(x, 0.5) + F.silu(x) + F.gelu(x, "tanh"),
        lambda x: TF.elu(x, 0.5) + TF.silu(x) + TF.gelu(x, approximate="tanh"), _finite_activation,
        rtol=1e-6, covers=("F.elu", "F.silu", "F.gelu")),

@@ -330,6 +330,9 @@ def test_channels_last_images_get_the_transpose():
     (lambda: tg.conv2d(Tensor(np.zeros((1, 1, 5, 5))), Tensor(np.zeros((2, 1, 3, 3))),
                        Tensor(np.zeros(3))), "bias has shape"),
     (lambda: tg.max_pool2d(Tensor(np.zeros((1, 1, 5, 5))), 2, padding=2), "half the window"),
+    # PyTorch's rule counts the taps, not the dilated span (accepted before the fix)
+    (lambda: tg.max_pool1d(Tensor(np.zeros((1, 1, 5))), 3, padding=2, dilation=2),
+     "half the window"),
     (lambda: tg.max_pool2d(Tensor(np.zeros((5, 5))), 2), "expected input of shape"),
     (lambda: tg.batch_norm(Tensor(np.zeros((4, 3))), Tensor(np.ones(2))), "weight has shape"),
 ])
@@ -354,3 +357,31 @@ def test_max_pool_gradient_with_infinities_is_selected_not_multiplied():
     want = np.zeros((4, 4))
     want[1, 1], want[1, 3], want[3, 1], want[3, 3] = np.inf, 1.0, 2.0, 3.0
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], want)
+
+
+def test_an_empty_batch_convolves_to_an_empty_batch():
+    """Batch 0 (as PyTorch): an empty output and zero weight and bias gradients. (The
+    windows' matrix was reshaped with -1 columns, which numpy cannot infer from 0 rows.)"""
+    x = Tensor(np.zeros((0, 2, 4, 4)), requires_grad=True)
+    w = Tensor(np.ones((3, 2, 2, 2)), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    out = tg.conv2d(x, w, b, padding=1)
+    assert out.shape == (0, 3, 5, 5)
+    out.sum().backward()
+    assert x.grad.shape == (0, 2, 4, 4)
+    assert np.array_equal(w.grad.numpy(), np.zeros((3, 2, 2, 2)))
+    assert np.array_equal(b.grad.numpy(), np.zeros(3))
+
+
+def test_max_pool_padding_never_wins_a_window_of_minus_inf():
+    """A window whose real values are all -inf gives its gradient to the first real one,
+    as PyTorch does; the padding (-inf too) used to win and the gradient was lost (the
+    input's gradient was [0, 0, 2] where PyTorch's is [1, 0, 2])."""
+    x = Tensor(np.array([[[-np.inf, -np.inf, 1.0]]]), requires_grad=True)
+    out = tg.max_pool1d(x, 3, 1, padding=1)
+    assert np.array_equal(out.numpy(), [[[-np.inf, 1.0, 1.0]]])
+    out.backward(np.ones(out.shape))
+    assert np.array_equal(x.grad.numpy(), [[[1.0, 0.0, 2.0]]])
+    x = Tensor(np.full((1, 1, 2, 2), -np.inf), requires_grad=True)  # 2-D, and every tap -inf
+    tg.max_pool2d(x, 3, 1, padding=1).sum().backward()
+    assert np.array_equal(x.grad.numpy(), [[[[4.0, 0.0], [0.0, 0.0]]]])  # PyTorch's

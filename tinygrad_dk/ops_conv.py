@@ -137,7 +137,8 @@ def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
     """Every window as one row of a matrix (N * positions, taps * C), and the output size."""
     cols = np.moveaxis(windows(pad(x, padding), kernel, stride, dilation), 1, -1)
     outs = cols.shape[1:1 + len(kernel)]  # cols: (N, *out, *kernel, C)
-    return cols.reshape(len(x) * math.prod(outs), -1), outs  # the one copy
+    # the one copy; the row length spelled out, as -1 cannot be inferred for an empty batch
+    return cols.reshape(len(x) * math.prod(outs), math.prod(kernel) * x.shape[1]), outs
 
 
 def _filters(w: np.ndarray) -> np.ndarray:

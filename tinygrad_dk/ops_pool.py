@@ -63,7 +63,9 @@ def winners(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, paddin
     """For every output of max pooling, which filter tap (0 .. taps - 1) held the maximum.
 
     The first tap equal to the maximum wins, as in PyTorch, so on a tie (the zeros after
-    a ReLU) one element gets the whole gradient. ``out`` is the pooling's result.
+    a ReLU) one element gets the whole gradient. Padding never wins: in a window whose
+    real values are all -inf, the first real one does (as in PyTorch), not the -inf of
+    the padding, which would lose the gradient. ``out`` is the pooling's result.
     """
     cols = _windows(x, kernel, stride, padding, dilation, _lowest(x.dtype))
     # Each tap's values copied once, in the input's memory order: every step below then
@@ -71,22 +73,41 @@ def winners(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, paddin
     # would branch on every element.
     values = [cols[(Ellipsis, *tap)].copy(order="K") for tap in taps(kernel)]
     out = _like(values[0], out)
+    real = _real_taps(x.shape[2:], kernel, stride, padding, dilation)
     if out.dtype.kind == "f" and np.isnan(out).any():
-        return _nan_winners(values)
+        return _nan_winners(values, real)
     which = np.zeros_like(values[0], dtype=np.uint8 if len(values) < 256 else np.intp)
     found = values[0] == out
+    if real is not None:
+        found &= real[0]
     for k, value in enumerate(values[1:], start=1):
         here = (value == out) & ~found  # the maximum, and no earlier tap had it
+        if real is not None:
+            here &= real[k]
         which += here * which.dtype.type(k)
         found |= here
     return which
 
 
-def _nan_winners(values: list[np.ndarray]) -> np.ndarray:
+def _real_taps(size: tuple, kernel: tuple, stride: tuple, padding: Pads,
+               dilation: tuple) -> list[np.ndarray] | None:
+    """Per filter tap, where it looks at the input rather than the padding: a boolean
+    array (1, 1, *out) each; None without padding (every tap is real)."""
+    if not any(lo or hi for lo, hi in padding):
+        return None
+    inside = _windows(np.ones((1, 1, *size), dtype=bool), kernel, stride, padding, dilation,
+                      False)
+    return [inside[(Ellipsis, *tap)] for tap in taps(kernel)]
+
+
+def _nan_winners(values: list[np.ndarray], real: list[np.ndarray] | None) -> np.ndarray:
     """Winners when a window holds nan: PyTorch's rule, a later tap wins if it is larger
-    or nan (so the last nan of a window gets the gradient)."""
+    or nan (so the last nan of a window gets the gradient); padding (-inf) never wins,
+    and a window of -inf gives it to its first real tap."""
     best = values[0].copy()
     which = np.zeros_like(best, dtype=np.intp)
+    if real is not None:  # start at each window's first real tap
+        which[...] = np.argmax(np.stack(real), axis=0)
     for k, value in enumerate(values[1:], start=1):
         better = (value > best) | np.isnan(value)
         np.copyto(best, value, where=better)
@@ -203,8 +224,8 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
     if ceil_mode:
         raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input so "
                                   "the windows fit, or use ceil_mode=False")
-    for p, k, dl in zip(pads, kernel, dilation):
-        if p > (dl * (k - 1) + 1) // 2:
+    for p, k in zip(pads, kernel):  # PyTorch's rule counts the taps, not the dilated span
+        if p > k // 2:
             raise ValueError(f"{op}: padding {padding!r} is more than half the window "
                              f"({kernel}); a window would then hold only padding (PyTorch's rule)")
     shape = np.shape(raw(x))

@@ -3,9 +3,11 @@ without a row in one of the tables fails here, with the names to add.
 
 The tables: ``test_differential_ops.py``, ``test_differential_shapes.py`` and
 ``test_differential_torch_names.py`` (Tensor operations), ``test_differential_nn.py``
-(losses, layers), ``test_differential_optim.py`` (optimizers, schedulers) and
-``test_differential_scalar.py`` (the Value engine). A public name that is not an
-operation (a property, a conversion to Python) is listed below with the reason.
+(losses, layers), ``test_differential_images.py`` (convolution, pooling, batch norm,
+embedding, recurrent layers: operations and layers), ``test_differential_optim.py``
+(optimizers, schedulers) and ``test_differential_scalar.py`` (the Value engine). A public
+name that is not an operation (a property, a conversion to Python) is listed below with
+the reason.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 
 pytest.importorskip("torch")
 
+import test_differential_images as image_tables  # noqa: E402
 import test_differential_nn as nn_tables  # noqa: E402
 import test_differential_ops as op_tables  # noqa: E402
 import test_differential_optim as optim_tables  # noqa: E402
@@ -33,15 +36,19 @@ from tinygrad_dk import (  # noqa: E402
     Value,
     ops,
     ops_activation,
+    ops_conv,
     ops_index,
     ops_math,
     ops_nn,
+    ops_norm,
+    ops_pool,
     ops_shape,
     ops_softmax,
     toplevel,
 )
 
-TABLES = op_tables.OPS + shape_tables.SHAPE_OPS + torch_name_tables.TORCH_NAME_OPS
+TABLES = (op_tables.OPS + shape_tables.SHAPE_OPS + torch_name_tables.TORCH_NAME_OPS
+          + image_tables.IMAGE_OPS)
 
 NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
     "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
@@ -57,8 +64,15 @@ NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to co
     "Tensor.label": "a name", "Tensor.op": "metadata", "Tensor.parents": "the graph",
     "Tensor.requires_grad": "a flag",
     "ops_shape.index_add": "getitem's derivative (getitem row, second derivatives)",
+    "ops.pass_where": "the derivative of every kink, not an operation of its own (relu, clip, "
+                      "maximum, max, where rows: first and second derivatives)",
     "tg.detach": "no graph", "tg.numel": "a count", "tg.is_tensor": "a type test",
     "tg.is_floating_point": "a dtype test", "tg.inference_mode": "a grad mode",
+    **{f"ops_conv.{n}": "an argument check or data movement of the convolution and pooling "
+       "rows, not an operation" for n in ("as_pads", "as_tuple", "channels_last",
+                                         "check_input", "crop", "fold", "out_size", "pad",
+                                         "taps", "windows")},
+    "ops_pool.winners": "max pooling's choice of taps (max_pool rows' gradients)",
 }
 TENSOR_DUNDERS = {
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
@@ -68,7 +82,8 @@ TENSOR_DUNDERS = {
 }
 OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": ops_math,
               "ops_index": ops_index, "ops_activation": ops_activation,
-              "ops_softmax": ops_softmax}
+              "ops_softmax": ops_softmax, "ops_conv": ops_conv, "ops_pool": ops_pool,
+              "ops_norm": ops_norm}
 
 
 def _public_ops() -> set[str]:
@@ -109,7 +124,8 @@ NOT_LAYERS = {  # nn names that are not tensor layers, losses or optimizers, and
 
 
 def test_every_loss_layer_and_function_of_nn_has_a_row():
-    covered = {name for op in nn_tables.LOSSES + nn_tables.LAYERS for name in op.covers}
+    covered = {name for op in nn_tables.LOSSES + nn_tables.LAYERS + image_tables.IMAGE_OPS
+               + image_tables.IMAGE_LAYERS for name in op.covers}
     modules = {f"nn.{n}" for n in dir(nn) if isinstance(getattr(nn, n), type)
                and issubclass(getattr(nn, n), nn.Module) and n not in NOT_LAYERS}
     missing = sorted((modules | {f"F.{n}" for n in F.__all__}) - covered)

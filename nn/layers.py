@@ -316,12 +316,19 @@ class Unflatten(Module):
     def forward(self, x: Any) -> Tensor:
         x = _tensor(x)
         dim = self.dim % x.ndim if x.ndim else 0
-        if int(np.prod(self.unflattened_size)) != x.shape[dim] and -1 not in \
-                self.unflattened_size:
+        sizes, n = list(self.unflattened_size), x.shape[dim]
+        known = int(np.prod([s for s in sizes if s != -1]))
+        if sizes.count(-1) > 1:
+            raise ValueError(f"{self!r}: at most one size can be -1 (inferred)")
+        if -1 in sizes and known and n % known == 0:
+            # inferred from this axis alone (as PyTorch), not from the whole tensor, which
+            # cannot tell it when another axis is empty
+            sizes[sizes.index(-1)] = n // known
+        if int(np.prod(sizes)) != n:
             raise ValueError(f"{self!r}: axis {self.dim} of the input {x.shape} has "
-                             f"{x.shape[dim]} elements, but {self.unflattened_size} holds "
-                             f"{int(np.prod(self.unflattened_size))}")
-        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
+                             f"{n} elements, but {self.unflattened_size} holds "
+                             f"{known if -1 not in sizes else f'a multiple of {known}'}")
+        return x.reshape(*x.shape[:dim], *sizes, *x.shape[dim + 1:])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -273,6 +273,16 @@ def test_unflatten_checks_the_size():
     assert nn.Unflatten(1, (2, 3))(np.zeros((4, 6))).shape == (4, 2, 3)
     with pytest.raises(ValueError, match="holds 8"):
         nn.Unflatten(1, (2, 4))(np.zeros((4, 6)))
+    with pytest.raises(ValueError, match="a multiple of 4"):
+        nn.Unflatten(1, (4, -1))(np.zeros((4, 6)))
+
+
+def test_unflatten_infers_minus_one_from_its_axis():
+    """-1 is the axis length over the other sizes (as PyTorch), also when another axis is
+    empty: (1, 0) unflattened at axis 0 into (-1, 1) is (1, 1, 0). It was left to reshape,
+    which cannot infer -1 from 0 elements (a ValueError)."""
+    assert nn.Unflatten(0, (-1, 1))(np.zeros((1, 0))).shape == (1, 1, 0)
+    assert nn.Unflatten(1, (2, -1))(np.zeros((4, 6))).shape == (4, 2, 3)
 
 
 def test_reprs_read_like_pytorch():

@@ -3,11 +3,11 @@ without a row in one of the tables fails here, with the names to add.
 
 The tables: ``test_differential_ops.py``, ``test_differential_shapes.py`` and
 ``test_differential_torch_names.py`` (Tensor operations), ``test_differential_nn.py``
-(losses, layers), ``test_differential_images.py`` (convolution, pooling, batch norm,
-embedding, recurrent layers: operations and layers), ``test_differential_optim.py``
-(optimizers, schedulers) and ``test_differential_scalar.py`` (the Value engine). A public
-name that is not an operation (a property, a conversion to Python) is listed below with
-the reason.
+(losses, layers), ``test_differential_images.py`` (convolution, pooling, batch norm:
+operations and layers), ``test_differential_sequences.py`` (embedding, recurrent
+layers), ``test_differential_optim.py`` (optimizers, schedulers) and
+``test_differential_scalar.py`` (the Value engine). A public name that is not an
+operation (a property, a conversion to Python) is listed below with the reason.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import test_differential_nn as nn_tables  # noqa: E402
 import test_differential_ops as op_tables  # noqa: E402
 import test_differential_optim as optim_tables  # noqa: E402
 import test_differential_scalar as scalar_tables  # noqa: E402
+import test_differential_sequences as sequence_tables  # noqa: E402
 import test_differential_shapes as shape_tables  # noqa: E402
 import test_differential_torch_names as torch_name_tables  # noqa: E402
 
@@ -125,7 +126,8 @@ NOT_LAYERS = {  # nn names that are not tensor layers, losses or optimizers, and
 
 def test_every_loss_layer_and_function_of_nn_has_a_row():
     covered = {name for op in nn_tables.LOSSES + nn_tables.LAYERS + image_tables.IMAGE_OPS
-               + image_tables.IMAGE_LAYERS for name in op.covers}
+               + image_tables.IMAGE_LAYERS + sequence_tables.SEQUENCE_LAYERS
+               for name in op.covers}
     modules = {f"nn.{n}" for n in dir(nn) if isinstance(getattr(nn, n), type)
                and issubclass(getattr(nn, n), nn.Module) and n not in NOT_LAYERS}
     missing = sorted((modules | {f"F.{n}" for n in F.__all__}) - covered)

@@ -332,3 +332,15 @@ def test_minus_inf_to_a_half_is_nan_as_a_square_root(e):
     # C's pow gives inf (0 for -0.5); PyTorch and numpy's sqrt say nan
     assert math.isnan((Value(-math.inf) ** e).data)
     assert np.isnan((Tensor([-np.inf]) ** e).numpy()[0])
+
+
+def test_float32_batch_norm_of_huge_values_keeps_its_statistics():
+    # float32's squares of 3e19 overflow: the variance was inf and every output 0
+    x = Tensor(np.array([[3e19], [-1e19], [2e19]], np.float32), requires_grad=True)
+    y = tg.batch_norm(x)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy().ravel(), [0.9805807, -1.3728129, 0.3922322], rtol=1e-6)
+    (y * Tensor(np.array([[1.0], [2.0], [3.0]], np.float32))).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy().ravel(), [-4.752e-20, -1.584e-20, 6.336e-20],
+                               rtol=1e-3)

@@ -47,8 +47,15 @@ def _normalized(x: Any, eps: float) -> tuple[Any, Any]:
     return centred * inv_std, inv_std
 
 
+def _wide(x: Any) -> Any:
+    """A float32 array as float64 for the statistics: float32's squares of values past
+    1e19 overflow (the variance would be inf and every output 0). Tensors (when the
+    derivative is recorded for a second derivative) are left as they are."""
+    return x.astype(np.float64) if isinstance(x, np.ndarray) and x.dtype == np.float32 else x
+
+
 def _forward(x: np.ndarray, weight: Any = None, bias: Any = None, *, eps: float) -> np.ndarray:
-    y, _ = _normalized(x, eps)
+    y, _ = _normalized(_wide(x), eps)
     if weight is not None:
         y = y * weight.reshape(_channel_shape(x))
     if bias is not None:
@@ -59,12 +66,15 @@ def _forward(x: np.ndarray, weight: Any = None, bias: Any = None, *, eps: float)
 def _vjp_all(g: Any, out: Any, x: Any, weight: Any = None, bias: Any = None, *,
              eps: float) -> list:
     axes = _statistics_axes(x)
-    x_hat, inv_std = _normalized(x, eps)
+    x_hat, inv_std = _normalized(_wide(x), eps)
     gh = g if weight is None else g * weight.reshape(_channel_shape(x))
     dx = inv_std * (gh - mean(gh, axis=axes, keepdims=True)
                     - x_hat * mean(gh * x_hat, axis=axes, keepdims=True))
     dweight = None if weight is None else sum_(g * x_hat, axis=axes)
     dbias = None if bias is None else sum_(g, axis=axes)
+    if isinstance(dx, np.ndarray):  # back to the arguments' dtypes (after _wide)
+        dx = dx.astype(raw(x).dtype, copy=False)
+        dweight = None if dweight is None else dweight.astype(raw(weight).dtype, copy=False)
     return [dx, dweight, dbias]
 
 

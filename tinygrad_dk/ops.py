@@ -165,10 +165,12 @@ tanh = Primitive("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
 
 
 def _sigmoid_forward(x: Any) -> Any:
-    # 1 / (1 + e^-x) overflows in exp for large negative x. Both branches below
-    # only ever take exp of a non-positive number: e = e^-|x| lies in (0, 1].
+    # 1 / (1 + e^-x) overflows in exp for large negative x. Only ever take exp of a
+    # non-positive number, e = e^-|x| in (0, 1]: then sigmoid(x) = 1 / (1 + e) for x >= 0
+    # and e / (1 + e) for x < 0. The numerator, 1 or e, is max(e, x >= 0): the same
+    # numbers as a where() between the two formulas, at half the cost (no branching).
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return np.maximum(e, x >= 0) / (1 + e)
 
 
 sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, out, x: g * out * (1 - out))

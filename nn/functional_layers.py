@@ -112,15 +112,18 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
                          "running_var; without running statistics pass training=True")
-    # (x - mean) / sqrt(var + eps) * weight + bias  ==  x * scale + shift
+    # (x - mean) / sqrt(var + eps) * weight + bias, in this order: x * scale + shift would
+    # be one operation less, but its weight gradient sum(g x) - mean sum(g) cancels (an
+    # infinite g gives inf - inf = nan, where sum(g (x - mean)) is inf)
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    scale = 1.0 / np.sqrt(running_var.numpy() + eps)
+    mean = running_mean.numpy().astype(x.dtype).reshape(shape)
+    inv_std = (1.0 / np.sqrt(running_var.numpy() + eps)).astype(x.dtype).reshape(shape)
+    y = (x - mean) * inv_std
     if weight is not None:
-        scale = weight * Tensor(scale.astype(x.dtype))
-    shift = -running_mean.numpy() * scale
+        y = y * _tensor(weight).reshape(shape)
     if bias is not None:
-        shift = bias + shift
-    return x * _tensor(scale).reshape(shape) + _tensor(shift).reshape(shape)
+        y = y + _tensor(bias).reshape(shape)
+    return y
 
 
 # --- embedding ---------------------------------------------------------------------------

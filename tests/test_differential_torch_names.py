@@ -9,6 +9,8 @@ the same kind of table as ``test_differential_ops.py``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -125,6 +127,15 @@ def _norm(data):
 def _torch_norm(x, p, dim, keepdim):
     ord = 2 if p == "fro" else p
     return torch.linalg.vector_norm(x, ord=ord, dim=D.dims(dim, x.ndim), keepdim=keepdim)
+
+
+def _torch_norm_scaled(x, p, dim, keepdim):
+    """PyTorch's norm of x / s, times s, s = the largest |x| (a constant): the same
+    function, computed without underflow (PyTorch's 2-norm of [1e-300, 1e-300] squares
+    to 0, and its gradient is then 0; ours scales first and keeps the exact x / |x|)."""
+    s = float(x.detach().abs().max()) if x.numel() else 1.0
+    s = s if 0 < s < math.inf else 1.0
+    return _torch_norm(x / s, p, dim, keepdim) * s
 
 
 def _elu(data):
@@ -324,7 +335,8 @@ TORCH_NAME_OPS = [
        if dim is not None else x.mean(), _amax, sums=1, covers=("tg.mean",)),
     Op("norm", lambda x, p, dim, keepdim: x.norm(p, dim, keepdim) if dim is not None else
        tg.norm(x, p, keepdim=keepdim), _torch_norm, _norm, sums=2, grad_sums=True,
-       divides_by_result=True,
+       divides_by_result=True, alt=_torch_norm_scaled,
+       alt_why="PyTorch's norm of numbers near 1e-300 underflows; scaled first, it does not",
        nan_ok="at x = 0 PyTorch's norm derivative for p != 2 divides 0 by 0; we give 0",
        covers=("Tensor.norm", "tg.norm", "ops_math.norm", "ops_math.norm2", "ops_math.normp")),
     Op("softmax, log_softmax (dim=)",

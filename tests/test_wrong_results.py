@@ -344,3 +344,28 @@ def test_float32_batch_norm_of_huge_values_keeps_its_statistics():
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.numpy().ravel(), [-4.752e-20, -1.584e-20, 6.336e-20],
                                rtol=1e-3)
+
+
+def test_second_derivative_of_a_half_norm_at_tiny_values_does_not_overflow():
+    # (|x_0| / norm)^(p - 2) for |x_0| = 1e-300 is 1e394: inf, although the product it is
+    # part of is 4.6e168 (PyTorch: 4.25e37 for the other two elements, as here)
+    from tinygrad_dk import autograd
+    x = Tensor(np.array([-1e-300, 1.1754943508222875e-38, 1.1754943508222875e-38]),
+               requires_grad=True)
+    (g1,) = autograd.grad(tg.norm(x, 0.5), [x], create_graph=True)
+    np.testing.assert_allclose(g1.numpy(), [-2.16840434e131, 2.0, 2.0], rtol=1e-8)
+    (g2,) = autograd.grad((g1 * Tensor(np.array([0.0, 1.0, 0.0]))).sum(), [x])
+    np.testing.assert_allclose(g2.numpy(), [-4.61168602e168, -4.25352959e37, 4.25352959e37],
+                               rtol=1e-8)
+
+
+def test_batch_norm_in_eval_mode_gives_the_weight_an_infinite_gradient_not_nan():
+    # x * scale + shift made the weight's gradient sum(g x) - mean sum(g): inf - inf = nan
+    x = Tensor(np.array([[-0.5], [0.9]]))
+    weight = Tensor(np.array([1.5]), requires_grad=True)
+    y = F.batch_norm(x, Tensor(np.array([0.1])), Tensor(np.array([0.6])), weight,
+                     training=False)
+    np.testing.assert_allclose(y.numpy().ravel(), (np.array([-0.5, 0.9]) - 0.1)
+                               / np.sqrt(0.6 + 1e-5) * 1.5)
+    y.backward(np.array([[-0.5], [np.inf]]))
+    assert weight.grad.numpy()[0] == np.inf

@@ -98,10 +98,14 @@ def _normp_vjp(g: Any, out: Any, x: Any, p: float, axis: Any = None,
     # d/dx_i = sign(x_i) (|x_i| / norm)^(p-1): the ratio is at most 1, so no power of a tiny
     # or a huge number under- or overflows. 0 where the norm is 0 (all of x is 0), as
     # PyTorch, and at x_i = 0 (where for p < 1 the formula's 0^(p-1) would be inf).
+    # The power is taken as exp((p-1) (log|x_i| - log norm)): then a second derivative
+    # divides by |x_i| and by the norm separately, instead of forming ratio^(p-2), which
+    # overflows for a ratio of 1e-263 although the product it is part of does not.
     norm, gg = _expand_back(out, x, axis, keepdims), _expand_back(g, x, axis, keepdims)
     zero = (raw(x) == 0) | (raw(norm) == 0)
-    ratio = ops.abs(x) / where(raw(norm) == 0, 1.0, norm)
-    return where(zero, 0.0, gg * np.sign(raw(x)) * where(zero, 1.0, ratio) ** (p - 1))
+    log_ratio = (ops.log(where(zero, 1.0, ops.abs(x)))
+                 - ops.log(where(raw(norm) == 0, 1.0, norm)))
+    return where(zero, 0.0, gg * np.sign(raw(x)) * ops.exp((p - 1) * log_ratio))
 
 
 normp = Primitive("norm", quiet(_normp_forward), _normp_vjp)

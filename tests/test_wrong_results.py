@@ -369,3 +369,14 @@ def test_batch_norm_in_eval_mode_gives_the_weight_an_infinite_gradient_not_nan()
                                / np.sqrt(0.6 + 1e-5) * 1.5)
     y.backward(np.array([[-0.5], [np.inf]]))
     assert weight.grad.numpy()[0] == np.inf
+
+
+def test_abs_passes_0_at_nan_as_pytorch_and_value_abs():
+    # l1_loss of inf against inf: x - y is nan; PyTorch's gradient there is 0, numpy's sign nan
+    x = Tensor(np.array([np.nan, -2.0, 3.0, 0.0], np.float32), requires_grad=True)
+    x.abs().sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, -1.0, 1.0, 0.0])
+    v = Value(math.nan)
+    v.abs().backward()
+    assert v.grad == 0.0

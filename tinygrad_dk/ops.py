@@ -160,7 +160,13 @@ log = Primitive("log", quiet(np.log), lambda g, out, x: g / x)
 # log(1 + x) without rounding 1 + x first: log1p(-1e-40) is -1e-40, not log(1.0) = 0
 log1p = Primitive("log1p", quiet(np.log1p), lambda g, out, x: g / (x + 1))
 sqrt = Primitive("sqrt", quiet(np.sqrt), lambda g, out, x: g * 0.5 / out)
-abs = Primitive("abs", np.abs, lambda g, out, x: g * np.sign(raw(x)))  # noqa: A001
+def _abs_vjp(g: Any, out: Any, x: Any) -> Any:
+    # d|x|/dx = sign(x), taken as 0 at nan (as PyTorch and Value.abs; numpy's sign says nan)
+    rx = raw(x)
+    return g * np.subtract(rx > 0, rx < 0, dtype=rx.dtype)
+
+
+abs = Primitive("abs", np.abs, _abs_vjp)  # noqa: A001
 tanh = Primitive("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
 
 

@@ -106,8 +106,9 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
             )
         data = x.numpy()
         axes = (0, *range(2, x.ndim))
-        _update_running(running_mean, data.mean(axis=axes), momentum)
-        _update_running(running_var, data.var(axis=axes, ddof=1), momentum)
+        # summed in float64, as tg.batch_norm does (float32 squares past 1e19 overflow)
+        _update_running(running_mean, data.mean(axis=axes, dtype=np.float64), momentum)
+        _update_running(running_var, data.var(axis=axes, ddof=1, dtype=np.float64), momentum)
         return tg.batch_norm(x, weight, bias, eps)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "

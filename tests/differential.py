@@ -235,9 +235,12 @@ def _differ(a64: np.ndarray, b64: np.ndarray, f32: bool, op: Op, scale: float,
         bad &= ~(nan_b & ~nan_a)  # a number (or inf) where PyTorch has nan: allowed
     if f32 and op.sums:  # float32 sums of terms near float32's limit overflow midway in
         # some orders of summation (BLAS's, PyTorch's): where both overflow, or the terms
-        # are that large, an inf or nan of ours is the order's, not a bug
+        # are that large, an inf or nan of ours is the order's, not a bug; and so is a
+        # number of ours where the reference overflowed (a sum that overflowed in one order
+        # and not in another turns a ReLU or a where the other way further on)
         near_limit = scale >= F32_MAX / 64
         bad &= ~(~np.isfinite(a64) & (~np.isfinite(b64) | near_limit))
+        bad &= ~(near_limit & ~np.isfinite(b64))
     return bad
 
 

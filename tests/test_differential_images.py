@@ -328,8 +328,10 @@ def test_batch_norm_running_statistics_match_torch(data):
     ours_state, theirs_state = ours.state_dict(), theirs.state_dict()
     assert set(ours_state) == set(theirs_state)
     rtol = 1e-5 if dtype == np.float32 else 1e-9
+    # the statistics sum terms as large as the inputs: their rounding scales with them
+    atol = rtol * max(1.0, max(float(np.abs(b).max(initial=0)) for b in batches))
     for key, value in theirs_state.items():
-        np.testing.assert_allclose(ours_state[key], value.numpy(), rtol=rtol, atol=rtol,
+        np.testing.assert_allclose(ours_state[key], value.numpy(), rtol=rtol, atol=atol,
                                    err_msg=key)
     ours.eval()
     theirs.eval()
@@ -337,4 +339,4 @@ def test_batch_norm_running_statistics_match_torch(data):
     out = ours(Tensor(x))
     assert out.dtype == dtype
     np.testing.assert_allclose(out.numpy(), theirs(torch.tensor(x)).detach().numpy(),
-                               rtol=rtol * 10, atol=rtol * 10)
+                               rtol=rtol * 10, atol=atol * 10)

@@ -162,6 +162,8 @@ LOSSES = [
        covers=("F.l1_loss", "nn.L1Loss")),
     Op("huber_loss", _ours_loss(F.huber_loss, nn.HuberLoss),
        lambda x, y, form, **o: TF.huber_loss(x, y, **o), _huber, sums=2,
+       nan_ok="x - y = inf - inf: the loss is nan in both; our |d|' there is 0, as PyTorch's "
+              "own abs (and l1_loss) gives, its huber kernel nan",
        covers=("F.huber_loss", "nn.HuberLoss")),
     Op("binary_cross_entropy", _ours_loss(F.binary_cross_entropy, nn.BCELoss),
        lambda p, y, form, weight, **o: TF.binary_cross_entropy(p, y, weight=_t(weight, p), **o),

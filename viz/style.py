@@ -77,8 +77,10 @@ def legend_html(show_grad: bool, note: str = "", summarized: bool = False) -> st
     rows = []
     if note:
         rows.append(f'<tr><td colspan="8"><b>{note}</b></td></tr>')
+    # two lines, so that the legend is no wider than the colour scale: a legend wider
+    # than the graph would make the whole picture shrink to fit a page
     kinds = " &nbsp; ".join(KIND_DESCRIPTION.values())
-    kinds += " &nbsp; ellipse: operation &nbsp; green border: the output"
+    kinds += "<br/>ellipse: operation &nbsp; green border: the output"
     if summarized:
         kinds += " &nbsp; orange box: operations between labelled tensors, summarised"
     rows.append(f'<tr><td colspan="8">{kinds}</td></tr>')

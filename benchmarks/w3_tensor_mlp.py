@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.inputs import classification_batch, tensor_mlp_weights
+from benchmarks.mlp_steps import Setup
 from benchmarks.spec import OURS, Engine, Goal, Plan, Step, Workload
 
 LAYER_SIZES = [784, 256, 128, 10]
@@ -154,10 +154,7 @@ def mygrad_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) ->
 
 def _setup(quick: bool) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     sizes = QUICK_LAYER_SIZES if quick else LAYER_SIZES
-    weights = tensor_mlp_weights(sizes, dtype=np.float32)
-    X, labels = classification_batch(QUICK_BATCH if quick else BATCH, sizes[0], sizes[-1],
-                                     dtype=np.float32)
-    return weights, X, labels
+    return Setup(tuple(sizes), QUICK_BATCH if quick else BATCH).problem()
 
 
 def _engine(name: str, make: Any, traced_memory: bool = True) -> Engine:

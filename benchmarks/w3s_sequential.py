@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
-from benchmarks.spec import OURS, Engine, Goal, Plan, Workload
+from benchmarks.spec import OURS, Goal, Plan, Workload
 
 FULL = Setup((784, 256, 128, 10), 256, "SGD")
 QUICK = Setup((64, 32, 16, 10), 32, "SGD")
@@ -33,12 +33,7 @@ WORKLOAD = Workload(
     unit="ms/step",
     size_name="batch",
     sizes=lambda quick: [_setup(quick).batch],
-    engines=[
-        Engine(OURS, lambda batch, quick: mlp_steps.engine(OURS, _setup(quick))),
-        Engine("torch", lambda batch, quick: mlp_steps.engine("torch", _setup(quick)),
-               traced_memory=False),
-        Engine("numpy", lambda batch, quick: mlp_steps.numpy(_setup(quick))),
-    ],
+    engines=mlp_steps.engines(lambda batch, quick: _setup(quick)),
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[
         Goal("time ours/numpy", 1.10, lambda r: r.ratio("numpy"), issue="17"),

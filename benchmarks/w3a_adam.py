@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
-from benchmarks.spec import Goal, Size, Workload
-from benchmarks.w3s_sequential import FULL, PLAN, QUICK, QUICK_PLAN
+from benchmarks.spec import QUICK_PLAN, Goal, Size, Workload
+from benchmarks.w3s_sequential import FULL, PLAN, QUICK
 
 OPTIMIZERS = ("Adam", "AdamW")
 

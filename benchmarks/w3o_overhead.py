@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
-from benchmarks.spec import Goal, Plan, Workload
+from benchmarks.spec import QUICK_PLAN, Goal, Plan, Workload
 
 SETUP = Setup((2, 16, 16, 2), 32, "SGD")
 #: 1,000 timed steps per engine (a step takes a fraction of a millisecond).
 PLAN = Plan(warmup=50, rounds=5, calls=200, settle=20)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 WORKLOAD = Workload(
     key="W3o",

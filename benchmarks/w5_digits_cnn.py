@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.spec import Goal, Plan, Size, Step, Workload
+from benchmarks.spec import QUICK_PLAN, Goal, Plan, Size, Step, Workload
 
 BATCH, QUICK_BATCH = 64, 16
 LEARNING_RATE = 0.01
 PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def cnn_state(seed: int = 5) -> dict[str, np.ndarray]:

@@ -19,13 +19,12 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.spec import Goal, Plan, Size, Step, Workload
+from benchmarks.spec import QUICK_PLAN, Goal, Plan, Size, Step, Workload
 
 BATCH, STEPS, HIDDEN = 238, 12, 16
 QUICK_BATCH, QUICK_STEPS = 32, 6
 LEARNING_RATE = 0.01
 PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def lstm_state(seed: int = 7) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ batch and the optimizer; every engine starts from the same weights and batch
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from benchmarks import peers
 from benchmarks.inputs import classification_batch, tensor_mlp_weights
-from benchmarks.spec import Step
+from benchmarks.spec import Engine, Size, Step
 
 #: Learning rate and options per optimizer (AdamW with PyTorch's default decay, explicit).
 OPTIMIZERS: dict[str, dict[str, Any]] = {
@@ -77,6 +78,12 @@ def engine(name: str, setup: Setup) -> Step:
                                                     **OPTIMIZERS[setup.optimizer])
     return peers.training_step(model, lib.nn.CrossEntropyLoss(), optimizer, lib.tensor(X),
                                lib.tensor(labels))
+
+
+def engines(setup_at: Callable[[Size, bool], Setup]) -> list[Engine]:
+    """Ours, PyTorch and numpy on the setup ``setup_at(size, quick)``."""
+    return [*peers.ours_and_torch(lambda name, size, quick: engine(name, setup_at(size, quick))),
+            Engine("numpy", lambda size, quick: numpy(setup_at(size, quick)))]
 
 
 def numpy(setup: Setup) -> Step:

@@ -10,10 +10,11 @@ import importlib
 import importlib.metadata
 import math
 import os
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from benchmarks.spec import Unavailable
+from benchmarks.spec import OURS, Engine, Size, Step, Unavailable
 
 #: PyTorch's threads: 2, or what ``--threads`` put into this variable for the workers.
 THREADS_VARIABLE = "TINYGRAD_DK_BENCH_THREADS"
@@ -169,3 +170,12 @@ def training_step(model: Any, loss_fn: Any, optimizer: Any, inputs: Any, targets
         return float(loss.item()), loss
 
     return step
+
+
+def ours_and_torch(build: Callable[[str, Size, bool], Step]) -> list[Engine]:
+    """Our row and PyTorch's for a program written once against :class:`NNLibrary`:
+    ``build(engine_name, size, quick)`` makes either step. PyTorch's arrays live in C++,
+    out of tracemalloc's sight, so its row measures no peak memory."""
+    return [Engine(OURS, lambda size, quick: build(OURS, size, quick)),
+            Engine("torch", lambda size, quick: build("torch", size, quick),
+                   traced_memory=False)]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.results import WorkloadResult
-from benchmarks.spec import Engine, Goal, Plan, Size, Step, Workload
+from benchmarks.spec import QUICK_PLAN, Engine, Goal, Plan, Size, Step, Workload
 from viz.playground.driver import encode
 from viz.playground.session import Session
 from viz.playground.state import Settings as PlaygroundSettings
@@ -73,7 +73,7 @@ WORKLOAD = Workload(
     size_name="layers",
     sizes=lambda quick: HIDDEN_LAYERS,
     engines=[Engine(name, _builder(engine)) for name, engine in ENGINES.items()],
-    plan=lambda size, quick: Plan(warmup=1, rounds=1, calls=3) if quick
+    plan=lambda size, quick: QUICK_PLAN if quick
     else Plan(warmup=2, rounds=5, calls=3),
     compare=False,
     memory=False,

@@ -27,9 +27,8 @@ class Measurement:
     checks: list[float] = field(default_factory=list)
     status: str = "ok"  # "ok", "skipped" (not installed) or "failed" (raised)
     note: str = ""
-    #: Minor page faults (fresh memory pages from the OS) in the timed turns, and calls.
+    #: Minor page faults (fresh memory pages from the OS) in the timed turns.
     faults: int | None = 0
-    timed_calls: int = 0
     #: Peak bytes allocated during one call (tracemalloc), None when not measured.
     peak_bytes: int | None = None
     #: What the engine's worker reported about itself (threads, limits).
@@ -53,9 +52,9 @@ class Measurement:
     @property
     def faults_per_call(self) -> float | None:
         """Minor page faults per timed call (None where the OS does not count them)."""
-        if self.faults is None or not self.timed_calls:
+        if self.faults is None or not self.samples:
             return None
-        return self.faults / self.timed_calls
+        return self.faults / len(self.samples)  # one sample per timed call
 
     def fail(self, status: str, note: str) -> None:
         """Mark the engine as skipped or failed; its partial numbers are dropped."""

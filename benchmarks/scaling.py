@@ -15,7 +15,7 @@ from __future__ import annotations
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
 from benchmarks.results import WorkloadResult
-from benchmarks.spec import OURS, Engine, Plan, Size, Workload
+from benchmarks.spec import OURS, QUICK_PLAN, Plan, Size, Workload
 
 BATCHES, WIDTHS = (1, 32, 256, 2048), (16, 256, 1024)
 QUICK_BATCHES, QUICK_WIDTHS = (1, 32), (16,)
@@ -48,7 +48,7 @@ def sizes(quick: bool) -> list[str]:
 def plan(size: Size, quick: bool) -> Plan:
     """About 0.15 s per turn: many calls for the tiny steps, a few for the big ones."""
     if quick:
-        return Plan(warmup=1, rounds=1, calls=3)
+        return QUICK_PLAN
     batch, width = _parse(size)
     flops = 6 * batch * (2 * width * width + width * CLASSES)  # forward + backward
     seconds = flops / FLOPS_PER_SECOND + FIXED_SECONDS
@@ -73,12 +73,7 @@ WORKLOAD = Workload(
     unit="ms/step",
     size_name="batch x width",
     sizes=sizes,
-    engines=[
-        Engine(OURS, lambda size, quick: mlp_steps.engine(OURS, _setup(size))),
-        Engine("torch", lambda size, quick: mlp_steps.engine("torch", _setup(size)),
-               traced_memory=False),
-        Engine("numpy", lambda size, quick: mlp_steps.numpy(_setup(size))),
-    ],
+    engines=mlp_steps.engines(lambda size, quick: _setup(size)),
     plan=plan,
     finish=finish,
 )

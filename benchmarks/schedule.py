@@ -83,7 +83,6 @@ def run_size(workload: Workload, size: Size, settings: Settings, pool: Pool
             return None
         samples = [s * c.scale for s in reply["seconds"]]
         m.samples.extend(samples)
-        m.timed_calls += len(samples)
         m.faults = None if m.faults is None or reply["faults"] is None \
             else m.faults + reply["faults"]
         return statistics.median(samples)

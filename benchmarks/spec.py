@@ -77,6 +77,11 @@ class Plan:
         return dataclasses.replace(self, rounds=rounds, calls=calls)
 
 
+#: The plan of most workloads in ``--quick`` runs: one untimed call, then one round of
+#: three timed calls (enough to show that every engine runs and agrees, not to rank them).
+QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
+
+
 @dataclass(frozen=True)
 class Engine:
     """One contender: a name, how to build its step, and how to time one call."""

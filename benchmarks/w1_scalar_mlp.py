@@ -14,7 +14,7 @@ from typing import Any
 
 from benchmarks import peers
 from benchmarks.inputs import flatten_neuron_order, make_moons, scalar_mlp_weights
-from benchmarks.spec import OURS, Engine, Goal, Plan, Step, Workload
+from benchmarks.spec import OURS, QUICK_PLAN, Engine, Goal, Plan, Step, Workload
 from benchmarks.timing import without_gc
 
 LAYER_SIZES = [2, 16, 16, 1]
@@ -91,7 +91,7 @@ WORKLOAD = Workload(
         Engine(MICROGRAD_GC_OFF, build_micrograd, runner=lambda size: without_gc(),
                informational=True),
     ],
-    plan=lambda size, quick: Plan(warmup=1, rounds=1, calls=3) if quick
+    plan=lambda size, quick: QUICK_PLAN if quick
     else Plan(warmup=2, rounds=5, calls=3),
     goals=[
         Goal("time ours/micrograd", 0.07, lambda r: r.ratio("micrograd"),

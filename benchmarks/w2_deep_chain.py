@@ -13,7 +13,7 @@ from typing import Any
 
 from benchmarks import peers
 from benchmarks.results import Measurement, WorkloadResult
-from benchmarks.spec import OURS, Engine, Goal, Plan, Runner, Size, Step, Workload
+from benchmarks.spec import OURS, QUICK_PLAN, Engine, Goal, Plan, Runner, Size, Step, Workload
 from benchmarks.timing import big_stack_runner, without_gc
 
 SIZES = (1_000, 100_000, 1_000_000)
@@ -93,7 +93,7 @@ def plan(n: Size, quick: bool) -> Plan:
         return Plan(warmup=0, rounds=3, calls=1)
     if int(n) >= 100_000:
         return Plan(warmup=1, rounds=5, calls=1)
-    return Plan(warmup=1, rounds=1, calls=3) if quick else Plan(warmup=2, rounds=5, calls=3)
+    return QUICK_PLAN if quick else Plan(warmup=2, rounds=5, calls=3)
 
 
 def finish(result: WorkloadResult) -> None:

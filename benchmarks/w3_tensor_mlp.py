@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.inputs import classification_batch, tensor_mlp_weights
-from benchmarks.spec import OURS, Engine, Goal, Plan, Step, Workload
+from benchmarks.mlp_steps import Setup
+from benchmarks.spec import OURS, QUICK_PLAN, Engine, Goal, Plan, Step, Workload
 
 LAYER_SIZES = [784, 256, 128, 10]
 QUICK_LAYER_SIZES = [64, 32, 16, 10]
@@ -29,7 +29,6 @@ UNIT = "ms/step"
 #: 100 timed steps per engine in 5 rounds; each turn starts with 3 untimed steps, so the
 #: engine's own thread pool is awake (and every other worker's asleep) before the clock.
 PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def numpy_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
@@ -154,10 +153,7 @@ def mygrad_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) ->
 
 def _setup(quick: bool) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     sizes = QUICK_LAYER_SIZES if quick else LAYER_SIZES
-    weights = tensor_mlp_weights(sizes, dtype=np.float32)
-    X, labels = classification_batch(QUICK_BATCH if quick else BATCH, sizes[0], sizes[-1],
-                                     dtype=np.float32)
-    return weights, X, labels
+    return Setup(tuple(sizes), QUICK_BATCH if quick else BATCH).problem()
 
 
 def _engine(name: str, make: Any, traced_memory: bool = True) -> Engine:

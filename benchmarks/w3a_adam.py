@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
-from benchmarks.spec import OURS, Engine, Goal, Size, Workload
-from benchmarks.w3s_sequential import FULL, PLAN, QUICK, QUICK_PLAN
+from benchmarks.spec import QUICK_PLAN, Goal, Size, Workload
+from benchmarks.w3s_sequential import FULL, PLAN, QUICK
 
 OPTIMIZERS = ("Adam", "AdamW")
 
@@ -28,12 +28,7 @@ WORKLOAD = Workload(
     unit="ms/step",
     size_name="optimizer",
     sizes=lambda quick: OPTIMIZERS,
-    engines=[
-        Engine(OURS, lambda name, quick: mlp_steps.engine(OURS, _setup(name, quick))),
-        Engine("torch", lambda name, quick: mlp_steps.engine("torch", _setup(name, quick)),
-               traced_memory=False),
-        Engine("numpy", lambda name, quick: mlp_steps.numpy(_setup(name, quick))),
-    ],
+    engines=mlp_steps.engines(_setup),
     plan=lambda name, quick: QUICK_PLAN if quick else PLAN,
     goals=[
         Goal("time ours/torch, Adam", 1.0, lambda r: r.ratio("torch", "Adam"), issue="17"),

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
-from benchmarks.spec import OURS, Engine, Goal, Plan, Workload
+from benchmarks.spec import QUICK_PLAN, Goal, Plan, Workload
 
 SETUP = Setup((2, 16, 16, 2), 32, "SGD")
 #: 1,000 timed steps per engine (a step takes a fraction of a millisecond).
 PLAN = Plan(warmup=50, rounds=5, calls=200, settle=20)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 WORKLOAD = Workload(
     key="W3o",
@@ -23,11 +22,7 @@ WORKLOAD = Workload(
     unit="us/step",
     size_name="batch",
     sizes=lambda quick: [SETUP.batch],
-    engines=[
-        Engine(OURS, lambda batch, quick: mlp_steps.engine(OURS, SETUP)),
-        Engine("torch", lambda batch, quick: mlp_steps.engine("torch", SETUP), traced_memory=False),
-        Engine("numpy", lambda batch, quick: mlp_steps.numpy(SETUP)),
-    ],
+    engines=mlp_steps.engines(lambda batch, quick: SETUP),
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     scale=lambda batch: 1e6,
     goals=[Goal("time ours/torch", 1.0, lambda r: r.ratio("torch"), issue="17")],

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
-from benchmarks.spec import OURS, Engine, Goal, Plan, Workload
+from benchmarks.spec import OURS, QUICK_PLAN, Goal, Plan, Workload
 
 FULL = Setup((784, 256, 128, 10), 256, "SGD")
 QUICK = Setup((64, 32, 16, 10), 32, "SGD")
 #: 150 timed steps per engine after 20 warm-up steps, in 5 rounds; 3 untimed steps
 #: start each turn so the engine's own thread pool is awake before the clock starts.
 PLAN = Plan(warmup=20, rounds=5, calls=30, settle=3)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def _setup(quick: bool) -> Setup:
@@ -33,12 +32,7 @@ WORKLOAD = Workload(
     unit="ms/step",
     size_name="batch",
     sizes=lambda quick: [_setup(quick).batch],
-    engines=[
-        Engine(OURS, lambda batch, quick: mlp_steps.engine(OURS, _setup(quick))),
-        Engine("torch", lambda batch, quick: mlp_steps.engine("torch", _setup(quick)),
-               traced_memory=False),
-        Engine("numpy", lambda batch, quick: mlp_steps.numpy(_setup(quick))),
-    ],
+    engines=mlp_steps.engines(lambda batch, quick: _setup(quick)),
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[
         Goal("time ours/numpy", 1.10, lambda r: r.ratio("numpy"), issue="17"),

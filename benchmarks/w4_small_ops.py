@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.spec import OURS, Engine, Goal, Plan, Step, Workload
+from benchmarks.spec import OURS, QUICK_PLAN, Engine, Goal, Plan, Step, Workload
 
 ITERATIONS, QUICK_ITERATIONS = 1_000, 100
 OPS_PER_ITERATION = 3
@@ -112,7 +112,7 @@ WORKLOAD = Workload(
         _engine("autograd", autograd_step),
         _engine("mygrad", mygrad_step),
     ],
-    plan=lambda size, quick: Plan(warmup=1, rounds=1, calls=3) if quick
+    plan=lambda size, quick: QUICK_PLAN if quick
     else Plan(warmup=2, rounds=5, calls=3),
     scale=lambda iterations: 1e6 / (OPS_PER_ITERATION * int(iterations)),
     goals=[Goal("time ours/torch", 1.0, lambda r: r.ratio("torch"), issue="8")],

@@ -15,18 +15,16 @@ Quick: batch 16.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Workload
+from benchmarks.spec import QUICK_PLAN, Goal, Plan, Size, Step, Workload
 
 BATCH, QUICK_BATCH = 64, 16
 LEARNING_RATE = 0.01
 PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def cnn_state(seed: int = 5) -> dict[str, np.ndarray]:
@@ -55,18 +53,14 @@ def _layers(lib: Any) -> Any:
     )
 
 
-def _build(engine: str) -> Callable[[Size, bool], Step]:
+def _step(engine: str, batch: Size, quick: bool) -> Step:
     """The step of ``engine`` (ours or PyTorch): same program, weights and batch."""
-
-    def build(batch: Size, quick: bool) -> Step:
-        lib = peers.NNLibrary(engine)
-        model = lib.load(_layers(lib.nn), cnn_state())
-        X, labels = image_batch(int(batch))
-        optimizer = lib.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-        return peers.training_step(model, lib.nn.CrossEntropyLoss(), optimizer, lib.tensor(X),
-                                   lib.tensor(labels))
-
-    return build
+    lib = peers.NNLibrary(engine)
+    model = lib.load(_layers(lib.nn), cnn_state())
+    X, labels = image_batch(int(batch))
+    optimizer = lib.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    return peers.training_step(model, lib.nn.CrossEntropyLoss(), optimizer, lib.tensor(X),
+                               lib.tensor(labels))
 
 
 WORKLOAD = Workload(
@@ -76,10 +70,7 @@ WORKLOAD = Workload(
     unit="ms/step",
     size_name="batch",
     sizes=lambda quick: [QUICK_BATCH if quick else BATCH],
-    engines=[
-        Engine(OURS, _build(OURS)),
-        Engine("torch", _build("torch"), traced_memory=False),
-    ],
+    engines=peers.ours_and_torch(_step),
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[Goal("time ours/torch", 1.5, lambda r: r.ratio("torch"), issue="15")],
 )

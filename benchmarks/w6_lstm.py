@@ -14,19 +14,17 @@ Quick: batch 32, 6 time steps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.spec import OURS, Engine, Goal, Plan, Size, Step, Workload
+from benchmarks.spec import QUICK_PLAN, Goal, Plan, Size, Step, Workload
 
 BATCH, STEPS, HIDDEN = 238, 12, 16
 QUICK_BATCH, QUICK_STEPS = 32, 6
 LEARNING_RATE = 0.01
 PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
-QUICK_PLAN = Plan(warmup=1, rounds=1, calls=3)
 
 
 def lstm_state(seed: int = 7) -> dict[str, np.ndarray]:
@@ -60,18 +58,14 @@ def _forecaster(lib: Any) -> Any:
     return Forecaster()
 
 
-def _build(engine: str) -> Callable[[Size, bool], Step]:
+def _step(engine: str, batch: Size, quick: bool) -> Step:
     """The step of ``engine`` (ours or PyTorch): same program, weights and batch."""
-
-    def build(batch: Size, quick: bool) -> Step:
-        lib = peers.NNLibrary(engine)
-        model = lib.load(_forecaster(lib.nn), lstm_state())
-        X, y = sequence_batch(int(batch), QUICK_STEPS if quick else STEPS)
-        optimizer = lib.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        return peers.training_step(model, lib.nn.MSELoss(), optimizer, lib.tensor(X),
-                                   lib.tensor(y))
-
-    return build
+    lib = peers.NNLibrary(engine)
+    model = lib.load(_forecaster(lib.nn), lstm_state())
+    X, y = sequence_batch(int(batch), QUICK_STEPS if quick else STEPS)
+    optimizer = lib.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    return peers.training_step(model, lib.nn.MSELoss(), optimizer, lib.tensor(X),
+                               lib.tensor(y))
 
 
 WORKLOAD = Workload(
@@ -82,10 +76,7 @@ WORKLOAD = Workload(
     unit="ms/step",
     size_name="batch",
     sizes=lambda quick: [QUICK_BATCH if quick else BATCH],
-    engines=[
-        Engine(OURS, _build(OURS)),
-        Engine("torch", _build("torch"), traced_memory=False),
-    ],
+    engines=peers.ours_and_torch(_step),
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[Goal("time ours/torch", 2.0, lambda r: r.ratio("torch"), issue="15")],
 )

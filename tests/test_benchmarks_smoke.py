@@ -83,7 +83,12 @@ def test_only_repeats_and_threads_flags(tmp_path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert list(data["workloads"]) == ["W1"]
     rows = [r for r in data["workloads"]["W1"]["results"] if r["status"] == "ok"]
-    assert all(len(r["samples"]) == 1 for r in rows if r["engine"] != OURS)
+    ours = [r for r in rows if r["engine"] == OURS]
+    others = [r for r in rows if r["engine"] != OURS]
+    assert len(ours) == 1, "our engine did not run"  # else the checks below check nothing
+    assert all(len(r["samples"]) == 1 for r in others)
+    # ours, the reference, takes one turn right before each other engine's (or one alone)
+    assert len(ours[0]["samples"]) == max(1, len(others))
     assert data["machine"]["thread_variables"]["OMP_NUM_THREADS"] == "1"
     assert all(r["info"]["blas_threads"] in (1, None) for r in rows)
 

@@ -7,9 +7,10 @@ Two engines share one graph walk (``graph.topo_sort``), one backward policy
   (``value.py``: every operation next to its local derivative);
 * ``Tensor``: numpy arrays with broadcasting and matrix products, for real training
   (``tensor.py`` lists its methods; ``ops.py``, ``ops_shape.py``, ``ops_math.py``,
-  ``ops_index.py``, ``ops_activation.py`` and ``ops_nn.py`` define each operation as a
-  ``Primitive``: the forward next to its derivative; ``ops_conv.py``, ``ops_pool.py``
-  and ``ops_norm.py`` add convolution, pooling and batch normalisation for images).
+  ``ops_softmax.py``, ``ops_index.py``, ``ops_activation.py`` and ``ops_nn.py`` define
+  each operation as a ``Primitive``: the forward next to its derivative;
+  ``ops_conv.py``, ``ops_pool.py`` and ``ops_norm.py`` add convolution, pooling and
+  batch normalisation for images).
 
 ``Primitive`` and ``Function`` add new operations; ``gradcheck`` confirms numerically
 that backprop is right; ``grad``/``value_and_grad`` give gradients as functions.

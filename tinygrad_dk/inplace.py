@@ -84,21 +84,12 @@ def _become(t: TensorBase, new: TensorBase) -> TensorBase:
     return t
 
 
-def _write(t: TensorBase, values: np.ndarray) -> TensorBase:
-    """Copy ``values`` into t's own array (keeping shape and dtype); bump the version."""
-    if not t._data.flags.writeable:  # e.g. a broadcast view: own the memory first
-        t._data = t._data.copy()
-    np.copyto(t._data, values, casting="unsafe")  # the dtype was checked (same kind)
-    t._version += 1
-    return t
-
-
 def update(t: TensorBase, op: str, fn: Callable[[Any, Any], Any], other: Any) -> TensorBase:
     """``t = fn(t, other)`` in place, by the rules in the module docstring."""
     if not _records(t, other):
         result = np.asarray(fn(t._data, raw(other)))
         _check_result(op, t, result.shape, result.dtype)
-        return _write(t, result)
+        return t.copy_(result)  # into t's own array, version bumped (dtype checked above)
     if t.is_leaf and t.requires_grad:
         raise _leaf_error(op)
     new = fn(_snapshot(t), other)

@@ -6,7 +6,7 @@ The vjps use the same primitives, Python operators and methods (``@``,
 ``.swapaxes``, ``.reshape``) as user code, all of which numpy arrays and Tensors
 share, so they run on bare numpy arrays in a normal backward pass and on Tensors
 when ``create_graph=True`` records second derivatives. They return gradients in the
-broadcast shape: the backward driver (``autograd.unbroadcast``) sums them down.
+broadcast shape: the Tensor receiving one (``tensor_base.unbroadcast``) sums it down.
 
 Constant helpers such as masks are computed on raw data with ``raw`` and carry
 no gradient, like ``x > 0`` in relu's derivative. A kink passes its gradient with

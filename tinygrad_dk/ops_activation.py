@@ -25,8 +25,6 @@ def _elu_forward(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
-
-
 def _elu_vjp(g: Any, out: Any, x: Any, alpha: float = 1.0) -> Any:
     # below 0, d/dx alpha (e^x - 1) = alpha e^x, computed as such (out + alpha would round
     # e^-700 away to 0) and of min(x, 0) only, so no unused e^1000 overflows. At x = 0 the
@@ -38,9 +36,13 @@ def _elu_vjp(g: Any, out: Any, x: Any, alpha: float = 1.0) -> Any:
 
 elu = Primitive("elu", quiet(_elu_forward), _elu_vjp)
 
-# d/dx x s(x) = s + x s (1 - s), with s = sigmoid(x)
-silu = Primitive("silu", quiet(lambda x: x * _sigmoid_forward(x)),
-                 lambda g, out, x: g * (sigmoid(x) * (1 + x * (1 - sigmoid(x)))))
+def _silu_vjp(g: Any, out: Any, x: Any) -> Any:
+    # d/dx x s(x) = s + x s (1 - s) = s (1 + x (1 - s)), with s = sigmoid(x) (computed once)
+    s = sigmoid(x)
+    return g * (s * (1 + x * (1 - s)))
+
+
+silu = Primitive("silu", quiet(lambda x: x * _sigmoid_forward(x)), _silu_vjp)
 
 _erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; Python's is exact to double precision
 

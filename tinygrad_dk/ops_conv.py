@@ -90,7 +90,7 @@ def windows(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
     filter tap moves ``dilation`` elements, so no number is copied.
     """
     d = len(kernel)
-    outs = [(n - dl * (k - 1) - 1) // s + 1
+    outs = [out_size(n, k, s, (0, 0), dl)  # xp is padded already
             for n, k, s, dl in zip(xp.shape[2:], kernel, stride, dilation)]
     steps = xp.strides[2:]
     return as_strided(
@@ -106,14 +106,16 @@ def taps(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
     return list(np.ndindex(*kernel))
 
 
-def fold(pieces: list[np.ndarray], kernel: tuple[int, ...], padded: tuple[int, ...],
-         stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
-    """The adjoint of ``windows``: add ``pieces[k]`` (N, C, *out) where filter tap k looked.
+def fold(pieces: list[np.ndarray], kernel: tuple[int, ...], size: tuple[int, ...],
+         stride: tuple[int, ...], padding: Pads, dilation: tuple[int, ...]) -> np.ndarray:
+    """The adjoint of ``windows`` of the padded input: add ``pieces[k]`` (N, C, *out) where
+    filter tap k looked, then cut the padding off again (an input of spatial ``size``).
 
     Windows overlap when the stride is smaller than the filter, so one input element
     collects the gradient of every window it was in. One strided add per filter tap.
     """
     shape = pieces[0].shape
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
     # zeros in the memory order of the pieces (order "K"), so the adds run along memory
     xp = np.zeros_like(pieces[0], shape=(*shape[:2], *padded))
     # windows side by side (stride >= the window) never share an element: assign, not add
@@ -126,7 +128,7 @@ def fold(pieces: list[np.ndarray], kernel: tuple[int, ...], padded: tuple[int, .
             xp[target] = piece
         else:
             xp[target] += piece
-    return xp
+    return crop(xp, padding)
 
 
 # --- the three convolutions, as matrix products ---------------------------------------------
@@ -175,9 +177,8 @@ def _conv_transpose_forward(g: np.ndarray, w: np.ndarray, *, size: tuple, stride
     # Otherwise each output gradient times the filter is added back onto its window.
     cols = (_grad_matrix(g) @ _filters(w).T).reshape(len(g), *g.shape[2:], *kernel, w.shape[1])
     cols = np.moveaxis(cols, -1, 1)  # (N, C_in, *out, *kernel)
-    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
     pieces = [cols[(Ellipsis, *tap)] for tap in taps(kernel)]
-    return crop(fold(pieces, kernel, padded, stride, dilation), padding)
+    return fold(pieces, kernel, size, stride, padding, dilation)
 
 
 def _conv_weight_grad_forward(x: np.ndarray, g: np.ndarray, *, kernel: tuple, stride: tuple,

@@ -46,15 +46,23 @@ isnan, isinf, isfinite = _test(np.isnan), _test(np.isinf), _test(np.isfinite)
 clone = Primitive("clone", lambda x: np.array(x, copy=True), lambda g, out, x: g)
 
 
+def _largest_abs(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The largest |x| along ``axis`` (kept as length 1), or 1 where that is 0 or not finite.
+
+    sum x^2 overflows for |x| > 1e19 in float32; x divided by its largest |x| first has
+    every power at most 1 (the same trick as a stable logsumexp).
+    """
+    m = np.max(np.abs(x), axis=axis, keepdims=True)
+    return np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+
+
 def _norm2_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    # sqrt(sum x^2) overflows for |x| > 1e19 in float32; dividing by the largest |x|
-    # first keeps every square at most 1 (the same trick as a stable logsumexp).
+    # sqrt(sum x^2), on x divided by its largest |x| first: no overflow
     if x.size == 0:
         return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
-    m = np.max(np.abs(x), axis=axis, keepdims=True)
-    scale = np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+    scale = _largest_abs(x, axis)
     out = scale * np.sqrt(np.sum((x / scale) ** 2, axis=axis, keepdims=True))
-    return out if keepdims else np.reshape(out, np.sum(x, axis=axis).shape)
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def _norm2_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -87,10 +95,9 @@ def _normp_forward(x: np.ndarray, p: float, axis: Any = None, keepdims: bool = F
     # (sum |x|^p)^(1/p), on x divided by its largest |x| first (as the 2-norm): no overflow
     if x.size == 0:
         return np.sum(np.abs(x), axis=axis, keepdims=keepdims)
-    m = np.max(np.abs(x), axis=axis, keepdims=True)
-    scale = np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+    scale = _largest_abs(x, axis)
     out = scale * np.sum(np.abs(x / scale) ** p, axis=axis, keepdims=True) ** (1.0 / p)
-    return out if keepdims else np.reshape(out, np.sum(x, axis=axis).shape)
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def _normp_vjp(g: Any, out: Any, x: Any, p: float, axis: Any = None,

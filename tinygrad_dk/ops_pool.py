@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops_conv import Pads, as_tuple, crop, fold, out_size, pad, taps, windows
+from tinygrad_dk.ops_conv import Pads, as_tuple, fold, out_size, pad, taps, windows
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- max pooling ---------------------------------------------------------------------------
@@ -125,8 +125,7 @@ def _max_unpool_forward(g: np.ndarray, which: np.ndarray, *, size: tuple, kernel
     else:  # inf * 0 would be nan: select instead
         zero = np.zeros((), dtype=g.dtype)
         pieces = [np.where(which == k, g, zero) for k in range(math.prod(kernel))]
-    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
-    return crop(fold(pieces, kernel, padded, stride, dilation), padding)
+    return fold(pieces, kernel, size, stride, padding, dilation)
 
 
 def _like(layout: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -190,9 +189,8 @@ def _avg_unpool_forward(g: np.ndarray, *, size: tuple, kernel: tuple, stride: tu
     # every input of a window gets an equal share of the window's output gradient
     share = (g / _divisor(size, kernel, stride, padding, count_include_pad)).astype(
         g.dtype, copy=False)
-    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
-    return crop(fold([share] * math.prod(kernel), kernel, padded, stride,
-                     (1,) * len(kernel)), padding)
+    return fold([share] * math.prod(kernel), kernel, size, stride, padding,
+                (1,) * len(kernel))
 
 
 def avg_pool(x: Any, **p: Any) -> Any:

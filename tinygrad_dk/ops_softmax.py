@@ -37,7 +37,7 @@ def _logsumexp_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) 
         m = np.zeros(_keepdims_shape(x, axis), x.dtype)
     m = np.where(np.isfinite(m), m, 0.0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.reshape(out, np.sum(x, axis=axis).shape)
+    return out if keepdims else np.squeeze(out, axis=axis)  # drop the kept axes
 
 
 logsumexp = Primitive(

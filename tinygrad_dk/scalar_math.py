@@ -29,6 +29,13 @@ def ieee_log(x: float) -> float:
     return -INF if x == 0 else NAN
 
 
+def ieee_log1p(x: float) -> float:
+    """log(1 + x) without rounding 1 + x first; -inf at x = -1, nan below (and for nan)."""
+    if x > -1:
+        return math.log1p(x)
+    return -INF if x == -1 else NAN
+
+
 def ieee_sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 or x != x else NAN  # (pow(-inf, 0.5) would be +inf)
 

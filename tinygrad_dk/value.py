@@ -35,9 +35,7 @@ import numpy as np
 
 from tinygrad_dk import grad_mode
 from tinygrad_dk.node import Node
-from tinygrad_dk.scalar_math import FLAT, ieee_sqrt
-from tinygrad_dk.scalar_math import INF as _INF
-from tinygrad_dk.scalar_math import NAN as _NAN
+from tinygrad_dk.scalar_math import FLAT, ieee_log1p, ieee_sqrt
 from tinygrad_dk.scalar_math import ieee_div as _div
 from tinygrad_dk.scalar_math import ieee_exp as _exp
 from tinygrad_dk.scalar_math import ieee_log as _log
@@ -233,8 +231,8 @@ class Value(Node):
     def log1p(self) -> Value:
         """log(1 + x), exact for tiny x (log1p(1e-40) is 1e-40, log(1 + 1e-40) is 0)."""
         x = self.data
-        out = math.log1p(x) if x > -1 else (-_INF if x == -1 else _NAN)
-        return _node(out, (self,), "log1p", (_div(1.0, 1.0 + x),))  # d/dx = 1 / (1 + x)
+        # d/dx log(1 + x) = 1 / (1 + x)
+        return _node(ieee_log1p(x), (self,), "log1p", (_div(1.0, 1.0 + x),))
 
     def sqrt(self) -> Value:
         out = ieee_sqrt(self.data)
@@ -304,7 +302,7 @@ class Value(Node):
         y = _as_value(y)
         pv, yv = p.data, y.data
         log_p = max(_log(pv), -100.0)
-        log_1mp = max(math.log1p(-pv) if pv < 1 else (-_INF if pv == 1 else _NAN), -100.0)
+        log_1mp = max(ieee_log1p(-pv), -100.0)
         out = -(yv * log_p + (1.0 - yv) * log_1mp)
         d_p = _div(pv - yv, max(pv * (1.0 - pv), 1e-12))
         return _node(out, (p, y), "bce", (d_p, log_1mp - log_p))

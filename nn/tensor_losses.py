@@ -127,6 +127,18 @@ def class_targets(x: Tensor, target: Any, name: str) -> tuple[str, Any]:
     )
 
 
+def class_weights(weight: Any, x: Tensor, name: str) -> np.ndarray | None:
+    """A weight per class for scores ``x`` of shape (N, C): an array (C,) in x's dtype, or None."""
+    if weight is None:
+        return None
+    w = np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
+    c = x.shape[1]
+    if w.shape != (c,):
+        raise ValueError(f"{name}: weight must have one entry per class, shape ({c},), "
+                         f"got {w.shape}")
+    return w
+
+
 def weight_like(weight: Any, x: Tensor, name: str) -> np.ndarray:
     """A rescaling weight (number, array or Tensor) as data of x's dtype; no gradient."""
     w = np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
@@ -232,10 +244,7 @@ def cross_entropy(x: Tensor, target: Any, weight: Any, label_smoothing: float,
         x = x.reshape(1, -1)
         y = y.reshape(1) if kind == "index" else y.reshape(1, -1)
     c = x.shape[1]
-    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
-    if w is not None and w.shape != (c,):
-        raise ValueError(f"cross_entropy: weight must have one entry per class, shape ({c},), "
-                         f"got {w.shape}")
+    w = class_weights(weight, x, "cross_entropy")
     eps = float(label_smoothing)
     divide_by = None
     if kind == "index" and w is None and not eps:  # the common case, as one fused op
@@ -269,10 +278,7 @@ def nll(x: Tensor, target: Any, weight: Any, reduction: str) -> Tensor:
     single = x.ndim == 1
     if single:
         x, y = x.reshape(1, -1), y.reshape(1)
-    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
-    if w is not None and w.shape != (x.shape[1],):
-        raise ValueError(f"nll_loss: weight must have one entry per class, shape "
-                         f"({x.shape[1]},), got {w.shape}")
+    w = class_weights(weight, x, "nll_loss")
     picked = -x[np.arange(len(y)), y]
     per = picked if w is None else picked * w[y]
     return reduce(per.reshape(()) if single else per, reduction, None if w is None else w[y])

@@ -3,10 +3,11 @@
 ``nn.functional`` checks the arguments that do not depend on the engine, picks the
 engine, and then calls three things from here: ``prepare`` (the prediction as a
 floating-point Tensor and the target in a matching form), one formula (a loss per
-element) and ``reduce``; ``cross_entropy`` takes the reduction itself, so that the
-common case (integer labels, a mean) is one fused operation. The same names exist for
-lists of Values in ``nn.scalar_losses``, so adding a loss means one formula in each
-file and one line in ``nn.functional``.
+element) and ``reduce``. The class losses ``cross_entropy`` and ``nll`` sort out their
+targets and take the reduction themselves (a weighted mean with class weights), so
+that cross-entropy's common case (integer labels, a mean) is one fused operation. The
+same names exist for lists of Values in ``nn.scalar_losses``, so adding a loss means one
+formula in each file and one line in ``nn.functional``.
 
 Losses never broadcast silently: a prediction of shape (N, 1) against targets of
 shape (N,) would broadcast to an (N, N) matrix of differences in numpy, a classic

@@ -15,8 +15,9 @@ list of Values too, so the scalar engine trains with the very same formulas.
 How a loss is computed (``_loss`` below): the arguments that do not depend on the
 engine are checked here, once; then the engine is chosen, once, by the input
 (``nn.scalar_losses`` for Values, ``nn.tensor_losses`` otherwise), and that engine's
-``prepare``, formula and ``reduce`` do the rest (cross-entropy sorts out its own
-targets and reduces itself, so the common case is one fused operation).
+``prepare``, formula and ``reduce`` do the rest (cross-entropy and nll_loss sort out
+their own targets and reduce themselves, so cross-entropy's common case is one fused
+operation).
 """
 
 from __future__ import annotations

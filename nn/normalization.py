@@ -29,10 +29,12 @@ from tinygrad_dk import Tensor
 
 
 class _BatchNorm(Module):
-    """What BatchNorm1d and BatchNorm2d share; ``_dims`` are the input ranks accepted."""
+    """What BatchNorm1d and BatchNorm2d share; ``_dims`` are the input ranks accepted,
+    ``_rank_hints`` what to say for a rank the other layer takes."""
 
     _dims: tuple[int, ...] = ()
     _layout = ""
+    _rank_hints: dict[int, str] = {}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
@@ -63,13 +65,8 @@ class _BatchNorm(Module):
     def _check(self, x: Tensor) -> None:
         name = f"{type(self).__name__}({self.num_features})"
         if x.ndim not in self._dims:
-            hint = ""
-            if type(self).__name__ == "BatchNorm1d" and x.ndim == 4:
-                hint = "; for images use BatchNorm2d"
-            elif type(self).__name__ == "BatchNorm2d" and x.ndim in (2, 3):
-                hint = "; for (batch, features) or (batch, channels, length) use BatchNorm1d"
             raise ValueError(f"{name}: expected input of shape {self._layout}, got {x.shape} "
-                             f"({x.ndim} axes){hint}")
+                             f"({x.ndim} axes){self._rank_hints.get(x.ndim, '')}")
         if x.shape[1] != self.num_features:
             hint = ""
             if x.shape[-1] == self.num_features and x.ndim > 2:
@@ -109,6 +106,7 @@ class BatchNorm1d(_BatchNorm):
 
     _dims = (2, 3)
     _layout = "(batch, features) or (batch, channels, length)"
+    _rank_hints = {4: "; for images use BatchNorm2d"}
 
 
 class BatchNorm2d(_BatchNorm):
@@ -120,3 +118,5 @@ class BatchNorm2d(_BatchNorm):
 
     _dims = (4,)
     _layout = "(batch, channels, height, width)"
+    _rank_hints = dict.fromkeys(
+        (2, 3), "; for (batch, features) or (batch, channels, length) use BatchNorm1d")

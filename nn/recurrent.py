@@ -195,13 +195,13 @@ class _RNNBase(Module):
         self._check_input(x)
         if x.dtype != self.weight_ih_l0.dtype:  # computed in the weights' dtype, as nn.Linear
             x = x.to(self.weight_ih_l0.dtype)
-        batched = x.ndim == 3
+        batched, in_shape = x.ndim == 3, tuple(x.shape)  # the shape as given, for hints
         if not batched:
             x = x.reshape(x.shape[0], 1, x.shape[1])
         elif self.batch_first:
             x = x.swapaxes(0, 1)  # the loop runs over axis 0: time
         dtype = self.weight_hh_l0.dtype
-        states = [self._state(h, x.shape[1], batched, dtype, _input_shape(input)) for h in hx]
+        states = [self._state(h, x.shape[1], batched, dtype, in_shape) for h in hx]
         out, final = self._run(x, states)
         if not batched:
             out = out.reshape(out.shape[0], -1)
@@ -227,10 +227,6 @@ class _RNNBase(Module):
         if self.bidirectional:
             text += ", bidirectional=True"
         return text
-
-
-def _input_shape(x: Any) -> tuple:
-    return tuple(np.shape(x.numpy() if isinstance(x, Tensor) else x))
 
 
 class RNN(_RNNBase):

@@ -120,8 +120,8 @@ class _Cell(Module):
         """Draw fresh weights, as PyTorch: uniform in +-1/sqrt(hidden_size)."""
         uniform_init(self, self.hidden_size)
 
-    def _prepare(self, x: Any, hx: Any) -> tuple[Tensor, Tensor | None, bool]:
-        """The input as (batch, input_size) and hx as (batch, hidden), and whether batched."""
+    def _input(self, x: Any) -> tuple[Tensor, bool]:
+        """The input as (batch, input_size) in the weights' dtype, and whether it was batched."""
         x = x if isinstance(x, Tensor) else Tensor(x)
         if x.dtype != self.weight_ih.dtype:  # computed in the weights' dtype, as nn.Linear
             x = x.to(self.weight_ih.dtype)
@@ -132,10 +132,13 @@ class _Cell(Module):
                 "time axis yourself (or use the sequence layer)"
             )
         batched = x.ndim == 2
-        if not batched:
-            x = x.reshape(1, -1)
+        return (x if batched else x.reshape(1, -1)), batched
+
+    def _state(self, hx: Any, x: Tensor, batched: bool) -> Tensor:
+        """A state (h or c) as (batch, hidden_size), checked against the input ``x``
+        (already (batch, input_size)); zeros when ``hx`` is None."""
         if hx is None:
-            return x, None, batched
+            return Tensor(np.zeros((len(x), self.hidden_size), dtype=self.weight_hh.dtype))
         hx = hx if isinstance(hx, Tensor) else Tensor(hx)
         if hx.dtype != self.weight_hh.dtype:
             hx = hx.to(self.weight_hh.dtype)
@@ -143,10 +146,7 @@ class _Cell(Module):
         if (hx.shape if batched else (1, *hx.shape)) != want:
             raise ValueError(f"{self!r}: the state must have shape {want if batched else want[1:]}"
                              f" (batch, hidden_size), got {hx.shape}")
-        return x, hx if batched else hx.reshape(1, -1), batched
-
-    def _zeros(self, x: Tensor) -> Tensor:
-        return Tensor(np.zeros((len(x), self.hidden_size), dtype=self.weight_hh.dtype))
+        return hx if batched else hx.reshape(1, -1)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + (
@@ -173,9 +173,9 @@ class RNNCell(_Cell):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
-        x, h, batched = self._prepare(input, hx)
+        x, batched = self._input(input)
         w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        h = rnn_step(x, self._zeros(x) if h is None else h, w, b, self.nonlinearity)
+        h = rnn_step(x, self._state(hx, x, batched), w, b, self.nonlinearity)
         return _unbatch(h, batched)
 
 
@@ -193,11 +193,11 @@ class LSTMCell(_Cell):
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"{self!r}: hx must be a pair (h, c), got {type(hx).__name__}")
-        x, h, batched = self._prepare(input, None if hx is None else hx[0])
-        _, c, _ = self._prepare(input, None if hx is None else hx[1])
+        h0, c0 = (None, None) if hx is None else hx
+        x, batched = self._input(input)
+        h, c = self._state(h0, x, batched), self._state(c0, x, batched)
         w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        h, c = lstm_step(x, self._zeros(x) if h is None else h,
-                         self._zeros(x) if c is None else c, w, b)
+        h, c = lstm_step(x, h, c, w, b)
         return _unbatch(h, batched), _unbatch(c, batched)
 
 
@@ -211,7 +211,7 @@ class GRUCell(_Cell):
     _chunks = 3
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
-        x, h, batched = self._prepare(input, hx)
-        h = gru_step(x, self._zeros(x) if h is None else h, self.weight_ih, self.weight_hh,
+        x, batched = self._input(input)
+        h = gru_step(x, self._state(hx, x, batched), self.weight_ih, self.weight_hh,
                      self.bias_ih, self.bias_hh)
         return _unbatch(h, batched)

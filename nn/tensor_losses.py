@@ -3,10 +3,11 @@
 ``nn.functional`` checks the arguments that do not depend on the engine, picks the
 engine, and then calls three things from here: ``prepare`` (the prediction as a
 floating-point Tensor and the target in a matching form), one formula (a loss per
-element) and ``reduce``; ``cross_entropy`` takes the reduction itself, so that the
-common case (integer labels, a mean) is one fused operation. The same names exist for
-lists of Values in ``nn.scalar_losses``, so adding a loss means one formula in each
-file and one line in ``nn.functional``.
+element) and ``reduce``. The class losses ``cross_entropy`` and ``nll`` sort out their
+targets and take the reduction themselves (a weighted mean with class weights), so
+that cross-entropy's common case (integer labels, a mean) is one fused operation. The
+same names exist for lists of Values in ``nn.scalar_losses``, so adding a loss means one
+formula in each file and one line in ``nn.functional``.
 
 Losses never broadcast silently: a prediction of shape (N, 1) against targets of
 shape (N,) would broadcast to an (N, N) matrix of differences in numpy, a classic
@@ -127,6 +128,18 @@ def class_targets(x: Tensor, target: Any, name: str) -> tuple[str, Any]:
     )
 
 
+def class_weights(weight: Any, x: Tensor, name: str) -> np.ndarray | None:
+    """A weight per class for scores ``x`` of shape (N, C): an array (C,) in x's dtype, or None."""
+    if weight is None:
+        return None
+    w = np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
+    c = x.shape[1]
+    if w.shape != (c,):
+        raise ValueError(f"{name}: weight must have one entry per class, shape ({c},), "
+                         f"got {w.shape}")
+    return w
+
+
 def weight_like(weight: Any, x: Tensor, name: str) -> np.ndarray:
     """A rescaling weight (number, array or Tensor) as data of x's dtype; no gradient."""
     w = np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
@@ -232,10 +245,7 @@ def cross_entropy(x: Tensor, target: Any, weight: Any, label_smoothing: float,
         x = x.reshape(1, -1)
         y = y.reshape(1) if kind == "index" else y.reshape(1, -1)
     c = x.shape[1]
-    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
-    if w is not None and w.shape != (c,):
-        raise ValueError(f"cross_entropy: weight must have one entry per class, shape ({c},), "
-                         f"got {w.shape}")
+    w = class_weights(weight, x, "cross_entropy")
     eps = float(label_smoothing)
     divide_by = None
     if kind == "index" and w is None and not eps:  # the common case, as one fused op
@@ -269,10 +279,7 @@ def nll(x: Tensor, target: Any, weight: Any, reduction: str) -> Tensor:
     single = x.ndim == 1
     if single:
         x, y = x.reshape(1, -1), y.reshape(1)
-    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
-    if w is not None and w.shape != (x.shape[1],):
-        raise ValueError(f"nll_loss: weight must have one entry per class, shape "
-                         f"({x.shape[1]},), got {w.shape}")
+    w = class_weights(weight, x, "nll_loss")
     picked = -x[np.arange(len(y)), y]
     per = picked if w is None else picked * w[y]
     return reduce(per.reshape(()) if single else per, reduction, None if w is None else w[y])

@@ -251,9 +251,10 @@ def draw_graph(root: Any, *, rankdir: str = "auto", show_grad: bool = True,
         drawn = parents_of(node)
         for position, parent in enumerate(drawn):
             if id(parent) in names:
-                # a - b, a / b, a ** b: say which input is the second one
+                # a - b, a / b, a ** b: say which input is the second one (a summary's
+                # drawn inputs are regrouped, so their positions say nothing)
                 role = OPERAND_ROLES.get(node.op, ("", ""))[1] \
-                    if position == 1 and drawn is node.parents else ""
+                    if position == 1 and not summarize else ""
                 dot.edge(names[id(parent)], target, **({"label": role, "fontsize": "9"}
                                                         if role else {}))
                 drawn_edges += 1

@@ -22,14 +22,10 @@ from typing import Any
 
 
 class Group:
-    """Connected unlabelled operations, drawn as one box."""
-
-    op = ""  # not an operation node of its own: its inputs point at the box directly
-    label = ""
+    """Connected unlabelled operations, drawn as one box (its inputs: see ``summarize``)."""
 
     def __init__(self) -> None:
         self.members: list[Any] = []  # graph nodes, in topological order
-        self.parents: list[Any] = []  # the drawn items that feed any member
 
     def text(self, width: int = 44) -> str:
         """'5 operations: linear, 4x getitem' broken into lines of about ``width`` chars."""
@@ -102,7 +98,6 @@ def summarize(order: list[Any]) -> tuple[list[Any], dict[int, list[Any]]]:
                 parents[id(item)] = _unique(
                     item_of[id(p)] for m in item.members for p in m.parents
                     if item_of.get(id(p)) is not item)
-                item.parents = parents[id(item)]
             continue
         items.append(item)
         parents[id(item)] = _unique(item_of[id(p)] for p in node.parents)

@@ -142,10 +142,8 @@ class DataLoader:
     def _order(self) -> np.ndarray:
         if not self.shuffle:
             return np.arange(self.n_samples)
-        gen = self.generator
-        rng = gen.numpy if isinstance(gen, tg.Generator) else gen if gen is not None \
-            else tg.generator()  # looked up now: manual_seed replaces the shared generator
-        return rng.permutation(self.n_samples)
+        # the loader's generator, else the shared one (looked up now: manual_seed replaces it)
+        return tg.randperm(self.n_samples, generator=self.generator).numpy()
 
     def __iter__(self) -> Iterator[Any]:
         """One epoch: a fresh order (if shuffling), then the batches in that order."""

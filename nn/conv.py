@@ -23,6 +23,7 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn import init
+from nn.functional_layers import to_tensor
 from nn.module import Module
 from tinygrad_dk import Tensor
 
@@ -73,7 +74,7 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        x = to_tensor(x)
         if x.dtype != self.weight.dtype:  # computed in the weights' dtype, as nn.Linear
             x = x.to(self.weight.dtype)
         conv = tg.conv1d if self._d == 1 else tg.conv2d

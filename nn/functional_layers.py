@@ -20,7 +20,9 @@ __all__ = ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_po
            "batch_norm", "embedding"]
 
 
-def _tensor(x: Any) -> Tensor:
+def to_tensor(x: Any) -> Tensor:
+    """``x`` as a Tensor: Tensors as they are, anything else (arrays, lists) converted, with
+    ``Tensor``'s dtype rules. Every layer's input goes through here."""
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
@@ -30,7 +32,7 @@ def _tensor(x: Any) -> Tensor:
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D convolution of (batch, in_channels, length) with weight (out, in, k)."""
-    return tg.conv1d(_tensor(input), weight, bias, stride, padding, dilation, groups)
+    return tg.conv1d(to_tensor(input), weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
@@ -40,32 +42,32 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     Every output channel slides its own small filter over all input channels; the
     output size per axis is ``(size + 2 * padding - dilation * (k - 1) - 1) // stride + 1``.
     """
-    return tg.conv2d(_tensor(input), weight, bias, stride, padding, dilation, groups)
+    return tg.conv2d(to_tensor(input), weight, bias, stride, padding, dilation, groups)
 
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
     """The maximum of every window along the length axis."""
-    return tg.max_pool1d(_tensor(input), kernel_size, stride, padding, dilation, ceil_mode)
+    return tg.max_pool1d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
     """The maximum of every ``kernel_size`` window (stride defaults to the window)."""
-    return tg.max_pool2d(_tensor(input), kernel_size, stride, padding, dilation, ceil_mode)
+    return tg.max_pool2d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """The mean of every window along the length axis."""
-    return tg.avg_pool1d(_tensor(input), kernel_size, stride, padding, ceil_mode,
+    return tg.avg_pool1d(to_tensor(input), kernel_size, stride, padding, ceil_mode,
                          count_include_pad)
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """The mean of every ``kernel_size`` window (stride defaults to the window)."""
-    return tg.avg_pool2d(_tensor(input), kernel_size, stride, padding, ceil_mode,
+    return tg.avg_pool2d(to_tensor(input), kernel_size, stride, padding, ceil_mode,
                          count_include_pad)
 
 
@@ -88,7 +90,7 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     with the unbiased n - 1 divisor, as PyTorch). Evaluation: normalise with the
     running statistics, so one example's output no longer depends on the others.
     """
-    x = _tensor(input)
+    x = to_tensor(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (batch, channels, ...), got "
                          f"{x.shape}")
@@ -121,9 +123,9 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     inv_std = (1.0 / np.sqrt(running_var.numpy() + eps)).astype(x.dtype).reshape(shape)
     y = (x - mean) * inv_std
     if weight is not None:
-        y = y * _tensor(weight).reshape(shape)
+        y = y * to_tensor(weight).reshape(shape)
     if bias is not None:
-        y = y + _tensor(bias).reshape(shape)
+        y = y + to_tensor(bias).reshape(shape)
     return y
 
 
@@ -160,7 +162,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported")
-    weight = _tensor(weight)
+    weight = to_tensor(weight)
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
                          f"got {weight.shape}")

@@ -17,12 +17,9 @@ import numpy as np
 from nn import functional as F
 from nn import init
 from nn.containers import ModuleSequence
+from nn.functional_layers import to_tensor
 from nn.module import Module
 from tinygrad_dk import Tensor
-
-
-def _tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 class Linear(Module):
@@ -62,7 +59,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> Tensor:
-        x = _tensor(x)
+        x = to_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r}: expected input of shape (batch, {self.in_features}) (the last axis "
@@ -126,7 +123,7 @@ class ReLU(Module):
         super().__init__()
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).relu()
+        return to_tensor(x).relu()
 
 
 class LeakyReLU(Module):
@@ -137,7 +134,7 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).leaky_relu(self.negative_slope)
+        return to_tensor(x).leaky_relu(self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -147,14 +144,14 @@ class Sigmoid(Module):
     """1 / (1 + e^-x): squashes to (0, 1), e.g. a probability for binary classification."""
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).sigmoid()
+        return to_tensor(x).sigmoid()
 
 
 class Tanh(Module):
     """tanh(x): squashes to (-1, 1), centred at 0."""
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).tanh()
+        return to_tensor(x).tanh()
 
 
 class ELU(Module):
@@ -227,7 +224,7 @@ class Softmax(Module):
         return self.dim
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).softmax(self.dim)
+        return to_tensor(x).softmax(self.dim)
 
     def extra_repr(self) -> str:
         return f"{self._spelled}={self.dim}"
@@ -237,7 +234,7 @@ class LogSoftmax(Softmax):
     """log(softmax(x)) along ``dim``, computed stably (pair it with ``NLLLoss``)."""
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).log_softmax(self.dim)
+        return to_tensor(x).log_softmax(self.dim)
 
 
 def _one_dim(layer: str, dim: int | None, axis: int | None) -> int:
@@ -270,7 +267,7 @@ class Flatten(Module):
         return self.start_dim
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).flatten(self.start_dim, self.end_dim)
+        return to_tensor(x).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -314,7 +311,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in unflattened_size)
 
     def forward(self, x: Any) -> Tensor:
-        x = _tensor(x)
+        x = to_tensor(x)
         dim = self.dim % x.ndim if x.ndim else 0
         sizes, n = list(self.unflattened_size), x.shape[dim]
         known = int(np.prod([s for s in sizes if s != -1]))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from nn import functional_layers as FL
+from nn.functional_layers import to_tensor
 from nn.module import Module
 from tinygrad_dk import Tensor
 
@@ -77,7 +78,7 @@ class _BatchNorm(Module):
                              f"{self.num_features}{hint}")
 
     def forward(self, x: Any) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        x = to_tensor(x)
         self._check(x)
         own = self.weight if self.affine else self.running_mean
         if own is not None and x.dtype != own.dtype:  # computed in the layer's dtype

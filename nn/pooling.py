@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import tinygrad_dk as tg
+from nn.functional_layers import to_tensor
 from nn.module import Module
 from tinygrad_dk import Tensor
 
@@ -26,7 +27,7 @@ class _Pool(Module):
         self.padding = padding
 
     def _run(self, fn: Any, x: Any, *args: Any) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        x = to_tensor(x)
         try:
             return fn(x, self.kernel_size, self.stride, self.padding, *args)
         except ValueError as err:

@@ -28,6 +28,7 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn import functional as F
+from nn.functional_layers import to_tensor
 from nn.module import Module
 from nn.recurrent_cells import gru_step, joined, lstm_step, rnn_step, uniform_init
 from tinygrad_dk import Tensor
@@ -122,7 +123,7 @@ class _RNNBase(Module):
             zeros = Tensor(np.zeros((batch, self.hidden_size), dtype=dtype),
                            label="initial state (zeros)")
             return [zeros] * count
-        hx = hx if isinstance(hx, Tensor) else Tensor(hx)
+        hx = to_tensor(hx)
         if hx.dtype != dtype:
             hx = hx.to(dtype)
         want = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
@@ -191,7 +192,7 @@ class _RNNBase(Module):
 
     def _forward(self, input: Any, hx: list[Any]) -> tuple[Tensor, list[Tensor]]:
         """Shared forward: check, go time-major, run, and give PyTorch's shapes back."""
-        x = input if isinstance(input, Tensor) else Tensor(input)
+        x = to_tensor(input)
         self._check_input(x)
         if x.dtype != self.weight_ih_l0.dtype:  # computed in the weights' dtype, as nn.Linear
             x = x.to(self.weight_ih_l0.dtype)

@@ -32,6 +32,7 @@ import numpy as np
 import tinygrad_dk as tg
 from nn import functional as F
 from nn import init
+from nn.functional_layers import to_tensor
 from nn.module import Module
 from tinygrad_dk import Tensor
 
@@ -122,7 +123,7 @@ class _Cell(Module):
 
     def _input(self, x: Any) -> tuple[Tensor, bool]:
         """The input as (batch, input_size) in the weights' dtype, and whether it was batched."""
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        x = to_tensor(x)
         if x.dtype != self.weight_ih.dtype:  # computed in the weights' dtype, as nn.Linear
             x = x.to(self.weight_ih.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
@@ -139,7 +140,7 @@ class _Cell(Module):
         (already (batch, input_size)); zeros when ``hx`` is None."""
         if hx is None:
             return Tensor(np.zeros((len(x), self.hidden_size), dtype=self.weight_hh.dtype))
-        hx = hx if isinstance(hx, Tensor) else Tensor(hx)
+        hx = to_tensor(hx)
         if hx.dtype != self.weight_hh.dtype:
             hx = hx.to(self.weight_hh.dtype)
         want = (len(x), self.hidden_size)

@@ -88,10 +88,19 @@ def expand_dims(x: Any, axis: Any) -> Any:
 # --- indexing ---------------------------------------------------------------------------
 
 
+# The parts of a basic index (x[2], x[:, 1:3], x[..., None]): numpy takes them as they are.
+_BASIC = frozenset((int, slice, type(Ellipsis), type(None)))
+
+
 def normalize_index(index: Any) -> Any:
     """Turn Tensors and lists inside an index into numpy arrays, so numpy can use it."""
+    if type(index) in _BASIC:
+        return index
     if isinstance(index, tuple):
-        return tuple(normalize_index(i) for i in index)
+        for part in index:
+            if type(part) not in _BASIC:
+                return tuple(normalize_index(i) for i in index)
+        return index  # the usual case, slices and integers, checked in one loop
     if hasattr(index, "_data"):
         index = index._data
     if isinstance(index, list):
@@ -105,12 +114,14 @@ def normalize_index(index: Any) -> Any:
 
 
 def _uses_advanced(index: Any) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, np.ndarray) and p.dtype != np.bool_ for p in parts)
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, np.ndarray) and part.dtype != np.bool_:
+            return True
+    return False
 
 
 def _index_add_forward(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
-    out = np.zeros(shape, dtype=np.result_type(g))
+    out = np.zeros(shape, dtype=g.dtype if type(g) is np.ndarray else np.result_type(g))
     if _uses_advanced(index):
         np.add.at(out, index, g)  # integer arrays may repeat an index: add, do not overwrite
     else:
@@ -126,7 +137,7 @@ index_add = Primitive(
 getitem = Primitive(
     "getitem",
     lambda x, index: x[index],
-    lambda g, out, x, index: index_add(g, index, np.shape(raw(x))),
+    lambda g, out, x, index: index_add(g, index, raw(x).shape),
 )
 
 # --- joining -------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class Recorded(NamedTuple):
 
     primitive: Primitive
     args: tuple
+    arrays: tuple  # the args with each Tensor's numpy data in its place (for plain backward)
     kwargs: dict
     needs_grad: tuple[int, ...]  # positions of the arguments that want a gradient
     versions: int
@@ -180,7 +181,8 @@ class Primitive:
                     p._watch = epoch
             # tuple.__new__ builds the named tuple without NamedTuple's Python-level
             # __new__ (this line runs once per recorded op, so it is worth the shortcut)
-            out._ctx = _new_tuple(Recorded, (self, args, kwargs, tuple(needs_grad), versions))
+            out._ctx = _new_tuple(Recorded, (self, args, tuple(arrays), kwargs,
+                                             tuple(needs_grad), versions))
         if watched:
             saved_data.keep_watching(watched)
         return out

@@ -11,6 +11,7 @@ operations can be defined with ``Primitive`` without a circular import.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from tinygrad_dk import saved_data
 from tinygrad_dk.allocator import keep_freed_memory
 from tinygrad_dk.node import Node
 from tinygrad_dk.saved_data import _EPOCH
+
+_version_of = attrgetter("_version")  # (map with a C getter: no Python frame per parent)
 
 
 def to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -343,15 +346,14 @@ class TensorBase(Node):
         g = self._grad
         if g is None:  # no gradient reached this node
             return
-        prim, args, kwargs, needs_grad, versions = self._ctx
+        prim, args, arrays, kwargs, needs_grad, versions = self._ctx
         # (a tensor changed in place counts too: see tinygrad_dk.inplace)
-        if sum([p._version for p in self.parents]) + self._version != versions:
+        if sum(map(_version_of, self.parents)) + self._version != versions:
             raise _stale_data_error(self)
         if pass_.create_graph:  # recorded: the vjps run on Tensors and build a graph
             vals, out = args, self
-        else:  # plain: the vjps run on bare arrays
-            vals = [a._data if isinstance(a, TensorBase) else a for a in args]
-            out = self._data
+        else:  # plain: the vjps run on the arrays the forward pass saw (same versions)
+            vals, out = arrays, self._data
         if prim.vjp_all is not None:
             grads = prim.vjp_all(g, out, *vals, **kwargs)
             for i in needs_grad:

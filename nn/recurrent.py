@@ -185,7 +185,7 @@ class _RNNBase(Module):
     def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None) -> tuple:
         """The weights as the step function takes them (joined once per sequence)."""
-        return joined(w_ih, w_hh, b_ih, b_hh)
+        return (joined(w_ih, w_hh, b_ih, b_hh),)
 
     def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
         raise NotImplementedError

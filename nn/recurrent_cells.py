@@ -8,9 +8,11 @@ The step functions below are the whole idea, written with ordinary engine operat
 (``linear``, ``sigmoid``, ``tanh``, ``*``, ``+``), so backpropagation through time
 needs no code of its own: the graph of the unrolled loop is differentiated like any
 other. The input and the old hidden state enter every gate through two matrix
-products, ``W_ih x + b_ih + W_hh h + b_hh``; written as one product of the joined
-vector ``[x, h]`` with the joined matrix ``[W_ih | W_hh]`` (``joined``, made once per
-sequence), each step costs one matrix product instead of two.
+products and two biases, ``W_ih x + b_ih + W_hh h + b_hh``. Here they are one product:
+the joined vector ``[x, h, 1]`` times the joined matrix ``[W_ih | W_hh | b]`` with
+``b = b_ih + b_hh`` (``joined``, made once per sequence). The bias is then simply the
+weight of an input that is always 1, so each step costs one matrix product and no
+separate additions of the bias (nor, backwards, the sums over the batch for them).
 
 * RNN: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``. Simple, but its gradient through
   many steps shrinks or explodes, so it forgets quickly.
@@ -39,32 +41,39 @@ from tinygrad_dk import Tensor
 # --- the steps -----------------------------------------------------------------------------
 
 
-def joined(w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-           b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
-    """``[W_ih | W_hh]`` and ``b_ih + b_hh``, so that one ``linear`` of ``[x, h]`` gives
-    ``W_ih x + b_ih + W_hh h + b_hh`` (PyTorch keeps the two matrices; so do we, as
-    parameters: this joined copy is made from them, and its gradient flows back)."""
-    w = tg.concatenate([w_ih, w_hh], axis=1)
-    b = None if b_ih is None else b_ih + b_hh
+def joined(w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor:
+    """``[W_ih | W_hh | b]`` with ``b = b_ih + b_hh`` as its last column (``[W_ih | W_hh]``
+    without bias), so that ``F.linear(step_input(x, h, w), w)`` is ``W_ih x + b_ih + W_hh h +
+    b_hh``. PyTorch keeps the four apart; so do we, as parameters: this joined copy is
+    made from them once per sequence, and its gradient flows back to each."""
+    parts = [w_ih, w_hh]
+    if b_ih is not None:
+        parts.append((b_ih + b_hh).reshape(-1, 1))
+    w = tg.concatenate(parts, axis=1)
     # named, so that draw_graph(..., summarize=True) keeps every time step in its own box
-    w.label = "[W_ih | W_hh]"
-    if b is not None:
-        b.label = "b_ih + b_hh"
-    return w, b
+    w.label = "[W_ih | W_hh]" if b_ih is None else "[W_ih | W_hh | b]"
+    return w
 
 
-def rnn_step(x: Tensor, h: Tensor, w: Tensor, b: Tensor | None,
-             nonlinearity: str = "tanh") -> Tensor:
-    """One step of an Elman RNN: the new hidden state (``w``, ``b`` from ``joined``)."""
-    z = F.linear(tg.concatenate([x, h], axis=-1), w, b)
+def step_input(x: Tensor, h: Tensor, w: Tensor) -> Tensor:
+    """``[x, h, 1]``: the input of one step, with a constant 1 for the bias column of
+    ``w`` (``[x, h]`` when ``w``, made by ``joined``, has no bias)."""
+    parts = [x, h]
+    if w.shape[1] > x.shape[-1] + h.shape[-1]:  # the bias column: its input is always 1
+        parts.append(Tensor(np.ones(h.shape[:-1] + (1,), dtype=h.dtype)))
+    return tg.concatenate(parts, axis=-1)
+
+
+def rnn_step(x: Tensor, h: Tensor, w: Tensor, nonlinearity: str = "tanh") -> Tensor:
+    """One step of an Elman RNN: the new hidden state (``w`` from ``joined``)."""
+    z = F.linear(step_input(x, h, w), w)
     return z.tanh() if nonlinearity == "tanh" else z.relu()
 
 
-def lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor,
-              b: Tensor | None) -> tuple[Tensor, Tensor]:
-    """One LSTM step: the new hidden state and cell state (``w``, ``b`` from ``joined``)."""
+def lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor) -> tuple[Tensor, Tensor]:
+    """One LSTM step: the new hidden state and cell state (``w`` from ``joined``)."""
     n = h.shape[-1]
-    gates = F.linear(tg.concatenate([x, h], axis=-1), w, b)  # (..., 4n): i, f, g, o
+    gates = F.linear(step_input(x, h, w), w)  # (..., 4n): i, f, g, o side by side
     s = gates.sigmoid()                   # i, f and o in one call (g's quarter is unused)
     i = s[..., :n]                        # how much of the candidate to write
     f = s[..., n:2 * n]                   # how much of the old cell to keep
@@ -175,8 +184,8 @@ class RNNCell(_Cell):
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, batched = self._input(input)
-        w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        h = rnn_step(x, self._state(hx, x, batched), w, b, self.nonlinearity)
+        w = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h = rnn_step(x, self._state(hx, x, batched), w, self.nonlinearity)
         return _unbatch(h, batched)
 
 
@@ -197,8 +206,8 @@ class LSTMCell(_Cell):
         h0, c0 = (None, None) if hx is None else hx
         x, batched = self._input(input)
         h, c = self._state(h0, x, batched), self._state(c0, x, batched)
-        w, b = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        h, c = lstm_step(x, h, c, w, b)
+        w = joined(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h, c = lstm_step(x, h, c, w)
         return _unbatch(h, batched), _unbatch(c, batched)
 
 

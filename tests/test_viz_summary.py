@@ -83,7 +83,7 @@ def test_lstm_drawing_shows_the_unrolled_steps_with_parameter_names():
     text = svg_text(viz.draw_graph(loss, summarize=True, names=names, rankdir="TB"))
     for t in range(4):
         assert f"h[{t}]" in text and f"c[{t}]" in text
-    assert "lstm.weight_hh_l0" in text and "[W_ih | W_hh]" in text
+    assert "lstm.weight_hh_l0" in text and "[W_ih | W_hh | b]" in text
     assert "operations between labelled tensors" in text  # the legend explains the boxes
     assert text.count("operations: concatenate") >= 3
 

@@ -38,13 +38,18 @@ class BackwardPass:
     ``create_graph``: record the pass (for second derivatives). ``owners``: the
     memory of gradient arrays that leaves already keep, so that a leaf copies a
     gradient array only when another leaf (or the caller's seed) holds the same memory.
+    ``sums``: for a computed node (by ``id``), the gradient array it allocated itself
+    in this pass to sum its contributions in; only such an array is added into in
+    place, since any other may be shared (``a + b`` hands both inputs the very array it
+    received).
     """
 
-    __slots__ = ("create_graph", "owners")
+    __slots__ = ("create_graph", "owners", "sums")
 
     def __init__(self, create_graph: bool) -> None:
         self.create_graph = create_graph
         self.owners: set[int] = set()
+        self.sums: dict[int, Any] = {}
 
 
 def backprop(root: Any, seed: Any, *, create_graph: bool = False,

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk.primitive import Primitive, raw
+from tinygrad_dk.tensor_base import SliceGradient
 
 
 def _reshape_forward(x: Any, shape: Any) -> Any:
@@ -134,11 +135,13 @@ def _index_add_forward(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 index_add = Primitive(
     "index_add", _index_add_forward, lambda g, out, gin, index, shape: getitem(g, index)
 )
-getitem = Primitive(
-    "getitem",
-    lambda x, index: x[index],
-    lambda g, out, x, index: index_add(g, index, raw(x).shape),
-)
+def _getitem_vjp(g: Any, out: Any, x: Any, index: Any) -> Any:
+    if type(g) is np.ndarray and not _uses_advanced(index):
+        return SliceGradient(index, g)  # plain backward: x adds g into its gradient at index
+    return index_add(g, index, raw(x).shape)
+
+
+getitem = Primitive("getitem", lambda x, index: x[index], _getitem_vjp)
 
 # --- joining -------------------------------------------------------------------------------
 

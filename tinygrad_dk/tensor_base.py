@@ -12,7 +12,7 @@ operations can be defined with ``Primitive`` without a circular import.
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -73,6 +73,25 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )
     return (g.sum(axis=axes) if axes else g).reshape(shape)
+
+
+class SliceGradient(NamedTuple):
+    """The gradient of ``x[index]`` as it travels to ``x`` in a plain backward pass.
+
+    ``getitem``'s derivative returns this instead of a full-size zero array with
+    ``gradient`` written at ``index``: the receiving tensor adds it into place
+    (``TensorBase._add_slice``). Only for basic indexes (ints, slices, masks), which
+    touch each element at most once.
+    """
+
+    index: Any
+    gradient: np.ndarray
+
+    def dense(self, shape: tuple[int, ...]) -> np.ndarray:
+        """The same gradient as a full array of ``shape``: zeros outside the slice."""
+        out = np.zeros(shape, dtype=self.gradient.dtype)
+        out[self.index] = self.gradient
+        return out
 
 
 def _stale_data_error(node: Any) -> RuntimeError:
@@ -376,15 +395,48 @@ class TensorBase(Node):
 
     def _add_grad(self, g: Any, pass_: Any) -> None:
         """Receive a gradient: sum out broadcasting, match the dtype, add it in."""
+        if type(g) is SliceGradient:
+            self._add_slice(g, pass_)
+            return
         data = self._data
         if getattr(g, "shape", None) != data.shape:
             g = unbroadcast(g, data.shape)
         if g.dtype is not data.dtype and g.dtype != data.dtype:
             g = g.astype(data.dtype)
         if self._ctx is not None:  # a computed node: sum this pass's contributions
-            self._grad = g if self._grad is None else self._grad + g
+            grad = self._grad
+            if grad is None:
+                self._grad = g
+            elif pass_.sums.get(id(self)) is grad:  # an array of our own: add in place
+                grad += g
+            else:  # the second contribution: the sum is a new array, ours from now on
+                self._grad = self._own_sum(grad + g, pass_)
         elif self.requires_grad:  # a leaf: accumulate across passes
             self._accumulate(g, pass_.owners)
+
+    def _own_sum(self, grad: Any, pass_: Any) -> Any:
+        """Register ``grad``, just allocated for this node, as the array its later
+        contributions are added into in place (a plain pass's writable arrays only)."""
+        if not pass_.create_graph and type(grad) is np.ndarray:
+            pass_.sums[id(self)] = grad
+        return grad
+
+    def _add_slice(self, part: SliceGradient, pass_: Any) -> None:
+        """Receive the gradient of a slice of this tensor (``x[i]``, ``x[:, 2:5]``).
+
+        It goes straight into its place in a gradient array of this node's own, instead
+        of into a zero array of full size that is then added to the rest: an LSTM
+        takes four slices of its gates at every time step.
+        """
+        if self._ctx is None:  # a leaf keeps the usual path (it accumulates across passes)
+            self._add_grad(part.dense(self._data.shape), pass_)
+            return
+        grad, data = self._grad, self._data
+        if grad is None or pass_.sums.get(id(self)) is not grad:
+            grad = (np.zeros(data.shape, data.dtype) if grad is None
+                    else np.array(grad, dtype=data.dtype))  # a copy: it may be shared
+            self._grad = self._own_sum(grad, pass_)
+        grad[part.index] += part.gradient
 
     def _accumulate(self, g: Any, owners: set[int]) -> None:
         """Add ``g`` into a leaf's ``.grad``, never sharing memory with other arrays."""

@@ -171,15 +171,13 @@ tanh = Primitive("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
 
 
 def _sigmoid_forward(x: Any) -> Any:
-    # 1 / (1 + e^-x) overflows in exp for large negative x. Only ever take exp of a
-    # non-positive number, e = e^-|x| in (0, 1]: then sigmoid(x) = 1 / (1 + e) for x >= 0
-    # and e / (1 + e) for x < 0. The numerator, 1 or e, is max(e, x >= 0): the same
-    # numbers as a where() between the two formulas, at half the cost (no branching).
-    e = np.exp(-np.abs(x))
-    return np.maximum(e, x >= 0) / (1 + e)
+    # For x below about -88 (float32; -709 in float64) e^-x overflows to inf and the
+    # result is 1 / inf = 0: the true value rounded to the nearest normal number, as in
+    # PyTorch. (quiet() below keeps numpy from warning about the overflow: it is the answer.)
+    return 1 / (1 + np.exp(-x))
 
 
-sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, out, x: g * out * (1 - out))
+sigmoid = Primitive("sigmoid", quiet(_sigmoid_forward), lambda g, out, x: g * out * (1 - out))
 
 
 def pass_where(keep: Any, g: Any) -> Any:

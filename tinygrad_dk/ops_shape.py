@@ -95,13 +95,10 @@ _BASIC = frozenset((int, slice, type(Ellipsis), type(None)))
 
 def normalize_index(index: Any) -> Any:
     """Turn Tensors and lists inside an index into numpy arrays, so numpy can use it."""
-    if type(index) in _BASIC:
+    if _is_basic(index):  # the usual case, slices and integers: numpy takes them as they are
         return index
     if isinstance(index, tuple):
-        for part in index:
-            if type(part) not in _BASIC:
-                return tuple(normalize_index(i) for i in index)
-        return index  # the usual case, slices and integers, checked in one loop
+        return tuple(normalize_index(i) for i in index)
     if hasattr(index, "_data"):
         index = index._data
     if isinstance(index, list):
@@ -135,8 +132,18 @@ def _index_add_forward(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 index_add = Primitive(
     "index_add", _index_add_forward, lambda g, out, gin, index, shape: getitem(g, index)
 )
+def _is_basic(index: Any) -> bool:
+    """Whether ``index`` is made of ints, slices, ``...`` and ``None`` only (a view)."""
+    if type(index) is tuple:
+        for part in index:
+            if type(part) not in _BASIC:
+                return False
+        return True
+    return type(index) in _BASIC
+
+
 def _getitem_vjp(g: Any, out: Any, x: Any, index: Any) -> Any:
-    if type(g) is np.ndarray and not _uses_advanced(index):
+    if type(g) is np.ndarray and _is_basic(index):
         return SliceGradient(index, g)  # plain backward: x adds g into its gradient at index
     return index_add(g, index, raw(x).shape)
 

@@ -80,8 +80,8 @@ class SliceGradient(NamedTuple):
 
     ``getitem``'s derivative returns this instead of a full-size zero array with
     ``gradient`` written at ``index``: the receiving tensor adds it into place
-    (``TensorBase._add_slice``). Only for basic indexes (ints, slices, masks), which
-    touch each element at most once.
+    (``TensorBase._add_slice``). Only for basic indexes (ints, slices, ``...``,
+    ``None``): they select a view, which touches each element at most once.
     """
 
     index: Any
@@ -436,7 +436,8 @@ class TensorBase(Node):
             grad = (np.zeros(data.shape, data.dtype) if grad is None
                     else np.array(grad, dtype=data.dtype))  # a copy: it may be shared
             self._grad = self._own_sum(grad, pass_)
-        grad[part.index] += part.gradient
+        view = grad[part.index]  # a view: basic indexes never copy
+        view += part.gradient  # (not grad[index] += ..., which copies the view onto itself)
 
     def _accumulate(self, g: Any, owners: set[int]) -> None:
         """Add ``g`` into a leaf's ``.grad``, never sharing memory with other arrays."""

@@ -30,7 +30,14 @@ import tinygrad_dk as tg
 from nn import functional as F
 from nn.functional_layers import to_tensor
 from nn.module import Module
-from nn.recurrent_cells import gru_step, joined, lstm_step, rnn_step, uniform_init
+from nn.recurrent_cells import (
+    bias_column,
+    gru_step,
+    joined,
+    lstm_step,
+    rnn_step,
+    uniform_init,
+)
 from tinygrad_dk import Tensor
 
 _CHUNKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -146,16 +153,19 @@ class _RNNBase(Module):
     def _run(self, x: Tensor, states: list[list[Tensor]]) -> tuple[Tensor, list[list[Tensor]]]:
         """Every layer and direction over the time-major input (time, batch, features).
 
-        ``states`` holds one list per state kind (h, and c for the LSTM), one Tensor per
-        layer and direction; returns the last layer's outputs and the final states.
+        ``states`` holds one list per state kind (h, and c for the LSTM), one (batch,
+        hidden) Tensor per layer and direction; returns the last layer's outputs (time,
+        batch, hidden) and the final states. Inside, the steps keep one column per
+        example (see ``nn.recurrent_cells``): inputs and states are transposed here, once.
         """
         directions = 2 if self.bidirectional else 1
         steps = x.shape[0]
         final: list[list[Tensor]] = [[] for _ in states]
-        # One Tensor per time step. (One linear over all steps followed by x_proj[t] would be
-        # one op less per step, but the backward of each [t] builds a gradient the size of
-        # the whole sequence: quadratic in its length.)
-        layer_input = [x[t] for t in range(steps)]
+        # One (features, batch) Tensor per time step. (One product over all steps followed
+        # by x_proj[t] would be one op less per step, but a step reads its input and h
+        # through one product anyway: [W_ih | W_hh | b] [x; h; 1].)
+        columns = x.permute(0, 2, 1)
+        layer_input = [columns[t] for t in range(steps)]
         for t, x_t in enumerate(layer_input):
             x_t.label = f"x[{t}]"
         for layer in range(self.num_layers):
@@ -166,7 +176,7 @@ class _RNNBase(Module):
                 weights = self._weights(w_ih, w_hh, *(biases or (None, None)))
                 where = f" l{layer}" if self.num_layers > 1 else ""
                 where += " reverse" if direction else ""
-                state = [s[k] for s in states]
+                state = [s[k].T for s in states]
                 hs: list[Any] = [None] * steps
                 for t in (reversed(range(steps)) if direction else range(steps)):
                     state = self._step(layer_input[t], state, weights)
@@ -175,12 +185,12 @@ class _RNNBase(Module):
                     hs[t] = state[0]
                 outputs.append(hs)
                 for kept, s in zip(final, state):
-                    kept.append(s)
+                    kept.append(s.T)
             layer_input = outputs[0] if directions == 1 else [
-                tg.concatenate([fw, bw], axis=-1) for fw, bw in zip(*outputs)]
+                tg.concatenate([fw, bw], axis=0) for fw, bw in zip(*outputs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = [F.dropout(h, self.dropout) for h in layer_input]
-        return tg.stack(layer_input, axis=0), final
+        return tg.stack(layer_input, axis=0).permute(0, 2, 1), final
 
     def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None) -> tuple:
@@ -300,7 +310,8 @@ class GRU(_RNNBase):
 
     def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None) -> tuple:
-        return w_ih, w_hh, b_ih, b_hh  # the GRU keeps its two products apart
+        # the GRU keeps its two products apart; its biases become columns, once
+        return w_ih, w_hh, bias_column(b_ih), bias_column(b_hh)
 
     def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
         return [gru_step(x, state[0], *weights)]

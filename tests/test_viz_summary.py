@@ -70,8 +70,8 @@ def test_lstm_summary_is_one_box_per_time_step():
         assert f"h[{t}]" in labels and f"c[{t}]" in labels
     steps = [g for g in items if isinstance(g, Group) and "sigmoid" in g.text()]
     assert len(steps) == 5
-    for g in steps:  # concatenate [x, h], one matrix product, the gates
-        for part in ("linear", "sigmoid", "4x getitem", "2x *", "tanh"):
+    for g in steps:  # one matrix product, the gates, the new cell and hidden state
+        for part in ("@", "sigmoid", "4x getitem", "2x *", "tanh"):
             assert part in g.text()
     assert len(items) < len(tg.topo_sort(loss)) / 2
 

@@ -93,9 +93,19 @@ def expand_dims(x: Any, axis: Any) -> Any:
 _BASIC = frozenset((int, slice, type(Ellipsis), type(None)))
 
 
+def _is_basic(index: Any) -> bool:
+    """Whether ``index`` is made of ints, slices, ``...`` and ``None`` only (a view)."""
+    if type(index) is tuple:
+        for part in index:
+            if type(part) not in _BASIC:
+                return False
+        return True
+    return type(index) in _BASIC
+
+
 def normalize_index(index: Any) -> Any:
     """Turn Tensors and lists inside an index into numpy arrays, so numpy can use it."""
-    if _is_basic(index):  # the usual case, slices and integers: numpy takes them as they are
+    if _is_basic(index):  # the usual case
         return index
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
@@ -132,14 +142,6 @@ def _index_add_forward(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 index_add = Primitive(
     "index_add", _index_add_forward, lambda g, out, gin, index, shape: getitem(g, index)
 )
-def _is_basic(index: Any) -> bool:
-    """Whether ``index`` is made of ints, slices, ``...`` and ``None`` only (a view)."""
-    if type(index) is tuple:
-        for part in index:
-            if type(part) not in _BASIC:
-                return False
-        return True
-    return type(index) in _BASIC
 
 
 def _getitem_vjp(g: Any, out: Any, x: Any, index: Any) -> Any:

@@ -143,6 +143,12 @@ def test_known_extreme_values_without_torch():
     value, grad = _run_ours(lambda x: x.sigmoid(), np.array([-1e30, 1e30, 1e3]))
     np.testing.assert_array_equal(value, [0.0, 1.0, 1.0])
     np.testing.assert_array_equal(grad, [0.0, 0.0, 0.0])
+    # below the smallest normal float32 the sigmoid is 0, as PyTorch's 1 / (1 + e^-x)
+    value, grad = _run_ours(lambda x: x.sigmoid(), np.array([-88.0, -100.0, -3e38, 88.0],
+                                                            dtype=np.float32))
+    assert value.dtype == np.float32 and 5e-39 < value[0] < 7e-39
+    np.testing.assert_array_equal(value[1:], [0.0, 0.0, 1.0])
+    assert np.isfinite(grad).all() and (grad >= 0).all()
     value, grad = _run_ours(lambda x: x.exp(), np.array([1e3, -1e3], dtype=np.float32))
     np.testing.assert_array_equal(value, [np.inf, 0.0])
     np.testing.assert_array_equal(grad, [np.inf, 0.0])

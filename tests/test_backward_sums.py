@@ -120,6 +120,26 @@ def test_any_mix_of_slices_and_uses_matches_the_dense_gradient(n, parts, uses):
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape, index", [((3,), 1), ((2, 2), (1, 0)), ((), ()),
+                                          ((2, 3), (1, slice(None))), ((2, 3), (..., 2)),
+                                          ((2, 3), (0, None, 1))])
+def test_one_element_and_other_basic_indexes_reach_their_place(shape, index):
+    # x[1] of a vector is one number: numpy gives it as a scalar, not a view to add into
+    x = _leaf(np.arange(1.0, 1.0 + np.prod(shape, dtype=int)).reshape(shape))
+    y = x * 1.0
+    part = y[index]
+    part.backward(np.full(part.shape, 3.0))  # a 0-d seed array for one element
+    want = np.zeros(shape)
+    want[index] = 3.0
+    np.testing.assert_array_equal(y.grad.numpy(), want)
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+    y2 = x * 1.0  # and the same slice twice, besides a use of the whole
+    (y2[index] * 2.0 + y2[index]).sum().backward()
+    want2 = np.zeros(shape)
+    want2[index] = 3.0
+    np.testing.assert_array_equal(y2.grad.numpy(), want2)
+
+
 @pytest.mark.parametrize("index", [np.array([0, 0, 2]), np.array([True, False, True])])
 def test_advanced_indexes_keep_the_dense_path(index):
     x = _leaf([1.0, 2.0, 3.0])

@@ -436,8 +436,11 @@ class TensorBase(Node):
             grad = (np.zeros(data.shape, data.dtype) if grad is None
                     else np.array(grad, dtype=data.dtype))  # a copy: it may be shared
             self._grad = self._own_sum(grad, pass_)
-        view = grad[part.index]  # a view: basic indexes never copy
-        view += part.gradient  # (not grad[index] += ..., which copies the view onto itself)
+        view = grad[part.index]
+        if type(view) is np.ndarray:  # a view: basic indexes never copy
+            view += part.gradient  # (not grad[index] += ..., which copies the view onto itself)
+        else:  # one element (x[1, 0]): numpy hands out a number, so write the sum back
+            grad[part.index] = view + part.gradient
 
     def _accumulate(self, g: Any, owners: set[int]) -> None:
         """Add ``g`` into a leaf's ``.grad``, never sharing memory with other arrays."""

@@ -148,3 +148,35 @@ def test_advanced_indexes_keep_the_dense_path(index):
     want = np.zeros(3)
     np.add.at(want, np.nonzero(index)[0] if index.dtype == bool else index, 1.0)
     np.testing.assert_array_equal(y.grad.numpy(), want)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.data())
+def test_any_basic_index_sends_its_gradient_to_the_right_place(data):
+    """hypothesis' basic indexes (ints, slices with steps, ..., None) on shapes up to 3-D:
+    the gradient of y[index] reaches y, and x through y, exactly where numpy puts it,
+    whether it is the only gradient y gets or is summed with others."""
+    from hypothesis.extra import numpy as hnp
+
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4))
+    index = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    upstream_value = data.draw(st.floats(-4, 4, allow_nan=False))
+    x = _leaf(np.arange(1.0, 1.0 + np.prod(shape, dtype=int)).reshape(shape))
+    dense = np.zeros(shape)  # the gradient of y[index] with upstream_value everywhere
+    view = dense[index]
+    if isinstance(view, np.ndarray):
+        view += upstream_value  # (basic indexes give views, each element at most once)
+    else:
+        dense[index] = upstream_value  # one element comes out as a number
+
+    y = x * 1.0  # alone: the seed itself is the upstream gradient (0-d for one element)
+    part = y[index]
+    part.backward(np.full(part.shape, upstream_value))
+    np.testing.assert_array_equal(y.grad.numpy(), dense)
+    np.testing.assert_array_equal(x.grad.numpy(), dense)
+
+    x.grad = None
+    y = x * 1.0  # summed: the slice twice and the whole once
+    ((y[index] * upstream_value).sum() * 2 + y.sum()).backward()
+    np.testing.assert_allclose(y.grad.numpy(), 2 * dense + 1, rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * dense + 1, rtol=1e-15)

@@ -380,3 +380,13 @@ def test_abs_passes_0_at_nan_as_pytorch_and_value_abs():
     v = Value(math.nan)
     v.abs().backward()
     assert v.grad == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint64, np.bool_, np.int8, np.int64])
+def test_sigmoid_of_whole_numbers_is_the_sigmoid(dtype):
+    # -x wraps around for unsigned numbers (-5 as uint8 is 251), which gave nan or 0
+    values = np.array([0, 1, 5], dtype=dtype) if dtype is not np.bool_ else np.array([0, 1, 1],
+                                                                                   dtype=bool)
+    out = tg.sigmoid(Tensor(values)).numpy()
+    assert out.dtype.kind == "f"
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-values.astype(np.float64))), rtol=1e-3)

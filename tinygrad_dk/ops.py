@@ -174,6 +174,8 @@ def _sigmoid_forward(x: Any) -> Any:
     # For x below about -88 (float32; -709 in float64) e^-x overflows to inf and the
     # result is 1 / inf = 0: the true value rounded to the nearest normal number, as in
     # PyTorch. (quiet() below keeps numpy from warning about the overflow: it is the answer.)
+    if x.dtype.kind in "ub":  # -x wraps around for unsigned numbers: go to numpy's float first
+        x = x.astype(np.result_type(x.dtype, np.float16))
     return 1 / (1 + np.exp(-x))
 
 

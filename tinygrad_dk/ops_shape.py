@@ -175,7 +175,7 @@ def _split_back(g: Any, xs: tuple, axis: int | None) -> list:
     for x in xs:
         n = np.shape(raw(x))[axis]
         index = (slice(None),) * axis + (slice(start, start + n),)
-        pieces.append(getitem(g, index))
+        pieces.append(g[index])  # a view of an array, or a recorded getitem of a Tensor
         start += n
     return pieces
 
@@ -192,7 +192,7 @@ _concatenate = Primitive(
 
 def _stack_vjp(g: Any, out: Any, *xs: Any, axis: int = 0) -> list:
     axis = axis % np.ndim(raw(g))
-    return [getitem(g, (slice(None),) * axis + (i,)) for i in range(len(xs))]
+    return [g[(slice(None),) * axis + (i,)] for i in range(len(xs))]
 
 
 _stack = Primitive("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), vjp_all=_stack_vjp)

@@ -161,9 +161,7 @@ class _RNNBase(Module):
         directions = 2 if self.bidirectional else 1
         steps = x.shape[0]
         final: list[list[Tensor]] = [[] for _ in states]
-        # One (features, batch) Tensor per time step. (One product over all steps followed
-        # by x_proj[t] would be one op less per step, but a step reads its input and h
-        # through one product anyway: [W_ih | W_hh | b] [x; h; 1].)
+        # One (features, batch) Tensor per time step: a column per example, as the steps take it
         columns = x.permute(0, 2, 1)
         layer_input = [columns[t] for t in range(steps)]
         for t, x_t in enumerate(layer_input):

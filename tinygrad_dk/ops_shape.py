@@ -166,7 +166,7 @@ def _split_back(g: Any, xs: tuple, axis: int | None) -> list:
         for x in xs:
             shape = np.shape(raw(x))
             n = int(np.prod(shape, dtype=np.int64))
-            pieces.append(reshape(getitem(g, (slice(start, start + n),)), shape))
+            pieces.append(g[start:start + n].reshape(shape))
             start += n
         return pieces
     ndim = np.ndim(raw(g))

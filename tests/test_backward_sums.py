@@ -35,10 +35,11 @@ def test_a_node_used_three_times_sums_in_place_without_touching_its_consumers():
 def test_a_slice_gradient_never_writes_into_an_array_another_node_holds():
     # z = y + 0 hands y the very array z received. When y then also receives the
     # gradient of its slice y[0:2], that must go into a copy, not into z's gradient.
+    # (Backward walks the terms last to first: z's share reaches y before the slice's.)
     x = _leaf([1.0, 2.0, 3.0, 4.0])
     y = x * 1.0
     z = y + 0.0
-    loss = (z * 3.0).sum() + (y[0:2] * 5.0).sum()
+    loss = (y[0:2] * 5.0).sum() + (z * 3.0).sum()
     loss.backward()
     np.testing.assert_array_equal(z.grad.numpy(), [3.0, 3.0, 3.0, 3.0])
     np.testing.assert_array_equal(y.grad.numpy(), [8.0, 8.0, 3.0, 3.0])

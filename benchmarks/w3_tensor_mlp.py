@@ -8,7 +8,8 @@ way its users write it, with the layers spelled out as ``x @ W.T + b``:
 * PyTorch (CPU, 2 threads): tensors, ``torch.nn.functional.cross_entropy``, ``torch.optim.SGD``;
 * HIPS autograd: a loss function of a list of arrays, ``autograd.grad``, numpy update;
 * MyGrad: tensors, ``mygrad.nnet.softmax_crossentropy``, update of ``.data``;
-* numpy: forward and backward written by hand, the floor for any numpy engine.
+* numpy: forward and backward written by hand (``benchmarks.mlp_steps.numpy``, as in
+  W3s), the floor for any numpy engine.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import peers
+from benchmarks import mlp_steps, peers
 from benchmarks.mlp_steps import Setup
 from benchmarks.spec import OURS, QUICK_PLAN, Engine, Goal, Plan, Step, Workload
 
@@ -29,37 +30,6 @@ UNIT = "ms/step"
 #: 100 timed steps per engine in 5 rounds; each turn starts with 3 untimed steps, so the
 #: engine's own thread pool is awake (and every other worker's asleep) before the clock.
 PLAN = Plan(warmup=10, rounds=5, calls=20, settle=3)
-
-
-def numpy_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
-    """The hand-written numpy step: forward, stable log-softmax, backward, update."""
-    params = [w.copy() for w in weights]
-    rows = np.arange(len(X))
-
-    def step() -> tuple[float, Any]:
-        W1, b1, W2, b2, W3, b3 = params
-        # forward
-        h1 = np.maximum(X @ W1.T + b1, 0)
-        h2 = np.maximum(h1 @ W2.T + b2, 0)
-        logits = h2 @ W3.T + b3
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = -log_probs[rows, labels].mean()
-        # backward: d loss / d logits = (softmax - one_hot) / batch
-        d_logits = np.exp(log_probs)
-        d_logits[rows, labels] -= 1
-        d_logits /= len(X)
-        d_W3, d_b3 = d_logits.T @ h2, d_logits.sum(axis=0)
-        d_h2 = (d_logits @ W3) * (h2 > 0)
-        d_W2, d_b2 = d_h2.T @ h1, d_h2.sum(axis=0)
-        d_h1 = (d_h2 @ W2) * (h1 > 0)
-        d_W1, d_b1 = d_h1.T @ X, d_h1.sum(axis=0)
-        # SGD update, in place
-        for p, g in zip(params, [d_W1, d_b1, d_W2, d_b2, d_W3, d_b3], strict=True):
-            p -= LEARNING_RATE * g
-        return float(loss), None
-
-    return step
 
 
 def ours_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:
@@ -151,13 +121,14 @@ def mygrad_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) ->
     return step
 
 
-def _setup(quick: bool) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def _setup(quick: bool) -> Setup:
     sizes = QUICK_LAYER_SIZES if quick else LAYER_SIZES
-    return Setup(tuple(sizes), QUICK_BATCH if quick else BATCH).problem()
+    return Setup(tuple(sizes), QUICK_BATCH if quick else BATCH)
 
 
 def _engine(name: str, make: Any, traced_memory: bool = True) -> Engine:
-    return Engine(name, lambda batch, quick: make(*_setup(quick)), traced_memory=traced_memory)
+    return Engine(name, lambda batch, quick: make(*_setup(quick).problem()),
+                  traced_memory=traced_memory)
 
 
 WORKLOAD = Workload(
@@ -173,7 +144,8 @@ WORKLOAD = Workload(
         _engine("torch", torch_step, traced_memory=False),
         _engine("autograd", autograd_step),
         _engine("mygrad", mygrad_step),
-        _engine("numpy", numpy_step),
+        # the same hand-written step as W3s's numpy row (SGD with lr 0.01)
+        Engine("numpy", lambda batch, quick: mlp_steps.numpy(_setup(quick))),
     ],
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[

@@ -43,6 +43,15 @@ from tinygrad_dk import Tensor
 _CHUNKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+def _as_columns(t: Tensor) -> Tensor:
+    """``t`` (batch, hidden) as one column per example; a constant, such as the zero
+    initial state, keeps its label in the drawn graph."""
+    columns = t.T
+    if not columns.op:
+        columns.label = t.label
+    return columns
+
+
 class _RNNBase(Module):
     """The loop over layers, directions and time steps that RNN, LSTM and GRU share."""
 
@@ -174,7 +183,7 @@ class _RNNBase(Module):
                 weights = self._weights(w_ih, w_hh, *(biases or (None, None)))
                 where = f" l{layer}" if self.num_layers > 1 else ""
                 where += " reverse" if direction else ""
-                state = [s[k].T for s in states]
+                state = [_as_columns(s[k]) for s in states]
                 hs: list[Any] = [None] * steps
                 for t in (reversed(range(steps)) if direction else range(steps)):
                     state = self._step(layer_input[t], state, weights)

@@ -67,7 +67,7 @@ def step_input(x: Tensor, h: Tensor, w: Tensor) -> Tensor:
     for the bias column of ``w`` (``[x; h]`` when ``w``, from ``joined``, has no bias)."""
     parts = [x, h]
     if w.shape[1] > x.shape[0] + h.shape[0]:  # the bias column: its input is always 1
-        parts.append(tg.ones((1, h.shape[1]), dtype=h.dtype))
+        parts.append(Tensor(np.ones((1, h.shape[1]), dtype=h.dtype), label="1 (times b)"))
     return tg.concatenate(parts, axis=0)
 
 

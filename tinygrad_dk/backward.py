@@ -26,10 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.graph import topo_sort
+from tinygrad_dk.quiet import quiet
 
 
 class BackwardPass:
@@ -52,6 +51,16 @@ class BackwardPass:
         self.sums: dict[int, Any] = {}
 
 
+@quiet  # IEEE inf and nan are valid gradients: no numpy warnings about them
+def _walk(root: Any, seed: Any, computed: list, pass_: BackwardPass) -> None:
+    """Seed ``root`` and hand the gradients through ``computed`` (in topological order)."""
+    root._add_grad(seed, pass_)
+    # From the output towards the inputs: a node's gradient is complete (every consumer
+    # has added its share) before the node hands it on to its parents.
+    for node in reversed(computed):
+        node._backward(pass_)
+
+
 def backprop(root: Any, seed: Any, *, create_graph: bool = False,
              targets: list | None = None) -> list | None:
     """Differentiate ``root`` with upstream gradient ``seed`` (see the module docstring).
@@ -69,14 +78,8 @@ def backprop(root: Any, seed: Any, *, create_graph: bool = False,
         root._reset_grads(order)
     else:
         root._reset_grads(computed)  # interior nodes show this pass only
-    pass_ = BackwardPass(create_graph)
-    # IEEE inf and nan are valid gradients: no numpy warnings about them, once per pass.
-    with GradMode(create_graph), np.errstate(all="ignore"):
-        root._add_grad(seed, pass_)
-        # From the output towards the inputs: a node's gradient is complete (every
-        # consumer has added its share) before the node hands it on to its parents.
-        for node in reversed(computed):
-            node._backward(pass_)
+    with GradMode(create_graph):
+        _walk(root, seed, computed, BackwardPass(create_graph))
     if stash is None:
         return None
     found = [t._raw_grad() for t in targets]

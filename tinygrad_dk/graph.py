@@ -35,6 +35,9 @@ def topo_sort(root: Any) -> list[Any]:
         for parent in parents:
             if id(parent) not in seen:
                 seen.add(id(parent))
+                if not parent.parents:  # a leaf has no parents to place first
+                    order.append(parent)
+                    continue
                 stack.append((parent, iter(parent.parents)))
                 break
         else:

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_dk import grad_mode, saved_data
+from tinygrad_dk.quiet import quiet  # noqa: F401  (ops import it from here)
 from tinygrad_dk.saved_data import _EPOCH, _watched
 from tinygrad_dk.tensor_base import TensorBase
 from tinygrad_dk.value import Value
@@ -186,34 +187,3 @@ class Primitive:
         if watched:
             saved_data.keep_watching(watched)
         return out
-
-
-def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` with numpy's floating-point warnings off: IEEE inf and nan are the answer.
-
-    Equivalent to ``with np.errstate(all="ignore"): fn(...)``, which costs ~2.5 us a
-    call; where numpy allows it the same setting is switched on its context variable
-    directly (~0.8 us), as ``np.errstate`` itself does.
-    """
-    if _extobj_contextvar is None:
-        def run(*args: Any, **kwargs: Any) -> Any:
-            with np.errstate(all="ignore"):
-                return fn(*args, **kwargs)
-    else:
-        def run(*args: Any, **kwargs: Any) -> Any:
-            token = _extobj_contextvar.set(_IGNORE_ALL)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _extobj_contextvar.reset(token)
-
-    run.__name__ = getattr(fn, "__name__", "op")
-    return run
-
-
-try:  # numpy >= 2 keeps errstate in a context variable; setting it directly is ~3x faster
-    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
-
-    _IGNORE_ALL = _make_extobj(all="ignore")
-except (ImportError, AttributeError, TypeError):  # pragma: no cover - other numpy: np.errstate
-    _extobj_contextvar = None

@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygrad_dk.ops import expand_dims, log, log1p, matmul, maximum, sigmoid
 from tinygrad_dk.ops_shape import reshape, transpose
-from tinygrad_dk.ops_softmax import _shift, softmax
+from tinygrad_dk.ops_softmax import _row_sum, _shift, _softmax_forward, softmax
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- linear: the hot path of tensor training ---------------------------------------------
@@ -230,7 +230,7 @@ def _softmax_ce_forward(x: np.ndarray, labels: np.ndarray, reduction: str = "non
     # loss_i = -log softmax(x_i)[y_i] = log sum_j e^(z_ij) - z_i[y_i] with z = x - max:
     # on the shifted numbers, so no exp overflows and logits of 1e30 keep their differences.
     z = _shift(x, 1)
-    per_row = np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), labels]
+    per_row = np.log(_row_sum(np.exp(z), 1))[:, 0] - z[np.arange(len(z)), labels]
     if reduction == "mean":  # (sum / count is what .mean() computes, without its wrapper)
         return per_row.sum() / len(per_row)
     return per_row.sum() if reduction == "sum" else per_row
@@ -240,6 +240,14 @@ def _softmax_ce_vjp(g: Any, out: Any, x: Any, labels: np.ndarray, reduction: str
                     ) -> Any:
     # d loss_i / d x_i = softmax(x_i) - one_hot(y_i): push the true class's score up and
     # every other score down, in proportion to how much probability it takes.
+    if type(x) is np.ndarray:  # a plain backward: the same, in one array of our own
+        probs = _softmax_forward(x, 1)
+        probs[np.arange(len(labels)), labels] -= 1
+        if reduction == "none":
+            probs *= g[:, None]
+        else:
+            probs *= g / len(labels) if reduction == "mean" else g
+        return probs
     probs = softmax(x, axis=1)
     one_hot = np.zeros(np.shape(raw(x)), dtype=raw(probs).dtype)
     one_hot[np.arange(len(labels)), labels] = 1

@@ -194,7 +194,9 @@ def pass_where(keep: Any, g: Any) -> Any:
     if type(g) is not np.ndarray:  # recorded (create_graph): the differentiable where
         return where(keep, g, 0.0)
     product = g * keep
-    return np.where(keep, g, 0) if np.isnan(product).any() else product
+    # product . product is nan exactly when some element is (squares are never -inf, so
+    # inf + -inf cannot arise): one BLAS pass, no boolean array as isnan(product).any()
+    return np.where(keep, g, 0) if np.isnan(np.vdot(product, product)) else product
 
 
 relu = Primitive("relu", lambda x: np.maximum(x, 0), lambda g, out, x: pass_where(raw(x) > 0, g))

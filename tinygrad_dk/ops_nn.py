@@ -77,10 +77,15 @@ def _linear_explain(x: Any, weight: Any, bias: Any) -> ValueError:
                       f"(out_features,) = ({out_features},)")
 
 
+def _shape(a: Any) -> tuple:
+    """``np.shape(a)``, without its dispatch cost (~0.5 us) for the usual numpy array."""
+    return a.shape if type(a) is np.ndarray else np.shape(a)
+
+
 def _checked_linear(x: Any, weight: Any, bias: Any = None) -> Any:
-    w_shape, x_shape = np.shape(weight), np.shape(x)
+    w_shape, x_shape = _shape(weight), _shape(x)
     if (len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]
-            or (bias is not None and np.shape(bias) != w_shape[:1])):
+            or (bias is not None and _shape(bias) != w_shape[:1])):
         raise _linear_explain(x, weight, bias)  # the usual case passes the one test above
     return _linear_forward(x, weight, bias)
 

@@ -11,6 +11,7 @@ operations can be defined with ``Primitive`` without a circular import.
 
 from __future__ import annotations
 
+import functools
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -56,6 +57,14 @@ def to_array(data: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
+@functools.lru_cache(maxsize=64)
+def ones_vector(n: int, dtype: np.dtype) -> np.ndarray:
+    """n ones of ``dtype``, read-only, made once per size: sums as products ``1 @ g``."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` down to ``shape``: the one place where broadcasting is undone.
 
@@ -68,11 +77,11 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     gshape = np.shape(g)
     if gshape == shape:
         return g
-    if len(gshape) == 2 and gshape[1:] == shape and type(g) is np.ndarray \
-            and g.dtype.kind == "f" and g.dtype.itemsize >= 4:
+    if len(gshape) == 2 and gshape[1:] == shape and gshape[0] > 1 \
+            and type(g) is np.ndarray and g.dtype.kind == "f" and g.dtype.itemsize >= 4:
         # The usual case, a bias's gradient (N, C) -> (C,): the column sums as one
         # matrix-vector product 1 @ g, about 3x faster than numpy's g.sum(axis=0).
-        return np.ones(gshape[0], g.dtype) @ g
+        return ones_vector(gshape[0], g.dtype) @ g
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1

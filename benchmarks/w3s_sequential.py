@@ -16,9 +16,10 @@ from benchmarks.spec import OURS, QUICK_PLAN, Goal, Plan, Workload
 
 FULL = Setup((784, 256, 128, 10), 256, "SGD")
 QUICK = Setup((64, 32, 16, 10), 32, "SGD")
-#: 150 timed steps per engine after 20 warm-up steps, in 5 rounds; 3 untimed steps
-#: start each turn so the engine's own thread pool is awake before the clock starts.
-PLAN = Plan(warmup=20, rounds=5, calls=30, settle=3)
+#: 150 timed steps per engine after 20 warm-up steps, in 5 rounds; 50 untimed steps
+#: (about 0.15 s) start each turn, so the engine's own thread pool is awake and the
+#: previous engine's idle OpenBLAS threads (they spin for about 0.1 s) have gone to sleep.
+PLAN = Plan(warmup=20, rounds=5, calls=30, settle=50)
 
 
 def _setup(quick: bool) -> Setup:

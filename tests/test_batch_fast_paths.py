@@ -244,3 +244,19 @@ def test_batch_cross_entropy_matches_pytorch():
     np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(tg.log_softmax(Tensor(x), axis=1).numpy(),
                                torch.log_softmax(torch.tensor(x), 1).numpy(), rtol=1e-6, atol=1e-6)
+
+
+# --- relu: float32 max(x, 0) against a row of zeros ---------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (7,), (256, 10), (3, 4, 5)])
+def test_relu_is_max_with_zero_to_the_bit(dtype, shape):
+    special = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 1.5, -2.5,
+                        np.finfo(dtype).tiny, -np.finfo(dtype).tiny], dtype)
+    x = np.resize(np.concatenate([special, _scores(1, 50, dtype)[0]]), shape).astype(dtype)
+    got = tg.relu(Tensor(x)).numpy()
+    want = np.maximum(x, dtype(0))
+    assert got.dtype == dtype and got.shape == want.shape
+    bits = {2: np.uint16, 4: np.uint32, 8: np.uint64}[np.dtype(dtype).itemsize]
+    np.testing.assert_array_equal(np.asarray(got).view(bits), np.asarray(want).view(bits))

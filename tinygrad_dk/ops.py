@@ -39,6 +39,7 @@ from tinygrad_dk.ops_shape import (
     stack,
 )
 from tinygrad_dk.primitive import Primitive, quiet, raw
+from tinygrad_dk.tensor_base import constant_vector
 
 # Shape operations live in ops_shape; they are re-exported so that ``ops`` is the one
 # place to find every operation.
@@ -199,7 +200,16 @@ def pass_where(keep: Any, g: Any) -> Any:
     return np.where(keep, g, 0) if np.isnan(np.vdot(product, product)) else product
 
 
-relu = Primitive("relu", lambda x: np.maximum(x, 0), lambda g, out, x: pass_where(raw(x) > 0, g))
+def _relu_forward(x: Any) -> Any:
+    # max(x, 0). numpy 2's float32 maximum runs its fast vectorised loop only when both
+    # operands are arrays: against a row of zeros (broadcast down the rows) it takes half
+    # the time it takes against the number 0, with the same bits (also for -0, nan, inf).
+    if type(x) is np.ndarray and x.dtype == np.float32 and x.ndim:
+        return np.maximum(x, constant_vector(0.0, x.shape[-1], x.dtype))
+    return np.maximum(x, 0)
+
+
+relu = Primitive("relu", _relu_forward, lambda g, out, x: pass_where(raw(x) > 0, g))
 leaky_relu = Primitive(
     "leaky_relu",
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_dk.ops import _expand_back, _keepdims_shape, exp, sum
 from tinygrad_dk.primitive import Primitive, quiet
-from tinygrad_dk.tensor_base import ones_vector
+from tinygrad_dk.tensor_base import constant_vector
 
 
 def _short_rows(x: np.ndarray, axis: Any) -> bool:
@@ -41,7 +41,7 @@ def _row_sum(e: np.ndarray, axis: Any) -> np.ndarray:
     """``e.sum(axis, keepdims=True)`` for the exponentials of a softmax; short rows are
     summed as a matrix-vector product with ones (one BLAS call)."""
     if _short_rows(e, axis) and e.dtype.itemsize >= 4:  # BLAS has no float16 products
-        return (e @ ones_vector(e.shape[1], e.dtype))[:, None]
+        return (e @ constant_vector(1.0, e.shape[1], e.dtype))[:, None]
     return e.sum(axis=axis, keepdims=True)
 
 

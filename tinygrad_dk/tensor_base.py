@@ -58,11 +58,12 @@ def to_array(data: Any, dtype: Any) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def ones_vector(n: int, dtype: np.dtype) -> np.ndarray:
-    """n ones of ``dtype``, read-only, made once per size: sums as products ``1 @ g``."""
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False
-    return ones
+def constant_vector(value: float, n: int, dtype: np.dtype) -> np.ndarray:
+    """n copies of ``value`` as ``dtype``, read-only, made once per size: the ones of the
+    sums ``1 @ g`` and the zeros of relu's ``max(x, 0)``."""
+    vector = np.full(n, value, dtype)
+    vector.flags.writeable = False
+    return vector
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
@@ -81,7 +82,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
             and type(g) is np.ndarray and g.dtype.kind == "f" and g.dtype.itemsize >= 4:
         # The usual case, a bias's gradient (N, C) -> (C,): the column sums as one
         # matrix-vector product 1 @ g, about 3x faster than numpy's g.sum(axis=0).
-        return ones_vector(gshape[0], g.dtype) @ g
+        return constant_vector(1.0, gshape[0], g.dtype) @ g
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1

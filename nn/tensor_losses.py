@@ -106,14 +106,14 @@ def class_targets(x: Tensor, target: Any, name: str) -> tuple[str, Any]:
                 f"{data.shape}; for class probabilities give floats of the scores' shape "
                 f"{x.shape}"
             )
-        bad = data[(data < 0) | (data >= c)]
-        if bad.size:
+        if data.size and (data.min() < 0 or data.max() >= c):  # (two passes, no mask)
+            bad = data[(data < 0) | (data >= c)]
             raise ValueError(
                 f"{name}: class label {int(bad.reshape(-1)[0])} is out of range: the input has "
                 f"C = {c} classes, so labels must be 0 .. {c - 1} (did you number classes "
                 "from 1? subtract 1)"
             )
-        return "index", data.astype(np.intp).reshape(labels_shape)
+        return "index", data.astype(np.intp).reshape(labels_shape)  # a copy: the graph keeps it
     if data.dtype.kind == "f":
         if data.shape != x.shape:
             raise ValueError(

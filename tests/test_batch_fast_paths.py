@@ -260,3 +260,23 @@ def test_relu_is_max_with_zero_to_the_bit(dtype, shape):
     assert got.dtype == dtype and got.shape == want.shape
     bits = {2: np.uint16, 4: np.uint32, 8: np.uint64}[np.dtype(dtype).itemsize]
     np.testing.assert_array_equal(np.asarray(got).view(bits), np.asarray(want).view(bits))
+
+
+# --- fit's check of the data: one vdot first, the full check only when it is not finite --
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_check_finite_takes_huge_numbers_and_finds_every_nan_and_inf(dtype):
+    from nn.training.checks import check_finite
+    big = np.finfo(dtype).max
+    X = np.full((50, 4), big / 2, dtype)  # finite, but the sum of squares overflows
+    X[::2] *= -1
+    check_finite(X, "X")
+    check_finite(X[:, ::2], "X")  # a strided view is checked too
+    for bad in (np.nan, np.inf, -np.inf):
+        Y = _scores(50, 4, dtype)
+        Y[17, 2] = bad
+        with pytest.raises(ValueError, match="1 of 50 rows"):
+            check_finite(Y, "X")
+        with pytest.raises(ValueError, match="1 of 50 rows"):
+            check_finite(Y[:, 1:], "X")

@@ -32,8 +32,11 @@ def check_finite(array: np.ndarray, name: str) -> None:
     """Raise a ValueError saying how many rows (and which columns) hold NaN or infinity."""
     if array.dtype.kind != "f":
         return  # integers and booleans cannot be NaN
+    flat = array.ravel()
+    if np.isfinite(np.vdot(flat, flat)):  # the usual answer, in one BLAS pass: the sum of
+        return  # squares is finite unless some entry is NaN or infinite (or it overflows)
     finite = np.isfinite(array)
-    if finite.all():  # the usual answer, in one pass over a boolean copy
+    if finite.all():  # huge but finite numbers whose squares overflowed
         return
     bad = ~finite
     kind = "NaN" if np.isnan(array).any() else "infinity"

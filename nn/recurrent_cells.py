@@ -55,7 +55,7 @@ def joined(w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None)
     them once per sequence, and its gradient flows back to each."""
     parts = [w_ih, w_hh]
     if b_ih is not None:
-        parts.append((b_ih + b_hh).reshape(-1, 1))
+        parts.append(bias_column(b_ih + b_hh))
     w = tg.concatenate(parts, axis=1)
     # named, so that draw_graph(..., summarize=True) keeps every time step in its own box
     w.label = "[W_ih | W_hh]" if b_ih is None else "[W_ih | W_hh | b]"

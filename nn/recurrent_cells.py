@@ -68,7 +68,12 @@ def step_input(x: Tensor, h: Tensor, w: Tensor) -> Tensor:
     parts = [x, h]
     if w.shape[1] > x.shape[0] + h.shape[0]:  # the bias column: its input is always 1
         parts.append(Tensor(np.ones((1, h.shape[1]), dtype=h.dtype), label="1 (times b)"))
-    return tg.concatenate(parts, axis=0)
+    joined_input = tg.concatenate(parts, axis=0)
+    if not joined_input.op:  # all constants (the first step's input and zero state): name
+        # it after its parts, which a drawn graph no longer shows behind a constant
+        names = [x.label or "x", h.label or "h"] + (["1"] if len(parts) > 2 else [])
+        joined_input.label = "[" + "; ".join(names) + "]"
+    return joined_input
 
 
 def rnn_step(x: Tensor, h: Tensor, w: Tensor, nonlinearity: str = "tanh") -> Tensor:

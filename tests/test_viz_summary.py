@@ -69,6 +69,8 @@ def test_lstm_summary_is_one_box_per_time_step():
     for t in range(5):
         assert f"h[{t}]" in labels and f"c[{t}]" in labels
     assert "initial state (zeros)" in labels  # named, also as the steps' columns
+    # the first step's input is a constant (no recorded op), so it is named after its parts
+    assert "[x[0]; initial state (zeros); 1]" in labels
     steps = [g for g in items if isinstance(g, Group) and "sigmoid" in g.text()]
     assert len(steps) == 5
     for g in steps:  # one matrix product, the gates, the new cell and hidden state

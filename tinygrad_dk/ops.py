@@ -209,7 +209,10 @@ def _relu_forward(x: Any) -> Any:
     return np.maximum(x, 0)
 
 
-relu = Primitive("relu", _relu_forward, lambda g, out, x: pass_where(raw(x) > 0, g))
+# The mask is read off the output: relu(x) > 0 exactly where x > 0 (nan: neither), and
+# the output is the array the next layer has just used in its own backward step, so it
+# is still in the cache where the input is not.
+relu = Primitive("relu", _relu_forward, lambda g, out, x: pass_where(raw(out) > 0, g))
 leaky_relu = Primitive(
     "leaky_relu",
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),

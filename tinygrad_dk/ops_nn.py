@@ -235,18 +235,24 @@ def _softmax_ce_forward(x: np.ndarray, labels: np.ndarray, reduction: str = "non
     # loss_i = -log softmax(x_i)[y_i] = log sum_j e^(z_ij) - z_i[y_i] with z = x - max:
     # on the shifted numbers, so no exp overflows and logits of 1e30 keep their differences.
     z = _shift(x, 1)
-    per_row = np.log(_row_sum(np.exp(z), 1))[:, 0] - z[np.arange(len(z)), labels]
+    probs = np.exp(z)
+    sums = _row_sum(probs, 1)
+    per_row = np.log(sums)[:, 0] - z[np.arange(len(z)), labels]
+    # The softmax is one division away; the derivative needs it, so it is the residual
+    # (the same numbers _softmax_forward computes).
+    probs /= sums
     if reduction == "mean":  # (sum / count is what .mean() computes, without its wrapper)
-        return per_row.sum() / len(per_row)
-    return per_row.sum() if reduction == "sum" else per_row
+        return per_row.sum() / len(per_row), probs
+    return (per_row.sum() if reduction == "sum" else per_row), probs
 
 
-def _softmax_ce_vjp(g: Any, out: Any, x: Any, labels: np.ndarray, reduction: str = "none"
-                    ) -> Any:
+def _softmax_ce_vjp(g: Any, out: Any, x: Any, labels: np.ndarray, reduction: str = "none",
+                    residual: np.ndarray | None = None) -> Any:
     # d loss_i / d x_i = softmax(x_i) - one_hot(y_i): push the true class's score up and
     # every other score down, in proportion to how much probability it takes.
     if type(x) is np.ndarray:  # a plain backward: the same, in one array of our own
-        probs = _softmax_forward(x, 1)
+        # the forward's softmax (its residual), copied: backward may run through again
+        probs = _softmax_forward(x, 1) if residual is None else residual.copy()
         probs[np.arange(len(labels)), labels] -= 1
         if reduction == "none":
             probs *= g[:, None]
@@ -263,7 +269,8 @@ def _softmax_ce_vjp(g: Any, out: Any, x: Any, labels: np.ndarray, reduction: str
     return g * (probs - one_hot)
 
 
-_softmax_ce = Primitive("cross_entropy", quiet(_softmax_ce_forward), _softmax_ce_vjp, None)
+_softmax_ce = Primitive("cross_entropy", quiet(_softmax_ce_forward), _softmax_ce_vjp, None,
+                        residual=True)
 
 
 def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "none") -> Any:

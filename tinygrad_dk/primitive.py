@@ -11,6 +11,13 @@ arguments; ``None`` in place of a vjp marks an argument without a gradient (an i
 a mask). For ops with any number of tensor arguments (concatenate, stack),
 ``vjp_all`` returns every argument's gradient at once instead.
 
+A forward may compute on its way something its derivative needs again (the softmax
+of a cross-entropy). With ``residual=True`` it returns ``(result, residual)``: the
+residual is kept with the recorded op and handed to the vjps of a plain backward
+pass as the keyword ``residual=``, so the derivative need not compute it again. A
+recorded backward (``create_graph=True``) gets no residual: it computes from the
+Tensors, so that the derivative itself can be differentiated.
+
 Calling a primitive runs the forward on the arrays inside the arguments and, when
 an argument requires grad and recording is on (not in ``no_grad()``), records a
 ``Recorded`` context on the output: what ``backward`` needs to come back. The
@@ -61,6 +68,7 @@ class Recorded(NamedTuple):
     kwargs: dict
     needs_grad: tuple[int, ...]  # positions of the arguments that want a gradient
     versions: int
+    residual: Any = None  # what the forward saved for a plain backward (``residual=True``)
 
 
 def raw(x: Any) -> Any:
@@ -124,14 +132,15 @@ def _reject(a: Any, op: str) -> None:
 class Primitive:
     """An operation: a numpy forward function and one vjp per argument (see the module)."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all")
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "residual")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Vjp | None,
-                 vjp_all: Callable[..., list] | None = None) -> None:
+                 vjp_all: Callable[..., list] | None = None, residual: bool = False) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.vjp_all = vjp_all
+        self.residual = residual  # forward returns (result, residual): see the module
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -141,7 +150,8 @@ class Primitive:
             if isinstance(a, TensorBase):
                 break
         else:  # no Tensor among the arguments (as in a plain backward pass)
-            return self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
+            data = self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
+            return data[0] if self.residual else data
         # Arrays handed out while saved for backward (rare) are compared before this op
         # reads the versions: written into, their version moves on (tinygrad_dk.saved_data).
         watched = _watched and saved_data.before_record(args)
@@ -168,6 +178,9 @@ class Primitive:
             data = self.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:  # name the op and the operands
             raise _explain(self.name, err, args) from None
+        residual = None
+        if self.residual:
+            data, residual = data
         out = type(parents[0])._from_op(data)
         # Record the op when an input wants a gradient, unless inside no_grad(); an integer
         # result (astype(int), a comparison) is a step function: it has no gradient.
@@ -183,7 +196,7 @@ class Primitive:
             # tuple.__new__ builds the named tuple without NamedTuple's Python-level
             # __new__ (this line runs once per recorded op, so it is worth the shortcut)
             out._ctx = _new_tuple(Recorded, (self, args, tuple(arrays), kwargs,
-                                             tuple(needs_grad), versions))
+                                             tuple(needs_grad), versions, residual))
         if watched:
             saved_data.keep_watching(watched)
         return out

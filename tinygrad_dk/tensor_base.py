@@ -380,7 +380,7 @@ class TensorBase(Node):
         g = self._grad
         if g is None:  # no gradient reached this node
             return
-        prim, args, arrays, kwargs, needs_grad, versions = self._ctx
+        prim, args, arrays, kwargs, needs_grad, versions, residual = self._ctx
         # (a tensor changed in place counts too: see tinygrad_dk.inplace)
         if sum(map(_version_of, self.parents)) + self._version != versions:
             raise _stale_data_error(self)
@@ -388,6 +388,8 @@ class TensorBase(Node):
             vals, out = args, self
         else:  # plain: the vjps run on the arrays the forward pass saw (same versions)
             vals, out = arrays, self._data
+            if residual is not None:  # and get what the forward saved for them
+                kwargs = {**kwargs, "residual": residual}
         if prim.vjp_all is not None:
             grads = prim.vjp_all(g, out, *vals, **kwargs)
             for i in needs_grad:

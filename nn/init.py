@@ -54,7 +54,11 @@ def _check(tensor: Any, fn: str) -> Tensor:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    tensor.data = np.asarray(values, dtype=tensor.dtype).reshape(tensor.shape)
+    # a new array in the tensor's own memory layout (empty_like keeps it: nn.Linear's
+    # weight is stored column-major), holding the drawn values in the tensor's dtype
+    new = np.empty_like(tensor.data)
+    new[...] = np.asarray(values).reshape(tensor.shape)
+    tensor.data = new
     return tensor
 
 

@@ -32,6 +32,11 @@ class Linear(Module):
     spread similar to the inputs'. The input may have any leading axes:
     ``(batch, in_features)`` or ``(in_features,)`` for one example.
 
+    The weight is stored column-major (Fortran order): same shape and numbers, but
+    ``W.T``, the matrix every forward pass multiplies by, is then row-major, which
+    OpenBLAS multiplies faster (see ``tinygrad_dk.ops_nn._column_major``). Nothing else
+    changes; a weight replaced by a row-major array works the same, a little slower.
+
     The layer computes in its weights' dtype: an input of another dtype (numpy's
     float64 arrays, integers) is converted first, as ``nn.fit`` does. PyTorch refuses
     such an input instead ("mat1 and mat2 must have the same dtype"); a PyTorch program
@@ -45,8 +50,8 @@ class Linear(Module):
             raise ValueError(f"Linear: in_features and out_features must be >= 1, got "
                              f"{in_features} and {out_features}")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Tensor(np.empty((self.out_features, self.in_features), dtype=dtype),
-                             requires_grad=True)
+        self.weight = Tensor(np.empty((self.out_features, self.in_features), dtype=dtype,
+                                      order="F"), requires_grad=True)  # column-major: above
         self.bias = Tensor(np.empty(self.out_features, dtype=dtype), requires_grad=True) \
             if bias else None
         self.reset_parameters()

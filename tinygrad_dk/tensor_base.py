@@ -154,7 +154,8 @@ class TensorBase(Node):
                     self._data, data._data if isinstance(data, TensorBase) else data):
                 # A parameter owns its numbers: optimizers update it in place, and that
                 # must never change the array the caller passed in (as torch.tensor).
-                self._data = self._data.copy()
+                # (order="K": the copy keeps the layout, e.g. nn.Linear's column-major weight)
+                self._data = self._data.copy(order="K")
 
     @classmethod
     def _from_op(cls, data: Any) -> Any:

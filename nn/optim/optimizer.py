@@ -154,21 +154,23 @@ class Optimizer:
         raise NotImplementedError
 
     def _scratch(self, like: np.ndarray) -> np.ndarray:
-        """A temporary array of ``like``'s shape and dtype, for one update's arithmetic.
+        """A temporary array of ``like``'s shape, dtype and memory order, for one
+        update's arithmetic.
 
         It is a view of one buffer per dtype, as large as the largest parameter, which
         every parameter's update reuses: after the first step, updates allocate nothing.
         Its contents are garbage until written; it is overwritten by the next update.
         """
-        view = self._scratch_views.get((like.dtype, like.shape))
+        order = "F" if like.flags.f_contiguous else "C"  # like's layout (nn.Linear: "F")
+        view = self._scratch_views.get((like.dtype, like.shape, order))
         if view is None:
             buffer = self._scratch_buffers.get(like.dtype)
             if buffer is None or buffer.size < like.size:  # grow it: older views are stale
                 buffer = self._scratch_buffers[like.dtype] = np.empty(like.size, like.dtype)
                 self._scratch_views = {k: v for k, v in self._scratch_views.items()
                                        if k[0] != like.dtype}
-            view = self._scratch_views[like.dtype, like.shape] = \
-                buffer[:like.size].reshape(like.shape)
+            view = self._scratch_views[like.dtype, like.shape, order] = \
+                buffer[:like.size].reshape(like.shape, order=order)
         return view
 
     def __repr__(self) -> str:

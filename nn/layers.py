@@ -34,7 +34,7 @@ class Linear(Module):
 
     The weight is stored column-major (Fortran order): same shape and numbers, but
     ``W.T``, the matrix every forward pass multiplies by, is then row-major, which
-    OpenBLAS multiplies faster (see ``tinygrad_dk.ops_nn._column_major``). Nothing else
+    OpenBLAS multiplies faster (see ``tinygrad_dk.ops._column_major``). Nothing else
     changes; a weight replaced by a row-major array works the same, a little slower.
 
     The layer computes in its weights' dtype: an input of another dtype (numpy's

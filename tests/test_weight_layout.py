@@ -17,7 +17,7 @@ import nn
 import tinygrad_dk as tg
 from nn import init
 from tinygrad_dk import Tensor
-from tinygrad_dk.ops_nn import _column_major
+from tinygrad_dk.ops import _column_major
 
 
 def _layer_pair(n_in=6, n_out=4, dtype=np.float64):

@@ -110,7 +110,7 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
         return expand_dims(a, -1) * expand_dims(g, -2) if np.ndim(raw(b)) > 1 else g * a
     if np.ndim(raw(b)) == 1:
         return expand_dims(g, -1) * a  # summed to (k,) by unbroadcast
-    if _is_transposed_matrix(b):
+    if _column_major(b):
         # b is a transposed view, as W.T in x @ W.T: (g^T a)^T equals a^T g but comes
         # out as a view of a row-major array, so after the transpose's own vjp W's
         # gradient is row-major like W itself, and the optimizer's update runs at full
@@ -119,7 +119,17 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return a.swapaxes(-1, -2) @ g
 
 
-def _is_transposed_matrix(x: Any) -> bool:
+def _column_major(x: Any) -> bool:
+    """True for a matrix stored column by column (Fortran order), not also row by row.
+
+    Such a matrix is the transpose of a row-major one: ``W.T`` in ``x @ W.T``, or
+    ``nn.Linear``'s weight itself, which is kept column-major so that the ``W.T`` its
+    forward multiplies by is row-major (OpenBLAS multiplies by a row-major right-hand
+    matrix faster: about 8% for 784 -> 256 with two threads, 13% for 256 -> 128). A
+    weight's gradient is produced in the weight's own layout (the matmul and linear
+    vjps), since the optimizer's update of a row-major array from a column-major
+    gradient strides through memory (10x slower for 256 x 784).
+    """
     data = raw(x)
     return data.ndim == 2 and data.flags.f_contiguous and not data.flags.c_contiguous
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops import expand_dims, log, log1p, matmul, maximum, sigmoid
+from tinygrad_dk.ops import _column_major, expand_dims, log, log1p, matmul, maximum, sigmoid
 from tinygrad_dk.ops_shape import reshape, transpose
 from tinygrad_dk.ops_softmax import _row_sum, _shift, _softmax_forward, softmax
 from tinygrad_dk.primitive import Primitive, quiet, raw
@@ -52,24 +52,12 @@ def _linear_vjp_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) 
     if ndim == 2:
         # (x^T g)^T is g^T x laid out column-major: the layout of nn.Linear's weight, so
         # that the optimizer's update runs through both arrays in the same order
-        return (x.T @ g).T if _column_major(raw(weight)) else g.T @ x
+        return (x.T @ g).T if _column_major(weight) else g.T @ x
     if ndim == 1:  # a single example: the outer product g x^T
         return expand_dims(g, -1) * x
     n_out, n_in = np.shape(raw(weight))
     n = int(np.prod(np.shape(raw(x))[:-1], dtype=np.int64))  # not -1: numpy cannot infer it
     return matmul(transpose(reshape(g, (n, n_out)), None), reshape(x, (n, n_in)))  # for 0 rows
-
-
-def _column_major(a: Any) -> bool:
-    """True for an array stored column by column (Fortran order), not also row by row.
-
-    ``nn.Linear`` keeps its weight W (out, in) that way: the forward multiplies by W.T,
-    which is then a row-major (in, out) matrix, and OpenBLAS multiplies by a row-major
-    right-hand matrix faster (about 8% for 784 -> 256 with two threads, 13% for
-    256 -> 128). The numbers and the shape are PyTorch's; only the memory order differs.
-    """
-    flags = getattr(a, "flags", None)
-    return flags is not None and flags.f_contiguous and not flags.c_contiguous
 
 
 def _linear_explain(x: Any, weight: Any, bias: Any) -> ValueError:

@@ -22,6 +22,7 @@ from tinygrad_dk.ops import _column_major, expand_dims, log, log1p, matmul, maxi
 from tinygrad_dk.ops_shape import reshape, transpose
 from tinygrad_dk.ops_softmax import _row_sum, _shift, _softmax_forward, softmax
 from tinygrad_dk.primitive import Primitive, quiet, raw
+from tinygrad_dk.tensor_base import shape_of
 
 # --- linear: the hot path of tensor training ---------------------------------------------
 
@@ -46,9 +47,9 @@ def _linear_vjp_x(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> An
 
 
 def _linear_vjp_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-    # dL/dW = g^T x, summed over every example: (out, N) @ (N, in) -> (out, in), row-major
-    # like W itself. Extra batch axes (..., in) are first flattened into N.
-    ndim = np.ndim(x)
+    # dL/dW = g^T x, summed over every example: (out, N) @ (N, in) -> (out, in), in W's
+    # own layout. Extra batch axes (..., in) are first flattened into N.
+    ndim = len(shape_of(x))
     if ndim == 2:
         # (x^T g)^T is g^T x laid out column-major: the layout of nn.Linear's weight, so
         # that the optimizer's update runs through both arrays in the same order
@@ -79,15 +80,10 @@ def _linear_explain(x: Any, weight: Any, bias: Any) -> ValueError:
                       f"(out_features,) = ({out_features},)")
 
 
-def _shape(a: Any) -> tuple:
-    """``np.shape(a)``, without its dispatch cost (~0.5 us) for the usual numpy array."""
-    return a.shape if type(a) is np.ndarray else np.shape(a)
-
-
 def _checked_linear(x: Any, weight: Any, bias: Any = None) -> Any:
-    w_shape, x_shape = _shape(weight), _shape(x)
+    w_shape, x_shape = shape_of(weight), shape_of(x)
     if (len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]
-            or (bias is not None and _shape(bias) != w_shape[:1])):
+            or (bias is not None and shape_of(bias) != w_shape[:1])):
         raise _linear_explain(x, weight, bias)  # the usual case passes the one test above
     return _linear_forward(x, weight, bias)
 

@@ -66,6 +66,11 @@ def constant_vector(value: float, n: int, dtype: np.dtype) -> np.ndarray:
     return vector
 
 
+def shape_of(a: Any) -> tuple:
+    """``np.shape(a)``, without its dispatch cost (~0.5 us) for the usual numpy array."""
+    return a.shape if type(a) is np.ndarray else np.shape(a)
+
+
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` down to ``shape``: the one place where broadcasting is undone.
 
@@ -75,7 +80,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     are methods numpy arrays and Tensors share, so this works in a plain backward
     pass (arrays) and in a recorded one (Tensors) alike.
     """
-    gshape = np.shape(g)
+    gshape = shape_of(g)
     if gshape == shape:
         return g
     if len(gshape) == 2 and gshape[1:] == shape and gshape[0] > 1 \

@@ -124,3 +124,30 @@ def test_a_training_step_with_the_saved_softmax_matches_the_textbook():
     d /= 64
     np.testing.assert_allclose(layer.weight.grad.data, d.T @ X, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(layer.bias.grad.data, d.sum(axis=0), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("op", ["relu", "clip", "maximum"])
+@pytest.mark.parametrize("extreme", [False, True])
+def test_kink_gradients_are_g_where_kept_and_zero_elsewhere(dtype, op, extreme):
+    # the mask multiplies as uint8 (faster than bool); the answer stays np.where's, also
+    # where the upstream gradient is inf or nan and the kink sends 0 (extreme=True: that
+    # case takes np.where itself; False: the product alone)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((64, 33)).astype(dtype)
+    upstream = rng.standard_normal((64, 33)).astype(dtype)
+    if extreme:
+        upstream[0, :4] = upstream[1, :4] = [np.inf, -np.inf, np.nan, -0.0]
+        x[0, :4] = -1.0  # cut off: the gradient is 0 even for an inf or nan upstream
+        x[1, :4] = 1.0  # kept: the upstream passes as it is
+    t = Tensor(x, requires_grad=True)
+    if op == "relu":
+        y, keep = t.relu(), x > 0
+    elif op == "clip":
+        y, keep = tg.clip(t, -0.5, 0.5), (x >= -0.5) & (x <= 0.5)
+    else:
+        y, keep = tg.maximum(t, np.zeros_like(x)), x > 0
+    y.backward(upstream)
+    expected = np.where(keep, upstream, np.zeros((), dtype))
+    assert t.grad.data.dtype == dtype
+    np.testing.assert_array_equal(t.grad.data, expected)  # (nan where expected is nan)

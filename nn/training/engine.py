@@ -24,7 +24,7 @@ the same normalisation that PyTorch's `CrossEntropyLoss(weight=...)` uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -152,8 +152,15 @@ class Job:
         return self.engine.weighted_mean(per_sample, wb)
 
     def batches(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
-                batch_size: int | None, order: np.ndarray | None = None) -> Iterator[Batch]:
-        """The one batch loop: rows in ``order`` (default: as they are), forward, loss."""
+                batch_size: int | None, order: np.ndarray | None = None,
+                before_each: Callable[[], Any] | None = None) -> Iterator[Batch]:
+        """The one batch loop: rows in ``order`` (default: as they are), forward, loss.
+
+        ``before_each`` runs before each batch's forward pass: training passes
+        ``optimizer.zero_grad``, so that the step is PyTorch's zero_grad, forward, loss,
+        backward, step, and the last step's gradients are freed before the forward
+        pass allocates its arrays, not kept alive beside them.
+        """
         n = len(X)
         step = n if batch_size is None else min(int(batch_size), n)
         for start in range(0, n, step):
@@ -161,10 +168,18 @@ class Job:
                 rows, part = np.arange(start, min(start + step, n)), slice(start, start + step)
             else:
                 rows = part = order[start:start + step]
+            if before_each is not None:
+                before_each()
             out = self.engine.forward(X[part])
             yield Batch(rows, out, self.batch_loss(out, y[part], None if w is None else w[part]))
+            del out  # the caller is done with the batch: its graph goes before the next forward
 
 
 def value_of(loss: Any) -> float:
-    """A loss node's number."""
-    return float(np.asarray(loss.numpy()).reshape(-1)[0])
+    """A loss node's number.
+
+    ``item()``, not ``numpy()``: an array handed out of a recorded graph is watched for
+    writes until backward (``tinygrad_dk.saved_data``), which costs a copy and a compare
+    per batch; a Python number needs no watching.
+    """
+    return float(loss.item())

@@ -244,15 +244,18 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, X: Any, y: Any, *, epochs: int
             if hasattr(model, "train"):
                 model.train()
             order = rng.permutation(n) if n_batches > 1 else None
-            for number, batch in enumerate(job.batches(X_train, y_train, w_train, batch_size,
-                                                       order)):
+            # each batch: zero_grad, forward and loss (in job.batches), backward, step
+            number = 0  # (counted by hand: enumerate would keep the last batch alive)
+            for batch in job.batches(X_train, y_train, w_train, batch_size, order,
+                                     optimizer.zero_grad):
                 value = value_of(batch.loss)
                 if not math.isfinite(value):
                     raise TrainingDivergedError(value, epoch, epochs, number, n_batches)
                 history.step_losses.append(value)
-                optimizer.zero_grad()
                 batch.loss.backward()
                 optimizer.step()
+                del batch  # its graph and activations: freed before the next forward pass
+                number += 1
             # 2. evaluation: the model as it is now, dropout off, no gradients
             if hasattr(model, "eval"):
                 model.eval()

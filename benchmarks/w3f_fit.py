@@ -35,8 +35,9 @@ FIT, HAND, STEPS_ONLY = "nn.fit", "hand loop", "hand loop, steps only"
 #: Each turn starts with 8 untimed epochs (about 0.15 s), as W3s's 50 untimed steps: the
 #: previous engine's idle OpenBLAS threads spin for about 0.1 s after their last product,
 #: and a timed epoch that overlaps them shares the two cores (with one untimed epoch the
-#: per-round ratios spread over 0.78-1.35).
-PLAN = Plan(warmup=3, rounds=5, calls=6, settle=8)
+#: per-round ratios spread over 0.78-1.35). 15 rounds, as W3s: with 5, runs of the
+#: same code gave medians from 0.975 to 1.14; with 15, three runs gave 1.012-1.020.
+PLAN = Plan(warmup=3, rounds=15, calls=6, settle=8)
 QUICK_PLAN = Plan(warmup=1, rounds=1, calls=2)
 
 

@@ -1,6 +1,7 @@
 """Tests for nn.training.fit: convergence, validation, metrics, class weights, errors."""
 
 import math
+import weakref
 
 import numpy as np
 import pytest
@@ -105,7 +106,6 @@ class _Watched(nn.Module):
         self.seen = []  # per forward: (previous output alive?, any parameter with a .grad?)
 
     def forward(self, x):
-        import weakref
         previous_alive = self.last_output is not None and self.last_output() is not None
         has_grad = any(p.grad is not None for p in self.parameters())
         self.seen.append((previous_alive, has_grad))
@@ -129,11 +129,18 @@ def test_each_step_is_zero_grad_forward_backward_step_and_frees_the_last_batch()
     assert model.inner.weight.grad is not None
 
 
-def test_step_losses_are_python_floats_and_a_value_has_item():
+def test_step_losses_are_python_floats_and_a_value_has_item(monkeypatch):
+    # fit reads each batch loss as a number (item()), never as an array handed out of
+    # the recorded graph, which tinygrad_dk.saved_data would copy and watch every batch
+    from tinygrad_dk import saved_data
+    watched = []
+    real_watch = saved_data.watch
+    monkeypatch.setattr(saved_data, "watch", lambda t: (watched.append(t), real_watch(t)))
     X, y = linear_data(n=40)
     model = linear_model()
     history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.05), X, y,
                   epochs=1, batch_size=8, seed=0, progress=False)
+    assert watched == []
     assert all(type(v) is float for v in history.step_losses)
     assert tg.Value(2.5).item() == 2.5 and type(tg.Value(2).item()) is float
 

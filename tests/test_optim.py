@@ -284,3 +284,20 @@ def test_updates_never_change_the_gradient_and_agree_for_every_size(name):
             np.testing.assert_array_equal(p.grad.data, g)
     for p, q in zip(together, alone):
         np.testing.assert_allclose(p.data, q.data, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("name", list(EVERY_RULE))
+def test_non_finite_gradients_give_non_finite_weights_without_warnings(name):
+    # inf and nan are IEEE answers: the weights take them and numpy stays quiet (fit
+    # reports the non-finite loss itself); the step records no graph either.
+    import warnings
+
+    p = Tensor(np.array([np.inf, 1.0, 2.0]), requires_grad=True)
+    v = Value(np.inf)
+    opt = EVERY_RULE[name]([p, v])
+    p.grad, v.grad = np.array([np.inf, np.nan, -np.inf]), np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+    assert not np.isfinite(p.data).any() and not np.isfinite(v.data)
+    assert p._ctx is None and p.requires_grad and p.grad_fn is None

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import Node, no_grad
+from tinygrad_dk import Node
+from tinygrad_dk.quiet import quiet
 
 
 class Optimizer:
@@ -122,31 +123,33 @@ class Optimizer:
             for p in group["params"]:
                 p.zero_grad()
 
-    @no_grad()
+    @quiet
     def step(self) -> None:
         """Update every parameter that has a gradient, once.
 
         An inf or nan gradient gives inf or nan weights, quietly (IEEE's answer, no
-        numpy warning); ``fit`` stops with a clear error when the loss turns non-finite.
+        numpy warning: ``quiet``); ``fit`` stops with a clear error when the loss turns
+        non-finite. The updates are numpy arithmetic on the parameters' arrays, so no
+        graph is recorded even without ``no_grad()`` (which would cost a context switch
+        per step for nothing).
         """
-        with np.errstate(all="ignore"):
-            for group in self.param_groups:
-                for p in group["params"]:
-                    g = p.grad_numpy()
-                    if g is None:
-                        continue
-                    state = self.state.get(id(p))
-                    if state is None:
-                        state = self.state[id(p)] = {"step": 0}
-                    state["step"] += 1
-                    # For a Tensor, p.numpy() is the parameter's own array, which _update
-                    # changes in place; copy_ then only records that the data changed. (A
-                    # Value gives a 0-d copy, which copy_ writes back.)
-                    theta = p.numpy()
-                    if not theta.flags.writeable:  # e.g. a broadcast view: update a copy
-                        theta = theta.copy()
-                    self._update(theta, g, state, group)
-                    p.copy_(theta)
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad_numpy()
+                if g is None:
+                    continue
+                state = self.state.get(id(p))
+                if state is None:
+                    state = self.state[id(p)] = {"step": 0}
+                state["step"] += 1
+                # For a Tensor, p.numpy() is the parameter's own array, which _update
+                # changes in place; copy_ then only records that the data changed. (A
+                # Value gives a 0-d copy, which copy_ writes back.)
+                theta = p.numpy()
+                if not theta.flags.writeable:  # e.g. a broadcast view: update a copy
+                    theta = theta.copy()
+                self._update(theta, g, state, group)
+                p.copy_(theta)
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

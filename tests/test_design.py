@@ -146,6 +146,24 @@ def test_nn_and_viz_import_only_public_engine_names():
     assert offenders == []
 
 
+def test_quiet_keeps_numpy_warnings_out_of_a_user_primitive():
+    # exp(1000) is inf, an IEEE answer: with tg.quiet the forward says nothing, without it
+    # numpy warns (the public helper is the one the engine's own ops use)
+    import warnings
+
+    x = tg.Tensor(np.array([1000.0, 0.0]), requires_grad=True)
+    loud = tg.Primitive("exp", np.exp, lambda g, out, x: g * out)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        loud(x)
+    quiet_exp = tg.Primitive("exp", tg.quiet(np.exp), lambda g, out, x: g * out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = quiet_exp(x)
+        y.sum().backward()
+    assert y.data.tolist() == [math.inf, 1.0] and x.grad.data.tolist() == [math.inf, 1.0]
+    assert tg.quiet(np.exp).__name__ == "exp"  # keeps the function's name for error messages
+
+
 def test_a_user_primitive_gets_first_and_second_derivatives():
     # cube(x) = x^3 with derivative 3 x^2, written with engine ops so it is differentiable
     cube = Primitive("cube", lambda x: x ** 3, lambda g, out, x: g * 3 * x * x)

@@ -12,7 +12,8 @@ Two engines share one graph walk (``graph.topo_sort``), one backward policy
   ``ops_conv.py``, ``ops_pool.py`` and ``ops_norm.py`` add convolution, pooling and
   batch normalisation for images).
 
-``Primitive`` and ``Function`` add new operations; ``gradcheck`` confirms numerically
+``Primitive`` and ``Function`` add new operations (``quiet`` keeps numpy's warnings
+about inf and nan out of a forward function); ``gradcheck`` confirms numerically
 that backprop is right; ``grad``/``value_and_grad`` give gradients as functions.
 
 PyTorch programs run after changing their imports (``import tinygrad_dk as torch``;
@@ -119,6 +120,7 @@ from tinygrad_dk.ops_pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from tinygrad_dk.ops_softmax import logsumexp
 from tinygrad_dk.parameter import Parameter
 from tinygrad_dk.primitive import Primitive, Recorded
+from tinygrad_dk.quiet import quiet
 from tinygrad_dk.serialize import load, save
 from tinygrad_dk.spelling import Size
 from tinygrad_dk.tensor import Tensor
@@ -184,7 +186,8 @@ pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "Tensor", "Node", "Function", "Context", "Primitive", "Recorded", "backprop",
+    "Value", "Tensor", "Node", "Function", "Context", "Primitive", "Recorded", "quiet",
+    "backprop",
     "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode",
     "grad", "value_and_grad", "gradcheck", "GradcheckError", "topo_sort", "zero_grad",
     "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like",

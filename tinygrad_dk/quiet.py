@@ -3,7 +3,8 @@
 In an autograd engine IEEE inf and nan are answers, not accidents: exp(1000) is inf,
 0 * inf in a derivative is nan, and the engine decides what to do with them (see
 ``ops.pass_where``). numpy would print a RuntimeWarning each time, so the forward
-functions of the ops and the backward walk run quietly.
+functions of the ops, the backward walk and the optimizers' steps run quietly (a
+user's own ``Primitive`` can wrap its forward in it too: ``tinygrad_dk.quiet``).
 """
 
 from __future__ import annotations

@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import Node
-from tinygrad_dk.quiet import quiet
+from tinygrad_dk import Node, quiet
 
 
 class Optimizer:

@@ -3,6 +3,7 @@ engine-owned primitives, losses that describe themselves, buffers (issue 12)."""
 
 import ast
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -149,8 +150,6 @@ def test_nn_and_viz_import_only_public_engine_names():
 def test_quiet_keeps_numpy_warnings_out_of_a_user_primitive():
     # exp(1000) is inf, an IEEE answer: with tg.quiet the forward says nothing, without it
     # numpy warns (the public helper is the one the engine's own ops use)
-    import warnings
-
     x = tg.Tensor(np.array([1000.0, 0.0]), requires_grad=True)
     loud = tg.Primitive("exp", np.exp, lambda g, out, x: g * out)
     with pytest.warns(RuntimeWarning, match="overflow"):

@@ -1,5 +1,7 @@
 """Optimizers: updates worked out by hand, on Tensor and Value parameters; validation."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -290,8 +292,6 @@ def test_updates_never_change_the_gradient_and_agree_for_every_size(name):
 def test_non_finite_gradients_give_non_finite_weights_without_warnings(name):
     # inf and nan are IEEE answers: the weights take them and numpy stays quiet (fit
     # reports the non-finite loss itself); the step records no graph either.
-    import warnings
-
     p = Tensor(np.array([np.inf, 1.0, 2.0]), requires_grad=True)
     v = Value(np.inf)
     opt = EVERY_RULE[name]([p, v])

@@ -187,8 +187,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "Node", "Function", "Context", "Primitive", "Recorded", "quiet",
-    "backprop",
-    "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode",
+    "backprop", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode",
     "grad", "value_and_grad", "gradcheck", "GradcheckError", "topo_sort", "zero_grad",
     "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like",
     "arange", "linspace", "eye", "randn", "rand", "randn_like", "rand_like", "randint",

@@ -128,9 +128,8 @@ class Optimizer:
 
         An inf or nan gradient gives inf or nan weights, quietly (IEEE's answer, no
         numpy warning: ``quiet``); ``fit`` stops with a clear error when the loss turns
-        non-finite. The updates are numpy arithmetic on the parameters' arrays, so no
-        graph is recorded even without ``no_grad()`` (which would cost a context switch
-        per step for nothing).
+        non-finite. The updates are numpy arithmetic on the parameters' arrays, so
+        nothing is recorded and ``no_grad()`` is not needed.
         """
         for group in self.param_groups:
             for p in group["params"]:

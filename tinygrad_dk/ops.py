@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import builtins
 import math
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -361,8 +363,21 @@ def _warn_nothing_to_average(op: str, x: np.ndarray, axis: Any) -> None:
     warnings.warn(
         f"{op} over an axis of length 0 (a tensor of shape {x.shape}, axis={axis}) is nan: "
         "there is nothing to average. Check for an empty batch or selection first",
-        RuntimeWarning, stacklevel=6,  # the line that called Tensor.mean / Tensor.var
+        RuntimeWarning, stacklevel=_caller_outside_engine(),  # e.g. the line with x.mean()
     )
+
+
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_outside_engine() -> int:
+    """The ``stacklevel`` for ``warnings.warn``, called by the function that warns, that
+    points at the first line outside tinygrad_dk: the user's, however many of the
+    engine's own calls lie between."""
+    frame, level = sys._getframe(1), 1  # the warning function itself is level 1
+    while frame is not None and frame.f_code.co_filename.startswith(_ENGINE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 mean = Primitive(

@@ -45,7 +45,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_dk import grad_mode, saved_data
-from tinygrad_dk.quiet import quiet  # noqa: F401  (ops import it from here)
+from tinygrad_dk.quiet import (
+    inner_of,
+    quiet,  # noqa: F401  (ops import it from here)
+    warnings_back,
+    warnings_off,
+)
 from tinygrad_dk.saved_data import _EPOCH, _watched
 from tinygrad_dk.tensor_base import TensorBase
 from tinygrad_dk.value import Value
@@ -132,12 +137,15 @@ def _reject(a: Any, op: str) -> None:
 class Primitive:
     """An operation: a numpy forward function and one vjp per argument (see the module)."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "residual")
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "residual", "_quiet_forward")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Vjp | None,
                  vjp_all: Callable[..., list] | None = None, residual: bool = False) -> None:
         self.name = name
         self.forward = forward
+        # A forward wrapped in quiet(): the function inside, called with the warnings
+        # switched off here (see quiet.inner_of). Set once: forward is fixed from now on.
+        self._quiet_forward = inner_of(forward) if warnings_off is not None else None
         self.vjps = vjps
         self.vjp_all = vjp_all
         self.residual = residual  # forward returns (result, residual): see the module
@@ -175,7 +183,14 @@ class Primitive:
                     args = _replace(args, i, a)
                 arrays.append(a)
         try:
-            data = self.forward(*arrays, **kwargs)
+            if self._quiet_forward is None:
+                data = self.forward(*arrays, **kwargs)
+            else:  # what quiet(forward) does, without the wrapper's call
+                token = warnings_off()
+                try:
+                    data = self._quiet_forward(*arrays, **kwargs)
+                finally:
+                    warnings_back(token)
         except (ValueError, IndexError, TypeError) as err:  # name the op and the operands
             raise _explain(self.name, err, args) from None
         residual = None

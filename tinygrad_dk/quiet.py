@@ -23,24 +23,40 @@ def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
     call; where numpy allows it the same setting is switched on its context variable
     directly (~0.8 us), as ``np.errstate`` itself does.
     """
-    if _extobj_contextvar is None:
+    if warnings_off is None:
         def run(*args: Any, **kwargs: Any) -> Any:
             with np.errstate(all="ignore"):
                 return fn(*args, **kwargs)
     else:
         def run(*args: Any, **kwargs: Any) -> Any:
-            token = _extobj_contextvar.set(_IGNORE_ALL)
+            token = warnings_off()
             try:
                 return fn(*args, **kwargs)
             finally:
-                _extobj_contextvar.reset(token)
+                warnings_back(token)
 
+        run.quiet_inner = fn  # type: ignore[attr-defined]  (see inner_of)
     return functools.wraps(fn)(run)  # keeps fn's name and docstring
+
+
+def inner_of(fn: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The function inside ``quiet(fn)``, or None.
+
+    A primitive calls its forward once per operation, and for the small arrays of a
+    scalar-sized graph the wrapper's own call is a third of the cost of switching the
+    warnings off. So ``Primitive`` takes the function out of the wrapper and switches
+    the warnings off around it itself, with ``warnings_off()`` and ``warnings_back()``.
+    """
+    return getattr(fn, "quiet_inner", None)
 
 
 try:  # numpy >= 2 keeps errstate in a context variable; setting it directly is ~3x faster
     from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
 
-    _IGNORE_ALL = _make_extobj(all="ignore")
+    #: ``token = warnings_off()`` switches every numpy floating-point warning off in the
+    #: current context; ``warnings_back(token)`` restores what was there before.
+    warnings_off: Callable[[], Any] | None = functools.partial(
+        _extobj_contextvar.set, _make_extobj(all="ignore"))
+    warnings_back: Callable[[Any], None] = _extobj_contextvar.reset
 except (ImportError, AttributeError, TypeError):  # pragma: no cover - other numpy: np.errstate
-    _extobj_contextvar = None
+    warnings_off = None

@@ -22,15 +22,12 @@ class Parameter(Tensor):
     """``Parameter(data, requires_grad=True)``: a learnable leaf tensor (see the module)."""
 
     __slots__ = ()
+    _result_class = Tensor  # results of operations are plain Tensors
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=np.float32)
         super().__init__(data, requires_grad=requires_grad)
-
-    @classmethod
-    def _from_op(cls, data: Any) -> Tensor:
-        return Tensor._from_op(data)  # results of operations are plain Tensors
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -165,22 +165,22 @@ class Primitive:
         watched = _watched and saved_data.before_record(args)
         arrays, parents, needs_grad, versions, constants = [], [], [], 0, False
         epoch = _EPOCH[0]
-        for i, a in enumerate(args):
+        for a in args:  # (len(arrays) is a's position: one array per argument)
             if isinstance(a, TensorBase):
-                arrays.append(a._data)
-                parents.append(a)
                 if a.requires_grad:
-                    needs_grad.append(i)
+                    needs_grad.append(len(arrays))
                     a._watch = epoch  # saved for backward: see tinygrad_dk.saved_data
                 else:
                     constants = True
+                arrays.append(a._data)
+                parents.append(a)
                 versions += a._version
             else:
                 # (a Python number, the usual case, skips the isinstance check)
                 if type(a) is not float and type(a) is not int and isinstance(
                         a, (str, Value, np.generic)):  # rare, so tested together
                     a = _plain_scalar(a, self.name)
-                    args = _replace(args, i, a)
+                    args = _replace(args, len(arrays), a)
                 arrays.append(a)
         try:
             if self._quiet_forward is None:
@@ -196,7 +196,14 @@ class Primitive:
         residual = None
         if self.residual:
             data, residual = data
-        out = type(parents[0])._from_op(data)
+        # The output Tensor. Made here rather than by TensorBase._from_op (this runs once
+        # per op): the same fields, each set once, to the recorded op's values or empty.
+        cls = parents[0]._result_class or type(parents[0])
+        out = cls.__new__(cls)
+        out._data = data if type(data) is np.ndarray else np.asarray(data)
+        out._grad = None
+        out.label = ""
+        out._version = 0
         # Record the op when an input wants a gradient, unless inside no_grad(); an integer
         # result (astype(int), a comparison) is a step function: it has no gradient.
         if needs_grad and (not _without_grad or grad_mode.is_grad_enabled()) \
@@ -212,6 +219,11 @@ class Primitive:
             # __new__ (this line runs once per recorded op, so it is worth the shortcut)
             out._ctx = _new_tuple(Recorded, (self, args, tuple(arrays), kwargs,
                                              tuple(needs_grad), versions, residual))
+        else:  # a constant: no gradient, no history (_watch stays unset, as in _from_op)
+            out.requires_grad = False
+            out.op = ""
+            out.parents = ()
+            out._ctx = None
         if watched:
             saved_data.keep_watching(watched)
         return out

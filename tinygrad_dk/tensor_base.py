@@ -133,6 +133,9 @@ class TensorBase(Node):
     __slots__ = ("_data", "_grad", "requires_grad", "label", "op", "parents", "_ctx",
                  "_version", "_watch", "__weakref__")
     __array_ufunc__ = None  # make ndarray + Tensor call Tensor.__radd__ instead of numpy
+    #: The class of what operations on this class return: None for the class itself
+    #: (``nn.Parameter`` says ``Tensor``: ``w * 2`` is not a parameter).
+    _result_class: Any = None
     __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
 
     def __init__(
@@ -165,6 +168,7 @@ class TensorBase(Node):
     @classmethod
     def _from_op(cls, data: Any) -> Any:
         """Wrap an op's numpy result without the checks of ``__init__`` (hot path)."""
+        cls = cls._result_class or cls
         out = cls.__new__(cls)
         out._data = data if type(data) is np.ndarray else np.asarray(data)
         out._grad = None

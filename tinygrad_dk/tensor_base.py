@@ -12,7 +12,6 @@ operations can be defined with ``Primitive`` without a circular import.
 from __future__ import annotations
 
 import functools
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -21,8 +20,6 @@ from tinygrad_dk import saved_data
 from tinygrad_dk.allocator import keep_freed_memory
 from tinygrad_dk.node import Node
 from tinygrad_dk.saved_data import _EPOCH
-
-_version_of = attrgetter("_version")  # (map with a C getter: no Python frame per parent)
 
 
 def to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -392,7 +389,10 @@ class TensorBase(Node):
             return
         prim, args, arrays, kwargs, needs_grad, versions, residual = self._ctx
         # (a tensor changed in place counts too: see tinygrad_dk.inplace)
-        if sum(map(_version_of, self.parents)) + self._version != versions:
+        now = self._version
+        for parent in self.parents:
+            now += parent._version
+        if now != versions:
             raise _stale_data_error(self)
         if pass_.create_graph:  # recorded: the vjps run on Tensors and build a graph
             vals, out = args, self

@@ -145,7 +145,7 @@ class Primitive:
         self.forward = forward
         # A forward wrapped in quiet(): the function inside, called with the warnings
         # switched off here (see quiet.inner_of). Set once: forward is fixed from now on.
-        self._quiet_forward = inner_of(forward) if warnings_off is not None else None
+        self._quiet_forward = inner_of(forward)
         self.vjps = vjps
         self.vjp_all = vjp_all
         self.residual = residual  # forward returns (result, residual): see the module

@@ -2,6 +2,7 @@
 engine-owned primitives, losses that describe themselves, buffers (issue 12)."""
 
 import ast
+import functools
 import math
 import warnings
 from pathlib import Path
@@ -161,6 +162,25 @@ def test_quiet_keeps_numpy_warnings_out_of_a_user_primitive():
         y.sum().backward()
     assert y.data.tolist() == [math.inf, 1.0] and x.grad.data.tolist() == [math.inf, 1.0]
     assert tg.quiet(np.exp).__name__ == "exp"  # keeps the function's name for error messages
+
+
+def test_a_primitive_never_skips_a_user_wrapper_around_a_quiet_forward():
+    # Primitive calls the function inside quiet() itself (one call less per op); a user's
+    # own wrapper that copied quiet's attributes with functools.wraps must still run
+    calls = []
+    quiet_exp = tg.quiet(np.exp)
+
+    @functools.wraps(quiet_exp)
+    def counted(x):
+        calls.append(1)
+        return quiet_exp(x)
+
+    x = tg.Tensor(np.array([1000.0, 0.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = tg.Primitive("exp", counted, lambda g, out, x: g * out)(x)
+        z = tg.Primitive("exp", tg.quiet(quiet_exp), lambda g, out, x: g * out)(x)
+    assert calls == [1] and y.data.tolist() == z.data.tolist() == [math.inf, 1.0]
 
 
 def test_a_user_primitive_gets_first_and_second_derivatives():

@@ -35,8 +35,12 @@ def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
             finally:
                 warnings_back(token)
 
-        run.quiet_inner = fn  # type: ignore[attr-defined]  (see inner_of)
-    return functools.wraps(fn)(run)  # keeps fn's name and docstring
+    functools.wraps(fn)(run)  # keeps fn's name and docstring
+    if warnings_off is not None:
+        # (with run itself: functools.wraps copies attributes onto other wrappers, and
+        # one of those must never be skipped; see inner_of)
+        run.quiet_of = (run, fn)  # type: ignore[attr-defined]
+    return run
 
 
 def inner_of(fn: Callable[..., Any]) -> Callable[..., Any] | None:
@@ -47,7 +51,8 @@ def inner_of(fn: Callable[..., Any]) -> Callable[..., Any] | None:
     warnings off. So ``Primitive`` takes the function out of the wrapper and switches
     the warnings off around it itself, with ``warnings_off()`` and ``warnings_back()``.
     """
-    return getattr(fn, "quiet_inner", None)
+    wrapper, inner = getattr(fn, "quiet_of", (None, None))
+    return inner if wrapper is fn else None
 
 
 try:  # numpy >= 2 keeps errstate in a context variable; setting it directly is ~3x faster

@@ -120,6 +120,58 @@ def numpy(setup: Setup) -> Step:
     return step
 
 
+#: The informational rows of the step's matrix products alone (see ``products``).
+PRODUCTS = {"numpy": "numpy, products only", "torch": "torch, products only"}
+
+
+def products(name: str, setup: Setup) -> Step:
+    """Only the step's matrix products, with numpy's BLAS (``name`` "numpy") or
+    PyTorch's ("torch"): each layer's forward product, its weight gradient and (below
+    the first layer) its input gradient, on arrays of the step's shapes and layouts.
+
+    This is the part of the step that is all BLAS, the same work for every engine: its
+    two rows show how much of a ratio against PyTorch is numpy's BLAS against PyTorch's
+    (OpenBLAS against oneDNN/MKL on Intel), which no engine built on numpy can change.
+    The numpy row uses ours' layouts (``nn.Linear`` keeps its weight column-major; the
+    hand-written step's row-major weights are no faster), the PyTorch row PyTorch's own.
+    """
+    weights, X, _ = setup.problem()
+    rng = np.random.default_rng(1)  # activations and gradients: any numbers will do
+    acts = [X] + [rng.standard_normal((setup.batch, n), dtype=np.float32)
+                  for n in setup.sizes[1:-1]]
+    grads = [rng.standard_normal((setup.batch, n), dtype=np.float32) for n in setup.sizes[1:]]
+    mats = weights[0::2]
+    if name == "torch":
+        torch = peers.torch_module()
+        acts, grads, mats = ([torch.from_numpy(a) for a in arrays]
+                             for arrays in (acts, grads, mats))
+    else:
+        mats = [np.asfortranarray(w) for w in mats]
+
+    def step() -> tuple[float, Any]:
+        outs = [a @ w.T for a, w in zip(acts, mats)]
+        for i in reversed(range(len(mats))):
+            # the weight gradient in the layout each engine's backward computes it
+            outs.append(grads[i].T @ acts[i] if name == "torch" else (acts[i].T @ grads[i]).T)
+            if i:
+                outs.append(grads[i] @ mats[i])
+        return float(len(outs)), outs
+
+    return step
+
+
+def products_note(result: Any) -> None:
+    """The note comparing the two rows of products alone (a ``Workload.finish``)."""
+    numpy_row, torch_row = (result.find(PRODUCTS[k]) for k in ("numpy", "torch"))
+    if numpy_row is None or torch_row is None or not numpy_row.median or not torch_row.median:
+        return
+    result.notes.append(
+        f"the step's matrix products alone: {numpy_row.median:.3g} {numpy_row.unit} with "
+        f"numpy's BLAS, {torch_row.median:.3g} with PyTorch's (numpy/PyTorch "
+        f"{numpy_row.median / torch_row.median:.2f}); the rest of the step is each "
+        "engine's own")
+
+
 def _sgd(params: list[np.ndarray]) -> Any:
     lr = OPTIMIZERS["SGD"]["lr"]
 

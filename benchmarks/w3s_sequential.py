@@ -5,14 +5,15 @@ lr 0.01: ``zero_grad``, forward, loss, ``backward``, ``step``. Ours against PyTo
 (the same lines with ``torch.nn``) and against the hand-written numpy step, the floor
 for any engine on numpy (``benchmarks.mlp_steps``). Besides the time: the minor page
 faults per step (memory handed back to the OS and taken again) and the peak memory
-one step allocates.
+one step allocates. Two informational rows time the step's matrix products alone, with
+numpy's BLAS and with PyTorch's: how much of the ratio against PyTorch is the BLAS.
 """
 
 from __future__ import annotations
 
 from benchmarks import mlp_steps
 from benchmarks.mlp_steps import Setup
-from benchmarks.spec import OURS, QUICK_PLAN, Goal, Plan, Workload
+from benchmarks.spec import OURS, QUICK_PLAN, Engine, Goal, Plan, Workload
 
 FULL = Setup((784, 256, 128, 10), 256, "SGD")
 QUICK = Setup((64, 32, 16, 10), 32, "SGD")
@@ -36,7 +37,13 @@ WORKLOAD = Workload(
     unit="ms/step",
     size_name="batch",
     sizes=lambda quick: [_setup(quick).batch],
-    engines=mlp_steps.engines(lambda batch, quick: _setup(quick)),
+    engines=[
+        *mlp_steps.engines(lambda batch, quick: _setup(quick)),
+        # informational (full runs only): the products alone, numpy's BLAS and PyTorch's
+        *(Engine(row, lambda batch, quick, name=name: mlp_steps.products(name, _setup(quick)),
+                 informational=True, checked=False, traced_memory=False)
+          for name, row in mlp_steps.PRODUCTS.items()),
+    ],
     plan=lambda batch, quick: QUICK_PLAN if quick else PLAN,
     goals=[
         Goal("time ours/numpy", 1.10, lambda r: r.ratio("numpy"), issue="17"),
@@ -46,4 +53,5 @@ WORKLOAD = Workload(
         Goal("peak memory of one step ours/numpy", 1.2,
              lambda r: r.peak_ratio(OURS, "numpy"), issue="17"),
     ],
+    finish=mlp_steps.products_note,
 )

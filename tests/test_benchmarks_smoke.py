@@ -7,6 +7,7 @@ asserts a speed: timings depend on the machine, not on correctness.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -161,3 +162,30 @@ def test_moons_are_two_balanced_labelled_half_circles() -> None:
 def test_flat_weights_follow_neuron_order() -> None:
     W, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([5.0, 6.0])
     assert flatten_neuron_order([(W, b)]) == [1.0, 2.0, 5.0, 3.0, 4.0, 6.0]
+
+
+def test_products_rows_do_the_same_products_as_the_step() -> None:
+    # The informational rows of W3s time the step's matrix products alone: they must be
+    # the same eight products for numpy and PyTorch, of the shapes the step's own
+    # forward pass and gradients have.
+    from benchmarks import mlp_steps
+    from benchmarks.results import Measurement, WorkloadResult
+
+    setup = mlp_steps.Setup((12, 8, 6, 3), 5)
+    weights, _, _ = setup.problem()
+    _, numpy_outs = mlp_steps.products("numpy", setup)()
+    forward = [(5, 8), (5, 6), (5, 3)]
+    weight_grads = [w.shape for w in weights[0::2]][::-1]
+    assert [o.shape for o in numpy_outs[:3]] == forward
+    assert [numpy_outs[i].shape for i in (3, 5, 7)] == weight_grads
+    assert [numpy_outs[i].shape for i in (4, 6)] == [(5, 6), (5, 8)]  # input gradients
+    if importlib.util.find_spec("torch") is not None:  # PyTorch's row, where installed
+        _, torch_outs = mlp_steps.products("torch", setup)()
+        for a, b in zip(numpy_outs, torch_outs, strict=True):
+            np.testing.assert_allclose(a, b.numpy(), rtol=1e-5, atol=1e-5)
+
+    result = WorkloadResult("W3s", "t")
+    result.measurements += [Measurement(mlp_steps.PRODUCTS["numpy"], 5, "ms/step", [3.0]),
+                            Measurement(mlp_steps.PRODUCTS["torch"], 5, "ms/step", [2.0])]
+    mlp_steps.products_note(result)
+    assert "numpy/PyTorch 1.50" in result.notes[0]

@@ -27,12 +27,13 @@ QUICK_LAYER_SIZES = [64, 32, 16, 10]
 BATCH, QUICK_BATCH = 256, 32
 LEARNING_RATE = 0.01
 UNIT = "ms/step"
-#: 100 timed steps per engine in 5 rounds; each turn starts with 50 untimed steps (about
+#: 300 timed steps per engine in 15 rounds (as W3s: with 5, the same code's ratio swung
+#: by 5-10% from run to run); each turn starts with 50 untimed steps (about
 #: 0.15 s), so the engine's own thread pool is awake and the previous engine's asleep
 #: before the clock: OpenBLAS's idle threads spin for about 0.1 s after their last
 #: product, and with 3 untimed steps a turn that followed MyGrad's or autograd's shared
 #: the two cores with them (W3's ratio to numpy then swung between 0.55 and 2.7).
-PLAN = Plan(warmup=10, rounds=5, calls=20, settle=50)
+PLAN = Plan(warmup=10, rounds=15, calls=20, settle=50)
 
 
 def ours_step(weights: list[np.ndarray], X: np.ndarray, labels: np.ndarray) -> Step:

@@ -112,8 +112,12 @@ WORKLOAD = Workload(
         _engine("autograd", autograd_step),
         _engine("mygrad", mygrad_step),
     ],
+    # 15 rounds, not 5: a turn lasts about 20 ms, so with 5 rounds one slow spell of
+    # the machine (seconds long) could fall on most of ours' turns and few of PyTorch's
+    # (a one-thread full run on a 2-core Intel Xeon gave 1.35, per round 0.52-1.97,
+    # where three runs of W4 alone right after gave 0.82-0.90)
     plan=lambda size, quick: QUICK_PLAN if quick
-    else Plan(warmup=2, rounds=5, calls=3),
+    else Plan(warmup=2, rounds=15, calls=3),
     scale=lambda iterations: 1e6 / (OPS_PER_ITERATION * int(iterations)),
     goals=[Goal("time ours/torch", 1.0, lambda r: r.ratio("torch"), issue="8")],
 )

@@ -131,7 +131,7 @@ def products(name: str, setup: Setup) -> Step:
 
     This is the part of the step that is all BLAS, the same work for every engine: its
     two rows show how much of a ratio against PyTorch is numpy's BLAS against PyTorch's
-    (OpenBLAS against oneDNN/MKL on Intel), which no engine built on numpy can change.
+    (OpenBLAS against MKL on Intel), which no engine built on numpy can change.
     The numpy row uses ours' layouts (``nn.Linear`` keeps its weight column-major; the
     hand-written step's row-major weights are no faster), the PyTorch row PyTorch's own.
     """

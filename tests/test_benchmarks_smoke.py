@@ -173,14 +173,15 @@ def test_products_rows_do_the_same_products_as_the_step() -> None:
 
     setup = mlp_steps.Setup((12, 8, 6, 3), 5)
     weights, _, _ = setup.problem()
-    _, numpy_outs = mlp_steps.products("numpy", setup)()
+    numpy_check, numpy_outs = mlp_steps.products("numpy", setup)()
     forward = [(5, 8), (5, 6), (5, 3)]
     weight_grads = [w.shape for w in weights[0::2]][::-1]
     assert [o.shape for o in numpy_outs[:3]] == forward
     assert [numpy_outs[i].shape for i in (3, 5, 7)] == weight_grads
     assert [numpy_outs[i].shape for i in (4, 6)] == [(5, 6), (5, 8)]  # input gradients
     if importlib.util.find_spec("torch") is not None:  # PyTorch's row, where installed
-        _, torch_outs = mlp_steps.products("torch", setup)()
+        torch_check, torch_outs = mlp_steps.products("torch", setup)()
+        assert torch_check == pytest.approx(numpy_check, rel=1e-5)
         for a, b in zip(numpy_outs, torch_outs, strict=True):
             np.testing.assert_allclose(a, b.numpy(), rtol=1e-5, atol=1e-5)
 

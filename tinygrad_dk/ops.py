@@ -41,7 +41,7 @@ from tinygrad_dk.ops_shape import (
     stack,
 )
 from tinygrad_dk.primitive import Primitive, quiet, raw
-from tinygrad_dk.tensor_base import constant_vector
+from tinygrad_dk.tensor_base import constant_vector, ndim_of
 
 # Shape operations live in ops_shape; they are re-exported so that ``ops`` is the one
 # place to find every operation.
@@ -100,17 +100,17 @@ power = Primitive("**", quiet(_power_forward), _pow_vjp_base, _pow_vjp_exponent)
 
 
 def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
-    if np.ndim(raw(b)) == 1:  # (..., n, k) @ (k,) -> (..., n)
-        return expand_dims(g, -1) * b if np.ndim(raw(a)) > 1 else g * b
-    if np.ndim(raw(a)) == 1:  # (k,) @ (..., k, m) -> (..., m)
+    if ndim_of(b) == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return expand_dims(g, -1) * b if ndim_of(a) > 1 else g * b
+    if ndim_of(a) == 1:  # (k,) @ (..., k, m) -> (..., m)
         return matmul(b, expand_dims(g, -1))[..., 0]
     return g @ b.swapaxes(-1, -2)  # methods and operators numpy arrays and Tensors share
 
 
 def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
-    if np.ndim(raw(a)) == 1:
-        return expand_dims(a, -1) * expand_dims(g, -2) if np.ndim(raw(b)) > 1 else g * a
-    if np.ndim(raw(b)) == 1:
+    if ndim_of(a) == 1:
+        return expand_dims(a, -1) * expand_dims(g, -2) if ndim_of(b) > 1 else g * a
+    if ndim_of(b) == 1:
         return expand_dims(g, -1) * a  # summed to (k,) by unbroadcast
     if _column_major(b):
         # b is a transposed view, as W.T in x @ W.T: (g^T a)^T equals a^T g but comes
@@ -330,7 +330,7 @@ def _keepdims_shape(x: Any, axis: Any) -> tuple[int, ...]:
 
 def _expand_back(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     """Give a reduced gradient its reduced axes back (as size 1) so it broadcasts over x."""
-    if keepdims or np.ndim(raw(x)) == 0:
+    if keepdims or ndim_of(x) == 0:
         return g
     return reshape(g, _keepdims_shape(x, axis))
 

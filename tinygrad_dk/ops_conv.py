@@ -44,6 +44,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from tinygrad_dk.primitive import Primitive, quiet, raw
+from tinygrad_dk.tensor_base import ndim_of
 
 Pads = tuple[tuple[int, int], ...]  # (before, after) zero padding per spatial axis
 
@@ -192,7 +193,7 @@ def _conv_weight_grad_forward(x: np.ndarray, g: np.ndarray, *, kernel: tuple, st
 def conv(x: Any, w: Any, b: Any = None, *, stride: tuple, padding: Pads,
          dilation: tuple) -> Any:
     """The convolution primitive on checked, normalised arguments (see ``conv2d``)."""
-    return _CONV[np.ndim(raw(w)) - 2](x, w, b, stride=stride, padding=padding,
+    return _CONV[ndim_of(w) - 2](x, w, b, stride=stride, padding=padding,
                                       dilation=dilation)
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from tinygrad_dk.ops import mean, sqrt
 from tinygrad_dk.ops import sum as sum_
 from tinygrad_dk.primitive import Primitive, quiet, raw
+from tinygrad_dk.tensor_base import ndim_of
 
 
 def _channel_shape(x: Any) -> tuple[int, ...]:
@@ -36,7 +37,7 @@ def _channel_shape(x: Any) -> tuple[int, ...]:
 
 def _statistics_axes(x: Any) -> tuple[int, ...]:
     """Every axis but the channel axis: the batch and the spatial axes."""
-    return (0, *range(2, np.ndim(raw(x))))
+    return (0, *range(2, ndim_of(x)))
 
 
 def _normalized(x: Any, eps: float) -> tuple[Any, Any]:

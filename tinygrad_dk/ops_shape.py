@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk.primitive import Primitive, raw
-from tinygrad_dk.tensor_base import SliceGradient
+from tinygrad_dk.tensor_base import SliceGradient, ndim_of, shape_of
 
 
 def _reshape_forward(x: Any, shape: Any) -> Any:
@@ -25,21 +25,24 @@ def _reshape_forward(x: Any, shape: Any) -> Any:
 
 
 reshape = Primitive(
-    "reshape", _reshape_forward, lambda g, out, x, shape: g.reshape(np.shape(raw(x)))
+    "reshape", _reshape_forward, lambda g, out, x, shape: g.reshape(shape_of(raw(x)))
 )
 
 
 def _transpose_vjp(g: Any, out: Any, x: Any, axes: Any = None) -> Any:
     if axes is None:
         return g.transpose()
-    inverse = np.argsort([a % np.ndim(raw(x)) for a in axes])  # undo the permutation
+    inverse = np.argsort([a % ndim_of(x) for a in axes])  # undo the permutation
     return g.transpose(tuple(int(i) for i in inverse))
 
 
-transpose = Primitive("transpose", lambda x, axes=None: np.transpose(x, axes), _transpose_vjp)
+# (the array methods: np.transpose and np.swapaxes are Python wrappers around them, three
+# Python calls more per op, and W.T in x @ W.T runs once per layer and step)
+transpose = Primitive("transpose", lambda x, axes=None: np.asarray(x).transpose(axes),
+                      _transpose_vjp)
 swapaxes = Primitive(
     "swapaxes",
-    lambda x, a, b: np.swapaxes(x, a, b),
+    lambda x, a, b: np.asarray(x).swapaxes(a, b),
     lambda g, out, x, a, b: g.swapaxes(a, b),
 )
 # broadcast_to's derivative sums over the broadcast axes; the backward driver's
@@ -169,7 +172,7 @@ def _split_back(g: Any, xs: tuple, axis: int | None) -> list:
             pieces.append(g[start:start + n].reshape(shape))
             start += n
         return pieces
-    ndim = np.ndim(raw(g))
+    ndim = ndim_of(g)
     axis = axis % ndim
     pieces, start = [], 0
     for x in xs:
@@ -191,7 +194,7 @@ _concatenate = Primitive(
 
 
 def _stack_vjp(g: Any, out: Any, *xs: Any, axis: int = 0) -> list:
-    axis = axis % np.ndim(raw(g))
+    axis = axis % ndim_of(g)
     return [g[(slice(None),) * axis + (i,)] for i in range(len(xs))]
 
 

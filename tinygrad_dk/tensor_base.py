@@ -68,6 +68,14 @@ def shape_of(a: Any) -> tuple:
     return a.shape if type(a) is np.ndarray else np.shape(a)
 
 
+def ndim_of(a: Any) -> int:
+    """The number of axes of an array, a Tensor or a number (``np.ndim(raw(a))``), with
+    no Python-level numpy call for the usual numpy array: derivatives ask this often."""
+    if type(a) is np.ndarray:
+        return a.ndim
+    return np.ndim(a._data if isinstance(a, TensorBase) else a)
+
+
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` down to ``shape``: the one place where broadcasting is undone.
 

@@ -493,6 +493,7 @@ def test_T_and_transpose_without_axes(data):
     v = upstream_for(data, x.T.shape)
     check_op(lambda t: t.T, [x], v, lambda a: a.T)
     check_op(lambda t: t.transpose(), [x], v, lambda a: a.T)
+    check_op(lambda t: t.transpose(None), [x], v, lambda a: a.transpose(None))  # numpy's
 
 
 @given(data=st.data())

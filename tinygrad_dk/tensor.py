@@ -336,6 +336,8 @@ class Tensor(TensorBase):
     def transpose(self, *axes: Any) -> Tensor:
         """Two dims: swap them (PyTorch's ``transpose(0, 1)``); a tuple, all the axes or none:
         permute them as ``ndarray.transpose`` (none: reverse them)."""
+        if len(axes) == 1 and axes[0] is None:  # numpy's a.transpose(None): reverse them
+            axes = ()
         if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             return ops_shape.transpose(self, tuple(axes[0]))
         if len(axes) == 2:

@@ -16,13 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from benchmarks import peers
 from benchmarks.inputs import classification_batch, tensor_mlp_weights
 from benchmarks.spec import Engine, Size, Step
+
+if TYPE_CHECKING:  # only for the type hint of products_note
+    from benchmarks.results import WorkloadResult
 
 #: Learning rate and options per optimizer (AdamW with PyTorch's default decay, explicit).
 OPTIMIZERS: dict[str, dict[str, Any]] = {
@@ -141,18 +144,20 @@ def products(name: str, setup: Setup) -> Step:
                   for n in setup.sizes[1:-1]]
     grads = [rng.standard_normal((setup.batch, n), dtype=np.float32) for n in setup.sizes[1:]]
     mats = weights[0::2]
+    # the weight gradient g^T a in the layout each engine's backward computes it
     if name == "torch":
         torch = peers.torch_module()
         acts, grads, mats = ([torch.from_numpy(a) for a in arrays]
                              for arrays in (acts, grads, mats))
+        weight_grad = lambda g, a: g.T @ a  # noqa: E731
     else:
         mats = [np.asfortranarray(w) for w in mats]
+        weight_grad = lambda g, a: (a.T @ g).T  # noqa: E731
 
     def step() -> tuple[float, Any]:
         outs = [a @ w.T for a, w in zip(acts, mats)]
         for i in reversed(range(len(mats))):
-            # the weight gradient in the layout each engine's backward computes it
-            outs.append(grads[i].T @ acts[i] if name == "torch" else (acts[i].T @ grads[i]).T)
+            outs.append(weight_grad(grads[i], acts[i]))
             if i:
                 outs.append(grads[i] @ mats[i])
         return float(outs[0][0, 0]), outs  # one number of a product: both rows agree
@@ -160,7 +165,7 @@ def products(name: str, setup: Setup) -> Step:
     return step
 
 
-def products_note(result: Any) -> None:
+def products_note(result: WorkloadResult) -> None:
     """The note comparing the two rows of products alone (a ``Workload.finish``)."""
     numpy_row, torch_row = (result.find(PRODUCTS[k]) for k in ("numpy", "torch"))
     if numpy_row is None or torch_row is None or not numpy_row.median or not torch_row.median:

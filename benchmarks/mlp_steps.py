@@ -127,16 +127,18 @@ def numpy(setup: Setup) -> Step:
 PRODUCTS = {"numpy": "numpy, products only", "torch": "torch, products only"}
 
 
-def products(name: str, setup: Setup) -> Step:
-    """Only the step's matrix products, with numpy's BLAS (``name`` "numpy") or
-    PyTorch's ("torch"): each layer's forward product, its weight gradient and (below
-    the first layer) its input gradient, on arrays of the step's shapes and layouts.
+def product_list(name: str, setup: Setup) -> list[tuple[str, Callable[[], Any]]]:
+    """The step's matrix products, one call each, with numpy's BLAS (``name`` "numpy")
+    or PyTorch's ("torch"): each layer's forward product, then from the last layer down
+    its weight gradient and (below the first layer) its input gradient, on arrays of the
+    step's shapes and layouts. Each comes with a label that names the product and its
+    shape, such as ``"W grad 2: (256x128)^T (256x10)"``.
 
-    This is the part of the step that is all BLAS, the same work for every engine: its
-    two rows show how much of a ratio against PyTorch is numpy's BLAS against PyTorch's
+    This is the part of the step that is all BLAS, the same work for every engine: it
+    shows how much of a ratio against PyTorch is numpy's BLAS against PyTorch's
     (OpenBLAS against MKL on Intel), which no engine built on numpy can change.
-    The numpy row uses ours' layouts (``nn.Linear`` keeps its weight column-major; the
-    hand-written step's row-major weights are no faster), the PyTorch row PyTorch's own.
+    The numpy products use ours' layouts (``nn.Linear`` keeps its weight column-major;
+    the hand-written step's row-major weights are no faster), PyTorch's its own.
     """
     weights, X, _ = setup.problem()
     rng = np.random.default_rng(1)  # activations and gradients: any numbers will do
@@ -153,13 +155,25 @@ def products(name: str, setup: Setup) -> Step:
     else:
         mats = [np.asfortranarray(w) for w in mats]
         weight_grad = lambda g, a: (a.T @ g).T  # noqa: E731
+    n, sizes = setup.batch, setup.sizes
+    found = [(f"forward {i}: ({n}x{sizes[i]}) ({sizes[i]}x{sizes[i + 1]})",
+              lambda i=i: acts[i] @ mats[i].T) for i in range(len(mats))]
+    for i in reversed(range(len(mats))):
+        found.append((f"W grad {i}: ({n}x{sizes[i + 1]})^T ({n}x{sizes[i]})",
+                      lambda i=i: weight_grad(grads[i], acts[i])))
+        if i:
+            found.append((f"x grad {i}: ({n}x{sizes[i + 1]}) ({sizes[i + 1]}x{sizes[i]})",
+                          lambda i=i: grads[i] @ mats[i]))
+    return found
+
+
+def products(name: str, setup: Setup) -> Step:
+    """All of the step's matrix products (``product_list``) in one timed call: the W3s
+    rows "numpy, products only" and "torch, products only"."""
+    calls = [call for _, call in product_list(name, setup)]
 
     def step() -> tuple[float, Any]:
-        outs = [a @ w.T for a, w in zip(acts, mats)]
-        for i in reversed(range(len(mats))):
-            outs.append(weight_grad(grads[i], acts[i]))
-            if i:
-                outs.append(grads[i] @ mats[i])
+        outs = [call() for call in calls]
         return float(outs[0][0, 0]), outs  # one number of a product: both rows agree
 
     return step

@@ -16,6 +16,7 @@ WORKLOADS: dict[str, str] = {
     "W2": "benchmarks.w2_deep_chain",
     "W3": "benchmarks.w3_tensor_mlp",
     "W3s": "benchmarks.w3s_sequential",
+    "BL": "benchmarks.blas_products",
     "W3a": "benchmarks.w3a_adam",
     "W3o": "benchmarks.w3o_overhead",
     "W3f": "benchmarks.w3f_fit",

@@ -190,3 +190,26 @@ def test_products_rows_do_the_same_products_as_the_step() -> None:
                             Measurement(mlp_steps.PRODUCTS["torch"], 5, "ms/step", [2.0])]
     mlp_steps.products_note(result)
     assert "numpy/PyTorch 1.50" in result.notes[0]
+
+
+def test_each_product_of_workload_bl_is_labelled_with_its_shapes() -> None:
+    # BL times the products one by one under these labels: each label must name the
+    # shapes the product multiplies, and the product must be what the label says.
+    import re
+
+    from benchmarks import mlp_steps
+
+    setup = mlp_steps.Setup((12, 8, 6, 3), 5)
+    listed = mlp_steps.product_list("numpy", setup)
+    assert len({label for label, _ in listed}) == len(listed) == 8
+    for label, call in listed:
+        (a_rows, a_cols), (b_rows, b_cols) = (
+            map(int, m) for m in re.findall(r"\((\d+)x(\d+)\)", label))
+        out = call()
+        if "^T" in label:  # (n x out)^T (n x in): the weight gradient, out x in
+            assert a_rows == b_rows and out.shape == (a_cols, b_cols), label
+        else:
+            assert a_cols == b_rows and out.shape == (a_rows, b_cols), label
+    assert [label.split(":")[0] for label, _ in listed] == [
+        "forward 0", "forward 1", "forward 2", "W grad 2", "x grad 2", "W grad 1",
+        "x grad 1", "W grad 0"]

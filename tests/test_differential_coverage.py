@@ -74,6 +74,11 @@ NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to co
                                          "check_input", "crop", "fold", "out_size", "pad",
                                          "taps", "windows")},
     "ops_pool.winners": "max pooling's choice of taps (max_pool rows' gradients)",
+    # --- PyTorch names: counting ---
+    **{name: "no gradient (counts and positions): compared with PyTorch in "
+       "tests/test_counting.py" for name in (
+           "Tensor.bincount", "Tensor.histc", "tg.bincount", "tg.histc", "tg.searchsorted",
+           "tg.bucketize", "tg.isin")},
 }
 TENSOR_DUNDERS = {
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",

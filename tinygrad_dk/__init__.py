@@ -212,6 +212,12 @@ __all__ = [
 ]
 
 
+# --- PyTorch names: counting ---
+from tinygrad_dk.toplevel import bincount, bucketize, histc, isin, searchsorted  # noqa: E402
+
+__all__ += ["bincount", "histc", "searchsorted", "bucketize", "isin"]
+
+
 def __getattr__(name: str) -> object:
     """A missing name; for PyTorch's sub-packages, say where they live here."""
     if name in ("nn", "optim", "utils"):

@@ -24,6 +24,7 @@ from tinygrad_dk import (
     device,
     inplace,
     ops,
+    ops_count,
     ops_index,
     ops_math,
     ops_nn,
@@ -437,3 +438,13 @@ class Tensor(TensorBase):
 
     size = property(lambda self: spelling.SizeInt(self._data.shape),
                     doc="numpy's number of elements, also callable as PyTorch's size()/size(dim).")
+
+    # --- PyTorch names: counting (no gradient: see tinygrad_dk.ops_count) ---------------------
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
+        """How often each value 0, 1, 2, ... occurs (with ``weights``: their sums)."""
+        return ops_count.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+        """A histogram with ``bins`` equal bins between ``min`` and ``max``."""
+        return ops_count.histc(self, bins, min, max)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import ops, ops_index, ops_shape, ops_softmax, spelling
+from tinygrad_dk import ops, ops_count, ops_index, ops_shape, ops_softmax, spelling
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor import Tensor
@@ -127,6 +127,30 @@ def inference_mode(mode: bool = True) -> Any:
     return GradMode(not mode)
 
 
+# --- PyTorch names: counting (no gradient: see tinygrad_dk.ops_count) -----------------------
+bincount, histc = _method("bincount"), _method("histc")
+
+
+def searchsorted(sorted_sequence: Any, values: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None) -> Any:
+    """Positions that keep ``sorted_sequence`` sorted: see ``ops_count.searchsorted``."""
+    return ops_count.searchsorted(_t(sorted_sequence), values, out_int32=out_int32,
+                                  right=right, side=side)
+
+
+def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False,  # noqa: A002
+              right: bool = False) -> Any:
+    """The bucket of each value between sorted boundaries: see ``ops_count.bucketize``."""
+    return ops_count.bucketize(_t(input), boundaries, out_int32=out_int32, right=right)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Any:
+    """True where an element occurs in ``test_elements``."""
+    return ops_count.isin(_t(elements), test_elements, assume_unique=assume_unique,
+                          invert=invert)
+
+
 __all__ = [
     "sum", "mean", "std", "var", "norm", "max", "min", "amax", "amin", "argmax", "argmin",
     "all", "any", "logsumexp", "topk", "sort", "nonzero", "flatten", "reshape", "squeeze",
@@ -134,4 +158,5 @@ __all__ = [
     "unique", "square", "round", "floor", "ceil", "sign", "isnan", "isinf", "isfinite",
     "softmax", "log_softmax", "cat", "concat", "concatenate", "stack", "where", "equal",
     "allclose", "isclose", "is_tensor", "is_floating_point", "mm", "inference_mode",
+    "bincount", "histc", "searchsorted", "bucketize", "isin",
 ]

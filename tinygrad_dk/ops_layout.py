@@ -50,6 +50,14 @@ def _along(dim: int, index: Any) -> tuple:
     return (slice(None),) * dim + (index,)
 
 
+def integers(values: Any) -> np.ndarray:
+    """A number, list, array or Tensor as a numpy array (an empty list as int64, not
+    numpy's float64); the caller checks that it holds integers."""
+    if isinstance(values, (list, tuple)) and not values:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(raw(values))
+
+
 def _sizes(sizes: tuple) -> tuple[int, ...]:
     """``f(2, 3)`` or ``f((2, 3))``: the sizes as one tuple of ints."""
     if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
@@ -91,7 +99,7 @@ def repeat_interleave(x: Any, repeats: Any, dim: int | None = None) -> Any:
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     dim = _check_axis("repeat_interleave", dim, len(_shape(x)))
-    counts = np.asarray(raw(repeats))
+    counts = integers(repeats)
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
         raise RuntimeError(f"repeat_interleave: repeats must be a non-negative int or a 1-D "
                            f"tensor of them, got {counts!r}")
@@ -190,6 +198,8 @@ def swapdims(x: Any, dim0: int, dim1: int) -> Any:
 
 def mT(x: Any) -> Any:  # noqa: N802 - PyTorch's name
     """The last two axes exchanged: a batch of matrices, each transposed."""
+    if not _shape(x):  # a number stays itself (PyTorch's rule)
+        return getitem(x, ())
     if len(_shape(x)) < 2:
         raise RuntimeError(f"mT: needs a matrix or a batch of matrices, got shape {_shape(x)}; "
                            "a vector has no transpose here (use unsqueeze to make a matrix)")
@@ -232,6 +242,8 @@ def unflatten(x: Any, dim: int, sizes: Sequence[int]) -> Any:
                                else known == 0 or shape[dim] % known):
         raise RuntimeError(f"unflatten: the sizes {sizes} do not multiply up to {shape[dim]}, "
                            f"the size of dimension {dim}")
+    if -1 in sizes:  # counted here: numpy cannot infer -1 for 0 elements
+        sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
     return reshape(x, shape[:dim] + sizes + shape[dim + 1:])
 
 

@@ -93,9 +93,11 @@ def tile(x: Any, *dims: Any) -> Any:
     return repeat(x, (1,) * (len(_shape(x)) - len(dims)) + dims)
 
 
-def repeat_interleave(x: Any, repeats: Any, dim: int | None = None) -> Any:
+def repeat_interleave(x: Any, repeats: Any, dim: int | None = None, *,
+                      output_size: int | None = None) -> Any:
     """Each element repeated ``repeats`` times in place: [a, b] -> [a, a, b, b]
-    (``repeats`` one count, or one per element along ``dim``; no dim: flattened first)."""
+    (``repeats`` one count, or one per element along ``dim``; no dim: flattened first).
+    ``output_size`` (PyTorch's hint for GPUs) is accepted and not needed here."""
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     dim = _check_axis("repeat_interleave", dim, len(_shape(x)))

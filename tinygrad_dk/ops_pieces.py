@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_dk.ops import astype
 from tinygrad_dk.ops_index import _check_axis
 from tinygrad_dk.ops_layout import _along, _at_least, _shape, integers
 from tinygrad_dk.ops_shape import broadcast_to, concatenate, getitem, reshape, stack
@@ -224,7 +225,11 @@ def block_diag(*tensors: Any) -> Any:
         blocks.append(t if len(_shape(t)) == 2 else reshape(t, (1, -1)))
     if not blocks:
         return Tensor._from_op(np.zeros((1, 0), dtype=np.float32))
-    dtype = np.result_type(*(raw(b) for b in blocks))
+    # PyTorch's promotion: integers join floats as the floats' dtype (numpy would make
+    # int64 and float32 float64)
+    dtypes = [raw(b).dtype for b in blocks]
+    dtype = np.result_type(*([d for d in dtypes if d.kind in "fc"] or dtypes))
+    blocks = [b if raw(b).dtype == dtype else astype(b, dtype) for b in blocks]
     width = sum(_shape(b)[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:  # each block with zeros left and right of it: one band of rows

@@ -29,7 +29,7 @@ import numpy as np
 from tinygrad_dk.inplace import put
 from tinygrad_dk.ops import add, astype, mul, where
 from tinygrad_dk.ops_index import _check_axis
-from tinygrad_dk.ops_layout import _along, _shape, integers, movedim
+from tinygrad_dk.ops_layout import _along, _integers, _shape, movedim
 from tinygrad_dk.ops_shape import broadcast_to, getitem, reshape
 from tinygrad_dk.ops_shape import index_add as _add_at
 from tinygrad_dk.primitive import raw
@@ -40,7 +40,7 @@ from tinygrad_dk.tensor_base import TensorBase
 
 def as_index(op: str, index: Any) -> np.ndarray:
     """An index (int64 tensor, list, numpy array or int) as a numpy integer array."""
-    data = integers(index)
+    data = _integers(index)
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}: the index must hold integers (int64), got dtype {data.dtype}; "
                         "convert it with .long() (or build it with torch.tensor([...]) of ints, "

@@ -50,7 +50,7 @@ def _along(dim: int, index: Any) -> tuple:
     return (slice(None),) * dim + (index,)
 
 
-def integers(values: Any) -> np.ndarray:
+def _integers(values: Any) -> np.ndarray:
     """A number, list, array or Tensor as a numpy array (an empty list as int64, not
     numpy's float64); the caller checks that it holds integers."""
     if isinstance(values, (list, tuple)) and not values:
@@ -101,7 +101,7 @@ def repeat_interleave(x: Any, repeats: Any, dim: int | None = None, *,
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     dim = _check_axis("repeat_interleave", dim, len(_shape(x)))
-    counts = integers(repeats)
+    counts = _integers(repeats)
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
         raise RuntimeError(f"repeat_interleave: repeats must be a non-negative int or a 1-D "
                            f"tensor of them, got {counts!r}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygrad_dk.ops import astype
 from tinygrad_dk.ops_index import _check_axis
-from tinygrad_dk.ops_layout import _along, _at_least, _shape, integers
+from tinygrad_dk.ops_layout import _along, _at_least, _integers, _shape
 from tinygrad_dk.ops_shape import broadcast_to, concatenate, getitem, reshape, stack
 from tinygrad_dk.primitive import raw
 
@@ -70,7 +70,7 @@ def tensor_split(x: Any, indices_or_sections: Any, dim: int = 0) -> tuple:
     """numpy's ``array_split``: ``sections`` pieces as equal as can be (the first ones one
     longer), or pieces cut before each of the listed ``indices``."""
     dim, n = _length("tensor_split", x, dim)
-    cuts = integers(indices_or_sections)
+    cuts = _integers(indices_or_sections)
     if cuts.dtype.kind not in "iu" or cuts.ndim > 1:
         raise RuntimeError(f"tensor_split: takes a number of sections or a list of indices "
                            f"(integers), got {indices_or_sections!r}")

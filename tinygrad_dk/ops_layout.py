@@ -322,7 +322,7 @@ def diag_embed(x: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
     return movedim(square, (-2, -1), (a, b))
 
 
-def diag(x: Any, diagonal: int = 0) -> Any:  # noqa: F811 - PyTorch's argument name
+def diag(x: Any, diagonal: int = 0) -> Any:
     """A vector -> the square matrix with it on diagonal ``diagonal``; a matrix -> that
     diagonal as a vector."""
     ndim = len(_shape(x))
@@ -349,13 +349,13 @@ def _matrix_shape(op: str, x: Any) -> tuple[int, int]:
     return shape[-2:]
 
 
-def tril(x: Any, diagonal: int = 0) -> Any:  # noqa: F811
+def tril(x: Any, diagonal: int = 0) -> Any:
     """The lower triangle: the elements on and below diagonal ``diagonal``; zeros above."""
     rows, cols = _matrix_shape("tril", x)
     return _triangle(x, np.tri(rows, cols, diagonal, dtype=bool))
 
 
-def triu(x: Any, diagonal: int = 0) -> Any:  # noqa: F811
+def triu(x: Any, diagonal: int = 0) -> Any:
     """The upper triangle: the elements on and above diagonal ``diagonal``; zeros below."""
     rows, cols = _matrix_shape("triu", x)
     return _triangle(x, ~np.tri(rows, cols, diagonal - 1, dtype=bool))
@@ -371,12 +371,14 @@ def _indices(op: str, row: int, col: int, offset: int, lower: bool, dtype: Any) 
     return Tensor._from_op(positions.astype(np.int64 if dtype is None else np.dtype(dtype)))
 
 
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None) -> Any:
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Any:
     """The (row, column) positions of the lower triangle of a row x col matrix, a (2, n)
-    int64 tensor, row by row."""
+    int64 tensor, row by row (``device`` is accepted: everything is on the CPU)."""
     return _indices("tril_indices", row, col, offset, True, dtype)
 
 
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None) -> Any:
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Any:
     """The (row, column) positions of the upper triangle of a row x col matrix."""
     return _indices("triu_indices", row, col, offset, False, dtype)

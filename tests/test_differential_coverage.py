@@ -20,6 +20,7 @@ import pytest
 pytest.importorskip("torch")
 
 import test_differential_images as image_tables  # noqa: E402
+import test_differential_layout as layout_tables  # noqa: E402  (PyTorch names: shape)
 import test_differential_nn as nn_tables  # noqa: E402
 import test_differential_ops as op_tables  # noqa: E402
 import test_differential_optim as optim_tables  # noqa: E402
@@ -50,6 +51,9 @@ from tinygrad_dk import (  # noqa: E402
 
 TABLES = (op_tables.OPS + shape_tables.SHAPE_OPS + torch_name_tables.TORCH_NAME_OPS
           + image_tables.IMAGE_OPS)
+TABLES += tuple(layout_tables.LAYOUT_OPS)  # PyTorch names: shape
+
+from tinygrad_dk import ops_gather, ops_layout, ops_pieces  # noqa: E402, I001  (PyTorch names: shape)
 
 NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
     "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
@@ -90,6 +94,8 @@ OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": 
               "ops_index": ops_index, "ops_activation": ops_activation,
               "ops_softmax": ops_softmax, "ops_conv": ops_conv, "ops_pool": ops_pool,
               "ops_norm": ops_norm}
+OP_MODULES.update(ops_gather=ops_gather, ops_layout=ops_layout,  # PyTorch names: shape
+                  ops_pieces=ops_pieces)
 
 
 def _public_ops() -> set[str]:

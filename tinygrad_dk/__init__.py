@@ -217,6 +217,73 @@ from tinygrad_dk.toplevel import bincount, bucketize, histc, isin, searchsorted 
 
 __all__ += ["bincount", "histc", "searchsorted", "bucketize", "isin"]
 
+# --- PyTorch names: shape (layout, pieces, gather/scatter) --------------------------------
+from tinygrad_dk.toplevel import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_tensors,
+    broadcast_to,
+    cartesian_prod,
+    chunk,
+    column_stack,
+    diag,
+    diag_embed,
+    diagonal,
+    dsplit,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    hsplit,
+    hstack,
+    index_add,
+    index_fill,
+    index_select,
+    masked_fill,
+    masked_select,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    ravel,
+    repeat_interleave,
+    roll,
+    rot90,
+    row_stack,
+    scatter,
+    scatter_add,
+    select,
+    split,
+    swapaxes,
+    swapdims,
+    take,
+    take_along_dim,
+    tensor_split,
+    tile,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+    unbind,
+    unflatten,
+    vsplit,
+    vstack,
+)
+
+__all__ += [
+    "tile", "flip", "fliplr", "flipud", "roll", "rot90", "movedim", "moveaxis", "swapdims",
+    "swapaxes", "narrow", "select", "unflatten", "ravel", "chunk", "split", "tensor_split",
+    "hsplit", "vsplit", "dsplit", "unbind", "broadcast_to", "diag", "diagonal", "diag_embed",
+    "tril", "triu", "gather", "index_select", "take", "take_along_dim", "masked_fill",
+    "masked_select", "scatter", "scatter_add", "index_add", "index_fill", "repeat_interleave",
+    "hstack", "vstack", "row_stack", "dstack", "column_stack", "broadcast_tensors", "meshgrid",
+    "cartesian_prod", "block_diag", "atleast_1d", "atleast_2d", "atleast_3d", "tril_indices",
+    "triu_indices",
+]
+# --- end of PyTorch names: shape ------------------------------------------------------------
 
 def __getattr__(name: str) -> object:
     """A missing name; for PyTorch's sub-packages, say where they live here."""

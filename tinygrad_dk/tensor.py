@@ -36,6 +36,8 @@ from tinygrad_dk.primitive import raw
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor_base import TensorBase
 
+from tinygrad_dk import ops_gather, ops_layout, ops_pieces  # isort: skip  (PyTorch names: shape)
+
 
 class Tensor(TensorBase):
     """An n-dimensional array with reverse-mode automatic differentiation.
@@ -448,3 +450,62 @@ class Tensor(TensorBase):
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
         """A histogram with ``bins`` equal bins between ``min`` and ``max``."""
         return ops_count.histc(self, bins, min, max)
+
+    # --- PyTorch names: shape (layout, pieces, gather/scatter) ------------------------------
+    # The functions take the tensor first, so they serve as methods as they are; see
+    # ops_layout (repeat, flip, roll, axes, diagonals), ops_pieces (split, chunk, unbind)
+    # and ops_gather (gather, scatter, masked and index ops, unfold).
+
+    repeat, tile, repeat_interleave = (ops_layout.repeat, ops_layout.tile,
+                                       ops_layout.repeat_interleave)
+    flip, fliplr, flipud, roll, rot90 = (ops_layout.flip, ops_layout.fliplr, ops_layout.flipud,
+                                         ops_layout.roll, ops_layout.rot90)
+    movedim = moveaxis = ops_layout.movedim
+    swapdims = ops_layout.swapdims
+    narrow, select, unflatten = ops_layout.narrow, ops_layout.select, ops_layout.unflatten
+    mT = property(ops_layout.mT, doc="The last two axes exchanged (a batch of matrices, "  # noqa: N815
+                  "each transposed).")
+    diag, diagonal, diag_embed = ops_layout.diag, ops_layout.diagonal, ops_layout.diag_embed
+    tril, triu = ops_layout.tril, ops_layout.triu
+    split, chunk, tensor_split = ops_pieces.split, ops_pieces.chunk, ops_pieces.tensor_split
+    hsplit, vsplit, dsplit = ops_pieces.hsplit, ops_pieces.vsplit, ops_pieces.dsplit
+    unbind = ops_pieces.unbind
+    gather, take, take_along_dim = ops_gather.gather, ops_gather.take, ops_gather.take_along_dim
+    index_select, masked_select = ops_gather.index_select, ops_gather.masked_select
+    masked_fill, index_fill = ops_gather.masked_fill, ops_gather.index_fill
+    scatter, scatter_add, index_add = (ops_gather.scatter, ops_gather.scatter_add,
+                                       ops_gather.index_add)
+    unfold = ops_gather.unfold
+
+    def ravel(self) -> Tensor:
+        """The elements as a vector (``flatten()``)."""
+        return ops_shape.reshape(self, (-1,))
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """``masked_fill`` in place (see tinygrad_dk.inplace for when that is allowed)."""
+        return inplace.update(self, "masked_fill_",
+                              lambda x, v: ops_gather.masked_fill(x, mask, v), value)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        """``index_fill`` in place."""
+        return inplace.update(self, "index_fill_",
+                              lambda x, v: ops_gather.index_fill(x, dim, index, v), value)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        """``scatter`` in place."""
+        def fn(x: Any, s: Any) -> Any:
+            return ops_gather.scatter(x, dim, index, s if src is not None else None,
+                                      s if src is None else None, reduce)
+        return inplace.update(self, "scatter_", fn, src if src is not None else value)
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        """``scatter_add`` in place."""
+        return inplace.update(self, "scatter_add_",
+                              lambda x, s: ops_gather.scatter_add(x, dim, index, s), src)
+
+    def index_add_(self, dim: int, index: Any, source: Any, alpha: Any = 1) -> Tensor:
+        """``index_add`` in place."""
+        return inplace.update(self, "index_add_",
+                              lambda x, s: ops_gather.index_add(x, dim, index, s, alpha), source)
+    # --- end of PyTorch names: shape --------------------------------------------------------

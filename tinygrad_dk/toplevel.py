@@ -19,6 +19,8 @@ from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor import Tensor
 
+from tinygrad_dk import ops_layout, ops_pieces  # isort: skip  (PyTorch names: shape)
+
 
 def _t(x: Any) -> Tensor:
     """A Tensor as it is; anything else as a Tensor of its data (no copy for arrays)."""
@@ -160,3 +162,105 @@ __all__ = [
     "allclose", "isclose", "is_tensor", "is_floating_point", "mm", "inference_mode",
     "bincount", "histc", "searchsorted", "bucketize", "isin",
 ]
+
+
+# --- PyTorch names: shape (layout, pieces, gather/scatter) --------------------------------
+# torch.flip(x, dims), torch.gather(x, dim, index), ...: the Tensor methods (ops_layout,
+# ops_pieces, ops_gather); the functions of several tensors convert each one first.
+
+(tile, flip, fliplr, flipud, roll, rot90, movedim, moveaxis, swapdims, swapaxes, narrow, select,
+ unflatten, ravel, chunk, split, tensor_split, hsplit, vsplit, dsplit, unbind, broadcast_to,
+ diag, diagonal, diag_embed, tril, triu, gather, index_select, take, take_along_dim,
+ masked_fill, masked_select, scatter, scatter_add, index_add, index_fill) = (
+    _method(n) for n in (
+        "tile", "flip", "fliplr", "flipud", "roll", "rot90", "movedim", "moveaxis", "swapdims",
+        "swapaxes", "narrow", "select", "unflatten", "ravel", "chunk", "split", "tensor_split",
+        "hsplit", "vsplit", "dsplit", "unbind", "broadcast_to", "diag", "diagonal",
+        "diag_embed", "tril", "triu", "gather", "index_select", "take", "take_along_dim",
+        "masked_fill", "masked_select", "scatter", "scatter_add", "index_add", "index_fill"))
+
+
+def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None) -> Any:  # noqa: A002
+    """Each element repeated ``repeats`` times in place (see ``Tensor.repeat_interleave``);
+    with the counts alone, ``repeat_interleave(counts)`` repeats 0, 1, 2, ... by them."""
+    if repeats is None:
+        counts = _t(input)
+        return _t(np.arange(counts.numel() if counts.ndim else 1)).repeat_interleave(counts, 0)
+    return _t(input).repeat_interleave(repeats, dim)
+
+
+def _all_tensors(tensors: tuple) -> list:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    return [_t(x) for x in tensors]
+
+
+def hstack(tensors: Sequence[Any]) -> Any:
+    """Side by side: along dim 1 (vectors end to end)."""
+    return ops_pieces.hstack(_all_tensors((tensors,)))
+
+
+def vstack(tensors: Sequence[Any]) -> Any:
+    """One above the other: along dim 0 (vectors as rows)."""
+    return ops_pieces.vstack(_all_tensors((tensors,)))
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Any]) -> Any:
+    """In depth: along dim 2."""
+    return ops_pieces.dstack(_all_tensors((tensors,)))
+
+
+def column_stack(tensors: Sequence[Any]) -> Any:
+    """Vectors as the columns of a matrix (matrices side by side)."""
+    return ops_pieces.column_stack(_all_tensors((tensors,)))
+
+
+def broadcast_tensors(*tensors: Any) -> tuple:
+    """The tensors broadcast to their common shape."""
+    return ops_pieces.broadcast_tensors(*_all_tensors(tensors))
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids (``indexing='ij'`` or numpy's ``'xy'``; see ops_pieces.meshgrid)."""
+    return ops_pieces.meshgrid(*_all_tensors(tensors), indexing=indexing)
+
+
+def cartesian_prod(*tensors: Any) -> Any:
+    """Every combination of one element from each vector, one row each."""
+    return ops_pieces.cartesian_prod(*_all_tensors(tensors))
+
+
+def block_diag(*tensors: Any) -> Any:
+    """The matrices along the diagonal of one matrix of zeros."""
+    return ops_pieces.block_diag(*_all_tensors(tensors))
+
+
+def _at_least(fn: Any) -> Any:
+    def at_least(*tensors: Any) -> Any:
+        listed = len(tensors) == 1 and isinstance(tensors[0], (list, tuple))
+        return fn(_all_tensors(tensors)) if listed else fn(*_all_tensors(tensors))
+
+    at_least.__name__ = at_least.__qualname__ = fn.__name__
+    at_least.__doc__ = fn.__doc__
+    return at_least
+
+
+atleast_1d, atleast_2d, atleast_3d = (_at_least(ops_layout.atleast_1d),
+                                      _at_least(ops_layout.atleast_2d),
+                                      _at_least(ops_layout.atleast_3d))
+tril_indices, triu_indices = ops_layout.tril_indices, ops_layout.triu_indices
+
+__all__ += [
+    "tile", "flip", "fliplr", "flipud", "roll", "rot90", "movedim", "moveaxis", "swapdims",
+    "swapaxes", "narrow", "select", "unflatten", "ravel", "chunk", "split", "tensor_split",
+    "hsplit", "vsplit", "dsplit", "unbind", "broadcast_to", "diag", "diagonal", "diag_embed",
+    "tril", "triu", "gather", "index_select", "take", "take_along_dim", "masked_fill",
+    "masked_select", "scatter", "scatter_add", "index_add", "index_fill", "repeat_interleave",
+    "hstack", "vstack", "row_stack", "dstack", "column_stack", "broadcast_tensors", "meshgrid",
+    "cartesian_prod", "block_diag", "atleast_1d", "atleast_2d", "atleast_3d", "tril_indices",
+    "triu_indices",
+]
+# --- end of PyTorch names: shape -------------------------------------------------------------

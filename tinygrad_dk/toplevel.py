@@ -135,3 +135,8 @@ __all__ = [
     "softmax", "log_softmax", "cat", "concat", "concatenate", "stack", "where", "equal",
     "allclose", "isclose", "is_tensor", "is_floating_point", "mm", "inference_mode",
 ]
+
+# --- PyTorch names: misc ---
+is_nonzero = _method("is_nonzero")
+__all__ += ["is_nonzero"]
+# --- end misc ---

@@ -213,6 +213,7 @@ __all__ = [
 
 
 # --- PyTorch names: misc ---
+from tinygrad_dk import hooks  # noqa: E402
 from tinygrad_dk.creation import initial_seed  # noqa: E402
 from tinygrad_dk.dtypes import get_default_dtype, set_default_dtype  # noqa: E402
 from tinygrad_dk.hooks import RemovableHandle  # noqa: E402
@@ -234,7 +235,7 @@ __all__ += [
     "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "dtype", "is_complex",
     "is_nonzero", "set_printoptions", "dropout", "bernoulli", "multinomial", "poisson",
     "randint_like", "seed", "initial_seed", "get_rng_state", "set_rng_state",
-    "RemovableHandle",
+    "RemovableHandle", "hooks",
 ]
 # --- end misc ---
 

@@ -37,6 +37,8 @@ from tinygrad_dk.quiet import quiet
 
 #: id(tensor) -> (weak reference to it, {handle id: hook}): the tensors that have hooks
 HOOKED: dict[int, tuple[weakref.ref, dict[int, Callable[[Any], Any]]]] = {}
+#: functions a hook asked to run once the current backward pass is over (``after_pass``)
+_AFTER_PASS: list[Callable[[], None]] = []
 _next_id = itertools.count()
 
 
@@ -90,6 +92,12 @@ def _forget(key: int, ref: weakref.ref) -> None:
         del HOOKED[key]
 
 
+def after_pass(fn: Callable[[], None]) -> None:
+    """From inside a hook: call ``fn()`` once this backward pass has handed every gradient on
+    (``nn.Module``'s backward hooks use it when no input of the module needs a gradient)."""
+    _AFTER_PASS.append(fn)
+
+
 def _run(node: Any, g: Any, create_graph: bool) -> Any:
     """Hand ``g``, the gradient of ``node``, through its hooks; what the last one gave back."""
     for hook in list(HOOKED[id(node)][1].values()):
@@ -114,6 +122,7 @@ def _run(node: Any, g: Any, create_graph: bool) -> Any:
 def walk(root: Any, seed: Any, order: list, computed: list, pass_: Any) -> None:
     """``backward._walk`` with the hooks: run a node's hooks on its complete gradient before
     it goes on; collect each hooked leaf's gradient of this pass, hook it, then add it."""
+    _AFTER_PASS.clear()
     leaves = [(leaf, leaf._grad) for leaf in order
               if not leaf.parents and id(leaf) in HOOKED and leaf.requires_grad]
     for leaf, _ in leaves:
@@ -129,3 +138,5 @@ def walk(root: Any, seed: Any, order: list, computed: list, pass_: Any) -> None:
             g = _run(leaf, this_pass, pass_.create_graph)
             leaf._accumulate(g if pass_.create_graph or not hasattr(g, "_data") else g._data,
                              pass_.owners)
+    while _AFTER_PASS:
+        _AFTER_PASS.pop(0)()

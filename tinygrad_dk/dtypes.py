@@ -57,10 +57,10 @@ def set_default_dtype(d: Any) -> None:
     ``torch.set_default_dtype``: ``tensor(0.5)``, ``zeros(3)``, ``randn(2)``...
     numpy arrays keep their own dtype, as always."""
     try:
-        dtype = np.dtype(d)
+        dtype = np.dtype(d) if d is not None else None  # (np.dtype(None) is float64)
     except TypeError:
         dtype = None
-    if dtype not in (float32, float64):
+    if dtype is None or dtype not in (float32, float64):
         raise TypeError(
             f"set_default_dtype: only float32 and float64 can be the default dtype, got {d!r}; "
             "use torch.float32 (the usual) or torch.float64 (for gradient checks). Integer "

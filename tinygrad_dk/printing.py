@@ -38,9 +38,9 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     ``precision``: digits after the point; ``threshold``: more elements than this are
     summarised with ``...``; ``edgeitems``: how many rows/columns show at each end of a
     summary; ``linewidth``: characters per line; ``sci_mode``: True always scientific
-    (``1.2346e+03``), False never, None as numpy decides. ``profile``: "default" (back to
-    how Tensors print at start), "short" or "full" (PyTorch's), applied before the other
-    arguments.
+    (``1.2346e+03``), False never (``1234.5600``), None as numpy decides. ``profile``:
+    "default" (back to how Tensors print at start), "short" or "full" (PyTorch's),
+    applied before the other arguments.
     """
     if profile is not None:
         if profile != "default" and profile not in _PROFILES:
@@ -69,10 +69,7 @@ def array_text(data: np.ndarray, prefix: str) -> str:
         return np.array2string(data, separator=", ", prefix=prefix)
     options = dict(OPTIONS)
     sci = options.pop("sci_mode", None)
-    if sci is False:
-        options["suppress_small"] = True  # fixed point, always
-    elif sci is True and data.dtype.kind == "f":
-        digits = options.get("precision", 4)
-        options["formatter"] = {"float_kind": lambda v: np.format_float_scientific(
-            v, precision=digits, unique=False)}
+    if sci is not None and data.dtype.kind == "f":  # every number in one notation
+        spec = f".{options.get('precision', 4)}{'e' if sci else 'f'}"
+        options["formatter"] = {"float_kind": lambda v: format(v, spec)}
     return np.array2string(data, separator=", ", prefix=prefix, **options)

@@ -159,8 +159,14 @@ def bfloat16(self: TensorBase) -> Any:
 
 def detach_(self: TensorBase) -> Any:
     """Leave the graph in place: this tensor becomes a leaf without gradient (its numbers
-    stay); gradients no longer flow through it to what it was computed from."""
+    stay); gradients no longer flow through it to what it was computed from. Unlike
+    PyTorch, operations that used it before cannot backpropagate any more (an error
+    says so): ``detach()`` (a new tensor) leaves them alone."""
     self.op, self.parents, self._ctx, self.requires_grad = "", (), None, False
+    # Operations recorded before still point at this tensor, which no longer carries their
+    # gradient on: a new version makes their backward refuse (PyTorch would still reach
+    # the inputs; refusing is better than a silently missing gradient).
+    self._version += 1
     return self
 
 

@@ -151,18 +151,10 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False
     The survivors are multiplied by 1 / (1 - p), so the expected value of every
     element stays the same; at evaluation time (``training=False``) the input passes
     through unchanged and nothing needs rescaling. The random mask comes from the
-    shared generator, so ``tinygrad_dk.manual_seed`` makes it repeatable.
+    shared generator, so ``tinygrad_dk.manual_seed`` makes it repeatable. (The engine's
+    ``tinygrad_dk.dropout`` does the work; ``inplace`` is accepted and changes nothing.)
     """
-    if isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
-    if not training or p == 0:
-        return x
-    x = _node(x)
-    if p == 1:
-        return x * np.zeros(x.shape, dtype=x.dtype)
-    keep = tg.generator().random(x.shape) >= p
-    scale = np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
-    return x * (keep.astype(x.dtype) * scale)
+    return tg.dropout(x, p, training)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:

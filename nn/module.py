@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import tinygrad_dk as tg
+from nn.module_hooks import ModuleHooks
 from tinygrad_dk import Node, Parameter, Tensor, no_grad
 
 Learnable = Node  # a parameter: a Value or a Tensor (tinygrad_dk.Parameter is a Tensor)
@@ -327,7 +328,10 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        hooked = self._hooks
+        if hooked is None:  # the usual case: no hooks (one check per call, see module_hooks)
+            return self.forward(*args, **kwargs)
+        return hooked.call(self, args, kwargs)
 
     # --- saving and loading ------------------------------------------------------------
 
@@ -381,6 +385,35 @@ class Module:
             for key, arr in arrays.items():
                 own[key].copy_(arr)
         return LoadResult(missing, unexpected)
+
+    # --- PyTorch names: misc (hooks, nn.module_hooks) ------------------------------------
+
+    _hooks: ModuleHooks | None = None  # this module's hooks, set when one is registered
+
+    def _hook_table(self) -> ModuleHooks:
+        if self._hooks is None:
+            object.__setattr__(self, "_hooks", ModuleHooks())
+        return self._hooks
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> tg.RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a returned value replaces
+        the positional arguments. Returns a handle: ``handle.remove()``."""
+        table = self._hook_table()
+        return table.add(self, table.forward_pre, hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> tg.RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward`` (to watch activations);
+        a returned value replaces the output. Returns a handle: ``handle.remove()``."""
+        table = self._hook_table()
+        return table.add(self, table.forward, hook, "register_forward_hook")
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> tg.RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` during backward (see
+        ``nn.module_hooks``); a returned tuple replaces ``grad_input``. Returns a handle."""
+        table = self._hook_table()
+        return table.add(self, table.backward, hook, "register_full_backward_hook")
+
+    # --- end misc ---
 
     # --- printing ----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ pytest.importorskip("torch")
 
 import test_differential_images as image_tables  # noqa: E402
 import test_differential_layout as layout_tables  # noqa: E402  (PyTorch names: shape)
+import test_differential_misc as misc_tables  # noqa: E402  (PyTorch names: misc)
 import test_differential_nn as nn_tables  # noqa: E402
 import test_differential_ops as op_tables  # noqa: E402
 import test_differential_optim as optim_tables  # noqa: E402
@@ -84,6 +85,32 @@ NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to co
            "Tensor.bincount", "Tensor.histc", "tg.bincount", "tg.histc", "tg.searchsorted",
            "tg.bucketize", "tg.isin")},
 }
+# --- PyTorch names: misc ---
+TABLES = TABLES + misc_tables.MISC_OPS
+NOT_OPS.update({
+    **{f"Tensor.{n}": "a new constant tensor (no graph)" for n in (
+        "new_zeros", "new_ones", "new_empty", "new_full")},
+    **{f"Tensor.{n}": "metadata: sizes and memory layout" for n in (
+        "nelement", "ndimension", "element_size", "nbytes", "itemsize", "stride",
+        "storage_offset", "data_ptr", "is_contiguous")},
+    "Tensor.is_nonzero": "a Python bool", "tg.is_nonzero": "a Python bool",
+    "Tensor.bfloat16": "always an error (numpy has no bfloat16)",
+    "Tensor.detach_": "leaves the graph (no gradient)",
+    "Tensor.apply_": "a Python function, no gradient (refused when grad is required)",
+    **{f"Tensor.{n}": "random numbers in place, no gradient (test_tensor_misc_names.py: "
+       "distributions, seeds, refusals)" for n in (
+        "normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_",
+        "log_normal_", "cauchy_")},
+    **{f"tg.{n}": "random sampling, no gradient (test_tensor_misc_names.py)" for n in (
+        "bernoulli", "multinomial", "poisson", "randint_like", "seed", "initial_seed",
+        "get_rng_state", "set_rng_state")},
+    **{f"tg.{n}": "dtype information or a setting (test_tensor_misc_names.py)" for n in (
+        "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "dtype", "is_complex",
+        "set_printoptions")},
+    "Tensor.register_hook": "gradient hooks (test_hooks.py, against PyTorch)",
+})
+# --- end misc ---
+
 TENSOR_DUNDERS = {
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
     "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__", "__matmul__", "__rmatmul__",

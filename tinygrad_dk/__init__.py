@@ -285,6 +285,33 @@ __all__ += [
 ]
 # --- end of PyTorch names: shape ------------------------------------------------------------
 
+# --- PyTorch names: misc ---
+from tinygrad_dk import hooks  # noqa: E402
+from tinygrad_dk.creation import initial_seed  # noqa: E402
+from tinygrad_dk.dtypes import get_default_dtype, set_default_dtype  # noqa: E402
+from tinygrad_dk.hooks import RemovableHandle  # noqa: E402
+from tinygrad_dk.printing import set_printoptions  # noqa: E402
+from tinygrad_dk.random_fill import (  # noqa: E402
+    bernoulli,
+    dropout,
+    get_rng_state,
+    multinomial,
+    poisson,
+    randint_like,
+    seed,
+    set_rng_state,
+)
+from tinygrad_dk.tensor_misc import dtype, finfo, iinfo, is_complex  # noqa: E402
+from tinygrad_dk.toplevel import is_nonzero  # noqa: E402
+
+__all__ += [
+    "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "dtype", "is_complex",
+    "is_nonzero", "set_printoptions", "dropout", "bernoulli", "multinomial", "poisson",
+    "randint_like", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+    "RemovableHandle", "hooks",
+]
+# --- end misc ---
+
 def __getattr__(name: str) -> object:
     """A missing name; for PyTorch's sub-packages, say where they live here."""
     if name in ("nn", "optim", "utils"):

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinygrad_dk import hooks
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.graph import topo_sort
+from tinygrad_dk.hooks import HOOKED
 from tinygrad_dk.quiet import quiet
 
 
@@ -79,7 +81,10 @@ def backprop(root: Any, seed: Any, *, create_graph: bool = False,
     else:
         root._reset_grads(computed)  # interior nodes show this pass only
     with GradMode(create_graph):
-        _walk(root, seed, computed, BackwardPass(create_graph))
+        if HOOKED:  # some tensor has a gradient hook: the walk that runs them (one check a pass)
+            hooks.walk(root, seed, order, computed, BackwardPass(create_graph))
+        else:
+            _walk(root, seed, computed, BackwardPass(create_graph))
     if stash is None:
         return None
     found = [t._raw_grad() for t in targets]

@@ -17,17 +17,25 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import device as _device
-from tinygrad_dk.dtypes import float32, int64, tensor_dtype
+from tinygrad_dk.dtypes import default_float, int64, tensor_dtype
 from tinygrad_dk.tensor import Tensor
 
-_rng = np.random.default_rng()
+# A fresh seed for each run, kept so that initial_seed() can tell it (as PyTorch's)
+_initial_seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+_rng = np.random.default_rng(_initial_seed)
 
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed the shared generator (tensors, nn initialisation, dropout, shuffling); returns it."""
-    global _rng
+    global _rng, _initial_seed
     _rng = np.random.default_rng(seed)
+    _initial_seed = seed
     return _rng
+
+
+def initial_seed() -> int:
+    """The seed the shared generator started from (``manual_seed``'s, or a random one)."""
+    return _initial_seed
 
 
 def generator() -> np.random.Generator:
@@ -74,6 +82,11 @@ def _shape(shape: tuple, size: Any = None) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _float(dtype: Any) -> Any:
+    """``dtype``, or the default float dtype (float32 unless ``set_default_dtype``) for None."""
+    return default_float() if dtype is None else dtype
+
+
 def _make(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
     _device.check(device)
     return Tensor(arr, requires_grad=requires_grad)
@@ -115,19 +128,19 @@ def from_numpy(array: np.ndarray) -> Tensor:
 # --- filled with one value ------------------------------------------------------------------
 
 
-def zeros(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           device: Any = None, size: Any = None) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` and ``zeros((2, 3))`` both work."""
-    return _make(np.zeros(_shape(shape, size), dtype=dtype), requires_grad, device)
+    return _make(np.zeros(_shape(shape, size), dtype=_float(dtype)), requires_grad, device)
 
 
-def ones(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          device: Any = None, size: Any = None) -> Tensor:
     """A tensor of ones."""
-    return _make(np.ones(_shape(shape, size), dtype=dtype), requires_grad, device)
+    return _make(np.ones(_shape(shape, size), dtype=_float(dtype)), requires_grad, device)
 
 
-def empty(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           device: Any = None, size: Any = None) -> Tensor:
     """A tensor to be filled in; unlike PyTorch's (whatever was in memory), it holds zeros."""
     return zeros(*shape, dtype=dtype, requires_grad=requires_grad, device=device, size=size)
@@ -139,7 +152,7 @@ def _fill_dtype(fill_value: Any) -> Any:
         return np.bool_
     if isinstance(fill_value, (int, np.integer)):
         return int64
-    return np.asarray(fill_value).dtype if isinstance(fill_value, np.generic) else float32
+    return np.asarray(fill_value).dtype if isinstance(fill_value, np.generic) else default_float()
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
@@ -189,50 +202,50 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = int64 if ints else float32
+        dtype = int64 if ints else default_float()
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad, device)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = float32,
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False, device: Any = None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
-    return _make(np.linspace(start, end, int(steps)).astype(dtype), requires_grad, device)
+    return _make(np.linspace(start, end, int(steps)).astype(_float(dtype)), requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = float32, requires_grad: bool = False,
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
         device: Any = None) -> Tensor:
     """The identity matrix (n x m)."""
-    return _make(np.eye(n, m, dtype=dtype), requires_grad, device)
+    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad, device)
 
 
 # --- random -----------------------------------------------------------------------------------
 
 
-def randn(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           generator: Any = None, device: Any = None, size: Any = None) -> Tensor:
     """Standard normal samples (from the shared generator, or ``generator``)."""
-    data = rng_of(generator).standard_normal(_shape(shape, size)).astype(dtype)
+    data = rng_of(generator).standard_normal(_shape(shape, size)).astype(_float(dtype))
     return _make(data, requires_grad, device)
 
 
-def rand(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          generator: Any = None, device: Any = None, size: Any = None) -> Tensor:
     """Uniform samples in [0, 1) (from the shared generator, or ``generator``)."""
-    data = rng_of(generator).random(_shape(shape, size)).astype(dtype)
+    data = rng_of(generator).random(_shape(shape, size)).astype(_float(dtype))
     return _make(data, requires_grad, device)
 
 
 def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples with the shape (and floating dtype) of ``t``."""
     arr = _like(t, dtype)
-    return randn(*arr.shape, dtype=arr.dtype if arr.dtype.kind == "f" else float32,
+    return randn(*arr.shape, dtype=arr.dtype if arr.dtype.kind == "f" else None,
                  requires_grad=requires_grad)
 
 
 def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) with the shape (and floating dtype) of ``t``."""
     arr = _like(t, dtype)
-    return rand(*arr.shape, dtype=arr.dtype if arr.dtype.kind == "f" else float32,
+    return rand(*arr.shape, dtype=arr.dtype if arr.dtype.kind == "f" else None,
                 requires_grad=requires_grad)
 
 
@@ -255,9 +268,9 @@ def randperm(n: int, dtype: Any = int64, generator: Any = None, device: Any = No
 
 
 def normal(mean: float, std: float, size: Any, generator: Any = None,
-           dtype: Any = float32, requires_grad: bool = False) -> Tensor:
+           dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples from N(mean, std^2) of shape ``size``."""
-    data = rng_of(generator).normal(mean, std, _shape((size,))).astype(dtype)
+    data = rng_of(generator).normal(mean, std, _shape((size,))).astype(_float(dtype))
     return _make(data, requires_grad, None)
 
 

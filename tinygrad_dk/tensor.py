@@ -22,6 +22,7 @@ import numpy as np
 
 from tinygrad_dk import (
     device,
+    hooks,
     inplace,
     ops,
     ops_count,
@@ -30,7 +31,9 @@ from tinygrad_dk import (
     ops_nn,
     ops_shape,
     ops_softmax,
+    random_fill,
     spelling,
+    tensor_misc,
 )
 from tinygrad_dk.primitive import raw
 from tinygrad_dk.spelling import UNSET
@@ -404,8 +407,9 @@ class Tensor(TensorBase):
         return ops_math.clone(self)
 
     def contiguous(self) -> Tensor:
-        """The tensor itself (memory layout is numpy's business here)."""
-        return self
+        """The tensor itself when its elements sit row after row in memory (``is_contiguous``),
+        else a row-major copy that stays in the graph (as PyTorch)."""
+        return self if self._data.flags.c_contiguous else tensor_misc.contiguous(self)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)`` or ``to(other)``; the tensor
@@ -509,3 +513,35 @@ class Tensor(TensorBase):
         return inplace.update(self, "index_add_",
                               lambda x, s: ops_gather.index_add(x, dim, index, s, alpha), source)
     # --- end of PyTorch names: shape --------------------------------------------------------
+
+    # --- PyTorch names: misc (tinygrad_dk.tensor_misc, random_fill, hooks) -------------------
+
+    # new tensors like this one (its dtype unless dtype=; requires_grad False)
+    new_zeros, new_ones, new_empty = (tensor_misc.new_zeros, tensor_misc.new_ones,
+                                      tensor_misc.new_empty)
+    new_full, new_tensor, type_as = (tensor_misc.new_full, tensor_misc.new_tensor,
+                                     tensor_misc.type_as)
+    # sizes and memory layout
+    nelement = TensorBase.numel
+    ndimension = TensorBase.dim
+    element_size, stride, storage_offset = (tensor_misc.element_size, tensor_misc.stride,
+                                            tensor_misc.storage_offset)
+    data_ptr, is_contiguous, is_nonzero = (tensor_misc.data_ptr, tensor_misc.is_contiguous,
+                                           tensor_misc.is_nonzero)
+    nbytes = property(lambda self: int(self._data.nbytes),
+                      doc="Bytes the numbers take (numel() * element_size()).")
+    itemsize = property(lambda self: int(self._data.itemsize),
+                        doc="Bytes per element (element_size()).")
+    bfloat16 = tensor_misc.bfloat16
+    # in place: leave the graph, change the shape, apply a Python function
+    detach_, apply_ = tensor_misc.detach_, tensor_misc.apply_
+    squeeze_, unsqueeze_ = tensor_misc.squeeze_, tensor_misc.unsqueeze_
+    t_, transpose_ = tensor_misc.t_, tensor_misc.transpose_
+    # random numbers in place, from the shared generator (tinygrad_dk.random_fill)
+    normal_, uniform_, bernoulli_ = (random_fill.normal_, random_fill.uniform_,
+                                     random_fill.bernoulli_)
+    random_, exponential_, geometric_ = (random_fill.random_, random_fill.exponential_,
+                                         random_fill.geometric_)
+    log_normal_, cauchy_ = random_fill.log_normal_, random_fill.cauchy_
+    register_hook = hooks.register_hook  # gradient hooks
+    # --- end misc ---

@@ -264,3 +264,8 @@ __all__ += [
     "triu_indices",
 ]
 # --- end of PyTorch names: shape -------------------------------------------------------------
+
+# --- PyTorch names: misc ---
+is_nonzero = _method("is_nonzero")
+__all__ += ["is_nonzero"]
+# --- end misc ---

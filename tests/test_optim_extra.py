@@ -168,3 +168,194 @@ def test_load_state_dict_refuses_another_model():
 def test_clear_errors(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make([Tensor(np.zeros(2), requires_grad=True)])
+
+
+# --- learning-rate schedulers ----------------------------------------------------------
+
+def _two_groups(module, make_opt):
+    """An optimizer with two parameter groups (different lr), in either library."""
+    tensor = Tensor if module is optim else torch.tensor
+    a, b = (tensor(np.zeros(2), requires_grad=True) for _ in range(2))
+    return make_opt(module)([{"params": [a]}, {"params": [b], "lr": 0.05}])
+
+
+SGD = lambda m: lambda p: m.SGD(p, lr=0.1, momentum=0.9)  # noqa: E731
+ADAM = lambda m: lambda p: m.Adam(p, lr=0.1)  # noqa: E731
+
+SCHEDULES = {  # name: (optimizer, scheduler made from (lr_scheduler module, optimizer))
+    "LinearLR": (SGD, lambda s, o: s.LinearLR(o, start_factor=0.25, total_iters=7)),
+    "LinearLR down": (SGD, lambda s, o: s.LinearLR(o, 1.0, 0.1, total_iters=10)),
+    "ConstantLR": (SGD, lambda s, o: s.ConstantLR(o, factor=0.5, total_iters=4)),
+    "MultiplicativeLR": (SGD, lambda s, o: s.MultiplicativeLR(o, lambda e: 0.9 + 0.001 * e)),
+    "PolynomialLR": (SGD, lambda s, o: s.PolynomialLR(o, total_iters=20, power=2.0)),
+    "OneCycleLR cos SGD": (SGD, lambda s, o: s.OneCycleLR(o, max_lr=[1.0, 0.5],
+                                                           total_steps=40)),
+    "OneCycleLR linear Adam": (ADAM, lambda s, o: s.OneCycleLR(
+        o, max_lr=0.3, epochs=4, steps_per_epoch=10, anneal_strategy="linear",
+        pct_start=0.25, div_factor=10.0)),
+    "OneCycleLR three_phase": (SGD, lambda s, o: s.OneCycleLR(o, max_lr=1.0, total_steps=40,
+                                                               three_phase=True)),
+    "CyclicLR triangular": (SGD, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=4,
+                                                          step_size_down=6)),
+    "CyclicLR triangular2 Adam": (ADAM, lambda s, o: s.CyclicLR(
+        o, [0.01, 0.02], [0.1, 0.2], step_size_up=5, mode="triangular2")),
+    "CyclicLR exp_range": (SGD, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=3,
+                                                         mode="exp_range", gamma=0.95)),
+    "CyclicLR scale_fn": (SGD, lambda s, o: s.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations",
+        cycle_momentum=False)),
+    "CosineAnnealingWarmRestarts": (SGD, lambda s, o: s.CosineAnnealingWarmRestarts(
+        o, T_0=5, eta_min=0.001)),
+    "CosineAnnealingWarmRestarts T_mult": (SGD, lambda s, o: s.CosineAnnealingWarmRestarts(
+        o, T_0=3, T_mult=2)),
+    "SequentialLR warm-up + cosine": (SGD, lambda s, o: s.SequentialLR(
+        o, [s.LinearLR(o, start_factor=0.1, total_iters=5), s.CosineAnnealingLR(o, T_max=25)],
+        milestones=[5])),
+    "SequentialLR three": (SGD, lambda s, o: s.SequentialLR(
+        o, [s.ConstantLR(o, factor=0.1, total_iters=3), s.ExponentialLR(o, gamma=0.9),
+            s.StepLR(o, step_size=4, gamma=0.5)], milestones=[3, 12])),
+    "ChainedScheduler": (SGD, lambda s, o: s.ChainedScheduler(
+        [s.ConstantLR(o, factor=0.1, total_iters=2), s.ExponentialLR(o, gamma=0.9)])),
+    "ChainedScheduler warm-up + steps": (SGD, lambda s, o: s.ChainedScheduler(
+        [s.LinearLR(o, start_factor=0.5, total_iters=4), s.MultiStepLR(o, [5, 9], 0.3),
+         s.CosineAnnealingLR(o, T_max=10)])),
+}
+
+
+def _momenta(opt):
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_scheduler_learning_rates_equal_torch(name):
+    make_opt, make_sched = SCHEDULES[name]
+    opt, topt = _two_groups(optim, make_opt), _two_groups(torch.optim, make_opt)
+    sched = make_sched(optim.lr_scheduler, opt)
+    tsched = make_sched(torch.optim.lr_scheduler, topt)
+    assert isinstance(sched, optim.lr_scheduler.LRScheduler)
+    np.testing.assert_allclose(sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-12)
+    for _ in range(34 if "OneCycle" not in name else 39):
+        topt.step()
+        sched.step()
+        tsched.step()
+        np.testing.assert_allclose(sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-12,
+                                   atol=1e-16)
+        np.testing.assert_allclose([g["lr"] for g in opt.param_groups],
+                                   [g["lr"] for g in topt.param_groups], rtol=1e-12, atol=1e-16)
+        np.testing.assert_allclose(_momenta(opt), _momenta(topt), rtol=1e-12)
+
+
+def test_warm_restarts_with_fractional_epochs_equal_torch():
+    opt, topt = _two_groups(optim, SGD), _two_groups(torch.optim, SGD)
+    ours = optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3, eta_min=0.01)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, T_0=2, T_mult=3,
+                                                                  eta_min=0.01)
+    for epoch in range(12):
+        for i in range(4):  # four batches per epoch
+            ours.step(epoch + i / 4)
+            theirs.step(epoch + i / 4)
+            np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12)
+    with pytest.raises(ValueError, match=">= 0"):
+        ours.step(-1)
+
+
+@pytest.mark.filterwarnings("ignore:The epoch parameter")
+@pytest.mark.parametrize("name", ["LinearLR", "ConstantLR", "PolynomialLR"])
+def test_step_to_an_epoch_uses_the_closed_form_as_torch(name):
+    make_opt, make_sched = SCHEDULES[name]
+    opt, topt = _two_groups(optim, make_opt), _two_groups(torch.optim, make_opt)
+    sched, tsched = make_sched(optim.lr_scheduler, opt), make_sched(torch.optim.lr_scheduler,
+                                                                    topt)
+    for epoch in (3, 1, 9, 4):
+        sched.step(epoch)
+        tsched.step(epoch)
+        np.testing.assert_allclose(sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["LinearLR", "OneCycleLR cos SGD", "CyclicLR triangular",
+                                  "CosineAnnealingWarmRestarts T_mult",
+                                  "SequentialLR warm-up + cosine", "ChainedScheduler"])
+def test_scheduler_state_dict_round_trip(name):
+    """Save after 7 steps, go on 5 more, load into a new scheduler: it goes on from 7."""
+    make_opt, make_sched = SCHEDULES[name]
+    opt = _two_groups(optim, make_opt)
+    sched = make_sched(optim.lr_scheduler, opt)
+    for _ in range(7):
+        sched.step()
+    saved, lrs = sched.state_dict(), [g["lr"] for g in opt.param_groups]
+    assert "optimizer" not in saved
+    expected = []
+    for _ in range(5):
+        sched.step()
+        expected.append(sched.get_last_lr())
+    opt2 = _two_groups(optim, make_opt)
+    sched2 = make_sched(optim.lr_scheduler, opt2)
+    sched2.load_state_dict(saved)
+    for group, lr in zip(opt2.param_groups, lrs):
+        group["lr"] = lr  # (the optimizer's own state: its state_dict holds the lr)
+    for want in expected:
+        sched2.step()
+        np.testing.assert_allclose(sched2.get_last_lr(), want, rtol=1e-12)
+
+
+def test_existing_schedulers_share_the_protocol():
+    """StepLR and the others are LRSchedulers with state_dict, and resume as PyTorch."""
+    opt, topt = _two_groups(optim, SGD), _two_groups(torch.optim, SGD)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    assert isinstance(sched, optim.lr_scheduler.LRScheduler)
+    assert isinstance(optim.lr_scheduler.ReduceLROnPlateau(opt), optim.lr_scheduler.LRScheduler)
+    for _ in range(5):
+        sched.step()
+    assert sched.state_dict()["last_epoch"] == 5
+    opt = _two_groups(optim, SGD)
+    with pytest.raises(KeyError, match="initial_lr"):
+        optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, last_epoch=4)
+    for group in opt.param_groups + topt.param_groups:
+        group["initial_lr"] = 0.2
+    resumed = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, last_epoch=4)
+    tresumed = torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=10, last_epoch=4)
+    for _ in range(8):
+        resumed.step()
+        tresumed.step()
+        np.testing.assert_allclose(resumed.get_last_lr(), tresumed.get_last_lr(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda s, o: s.LinearLR(o, start_factor=0.0), ValueError, "start_factor"),
+    (lambda s, o: s.ConstantLR(o, factor=2.0), ValueError, "factor"),
+    (lambda s, o: s.MultiplicativeLR(o, 0.9), TypeError, "function"),
+    (lambda s, o: s.OneCycleLR(o, max_lr=0.1), ValueError, "total_steps"),
+    (lambda s, o: s.OneCycleLR(o, max_lr=0.1, total_steps=10, pct_start=1), ValueError,
+     "pct_start"),
+    (lambda s, o: s.OneCycleLR(o, max_lr=0.1, total_steps=10, anneal_strategy="exp"),
+     ValueError, "anneal_strategy"),
+    (lambda s, o: s.OneCycleLR(o, max_lr=[0.1], total_steps=10), ValueError, "one per"),
+    (lambda s, o: s.CyclicLR(o, 0.1, 1.0, mode="sine"), ValueError, "mode"),
+    (lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "T_0"),
+    (lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=1.5), ValueError, "T_mult"),
+    (lambda s, o: s.SequentialLR(o, [s.ConstantLR(o)], milestones=[3]), ValueError,
+     "milestones"),
+    (lambda s, o: s.SequentialLR(o, [s.ReduceLROnPlateau(o), s.ConstantLR(o)], [3]),
+     ValueError, "metric"),
+    (lambda s, o: s.ChainedScheduler([]), ValueError, "at least one"),
+    (lambda s, o: s.StepLR("not an optimizer", 3), TypeError, "optimizer"),
+])
+def test_scheduler_clear_errors(make, error, message):
+    with pytest.raises(error, match=message):
+        make(optim.lr_scheduler, _two_groups(optim, SGD))
+
+
+def test_one_cycle_refuses_steps_past_the_end():
+    sched = optim.lr_scheduler.OneCycleLR(_two_groups(optim, SGD), max_lr=1.0, total_steps=3)
+    sched.step()
+    sched.step()
+    sched.step()
+    with pytest.raises(ValueError, match="total_steps is 3"):
+        sched.step()
+
+
+def test_cycle_momentum_needs_momentum():
+    opt = optim.Adagrad([Tensor(np.zeros(2), requires_grad=True)])
+    with pytest.raises(ValueError, match="cycle_momentum=False"):
+        optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10, cycle_momentum=False)

@@ -22,12 +22,14 @@ below subclass ``nn.losses._Loss``; ``nn`` always imports ``nn.functional`` firs
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
 import tinygrad_dk as tg
+from nn import scalar_losses
 from nn import tensor_losses as T
 from nn.functional import check_reduction
 from tinygrad_dk import Tensor
@@ -43,6 +45,18 @@ __all__ = [
 
 
 # --- shared checks ---------------------------------------------------------------------
+
+
+def _tensor_only(fn: Any) -> Any:
+    """Refuse the scalar Value engine clearly (these losses are written for Tensors)."""
+    @functools.wraps(fn)
+    def loss(input: Any, *args: Any, **kwargs: Any) -> Tensor:
+        if scalar_losses.is_scalar(input):
+            raise TypeError(f"{fn.__name__}: works on Tensors only, got Values; use "
+                            "Tensor(...) inputs (the Value engine has mse_loss, l1_loss, "
+                            "huber_loss, the cross-entropies and hinge_loss)")
+        return fn(input, *args, **kwargs)
+    return loss
 
 
 def _signs(name: str, target: Any, like: Tensor) -> np.ndarray:
@@ -81,6 +95,12 @@ def _labels(name: str, target: Any, n: int | None, c: int) -> np.ndarray:
     return labels.astype(np.intp).reshape(want)
 
 
+def _hinge_at(z: Tensor) -> Tensor:
+    """max(z, 0) whose gradient at z = 0 exactly is 1, as PyTorch's clamp_min in these
+    losses (relu's is 0 there); it matters at ties such as x1 = x2 with margin 0."""
+    return z.clamp(min=0)
+
+
 def _check_batch_input(name: str, x: Tensor) -> None:
     if x.ndim not in (1, 2):
         raise ValueError(f"{name}: the input must be (N, C) scores or (C,) for one example, "
@@ -90,6 +110,7 @@ def _check_batch_input(name: str, x: Tensor) -> None:
 # --- regression ------------------------------------------------------------------------
 
 
+@_tensor_only
 def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target).
@@ -105,6 +126,7 @@ def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: An
     return T.reduce(loss, reduction)
 
 
+@_tensor_only
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
@@ -141,6 +163,7 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
 # --- distributions ---------------------------------------------------------------------
 
 
+@_tensor_only
 def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence of ``target`` from the model: sum q (log q - input).
@@ -174,6 +197,7 @@ def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None
 # --- margins and rankings (labels -1 / +1) ----------------------------------------------
 
 
+@_tensor_only
 def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0,
                         size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
@@ -183,9 +207,10 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     x1 = T.as_input(input1, "margin_ranking_loss", "scores")
     x2 = T.like_input(x1, input2, "margin_ranking_loss")
     y = _signs("margin_ranking_loss", target, x1)
-    return T.reduce(tg.relu(-y * (x1 - x2) + margin), reduction)
+    return T.reduce(_hinge_at(-y * (x1 - x2) + margin), reduction)
 
 
+@_tensor_only
 def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -196,10 +221,11 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0,
     _same_shape("hinge_embedding_loss", input=x, target=target)
     y = _signs("hinge_embedding_loss", target, x)
     # each branch sees x only where it is chosen, so the other one's gradient is 0, not nan
-    loss = tg.where(y == 1, tg.where(y == 1, x, 0.0), tg.relu(margin - tg.where(y == 1, 0.0, x)))
+    loss = tg.where(y == 1, tg.where(y == 1, x, 0.0), _hinge_at(margin - tg.where(y == 1, 0.0, x)))
     return T.reduce(loss, reduction)
 
 
+@_tensor_only
 def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """log(1 + exp(-y x)) for labels y = -1/+1: logistic regression on signs (a smooth
@@ -211,6 +237,7 @@ def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: 
     return T.reduce(tg.softplus(-y * x), reduction)
 
 
+@_tensor_only
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0,
                           size_average: Any = None, reduce: Any = None,
                           reduction: str = "mean") -> Tensor:
@@ -234,7 +261,7 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     dot = (a * b).sum(axis=-1)
     norms = tg.sqrt((a * a).sum(axis=-1) + 1e-12) * tg.sqrt((b * b).sum(axis=-1) + 1e-12)
     cos = dot / norms
-    loss = tg.where(y == 1, 1 - cos, tg.relu(cos - margin))
+    loss = tg.where(y == 1, 1 - cos, _hinge_at(cos - margin))
     return T.reduce(loss, reduction)
 
 
@@ -244,6 +271,7 @@ def _pairwise_distance(a: Tensor, b: Tensor, p: float, eps: float) -> Tensor:
     return tg.norm(a - b + eps, p, axis=-1)
 
 
+@_tensor_only
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False,
                         size_average: Any = None, reduce: Any = None,
@@ -266,12 +294,13 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     d_neg = _pairwise_distance(a, neg, p, eps)
     if swap:
         d_neg = tg.minimum(d_neg, _pairwise_distance(pos, neg, p, eps))
-    return T.reduce(tg.relu(d_pos - d_neg + margin), reduction)
+    return T.reduce(_hinge_at(d_pos - d_neg + margin), reduction)
 
 
 # --- classification --------------------------------------------------------------------
 
 
+@_tensor_only
 def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,
                                 size_average: Any = None, reduce: Any = None,
                                 reduction: str = "mean") -> Tensor:
@@ -290,6 +319,7 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,
     return T.reduce(per, reduction)
 
 
+@_tensor_only
 def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
                       weight: Any = None, size_average: Any = None, reduce: Any = None,
                       reduction: str = "mean") -> Tensor:

@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 # --- PyTorch names: nntrain (more losses) ---
-from nn.losses_extra import (  # noqa: E402
+from nn.loss_modules_extra import (  # noqa: E402
     CosineEmbeddingLoss,
     HingeEmbeddingLoss,
     KLDivLoss,

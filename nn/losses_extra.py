@@ -1,4 +1,5 @@
-"""More of PyTorch's losses, as ``nn.functional`` functions and as loss modules.
+"""More of PyTorch's losses, as ``nn.functional`` functions (the modules, ``nn.SmoothL1Loss``
+and the others, are in ``nn.loss_modules_extra``).
 
     criterion = nn.SmoothL1Loss(beta=0.5)          # or F.smooth_l1_loss(x, y, beta=0.5)
     loss = criterion(model(x), y)
@@ -16,8 +17,7 @@ defaults, and ``reduction='mean' | 'sum' | 'none'`` (``kl_div`` also ``'batchmea
 These losses work on Tensors (the scalar Value engine has the classic ones in
 ``nn.functional``).
 
-(Import order: ``nn.functional`` re-exports the functions at its end, and the modules
-below subclass ``nn.losses._Loss``; ``nn`` always imports ``nn.functional`` first.)
+(``nn.functional`` re-exports these at its end: they use its ``check_reduction``.)
 """
 
 from __future__ import annotations
@@ -38,19 +38,25 @@ __all__ = [
     "smooth_l1_loss", "kl_div", "poisson_nll_loss", "margin_ranking_loss",
     "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
     "multi_margin_loss", "triplet_margin_loss", "cosine_embedding_loss",
-    "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
-    "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
-    "CosineEmbeddingLoss",
 ]
 
 
 # --- shared checks ---------------------------------------------------------------------
 
 
+def check_legacy(name: str, size_average: Any, reduce: Any) -> None:
+    """PyTorch's old ``size_average``/``reduce`` arguments are accepted only as None (their
+    default): a program that sets them gets told the modern spelling, not ignored."""
+    if size_average is not None or reduce is not None:
+        raise ValueError(f"{name}: size_average and reduce are PyTorch's deprecated spellings "
+                         "of reduction; use reduction='mean', 'sum' or 'none'")
+
+
 def _tensor_only(fn: Any) -> Any:
     """Refuse the scalar Value engine clearly (these losses are written for Tensors)."""
     @functools.wraps(fn)
     def loss(input: Any, *args: Any, **kwargs: Any) -> Tensor:
+        check_legacy(fn.__name__, kwargs.get("size_average"), kwargs.get("reduce"))
         if scalar_losses.is_scalar(input):
             raise TypeError(f"{fn.__name__}: works on Tensors only, got Values; use "
                             "Tensor(...) inputs (the Value engine has mse_loss, l1_loss, "
@@ -350,164 +356,3 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
         hinge = hinge * w[labels][:, None]
     per = hinge.sum(axis=1) / c
     return T.reduce(per.reshape(()) if single else per, reduction)
-
-
-# --- the loss modules ------------------------------------------------------------------
-# Imported here, after the functions: nn.losses itself imports nn.functional, which
-# imports this module at its end (see the module docstring).
-from nn.losses import _ClassificationLoss, _Loss  # noqa: E402
-
-
-class SmoothL1Loss(_Loss):
-    """0.5 d^2 / beta for |d| < beta, |d| - 0.5 beta beyond: L1 with a rounded corner."""
-
-    functional = staticmethod(smooth_l1_loss)
-
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
-                 beta: float = 1.0) -> None:
-        super().__init__(reduction)
-        if not beta >= 0:
-            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta!r}")
-        self.beta = beta
-
-    def _options(self) -> dict[str, Any]:
-        return {"beta": self.beta}
-
-
-class PoissonNLLLoss(_Loss):
-    """Poisson negative log-likelihood of counts (``log_input``, ``full``, ``eps``)."""
-
-    functional = staticmethod(poisson_nll_loss)
-
-    def __init__(self, log_input: bool = True, full: bool = False, size_average: Any = None,
-                 eps: float = 1e-8, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.log_input, self.full, self.eps = bool(log_input), bool(full), float(eps)
-
-    def _options(self) -> dict[str, Any]:
-        return {"log_input": self.log_input, "full": self.full, "eps": self.eps}
-
-
-class KLDivLoss(_Loss):
-    """KL divergence of target probabilities from log-probabilities (``log_target``);
-    ``reduction='batchmean'`` gives the KL divergence per example."""
-
-    functional = staticmethod(kl_div)
-
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
-                 log_target: bool = False) -> None:
-        if reduction != "batchmean":
-            super().__init__(reduction)
-        else:  # the one loss with a fourth reduction
-            super().__init__("mean")
-            self.reduction = reduction
-        self.log_target = bool(log_target)
-
-    def _options(self) -> dict[str, Any]:
-        return {"log_target": self.log_target}
-
-
-class _PairLoss(_Loss):
-    """Losses called as ``loss(input1, input2, target)`` with a ``margin``."""
-
-    def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.margin = float(margin)
-
-    def forward(self, input1: Any, input2: Any, target: Any) -> Any:  # type: ignore[override]
-        return type(self).functional(input1, input2, target, margin=self.margin,
-                                     reduction=self.reduction)
-
-
-class MarginRankingLoss(_PairLoss):
-    """max(0, -y (x1 - x2) + margin), called as ``loss(x1, x2, y)`` with y = -1/+1."""
-
-    functional = staticmethod(margin_ranking_loss)
-
-
-class CosineEmbeddingLoss(_PairLoss):
-    """1 - cos(x1, x2) for y = +1, max(0, cos(x1, x2) - margin) for y = -1; called as
-    ``loss(x1, x2, y)``."""
-
-    functional = staticmethod(cosine_embedding_loss)
-
-
-class HingeEmbeddingLoss(_Loss):
-    """x for y = +1, max(0, margin - x) for y = -1 (x usually a distance)."""
-
-    functional = staticmethod(hinge_embedding_loss)
-
-    def __init__(self, margin: float = 1.0, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.margin = float(margin)
-
-    def _options(self) -> dict[str, Any]:
-        return {"margin": self.margin}
-
-
-class SoftMarginLoss(_ClassificationLoss):
-    """log(1 + exp(-y x)) for labels -1/+1. Predicts +1 where the score is >= 0, else -1."""
-
-    functional = staticmethod(soft_margin_loss)
-    negative = -1
-
-    def __init__(self, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(reduction)
-
-
-class MultiLabelSoftMarginLoss(_ClassificationLoss):
-    """Per-label binary cross-entropy on logits (N, C) against 0/1 targets (N, C),
-    averaged over the labels; ``weight`` (C,) weighs the labels."""
-
-    functional = staticmethod(multilabel_soft_margin_loss)
-
-    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight = weight
-
-    def _options(self) -> dict[str, Any]:
-        return {"weight": self.weight}
-
-    def predict(self, outputs: np.ndarray) -> np.ndarray:
-        """Every label whose score is >= 0 (probability >= 0.5)."""
-        return (np.asarray(outputs) >= 0).astype(np.int64)
-
-
-class MultiMarginLoss(_ClassificationLoss):
-    """The multi-class hinge loss on scores (N, C) with labels (N,) (``p``, ``margin``,
-    ``weight``). Predicts the class with the largest score."""
-
-    functional = staticmethod(multi_margin_loss)
-
-    def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None,
-                 size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: only p = 1 and p = 2 are supported, got {p!r}")
-        self.p, self.margin, self.weight = p, float(margin), weight
-
-    def _options(self) -> dict[str, Any]:
-        return {"p": self.p, "margin": self.margin, "weight": self.weight}
-
-
-class TripletMarginLoss(_Loss):
-    """max(d(a, pos) - d(a, neg) + margin, 0), called as ``loss(anchor, positive,
-    negative)`` (``margin``, ``p``, ``eps``, ``swap``)."""
-
-    functional = staticmethod(triplet_margin_loss)
-
-    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
-                 swap: bool = False, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        if not margin > 0:
-            raise ValueError(f"TripletMarginLoss: margin must be > 0, got {margin!r}")
-        self.margin, self.p, self.eps, self.swap = float(margin), p, float(eps), bool(swap)
-
-    def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:  # type: ignore[override]
-        return triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
-                                   eps=self.eps, swap=self.swap, reduction=self.reduction)

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
-from tinygrad_dk import Tensor, gradcheck  # noqa: E402
+from tinygrad_dk import Tensor, Value, gradcheck  # noqa: E402
 
 TF = torch.nn.functional
 RNG = np.random.default_rng(0)
@@ -196,6 +196,10 @@ def test_modules_equal_functions():
     (lambda: F.cosine_embedding_loss(Tensor(np.ones((2, 3))), Tensor(np.ones((2, 3))),
                                      np.ones(3)), "one label per pair"),
     (lambda: nn.MultiMarginLoss(p=3), "p = 1"),
+    (lambda: nn.SmoothL1Loss(size_average=False), "reduction="),
+    (lambda: nn.KLDivLoss(reduce=False), "reduction="),
+    (lambda: F.soft_margin_loss(Tensor(np.ones(2)), np.ones(2), size_average=True), "deprecated"),
+    (lambda: F.soft_margin_loss([Value(1.0)], [1.0]), "Tensors only"),
     (lambda: nn.KLDivLoss(reduction="avg"), "reduction"),
     (lambda: F.soft_margin_loss(Tensor(np.ones(2)), np.ones(2), reduction="avg"), "reduction"),
 ])

@@ -44,7 +44,7 @@ def _problem(dtype=np.float64, seed=0):
     return x.astype(dtype), y, w0.astype(dtype), b0.astype(dtype)
 
 
-def _run(name, steps=24, dtype=np.float64, halfway_lr=True):
+def _run(name, steps=20, dtype=np.float64, halfway_lr=True):
     cls, settings = SETTINGS[name]
     x, y, w0, b0 = _problem(dtype)
     w, b = Tensor(w0.copy(), requires_grad=True), Tensor(b0.copy(), requires_grad=True)

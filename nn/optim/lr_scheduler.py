@@ -189,14 +189,16 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 # --- PyTorch names: nntrain (more schedulers, in nn.optim.schedulers_extra) ---
+from nn.optim.schedulers_cyclic import (  # noqa: E402
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    OneCycleLR,
+)
 from nn.optim.schedulers_extra import (  # noqa: E402
     ChainedScheduler,
     ConstantLR,
-    CosineAnnealingWarmRestarts,
-    CyclicLR,
     LinearLR,
     MultiplicativeLR,
-    OneCycleLR,
     PolynomialLR,
     SequentialLR,
 )

@@ -207,6 +207,9 @@ LOSSES = [
        rtol=1e-6, covers=("F.multilabel_soft_margin_loss", "nn.MultiLabelSoftMarginLoss")),
     Op("multi_margin_loss", _ours(F.multi_margin_loss, nn.MultiMarginLoss),
        _torch_multi_margin, _multi_margin, sums=2, second=False,
+       nan_ok="an infinite upstream gradient where the derivative is 0 (the true class, or "
+              "a wrong class inside the margin): PyTorch's kernel multiplies (inf * 0 = nan), "
+              "ours has no such term",
        covers=("F.multi_margin_loss", "nn.MultiMarginLoss")),
     Op("triplet_margin_loss", _ours_triplet, lambda a, p, n, form, **o: TF.triplet_margin_loss(
         a, p, n, **o), _triplet, sums=1, rtol=1e-6,

@@ -166,9 +166,15 @@ def _ours_triplet(a, p, n, form, **options):
     return nn.TripletMarginLoss(**options)(a, p, n)
 
 
+#: random directions: two vectors of one element, or of small integers, can be parallel,
+#: where cos = +-1 and its derivative (~1e-12) is the rounding of the 1e-12 in the
+#: denominator alone, different in every formulation
+DIRECTIONS = Domain(kinds=("normal", "big"))
+
+
 def _cosine(data):
-    s = _shape(data, min_dims=1, max_dims=2)
-    return Case([values(data, s, MODERATE), values(data, s, MODERATE)],
+    s = (*_shape(data, min_dims=0, max_dims=1), data.draw(st.integers(2, 4), label="D"))
+    return Case([values(data, s, DIRECTIONS), values(data, s, DIRECTIONS)],
                 {"reduction": data.draw(REDUCTIONS), "form": data.draw(FORMS),
                  "const": _signs(data, s[:-1]),
                  "margin": data.draw(st.sampled_from([0.0, 0.5, -0.2]))})
@@ -196,7 +202,7 @@ LOSSES = [
        _theirs(TF.hinge_embedding_loss), _with_signs(1, REAL, margin=st.sampled_from(
            [1.0, 0.5])), sums=1, covers=("F.hinge_embedding_loss", "nn.HingeEmbeddingLoss")),
     Op("soft_margin_loss", _ours(F.soft_margin_loss, nn.SoftMarginLoss),
-       _theirs(TF.soft_margin_loss), _with_signs(1, MODERATE), sums=1,
+       _theirs(TF.soft_margin_loss), _with_signs(1, WEIGHTS), sums=1,
        alt=lambda x, form, const, reduction: _reduce(TF.softplus(-_t(const, x) * x), reduction),
        alt_why="PyTorch's kernel computes log(1 + exp(-y x)), inf in float32 from -y x = 89 "
                "on; softplus gives the finite answer",

@@ -13,6 +13,8 @@ from nn import optim  # noqa: E402
 from tinygrad_dk import Tensor, Value  # noqa: E402
 
 TF = torch.nn.functional
+# PyTorch's advice to call optimizer.step() first: these tests step schedulers alone
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step")
 
 SETTINGS = {  # name: the same settings for both libraries
     "adamax": ("Adamax", {"lr": 0.05}),

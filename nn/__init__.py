@@ -69,3 +69,21 @@ __all__ = [
     "fit", "EarlyStopping", "History", "cross_validate",
     "init", "save", "load", "data", "metrics", "functional", "optim", "utils",
 ]
+
+# --- PyTorch names: nntrain (more losses) ---
+from nn.loss_modules_extra import (  # noqa: E402
+    CosineEmbeddingLoss,
+    HingeEmbeddingLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
+
+__all__ += ["SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "MarginRankingLoss",
+            "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+            "MultiMarginLoss", "TripletMarginLoss", "CosineEmbeddingLoss"]

@@ -351,3 +351,22 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,
     """
     return _loss("gaussian_nll_loss", "gaussian_nll", input, target, reduction, var=var,
                  full=full, eps=eps)
+
+
+# --- PyTorch names: nntrain (more losses, in nn.losses_extra) ---------------------------
+from nn.losses_extra import (  # noqa: E402 - at the end: nn.losses_extra builds on this module
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+
+__all__ += ["smooth_l1_loss", "kl_div", "poisson_nll_loss", "margin_ranking_loss",
+            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+            "multi_margin_loss", "triplet_margin_loss", "cosine_embedding_loss"]

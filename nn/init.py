@@ -146,3 +146,89 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
 __all__ = ["calculate_gain", "fans", "uniform_", "normal_", "constant_", "zeros_", "ones_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+
+
+# --- PyTorch names: nntrain (truncated normal, orthogonal, identity, Dirac) ---
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Tensor:
+    """Fill with N(mean, std^2) samples cut to [a, b] (``a`` and ``b`` are values, not
+    numbers of std, as PyTorch): samples outside are drawn again, so the shape inside
+    is the normal's. The transformers' usual start (std 0.02)."""
+    _check(tensor, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"nn.init.trunc_normal_: need a < b, got a={a}, b={b}")
+    if not std > 0:
+        raise ValueError(f"nn.init.trunc_normal_: std must be > 0, got {std}")
+    inside = _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std)
+    if inside < 1e-4:  # (rejection would take forever)
+        raise ValueError(f"nn.init.trunc_normal_: [a, b] = [{a}, {b}] holds only {inside:.2g} of "
+                         f"N({mean}, {std}^2); put the interval around the mean")
+    rng = generator.numpy if isinstance(generator, tg.Generator) else (
+        generator or tg.generator())
+    values = rng.normal(mean, std, tensor.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():  # draw again where a sample fell outside
+        values[outside] = rng.normal(mean, std, int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al.): the rows (or
+    columns, whichever are fewer) are orthonormal, so the layer keeps lengths; good for
+    deep and recurrent networks. A weight with more than 2 axes is seen as
+    (shape[0], the rest flattened). From the QR decomposition of a Gaussian matrix,
+    with signs fixed so that the result is uniformly distributed."""
+    _check(tensor, "orthogonal_")
+    if tensor.ndim < 2:
+        raise ValueError(f"nn.init.orthogonal_: needs a tensor with at least 2 axes, got shape "
+                         f"{tensor.shape}")
+    rows, cols = tensor.shape[0], int(np.prod(tensor.shape[1:]))
+    rng = generator.numpy if isinstance(generator, tg.Generator) else (
+        generator or tg.generator())
+    flat = rng.normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))  # make the decomposition unique: uniform over orthogonal matrices
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-d tensor with the identity (ones on the diagonal of a rectangle too): a
+    Linear layer that starts by passing its inputs through."""
+    _check(tensor, "eye_")
+    if tensor.ndim != 2:
+        raise ValueError(f"nn.init.eye_: needs a 2-d tensor, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a convolution weight (out, in, *kernel) (3 to 5 axes) with the Dirac delta: each
+    output channel copies one input channel (the kernel's centre is 1), so the layer
+    starts as the identity. With ``groups``, per group of output channels."""
+    _check(tensor, "dirac_")
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"nn.init.dirac_: needs a convolution weight with 3, 4 or 5 axes, got "
+                         f"shape {tensor.shape}")
+    if tensor.shape[0] % groups:
+        raise ValueError(f"nn.init.dirac_: {tensor.shape[0]} output channels do not divide into "
+                         f"groups={groups}")
+    per_group = tensor.shape[0] // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d, *centre)] = 1.0
+    return _fill(tensor, values)
+
+
+__all__ += ["trunc_normal_", "orthogonal_", "eye_", "dirac_"]

@@ -23,6 +23,7 @@ import test_differential_images as image_tables  # noqa: E402
 import test_differential_layout as layout_tables  # noqa: E402  (PyTorch names: shape)
 import test_differential_misc as misc_tables  # noqa: E402  (PyTorch names: misc)
 import test_differential_nn as nn_tables  # noqa: E402
+import test_differential_nn_train as nntrain_tables  # noqa: E402 - PyTorch names: nntrain
 import test_differential_ops as op_tables  # noqa: E402
 import test_differential_optim as optim_tables  # noqa: E402
 import test_differential_scalar as scalar_tables  # noqa: E402
@@ -165,6 +166,7 @@ NOT_LAYERS = {  # nn names that are not tensor layers, losses or optimizers, and
 def test_every_loss_layer_and_function_of_nn_has_a_row():
     covered = {name for op in nn_tables.LOSSES + nn_tables.LAYERS + image_tables.IMAGE_OPS
                + image_tables.IMAGE_LAYERS + sequence_tables.SEQUENCE_LAYERS
+               + nntrain_tables.LOSSES
                for name in op.covers}
     modules = {f"nn.{n}" for n in dir(nn) if isinstance(getattr(nn, n), type)
                and issubclass(getattr(nn, n), nn.Module) and n not in NOT_LAYERS}
@@ -175,9 +177,11 @@ def test_every_loss_layer_and_function_of_nn_has_a_row():
 def test_every_optimizer_and_scheduler_is_compared():
     classes = {n for n in optim.__all__ if isinstance(getattr(optim, n), type)}
     optimizers = {n for n in classes if issubclass(getattr(optim, n), optim.Optimizer)}
-    missing = sorted(optimizers - {"Optimizer"} - set(optim_tables.OPTIMIZERS))
+    missing = sorted(optimizers - {"Optimizer"} - set(optim_tables.OPTIMIZERS)
+                     - set(nntrain_tables.OPTIMIZERS))
     assert not missing, f"optimizers without a trajectory test: {missing}"
-    missing = sorted(set(optim.lr_scheduler.__all__) - set(optim_tables.SCHEDULES))
+    missing = sorted(set(optim.lr_scheduler.__all__) - set(optim_tables.SCHEDULES)
+                     - set(nntrain_tables.SCHEDULES))
     assert not missing, f"schedulers without a trajectory test: {missing}"
 
 
@@ -194,5 +198,6 @@ def test_every_value_operation_and_scalar_loss_has_a_row():
     assert not missing, f"Value operations without a row in VALUE_OPS: {missing}"
     losses = {n for n in F.__all__ if n.endswith("loss") or "entropy" in n}
     class_losses = {"cross_entropy", "nll_loss"}  # test_scalar_class_losses_match_torch
-    missing = sorted(losses - set(scalar_tables.SCALAR_LOSSES) - class_losses)
+    missing = sorted(losses - set(scalar_tables.SCALAR_LOSSES) - class_losses
+                     - nntrain_tables.TENSOR_ONLY_LOSSES)
     assert not missing, f"losses without a scalar-engine row: {missing}"

@@ -7,6 +7,7 @@
 - scaling: `StandardScaler`, `MinMaxScaler` (fit on training data only).
 - encoding: `one_hot`.
 - sampling: `class_weights`, `oversample`, `undersample` for imbalanced classes.
+- samplers: `RandomSampler`, `WeightedRandomSampler`, `BatchSampler`, ... for `DataLoader`.
 - datasets: `load_iris`, `load_breast_cancer`, `load_digits`, `load_diabetes`,
   `load_engel`, `load_sunspots`, `load_co2`.
 
@@ -55,3 +56,17 @@ __all__ = [
     "train_test_split",
     "undersample",
 ]
+
+# --- PyTorch names: nntrain (samplers, more data sets) ---
+from nn.data.dataset import ConcatDataset, IterableDataset  # noqa: E402
+from nn.data.samplers import (  # noqa: E402
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+
+__all__ += ["ConcatDataset", "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler",
+            "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]

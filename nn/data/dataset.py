@@ -94,3 +94,47 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: Any = None) 
         parts.append(Subset(dataset, order[start:start + c]))
         start += c
     return parts
+
+
+# --- PyTorch names: nntrain (more data sets) ---
+
+
+class IterableDataset(Dataset):
+    """A data set read as a stream: define ``__iter__`` (yielding examples) instead of
+    ``__getitem__``, e.g. for lines of a file too large to index. ``DataLoader`` batches
+    the stream in order; it cannot be shuffled or sampled (shuffle while generating)."""
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__(self), "
+                                  "yielding one example at a time")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it (or a "
+                        "DataLoader of it); it has no ds[i]")
+
+
+class ConcatDataset(Dataset):
+    """Several data sets one after another: ``ds[i]`` runs through the first, then the
+    second, ... (e.g. training data from two sources)."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset needs at least one data set")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not take an IterableDataset (it has no "
+                                "length or ds[i]); chain the streams with itertools.chain")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} examples")
+        index = index + n if index < 0 else int(index)
+        part = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[part - 1] if part else 0
+        return self.datasets[part][index - start]

@@ -28,3 +28,13 @@ from nn.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler", "StepLR",
            "LambdaLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau"]
+
+# --- PyTorch names: nntrain (more optimizers) ---
+from nn.optim.adadelta import Adadelta  # noqa: E402
+from nn.optim.adamax import Adamax  # noqa: E402
+from nn.optim.asgd import ASGD  # noqa: E402
+from nn.optim.nadam import NAdam  # noqa: E402
+from nn.optim.radam import RAdam  # noqa: E402
+from nn.optim.rprop import Rprop  # noqa: E402
+
+__all__ += ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD"]

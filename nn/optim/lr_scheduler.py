@@ -5,94 +5,145 @@
         train_one_epoch(...)
         scheduler.step()                 # once per epoch, after the optimizer steps
 
-Each epoch-based scheduler is a rule ``lr(epoch) = base_lr * factor(epoch)`` (PyTorch's
-values; the cosine is its closed form). ``ReduceLROnPlateau`` instead watches a number
-you give it (``scheduler.step(val_loss)``) and lowers lr when it stops improving.
+Every scheduler follows PyTorch's protocol, written once in ``LRScheduler`` (in
+``nn.optim.schedulers_extra``, with the warm-up, cyclic and composite schedulers):
+creation takes step 0, ``step()`` sets each group's lr by the rule, and the rules
+that PyTorch writes as "multiply the current lr" (``StepLR``, ``MultiStepLR``,
+``ExponentialLR``, ``CosineAnnealingLR``) are written so here too, which lets
+several schedulers share an optimizer (``ChainedScheduler``, ``SequentialLR``) with
+PyTorch's numbers. ``step(epoch)`` uses each rule's closed form.
+``ReduceLROnPlateau`` instead watches a number you give it
+(``scheduler.step(val_loss)``) and lowers lr when it stops improving.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from nn.optim.optimizer import Optimizer
+from nn.optim.schedulers_extra import LRScheduler, _per_group
 
 __all__ = ["LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "ReduceLROnPlateau"]
 
 
-class LambdaLR:
-    """Set lr = initial_lr * lr_lambda(epoch) after every ``step()`` (call once per epoch)."""
+class LambdaLR(LRScheduler):
+    """Set lr = initial_lr * lr_lambda(epoch) after every ``step()`` (call once per epoch);
+    ``lr_lambda`` is one function or a list of one per parameter group."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
-        self.optimizer = optimizer
-        self.lr_lambda = lr_lambda
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
-        self.last_epoch = 0
-        self._apply()
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
-    def _lr(self, base: float, epoch: int) -> float:
-        return base * self.lr_lambda(epoch)
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
-    def _apply(self) -> None:
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self._lr(base, self.last_epoch)
-
-    def step(self) -> None:
-        """Move to the next epoch and set its learning rate."""
-        self.last_epoch += 1
-        self._apply()
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rate of every parameter group now."""
-        return [group["lr"] for group in self.optimizer.param_groups]
+    def state_dict(self) -> dict[str, Any]:
+        """As the base, without the functions (save those with your code)."""
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
 
 
-class StepLR(LambdaLR):
+class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        super().__init__(optimizer, lambda epoch: gamma ** (epoch // step_size))
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
 
 
-class MultiStepLR(LambdaLR):
-    """Multiply the learning rate by ``gamma`` at each epoch listed in ``milestones``."""
+class MultiStepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` at each epoch listed in ``milestones`` (a
+    milestone listed twice multiplies twice)."""
 
-    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1
-                 ) -> None:
-        points = sorted(int(m) for m in milestones)
-        super().__init__(optimizer, lambda epoch: gamma ** bisect.bisect_right(points, epoch))
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones, self.gamma = Counter(int(m) for m in milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return self._lrs()
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        points = sorted(self.milestones.elements())
+        return [base * self.gamma ** bisect.bisect_right(points, self.last_epoch)
+                for base in self.base_lrs]
 
 
-class ExponentialLR(LambdaLR):
+class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        super().__init__(optimizer, lambda epoch: gamma ** epoch)
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
-class CosineAnnealingLR(LambdaLR):
+class CosineAnnealingLR(LRScheduler):
     """Lower lr from its start to ``eta_min`` along half a cosine over ``T_max`` epochs:
-    ``eta_min + (base - eta_min) (1 + cos(pi epoch / T_max)) / 2``."""
+    ``eta_min + (base - eta_min) (1 + cos(pi epoch / T_max)) / 2`` (past ``T_max`` it
+    rises again, as PyTorch's).
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+    Written as PyTorch's step rule: the current lr times the ratio of this epoch's
+    cosine to the last one's (so it composes with other schedulers).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
+                 last_epoch: int = -1) -> None:
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
         self.T_max, self.eta_min = int(T_max), float(eta_min)
-        super().__init__(optimizer, lambda epoch: 1.0)
+        super().__init__(optimizer, last_epoch)
 
-    def _lr(self, base: float, epoch: int) -> float:
-        cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
-        return self.eta_min + (base - self.eta_min) * cosine
+    def get_lr(self) -> list[float]:
+        t, period, low = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._lrs()
+        if self._step_count == 1 and t > 0:  # resumed at a later epoch: the closed form
+            return self._get_closed_form_lr()
+        if (t - 1 - period) % (2 * period) == 0:  # the bottom of the cosine: step up
+            return [lr + (base - low) * (1 - math.cos(math.pi / period)) / 2
+                    for base, lr in zip(self.base_lrs, self._lrs())]
+        ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
+        return [ratio * (lr - low) + low for lr in self._lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiply lr by ``factor`` once the watched number has not improved for more than
     ``patience`` calls of ``step(number)`` (PyTorch's rule, with ``threshold``,
     ``cooldown`` and ``min_lr``). ``mode="min"`` for a loss, ``"max"`` for an accuracy."""
+
+    takes_metrics = True
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
@@ -135,3 +186,23 @@ class ReduceLROnPlateau:
     def get_last_lr(self) -> list[float]:
         """The learning rate of every parameter group now."""
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+# --- PyTorch names: nntrain (more schedulers, in nn.optim.schedulers_extra) ---
+from nn.optim.schedulers_cyclic import (  # noqa: E402
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    OneCycleLR,
+)
+from nn.optim.schedulers_extra import (  # noqa: E402
+    ChainedScheduler,
+    ConstantLR,
+    LinearLR,
+    MultiplicativeLR,
+    PolynomialLR,
+    SequentialLR,
+)
+
+__all__ += ["LRScheduler", "LinearLR", "ConstantLR", "MultiplicativeLR", "PolynomialLR",
+            "OneCycleLR", "CyclicLR", "CosineAnnealingWarmRestarts", "SequentialLR",
+            "ChainedScheduler"]

@@ -174,6 +174,43 @@ class Optimizer:
                 buffer[:like.size].reshape(like.shape, order=order)
         return view
 
+    # --- PyTorch names: nntrain (saving and restoring an optimizer) ---
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as PyTorch lays it out: ``{"state": {i: {...}},
+        "param_groups": [{settings..., "params": [i, ...]}]}``, parameters numbered in
+        the order of the groups. Arrays are copies, so later steps do not change it."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {index[key]: {k: v.copy() if isinstance(v, np.ndarray) else v
+                              for k, v in s.items()}
+                 for key, s in self.state.items() if key in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` saved (of an optimizer of the same parameters)."""
+        name = type(self).__name__
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(g["params"]) != len(mine["params"])
+                for g, mine in zip(groups, self.param_groups)):
+            raise ValueError(f"{name}.load_state_dict: the saved state has groups of "
+                             f"{[len(g['params']) for g in groups]} parameters, this optimizer "
+                             f"{[len(g['params']) for g in self.param_groups]}; load it into an "
+                             "optimizer made from the same model's parameters")
+        params = {}
+        for saved, mine in zip(groups, self.param_groups):
+            params.update(zip(saved["params"], mine["params"]))
+            mine.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {}
+        for i, s in state_dict["state"].items():
+            p = params[int(i)]
+            self.state[id(p)] = {k: np.array(v, dtype=p.numpy().dtype) if isinstance(
+                v, np.ndarray) else v for k, v in s.items()}
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")
         n = sum(len(g["params"]) for g in self.param_groups)

@@ -1,5 +1,11 @@
-"""``nn.utils``, as ``torch.nn.utils``: ``clip_grad_norm_`` and ``clip_grad_value_``."""
+"""``nn.utils``, as ``torch.nn.utils``: ``clip_grad_norm_`` and ``clip_grad_value_``;
+``parameters_to_vector`` and ``vector_to_parameters``."""
 
 from nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+# --- PyTorch names: nntrain ---
+from nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: E402
+
+__all__ += ["parameters_to_vector", "vector_to_parameters"]

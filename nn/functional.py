@@ -359,3 +359,54 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,
     """
     return _loss("gaussian_nll_loss", "gaussian_nll", input, target, reduction, var=var,
                  full=full, eps=eps)
+
+
+# --- PyTorch names: nnlayers ---
+# more activations, normalisation, channel dropout and similarity (nn.functional_extra);
+# padding, resizing and adaptive pooling (nn.functional_resize)
+from nn.functional_extra import (  # noqa: E402
+    alpha_dropout,
+    celu,
+    cosine_similarity,
+    dropout1d,
+    dropout2d,
+    glu,
+    group_norm,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    instance_norm,
+    layer_norm,
+    logsigmoid,
+    mish,
+    normalize,
+    pairwise_distance,
+    prelu,
+    relu6,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from nn.functional_resize import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    interpolate,
+    pad,
+    upsample,
+)
+
+__all__ += [
+    "hardtanh", "relu6", "prelu", "selu", "celu", "mish", "logsigmoid", "softsign", "softmin",
+    "hardswish", "hardsigmoid", "threshold", "glu", "tanhshrink", "softshrink", "hardshrink",
+    "layer_norm", "group_norm", "instance_norm", "dropout1d", "dropout2d", "alpha_dropout",
+    "normalize", "cosine_similarity", "pairwise_distance",
+    "pad", "interpolate", "upsample", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d",
+]
+# --- end nnlayers ---

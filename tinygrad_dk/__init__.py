@@ -211,6 +211,13 @@ __all__ = [
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
 ]
 
+# --- PyTorch names: nnlayers ---
+# normalisation over chosen axes and hardswish (ops_layers.py), for nn's extra layers
+from tinygrad_dk.ops_layers import group_norm, hardswish, layer_norm  # noqa: E402
+
+__all__ += ["layer_norm", "group_norm", "hardswish"]
+# --- end nnlayers ---
+
 
 def __getattr__(name: str) -> object:
     """A missing name; for PyTorch's sub-packages, say where they live here."""

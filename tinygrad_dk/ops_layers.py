@@ -1,0 +1,155 @@
+"""Operations behind more of ``torch.nn``'s layers: normalisation over chosen axes
+(``layer_norm``, ``group_norm``) and ``hardswish``, each with its derivative.
+
+Layer, group and instance normalisation all do one thing: standardise numbers over
+some axes,
+
+    x_hat = (x - mean) / sqrt(var + eps)     (mean and biased variance over ``axes``)
+
+and then scale and shift by learned weights. Only the axes differ: layer norm uses the
+last axes of each example, group norm the channels of a group (and their spatial
+axes), instance norm each channel of each example. ``standardize`` is that one step,
+one graph node; its derivative, with the means over the same axes,
+
+    dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps)
+
+has the two extra terms because every output depends on the whole group through the
+mean and variance (batch normalisation, ``ops_norm``, is the same over the batch
+axes). The derivative is written with engine operations, so it differentiates again.
+
+``hardswish`` has its own derivative only to follow PyTorch's at the two kinks
+(x = -3 and x = 3), where a composition of clips would choose the other side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_dk.ops import mean, sqrt, where
+from tinygrad_dk.primitive import Primitive, quiet, raw
+from tinygrad_dk.tensor_base import ndim_of
+
+# --- standardising over axes -------------------------------------------------------------
+
+
+def _wide(x: Any) -> Any:
+    """A float32 (or float16) array as float64 for the statistics: float32's squares of
+    values past 1e19 overflow. Tensors (a recorded derivative) are left as they are."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        return x.astype(np.float64)
+    return x
+
+
+def _standardized(x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any]:
+    """(x_hat, 1 / std) over ``axes``; engine ops, so for arrays and Tensors alike."""
+    centred = x - mean(x, axis=axes, keepdims=True)
+    inv_std = 1.0 / sqrt(mean(centred * centred, axis=axes, keepdims=True) + eps)
+    return centred * inv_std, inv_std
+
+
+def _standardize_forward(x: np.ndarray, *, axes: tuple[int, ...], eps: float) -> np.ndarray:
+    if x.size == 0:
+        return x.copy()
+    y, _ = _standardized(_wide(x), axes, eps)
+    return y.astype(x.dtype, copy=False)
+
+
+def _standardize_vjp(g: Any, out: Any, x: Any, *, axes: tuple[int, ...], eps: float) -> Any:
+    if np.size(raw(x)) == 0:
+        return g
+    x_hat, inv_std = _standardized(_wide(x), axes, eps)
+    dx = inv_std * (g - mean(g, axis=axes, keepdims=True)
+                    - x_hat * mean(g * x_hat, axis=axes, keepdims=True))
+    return dx.astype(raw(x).dtype, copy=False) if isinstance(dx, np.ndarray) else dx
+
+
+_standardize = Primitive("standardize", quiet(_standardize_forward), _standardize_vjp)
+
+
+def standardize(x: Any, axes: Any, eps: float = 1e-5) -> Any:
+    """(x - mean) / sqrt(var + eps), the mean and the biased variance taken over ``axes``
+    (an int or a tuple), keeping the shape: the step all normalisation layers share."""
+    n = ndim_of(x)
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    return _standardize(x, axes=tuple(sorted(int(a) % n for a in axes)), eps=float(eps))
+
+
+def _affine(y: Any, weight: Any, bias: Any, shape: tuple[int, ...]) -> Any:
+    """y * weight + bias, with weight and bias reshaped to ``shape`` (None: skipped)."""
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _check_param(op: str, name: str, p: Any, want: tuple[int, ...], why: str) -> None:
+    if p is not None and tuple(np.shape(raw(p))) != want:
+        raise ValueError(f"{op}: {name} has shape {tuple(np.shape(raw(p)))}, expected {want} "
+                         f"({why})")
+
+
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Any:
+    """Normalise over the last ``len(normalized_shape)`` axes of every example, then scale
+    by ``weight`` and shift by ``bias`` (both of shape ``normalized_shape``), as
+    ``torch.nn.functional.layer_norm``. Unlike batch normalisation, no statistic is
+    shared between examples, so training and evaluation compute the same."""
+    norm = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(int(n) for n in normalized_shape)
+    shape = tuple(np.shape(raw(input)))
+    if not norm or shape[len(shape) - len(norm):] != norm or len(norm) > len(shape):
+        raise ValueError(f"layer_norm: normalized_shape {norm} must be the last axes of the "
+                         f"input, whose shape is {shape}; give the size(s) of the feature "
+                         "axes, e.g. LayerNorm(x.shape[-1])")
+    for name, p in (("weight", weight), ("bias", bias)):
+        _check_param("layer_norm", name, p, norm, "normalized_shape")
+    y = standardize(input, tuple(range(len(shape) - len(norm), len(shape))), eps)
+    return _affine(y, weight, bias, norm)
+
+
+def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Any:
+    """Split the channels (axis 1) into ``num_groups`` groups and normalise each group of
+    each example over its channels and spatial axes; then scale and shift per channel
+    (``weight``, ``bias`` of shape (channels,)), as ``torch.nn.functional.group_norm``.
+
+    One group is layer norm over (C, *spatial); as many groups as channels is instance
+    norm. Independent of the batch size, so it works with batches of one."""
+    shape = tuple(np.shape(raw(input)))
+    if len(shape) < 2:
+        raise ValueError(f"group_norm: expected input of shape (batch, channels, ...), got "
+                         f"{shape}")
+    n, c, groups = shape[0], shape[1], int(num_groups)
+    if groups < 1 or c % groups:
+        raise ValueError(f"group_norm: the {c} channels cannot be split into num_groups="
+                         f"{num_groups} equal groups; choose a divisor of {c}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        _check_param("group_norm", name, p, (c,), "one per channel")
+    grouped = input.reshape((n, groups, (c // groups) * int(np.prod(shape[2:]))))
+    y = standardize(grouped, 2, eps).reshape(shape)
+    return _affine(y, weight, bias, (1, c) + (1,) * (len(shape) - 2))
+
+
+# --- hardswish -----------------------------------------------------------------------------
+
+
+def _hardswish_vjp(g: Any, out: Any, x: Any) -> Any:
+    # d/dx x (x + 3) / 6 = x / 3 + 1/2 on [-3, 3], 0 below and 1 above: PyTorch's rule,
+    # which takes the quadratic's slope at both kinks. The slope's own derivative (1/3)
+    # counts only strictly inside, as PyTorch's: the kinks' slopes are constants.
+    inside = (raw(x) > -3) & (raw(x) < 3)
+    edges = np.where(raw(x) < -3, 0.0, np.where(raw(x) > 3, 1.0, raw(x) / 3 + 0.5))
+    return g * where(inside, x / 3 + 0.5, edges.astype(np.result_type(raw(x), np.float32)))
+
+
+hardswish = Primitive(
+    "hardswish",
+    quiet(lambda x: np.where(x < -3, 0.0, np.where(x > 3, x, x * (x + 3) / 6)).astype(
+        np.result_type(x, np.float32), copy=False)),
+    _hardswish_vjp,
+)
+
+__all__ = ["standardize", "layer_norm", "group_norm", "hardswish"]

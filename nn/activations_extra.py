@@ -69,8 +69,8 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
                  dtype: Any = np.float32) -> None:
         super().__init__()
-        if int(num_parameters) < 1:
-            raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters}")
+        if int(num_parameters) < 0:
+            raise ValueError(f"PReLU: num_parameters must be >= 0, got {num_parameters}")
         self.num_parameters, self.init = int(num_parameters), float(init)
         self.weight = Tensor(np.full(self.num_parameters, self.init, dtype=dtype),
                              requires_grad=True)

@@ -68,7 +68,7 @@ def prelu(input: Any, weight: Any) -> Tensor:
         raise ValueError(f"prelu: weight has {w.numel()} element(s) (shape {w.shape}); it must "
                          f"have 1, or one per channel of axis 1 ({channels} for input of shape "
                          f"{x.shape})")
-    if w.numel() > 1:
+    if x.ndim >= 2 and w.numel() == channels:  # one slope per channel, lined up with axis 1
         w = w.reshape((1, channels) + (1,) * (x.ndim - 2))
     elif w.ndim:
         w = w.reshape(())
@@ -95,9 +95,9 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def mish(input: Any, inplace: bool = False) -> Tensor:
-    """x tanh(softplus(x)): a smooth ReLU-like curve (softplus is computed stably)."""
-    x = to_tensor(input)
-    return x * x.softplus().tanh()
+    """x tanh(softplus(x)): a smooth ReLU-like curve (softplus is computed stably; one engine
+    operation, so an infinite upstream gradient stays finite-times-slope)."""
+    return tg.mish(to_tensor(input))
 
 
 def logsigmoid(input: Any) -> Tensor:
@@ -201,7 +201,13 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
 def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise groups of channels of every example (see ``tinygrad_dk.group_norm``)."""
-    return tg.group_norm(to_tensor(input), num_groups, weight, bias, eps)
+    x = to_tensor(input)
+    if x.ndim >= 2 and num_groups and x.shape[1] % num_groups == 0 and \
+            x.numel() // num_groups == 1:  # PyTorch's check: N * C / G * spatial numbers
+        raise ValueError(f"group_norm: expected more than one value per group to compute a "
+                         f"variance, got input of shape {x.shape} with {num_groups} group(s); "
+                         "use batches of at least 2 examples or fewer groups")
+    return tg.group_norm(x, num_groups, weight, bias, eps)
 
 
 def instance_norm(input: Any, running_mean: Tensor | None = None,

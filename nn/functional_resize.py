@@ -102,7 +102,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant",
                                  f"{n} below 0")
             x = _pad_constant(x, axis, before, after, 0.0 if value is None else value)
             continue
-        limit = n - 1 if mode == "reflect" else n
+        limit = {"reflect": n - 1, "circular": n}.get(mode, max(before, after, 0))
         if min(before, after) < 0 or max(before, after) > limit or n == 0:
             raise ValueError(f"pad: mode {mode!r} needs pads 0 .. {max(limit, 0)} for axis "
                              f"{axis} of length {n} (input shape {x.shape}), got "

@@ -130,10 +130,13 @@ class _InstanceNorm(Module):
             raise ValueError(f"{self!r}: the input of shape {tuple(input.shape)} has "
                              f"{x.shape[1]} channels, expected {self.num_features}")
         use_input_stats = self.training or not self.track_running_stats
+        momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.copy_(self.num_batches_tracked.numpy() + 1)
+            if momentum is None:  # a plain average over every batch seen so far
+                momentum = 1.0 / float(self.num_batches_tracked.numpy())
         y = FX.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                             use_input_stats, self.momentum, self.eps)
+                             use_input_stats, 0.0 if momentum is None else momentum, self.eps)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:

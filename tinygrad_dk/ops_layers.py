@@ -1,5 +1,5 @@
 """Operations behind more of ``torch.nn``'s layers: normalisation over chosen axes
-(``layer_norm``, ``group_norm``) and ``hardswish``, each with its derivative.
+(``layer_norm``, ``group_norm``), ``hardswish`` and ``mish``, each with its derivative.
 
 Layer, group and instance normalisation all do one thing: standardise numbers over
 some axes,
@@ -17,8 +17,8 @@ has the two extra terms because every output depends on the whole group through 
 mean and variance (batch normalisation, ``ops_norm``, is the same over the batch
 axes). The derivative is written with engine operations, so it differentiates again.
 
-``hardswish`` has its own derivative only to follow PyTorch's at the two kinks
-(x = -3 and x = 3), where a composition of clips would choose the other side.
+``hardswish`` and ``mish`` have their own derivatives so that the slope is one factor
+(see below); hardswish's also follows PyTorch's at its two kinks (x = -3 and x = 3).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops import mean, sqrt, where
+from tinygrad_dk.ops import mean, sigmoid, sqrt, tanh, where
+from tinygrad_dk.ops_nn import _softplus_forward, softplus
 from tinygrad_dk.primitive import Primitive, quiet, raw
 from tinygrad_dk.tensor_base import ndim_of
 
@@ -133,23 +134,35 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
     return _affine(y, weight, bias, (1, c) + (1,) * (len(shape) - 2))
 
 
-# --- hardswish -----------------------------------------------------------------------------
+# --- activations whose derivative is one factor ------------------------------------------
+# Written as compositions, these would send the upstream gradient g down two paths whose
+# local slopes are +-something and 0; an infinite g then gives inf * 0 = nan on one path.
+# As one factor, g * slope(x) is inf (or 0), as PyTorch's kernels give.
+
+
+def _hardswish_forward(x: np.ndarray) -> np.ndarray:
+    # x relu6(x + 3) / 6, in PyTorch's order (so -inf gives nan, as there)
+    return x * np.clip(x + 3, 0, 6) / 6
 
 
 def _hardswish_vjp(g: Any, out: Any, x: Any) -> Any:
-    # d/dx x (x + 3) / 6 = x / 3 + 1/2 on [-3, 3], 0 below and 1 above: PyTorch's rule,
-    # which takes the quadratic's slope at both kinks. The slope's own derivative (1/3)
-    # counts only strictly inside, as PyTorch's: the kinks' slopes are constants.
-    inside = (raw(x) > -3) & (raw(x) < 3)
-    edges = np.where(raw(x) < -3, 0.0, np.where(raw(x) > 3, 1.0, raw(x) / 3 + 0.5))
-    return g * where(inside, x / 3 + 0.5, edges.astype(np.result_type(raw(x), np.float32)))
+    # slope x / 3 + 1/2 strictly between -3 and 3, 1 from 3 on, 0 up to -3 (exactly 0,
+    # also for an infinite g): PyTorch's rule at the two kinks. The slope's own
+    # derivative, 1/3, counts strictly inside only, as PyTorch's second derivative.
+    data = raw(x)
+    inside = (data > -3) & (data < 3)
+    return where(data <= -3, 0.0, g * where(inside, x / 3 + 0.5, 1.0))
 
 
-hardswish = Primitive(
-    "hardswish",
-    quiet(lambda x: np.where(x < -3, 0.0, np.where(x > 3, x, x * (x + 3) / 6)).astype(
-        np.result_type(x, np.float32), copy=False)),
-    _hardswish_vjp,
-)
+hardswish = Primitive("hardswish", quiet(_hardswish_forward), _hardswish_vjp)
 
-__all__ = ["standardize", "layer_norm", "group_norm", "hardswish"]
+
+def _mish_vjp(g: Any, out: Any, x: Any) -> Any:
+    # d/dx x tanh(softplus(x)) = t + x sigmoid(x) (1 - t^2), with t = tanh(softplus(x))
+    t = tanh(softplus(x))
+    return g * (t + x * sigmoid(x) * (1 - t * t))
+
+
+mish = Primitive("mish", quiet(lambda x: x * np.tanh(_softplus_forward(x))), _mish_vjp)
+
+__all__ = ["standardize", "layer_norm", "group_norm", "hardswish", "mish"]

@@ -160,8 +160,12 @@ def glu(input: Any, dim: int = -1) -> Tensor:
 
 
 def tanhshrink(input: Any) -> Tensor:
-    """x - tanh(x)."""
+    """x - tanh(x). For small x the two nearly cancel, so float32 inputs are computed in
+    float64 and rounded once (else the result would keep only a few correct digits)."""
     x = to_tensor(input)
+    if x.dtype.itemsize < 8:
+        wide = x.to(np.float64)
+        return (wide - wide.tanh()).to(x.dtype)
     return x - x.tanh()
 
 

@@ -97,9 +97,9 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant",
         axis, before, after = x.ndim - 1 - k, widths[2 * k], widths[2 * k + 1]
         n = x.shape[axis]
         if mode == "constant":
-            if n + before + after < 0:
-                raise ValueError(f"pad: pads {before, after} would crop axis {axis} of length "
-                                 f"{n} below 0")
+            if max(-before, 0) + max(-after, 0) > n:
+                raise ValueError(f"pad: the negative pads {before, after} would crop more than "
+                                 f"the {n} elements of axis {axis}")
             x = _pad_constant(x, axis, before, after, 0.0 if value is None else value)
             continue
         limit = {"reflect": n - 1, "circular": n}.get(mode, max(before, after, 0))
@@ -168,8 +168,17 @@ def _linear(x: Tensor, axis: int, out: int, factor: float | None, align_corners:
     lo = np.minimum(np.floor(src).astype(np.int64), n - 1)
     hi = np.where(lo < n - 1, lo + 1, lo)
     w_hi = src - lo
-    return (_along(x, axis, lo) * _weights(1.0 - w_hi, axis, x.ndim, x.dtype)
-            + _along(x, axis, hi) * _weights(w_hi, axis, x.ndim, x.dtype))
+    return _weighted(x, axis, lo, 1.0 - w_hi) + _weighted(x, axis, hi, w_hi)
+
+
+def _weighted(x: Tensor, axis: int, idx: np.ndarray, w: np.ndarray) -> Tensor:
+    """x[idx] times the weights ``w`` along ``axis``. A weight of exactly 0 (a pixel that
+    lands on its source, as when the size does not change) takes no part at all, so an
+    infinite neighbour or an infinite gradient does not make 0 * inf = nan."""
+    part = _along(x, axis, idx) * _weights(w, axis, x.ndim, x.dtype)
+    if np.all(w != 0):
+        return part
+    return tg.where(_weights(w != 0, axis, x.ndim, bool), part, np.zeros((), x.dtype))
 
 
 def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

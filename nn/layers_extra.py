@@ -66,26 +66,28 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
     """Normalise groups of channels of every example, then scale and shift per channel.
 
-    ``GroupNorm(num_groups, num_channels, eps=1e-5, affine=True)``: the channels (axis 1)
+    ``GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)``: the
+    channels (axis 1)
     are split into ``num_groups`` groups of equal size; works for any batch size, so it
     replaces BatchNorm where batches are small.
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device: Any = None, dtype: Any = np.float32) -> None:
+                 affine: bool = True, device: Any = None, dtype: Any = np.float32, *,
+                 bias: bool = True) -> None:
         super().__init__()
         if int(num_groups) < 1 or int(num_channels) % int(num_groups):
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         self.eps, self.affine = float(eps), bool(affine)
-        _affine_params(self, (self.num_channels,), self.affine, self.affine, dtype)
+        _affine_params(self, (self.num_channels,), self.affine, self.affine and bias, dtype)
 
     def forward(self, input: Any) -> Tensor:
         x = to_tensor(input)
@@ -95,7 +97,8 @@ class GroupNorm(Module):
         return FX.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _InstanceNorm(Module):
@@ -107,11 +110,11 @@ class _InstanceNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device: Any = None,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = np.float32, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        _affine_params(self, (self.num_features,), self.affine, self.affine, dtype)
+        _affine_params(self, (self.num_features,), self.affine, self.affine and bias, dtype)
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype)))
             self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype)))
@@ -129,19 +132,18 @@ class _InstanceNorm(Module):
         if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
             raise ValueError(f"{self!r}: the input of shape {tuple(input.shape)} has "
                              f"{x.shape[1]} channels, expected {self.num_features}")
+        # as PyTorch: num_batches_tracked is kept (for state dicts) but never counts, and
+        # momentum=None leaves the running statistics where they are
         use_input_stats = self.training or not self.track_running_stats
-        momentum = self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.copy_(self.num_batches_tracked.numpy() + 1)
-            if momentum is None:  # a plain average over every batch seen so far
-                momentum = 1.0 / float(self.num_batches_tracked.numpy())
+        momentum = 0.0 if self.momentum is None else self.momentum
         y = FX.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                             use_input_stats, 0.0 if momentum is None else momentum, self.eps)
+                             use_input_stats, momentum, self.eps)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -152,11 +152,7 @@ def glu(input: Any, dim: int = -1) -> Tensor:
     if n % 2:
         raise ValueError(f"glu: axis {dim} of the input {x.shape} has odd length {n}; it is "
                          "split into two halves (values and gates), so it must be even")
-    index = [slice(None)] * x.ndim
-    index[dim] = slice(0, n // 2)
-    a = x[tuple(index)]
-    index[dim] = slice(n // 2, n)
-    return a * x[tuple(index)].sigmoid()
+    return tg.glu(x, dim=dim % x.ndim)
 
 
 def tanhshrink(input: Any) -> Tensor:

@@ -72,7 +72,8 @@ def _glu(data):
     s = list(D.shape(data, min_dims=1))
     dim = data.draw(st.integers(-len(s), len(s) - 1), label="dim")
     s[dim] = data.draw(st.sampled_from([0, 2, 4]), label="even length")
-    return Case([values(data, tuple(s), REAL)], {"form": data.draw(FORMS), "dim": dim})
+    return Case([values(data, tuple(s), REAL)],
+                {"form": data.draw(st.sampled_from(["tg", "F", "module"])), "dim": dim})
 
 
 def _prelu(data):
@@ -137,7 +138,10 @@ ACTIVATIONS = [
     _row("threshold", _act(threshold=st.sampled_from([0.0, 1.0, -2.0]),
                            value=st.sampled_from([0.0, -1.0, 5.0])),
          covers=("F.threshold", "nn.Threshold")),
-    _row("glu", _glu, rtol=1e-6, covers=("F.glu", "nn.GLU")),
+    Op("glu", lambda x, form, dim: {"tg": tg.glu, "F": F.glu, "module": nn.GLU(dim)}[form](
+        x, **({} if form == "module" else {"dim": dim})),
+       lambda x, form, dim: TF.glu(x, dim), _glu, rtol=1e-6,
+       covers=("tg.glu", "F.glu", "nn.GLU", "ops_layers.glu")),
     _row("tanhshrink", _act(), rtol=1e-6, covers=("F.tanhshrink", "nn.Tanhshrink")),
     _row("softshrink", _act(lambd=LAMBD), covers=("F.softshrink", "nn.Softshrink")),
     _row("hardshrink", _act(lambd=LAMBD), covers=("F.hardshrink", "nn.Hardshrink")),
@@ -358,12 +362,13 @@ def _adaptive_run(nn_module, functional):
     return run
 
 
+LANDS_ON_SOURCE = ("a pixel that lands exactly on its source: PyTorch still adds its "
+                   "neighbour times 0 (0 * inf = nan), ours leaves the neighbour out")
 RESIZING = [
     Op("pad", _pad_run(nn, F), _pad_run(torch.nn, TF), _pad,
        covers=("F.pad", *(f"nn.{name}" for name in _PAD_MODULES.values()))),
     Op("interpolate", _interpolate_run(nn, F), _interpolate_run(torch.nn, TF), _interpolate,
-       sums=1, nan_ok="a pixel that lands exactly on its source: PyTorch still adds its "
-                      "neighbour times 0 (0 * inf = nan), ours leaves the neighbour out",
+       sums=1, nan_ok=LANDS_ON_SOURCE,
        covers=("F.interpolate", "nn.Upsample")),
     Op("UpsamplingNearest2d, UpsamplingBilinear2d, F.upsample",
        lambda x, kind, factor: (nn.UpsamplingNearest2d if kind == "nearest"
@@ -376,6 +381,7 @@ RESIZING = [
                                         data.draw(st.integers(1, 3))), FINITE)],
                          {"kind": data.draw(st.sampled_from(["nearest", "bilinear"])),
                           "factor": data.draw(st.sampled_from([2, 3]))}), sums=1,
+       nan_ok=LANDS_ON_SOURCE,
        covers=("nn.UpsamplingNearest2d", "nn.UpsamplingBilinear2d", "F.upsample")),
     Op("adaptive pooling", _adaptive_run(nn, F), _adaptive_run(torch.nn, TF), _adaptive, sums=1,
        covers=("F.adaptive_avg_pool1d", "F.adaptive_avg_pool2d", "F.adaptive_max_pool1d",

@@ -212,10 +212,10 @@ __all__ = [
 ]
 
 # --- PyTorch names: nnlayers ---
-# normalisation over chosen axes, hardswish and mish (ops_layers.py), for nn's extra layers
-from tinygrad_dk.ops_layers import group_norm, hardswish, layer_norm, mish  # noqa: E402
+# normalisation over chosen axes, hardswish, mish and glu (ops_layers.py), for nn's extra layers
+from tinygrad_dk.ops_layers import glu, group_norm, hardswish, layer_norm, mish  # noqa: E402
 
-__all__ += ["layer_norm", "group_norm", "hardswish", "mish"]
+__all__ += ["layer_norm", "group_norm", "hardswish", "mish", "glu"]
 # --- end nnlayers ---
 
 

@@ -1,5 +1,6 @@
 """Operations behind more of ``torch.nn``'s layers: normalisation over chosen axes
-(``layer_norm``, ``group_norm``), ``hardswish`` and ``mish``, each with its derivative.
+(``layer_norm``, ``group_norm``), ``hardswish``, ``mish`` and ``glu``, each with its
+derivative.
 
 Layer, group and instance normalisation all do one thing: standardise numbers over
 some axes,
@@ -17,7 +18,7 @@ has the two extra terms because every output depends on the whole group through 
 mean and variance (batch normalisation, ``ops_norm``, is the same over the batch
 axes). The derivative is written with engine operations, so it differentiates again.
 
-``hardswish`` and ``mish`` have their own derivatives so that the slope is one factor
+``hardswish``, ``mish`` and ``glu`` have their own derivatives so that the slope is one factor
 (see below); hardswish's also follows PyTorch's at its two kinks (x = -3 and x = 3).
 """
 
@@ -27,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops import mean, sigmoid, sqrt, tanh, where
+from tinygrad_dk.ops import _sigmoid_forward, mean, sigmoid, sqrt, tanh, where
 from tinygrad_dk.ops_nn import _softplus_forward, softplus
+from tinygrad_dk.ops_shape import concatenate
 from tinygrad_dk.primitive import Primitive, quiet, raw
 from tinygrad_dk.tensor_base import ndim_of
 
@@ -165,4 +167,29 @@ def _mish_vjp(g: Any, out: Any, x: Any) -> Any:
 
 mish = Primitive("mish", quiet(lambda x: x * np.tanh(_softplus_forward(x))), _mish_vjp)
 
-__all__ = ["standardize", "layer_norm", "group_norm", "hardswish", "mish"]
+
+
+def _halves(x: Any, dim: int) -> tuple[Any, Any]:
+    """The two halves of ``x`` along ``dim`` (arrays or Tensors)."""
+    n = np.shape(raw(x))[dim]
+    before = (slice(None),) * (dim % ndim_of(x))
+    return x[before + (slice(0, n // 2),)], x[before + (slice(n // 2, n),)]
+
+
+def _glu_forward(x: np.ndarray, *, dim: int) -> np.ndarray:
+    a, b = _halves(x, dim)
+    return a * _sigmoid_forward(b)
+
+
+def _glu_vjp(g: Any, out: Any, x: Any, *, dim: int) -> Any:
+    # d/da = s and d/db = a s (1 - s), s = sigmoid(b). The slope a s (1 - s) is formed
+    # before g multiplies it: for b = 3e38 it is exactly 0, and g * a (which overflows
+    # for a = 3e38 in float32) never happens.
+    a, b = _halves(x, dim)
+    s = sigmoid(b)
+    return concatenate([g * s, g * (a * (s * (1 - s)))], axis=dim)
+
+
+glu = Primitive("glu", quiet(_glu_forward), _glu_vjp)
+
+__all__ = ["standardize", "layer_norm", "group_norm", "hardswish", "mish", "glu"]

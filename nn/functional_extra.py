@@ -318,7 +318,9 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 def _at_least(norm: Tensor, eps: float) -> Tensor:
     """max(norm, eps) in value, with the gradient of ``norm`` itself: PyTorch raises small
     norms to eps outside of autograd, so their gradient passes unchanged."""
-    raised = np.maximum(norm.numpy(), eps).astype(norm.dtype) - norm.numpy()
+    data = norm.numpy()
+    # only below eps (an infinite norm stays inf: inf - inf would be nan)
+    raised = np.where(data < eps, eps - data, 0).astype(norm.dtype)
     return norm + raised
 
 

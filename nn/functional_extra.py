@@ -113,7 +113,10 @@ def softsign(input: Any) -> Tensor:
 
 
 def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    """softmax(-x) along ``dim``: the smallest entry gets the largest probability."""
+    """softmax(-x) along ``dim``: the smallest entry gets the largest probability.
+
+    ``dim=None`` is the last axis, as in this package's ``softmax`` (PyTorch's deprecated
+    implicit choice takes axis 0 of 3-axis and axis 1 of 4-axis inputs: give ``dim``)."""
     x = to_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
@@ -144,15 +147,7 @@ def threshold(input: Any, threshold: float, value: float, inplace: bool = False)
 
 def glu(input: Any, dim: int = -1) -> Tensor:
     """The gated linear unit: split ``dim`` into halves a and b, return a * sigmoid(b)."""
-    x = to_tensor(input)
-    if x.ndim == 0:
-        raise ValueError("glu: does not work on a 0-dimensional tensor; give one with an axis "
-                         "to split")
-    n = x.shape[dim]
-    if n % 2:
-        raise ValueError(f"glu: axis {dim} of the input {x.shape} has odd length {n}; it is "
-                         "split into two halves (values and gates), so it must be even")
-    return tg.glu(x, dim=dim % x.ndim)
+    return tg.glu(to_tensor(input), dim)
 
 
 def tanhshrink(input: Any) -> Tensor:

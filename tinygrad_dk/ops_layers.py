@@ -168,7 +168,6 @@ def _mish_vjp(g: Any, out: Any, x: Any) -> Any:
 mish = Primitive("mish", quiet(lambda x: x * np.tanh(_softplus_forward(x))), _mish_vjp)
 
 
-
 def _halves(x: Any, dim: int) -> tuple[Any, Any]:
     """The two halves of ``x`` along ``dim`` (arrays or Tensors)."""
     n = np.shape(raw(x))[dim]
@@ -190,6 +189,21 @@ def _glu_vjp(g: Any, out: Any, x: Any, *, dim: int) -> Any:
     return concatenate([g * s, g * (a * (s * (1 - s)))], axis=dim)
 
 
-glu = Primitive("glu", quiet(_glu_forward), _glu_vjp)
+_glu = Primitive("glu", quiet(_glu_forward), _glu_vjp)
+
+
+def glu(input: Any, dim: int = -1) -> Any:
+    """The gated linear unit: split axis ``dim`` into halves a and b, return a * sigmoid(b)
+    (the gates b choose how much of each value a passes)."""
+    shape = np.shape(raw(input))
+    if not shape:
+        raise ValueError("glu: does not work on a 0-dimensional tensor; give one with an axis "
+                         "to split")
+    dim = int(dim) % len(shape)
+    if shape[dim] % 2:
+        raise ValueError(f"glu: axis {dim} of the input {tuple(shape)} has odd length "
+                         f"{shape[dim]}; it is split into two halves (values and gates), so "
+                         "it must be even")
+    return _glu(input, dim=dim)
 
 __all__ = ["standardize", "layer_norm", "group_norm", "hardswish", "mish", "glu"]

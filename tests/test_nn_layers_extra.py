@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 import nn.functional as F
@@ -262,6 +264,29 @@ def test_interpolate_matches_torch_for_odd_scale_factors(mode, align, scale):
     ours = F.interpolate(Tensor(x), scale_factor=scale, mode=mode, align_corners=align)
     theirs = TF.interpolate(_t(x), scale_factor=scale, mode=mode, align_corners=align)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_interpolate_recompute_scale_factor_and_sizes_match_torch(mode):
+    x = np.random.default_rng(9).normal(size=(2, 1, 4, 6))
+    for kwargs in ({"scale_factor": 1.7, "recompute_scale_factor": True},
+                   {"scale_factor": (0.5, 2.5)}, {"size": (7, 3)}):
+        np.testing.assert_allclose(F.interpolate(Tensor(x), mode=mode, **kwargs).numpy(),
+                                   TF.interpolate(_t(x), mode=mode, **kwargs).numpy(),
+                                   rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.lists(st.integers(0, 3), min_size=4, max_size=4),
+       st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+def test_cropping_a_padded_input_gives_it_back(n, pads, mode):
+    x = np.random.default_rng(n).normal(size=(1, 2, n + 3, n))
+    pads[0], pads[1] = min(pads[0], n - 1), min(pads[1], n - 1)  # reflection's limit
+    y = F.pad(Tensor(x), tuple(pads), mode).numpy()
+    left, right, top, bottom = pads
+    np.testing.assert_array_equal(y[..., top:y.shape[-2] - bottom, left:y.shape[-1] - right], x)
+    back = F.pad(Tensor(y), tuple(-p for p in pads))  # negative pads crop
+    np.testing.assert_array_equal(back.numpy(), x)
 
 
 def test_interpolate_errors():

@@ -87,3 +87,66 @@ from nn.loss_modules_extra import (  # noqa: E402
 __all__ += ["SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "MarginRankingLoss",
             "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
             "MultiMarginLoss", "TripletMarginLoss", "CosineEmbeddingLoss"]
+
+# --- PyTorch names: nnlayers ---
+from nn.activations_extra import (  # noqa: E402
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+from nn.containers_extra import ModuleDict, ParameterDict  # noqa: E402
+from nn.layers_extra import (  # noqa: E402
+    AlphaDropout,
+    CosineSimilarity,
+    Dropout1d,
+    Dropout2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    PairwiseDistance,
+)
+from nn.resizing import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+
+__all__ += [
+    "Hardtanh", "ReLU6", "PReLU", "SELU", "CELU", "Mish", "LogSigmoid", "Softsign", "Softmin",
+    "Hardswish", "Hardsigmoid", "Threshold", "GLU", "Tanhshrink", "Softshrink", "Hardshrink",
+    "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Dropout1d", "Dropout2d",
+    "AlphaDropout", "CosineSimilarity", "PairwiseDistance", "ModuleDict", "ParameterDict",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "ZeroPad1d", "ZeroPad2d",
+    "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+    "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
+]
+# --- end nnlayers ---

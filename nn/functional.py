@@ -370,3 +370,53 @@ from nn.losses_extra import (  # noqa: E402 - at the end: nn.losses_extra builds
 __all__ += ["smooth_l1_loss", "kl_div", "poisson_nll_loss", "margin_ranking_loss",
             "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
             "multi_margin_loss", "triplet_margin_loss", "cosine_embedding_loss"]
+
+# --- PyTorch names: nnlayers ---
+# more activations, normalisation, channel dropout and similarity (nn.functional_extra);
+# padding, resizing and adaptive pooling (nn.functional_resize)
+from nn.functional_extra import (  # noqa: E402
+    alpha_dropout,
+    celu,
+    cosine_similarity,
+    dropout1d,
+    dropout2d,
+    glu,
+    group_norm,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    instance_norm,
+    layer_norm,
+    logsigmoid,
+    mish,
+    normalize,
+    pairwise_distance,
+    prelu,
+    relu6,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from nn.functional_resize import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    interpolate,
+    pad,
+    upsample,
+)
+
+__all__ += [
+    "hardtanh", "relu6", "prelu", "selu", "celu", "mish", "logsigmoid", "softsign", "softmin",
+    "hardswish", "hardsigmoid", "threshold", "glu", "tanhshrink", "softshrink", "hardshrink",
+    "layer_norm", "group_norm", "instance_norm", "dropout1d", "dropout2d", "alpha_dropout",
+    "normalize", "cosine_similarity", "pairwise_distance",
+    "pad", "interpolate", "upsample", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d",
+]
+# --- end nnlayers ---

@@ -167,6 +167,7 @@ def test_every_loss_layer_and_function_of_nn_has_a_row():
     covered = {name for op in nn_tables.LOSSES + nn_tables.LAYERS + image_tables.IMAGE_OPS
                + image_tables.IMAGE_LAYERS + sequence_tables.SEQUENCE_LAYERS
                + nntrain_tables.LOSSES
+               + NN_EXTRA_ROWS  # nnlayers
                for name in op.covers}
     modules = {f"nn.{n}" for n in dir(nn) if isinstance(getattr(nn, n), type)
                and issubclass(getattr(nn, n), nn.Module) and n not in NOT_LAYERS}
@@ -201,3 +202,14 @@ def test_every_value_operation_and_scalar_loss_has_a_row():
     missing = sorted(losses - set(scalar_tables.SCALAR_LOSSES) - class_losses
                      - nntrain_tables.TENSOR_ONLY_LOSSES)
     assert not missing, f"losses without a scalar-engine row: {missing}"
+
+
+# --- PyTorch names: nnlayers ---
+import test_differential_nn_extra as nn_extra_tables  # noqa: E402
+
+from tinygrad_dk import ops_layers  # noqa: E402
+
+TABLES = TABLES + nn_extra_tables.NN_EXTRA_OPS
+OP_MODULES["ops_layers"] = ops_layers
+NN_EXTRA_ROWS = nn_extra_tables.NN_EXTRA_OPS  # the nn names test reads it too
+# --- end nnlayers ---

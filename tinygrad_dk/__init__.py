@@ -211,6 +211,13 @@ __all__ = [
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
 ]
 
+# --- PyTorch names: nnlayers ---
+# normalisation over chosen axes, hardswish, mish and glu (ops_layers.py), for nn's extra layers
+from tinygrad_dk.ops_layers import glu, group_norm, hardswish, layer_norm, mish  # noqa: E402
+
+__all__ += ["layer_norm", "group_norm", "hardswish", "mish", "glu"]
+# --- end nnlayers ---
+
 
 # --- PyTorch names: counting ---
 from tinygrad_dk.toplevel import bincount, bucketize, histc, isin, searchsorted  # noqa: E402

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nn import functional_extra as FX
-from nn.module import Module
+from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 
@@ -67,8 +67,9 @@ class PReLU(Module):
     The slopes start at ``init`` (0.25)."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = None) -> None:
         super().__init__()
+        dtype = float_dtype(dtype)  # None: the default dtype (float32 unless set)
         if int(num_parameters) < 0:
             raise ValueError(f"PReLU: num_parameters must be >= 0, got {num_parameters}")
         self.num_parameters, self.init = int(num_parameters), float(init)

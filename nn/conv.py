@@ -24,7 +24,7 @@ import numpy as np
 import tinygrad_dk as tg
 from nn import init
 from nn.functional_layers import to_tensor
-from nn.module import Module
+from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 
@@ -44,8 +44,9 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = np.float32) -> None:
+                 padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
+        dtype = float_dtype(dtype)  # None: the default dtype (float32 unless set)
         name, d = type(self).__name__, self._d
         if int(in_channels) < 1 or int(out_channels) < 1:
             raise ValueError(f"{name}: in_channels and out_channels must be >= 1, got "

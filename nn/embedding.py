@@ -15,7 +15,7 @@ import numpy as np
 
 from nn import functional_layers as FL
 from nn import init
-from nn.module import Module
+from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 
@@ -31,8 +31,9 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = None) -> None:
         super().__init__()
+        dtype = float_dtype(dtype)  # None: the default dtype (float32 unless set)
         if int(num_embeddings) < 1 or int(embedding_dim) < 1:
             raise ValueError(f"Embedding: num_embeddings and embedding_dim must be >= 1, got "
                              f"{num_embeddings} and {embedding_dim}")

@@ -18,7 +18,7 @@ from nn import functional as F
 from nn import init
 from nn.containers import ModuleSequence
 from nn.functional_layers import to_tensor
-from nn.module import Module
+from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 
@@ -44,8 +44,9 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = None) -> None:
         super().__init__()
+        dtype = float_dtype(dtype)  # None: the default dtype (float32 unless set)
         if int(in_features) < 1 or int(out_features) < 1:
             raise ValueError(f"Linear: in_features and out_features must be >= 1, got "
                              f"{in_features} and {out_features}")

@@ -63,6 +63,14 @@ class LoadResult(NamedTuple):
     unexpected_keys: list[str]
 
 
+def float_dtype(dtype: Any) -> np.dtype:
+    """The dtype a layer's parameters get: ``dtype`` as given, or for None the default
+    floating-point dtype (float32 unless ``tg.set_default_dtype`` changed it, as in
+    PyTorch, where ``torch.set_default_dtype(torch.float64)`` makes every new layer
+    float64: the usual setting for gradient checks)."""
+    return tg.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
 def _is_parameter(value: Any) -> bool:
     # a leaf that wants a gradient (a computed node, an output, is not learned), or an
     # nn.Parameter, which stays a parameter when frozen (requires_grad=False), as in PyTorch

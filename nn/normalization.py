@@ -25,7 +25,7 @@ import numpy as np
 
 from nn import functional_layers as FL
 from nn.functional_layers import to_tensor
-from nn.module import Module
+from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 
@@ -39,8 +39,9 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = None) -> None:
         super().__init__()
+        dtype = float_dtype(dtype)  # None: the default dtype (float32 unless set)
         if int(num_features) < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be >= 1, got "
                              f"{num_features}")

@@ -29,7 +29,7 @@ import numpy as np
 import tinygrad_dk as tg
 from nn import functional as F
 from nn.functional_layers import to_tensor
-from nn.module import Module
+from nn.module import Module, float_dtype
 from nn.recurrent_cells import (
     bias_column,
     gru_step,
@@ -57,8 +57,9 @@ class _RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype: Any = np.float32) -> None:
+                 bidirectional: bool = False, dtype: Any = None) -> None:
         super().__init__()
+        dtype = float_dtype(dtype)  # None: the default dtype (float32 unless set)
         name = type(self).__name__
         if int(input_size) < 1 or int(hidden_size) < 1 or int(num_layers) < 1:
             raise ValueError(f"{name}: input_size, hidden_size and num_layers must be >= 1, "
@@ -258,7 +259,7 @@ class RNN(_RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers,
@@ -285,7 +286,7 @@ class LSTM(_RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = None) -> None:
         if proj_size:
             raise NotImplementedError("LSTM: proj_size is not supported")
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
@@ -311,7 +312,7 @@ class GRU(_RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype: Any = np.float32) -> None:
+                 bidirectional: bool = False, dtype: Any = None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, dtype)
 

@@ -42,7 +42,7 @@ import numpy as np
 import tinygrad_dk as tg
 from nn import init
 from nn.functional_layers import to_tensor
-from nn.module import Module
+from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 # --- the steps -----------------------------------------------------------------------------
@@ -134,8 +134,9 @@ class _Cell(Module):
     _chunks = 1
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = None) -> None:
         super().__init__()
+        dtype = float_dtype(dtype)  # None: the default dtype (float32 unless set)
         if int(input_size) < 1 or int(hidden_size) < 1:
             raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be >= 1, "
                              f"got {input_size} and {hidden_size}")
@@ -197,7 +198,7 @@ class RNNCell(_Cell):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", dtype: Any = np.float32) -> None:
+                 nonlinearity: str = "tanh", dtype: Any = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")

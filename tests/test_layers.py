@@ -274,3 +274,23 @@ def test_init_seeded() -> None:
     a = init.kaiming_normal_(big()).data.copy()
     tg.manual_seed(11)
     np.testing.assert_array_equal(a, init.kaiming_normal_(big()).data)
+
+
+def test_layers_take_the_default_dtype_as_pytorch():
+    # torch.set_default_dtype(torch.float64) makes every new layer float64 (the usual
+    # setting for gradient checks); a dtype given to the layer still wins
+    makers = [lambda: nn.Linear(2, 3), lambda: nn.Conv2d(1, 2, 3), lambda: nn.LSTM(2, 3),
+              lambda: nn.GRUCell(2, 2), lambda: nn.Embedding(4, 2), lambda: nn.BatchNorm1d(3),
+              lambda: nn.LayerNorm(3), lambda: nn.PReLU()]
+    assert {p.dtype for make in makers for p in make().parameters()} == {np.dtype(np.float32)}
+    tg.set_default_dtype(tg.float64)
+    try:
+        layers = [make() for make in makers]
+        assert {p.dtype for layer in layers for p in layer.parameters()} == {
+            np.dtype(np.float64)}
+        assert nn.BatchNorm1d(3).running_mean.dtype == np.float64
+        assert nn.Linear(2, 3, dtype=np.float32).weight.dtype == np.float32
+        out = nn.Linear(2, 1)(tg.tensor([[1.0, 2.0]]))
+        assert out.dtype == np.float64
+    finally:
+        tg.set_default_dtype(tg.float32)

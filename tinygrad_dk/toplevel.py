@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import ops, ops_index, ops_shape, ops_softmax, spelling
+from tinygrad_dk import ops, ops_elementwise, ops_index, ops_shape, ops_softmax, spelling
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor import Tensor
@@ -134,4 +134,52 @@ __all__ = [
     "unique", "square", "round", "floor", "ceil", "sign", "isnan", "isinf", "isfinite",
     "softmax", "log_softmax", "cat", "concat", "concatenate", "stack", "where", "equal",
     "allclose", "isclose", "is_tensor", "is_floating_point", "mm", "inference_mode",
+]
+
+
+# --- PyTorch names: math (tinygrad_dk.ops_elementwise) ----------------------------------
+
+(log1p, log2, log10, expm1, exp2, reciprocal, rsqrt, tan, sinh, cosh, asin, arcsin, acos,
+ arccos, atan, arctan, asinh, arcsinh, acosh, arccosh, atanh, arctanh, erf, erfc, trunc, fix,
+ frac, sgn, negative, absolute, atan2, arctan2, fmod, floor_divide, hypot, logaddexp, lerp,
+ addcmul, addcdiv, multiply, subtract, true_divide, divide, clamp_min, clamp_max, eq, ne, lt,
+ le, gt, ge, greater, less, greater_equal, less_equal, not_equal, logical_and, logical_or,
+ logical_xor, logical_not, signbit, nan_to_num) = (
+    _method(n) for n in (
+        "log1p", "log2", "log10", "expm1", "exp2", "reciprocal", "rsqrt", "tan", "sinh", "cosh",
+        "asin", "arcsin", "acos", "arccos", "atan", "arctan", "asinh", "arcsinh", "acosh",
+        "arccosh", "atanh", "arctanh", "erf", "erfc", "trunc", "fix", "frac", "sgn", "negative",
+        "absolute", "atan2", "arctan2", "fmod", "floor_divide", "hypot", "logaddexp", "lerp",
+        "addcmul", "addcdiv", "multiply", "subtract", "true_divide", "divide", "clamp_min",
+        "clamp_max", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal",
+        "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+        "signbit", "nan_to_num"))
+div = divide  # torch.div(a, b, rounding_mode="floor")
+
+
+def _number_first(op: Any, name: str) -> Any:
+    """``torch.name(input, other)`` where ``input`` may be a Python number
+    (``torch.xlogy(2, y)``): the op itself, which keeps the number's weak dtype."""
+    def fn(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
+        out = op(input, other)
+        return out if isinstance(out, Tensor) else Tensor(out)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``{name}(x, other)`` is ``x.{name}(other)``; x may be a number."
+    return fn
+
+
+remainder = _number_first(ops_elementwise.remainder, "remainder")
+xlogy = _number_first(ops_elementwise.xlogy, "xlogy")
+float_power = _number_first(ops_elementwise.float_power, "float_power")
+
+__all__ += [
+    "log1p", "log2", "log10", "expm1", "exp2", "reciprocal", "rsqrt", "tan", "sinh", "cosh",
+    "asin", "arcsin", "acos", "arccos", "atan", "arctan", "asinh", "arcsinh", "acosh", "arccosh",
+    "atanh", "arctanh", "erf", "erfc", "trunc", "fix", "frac", "sgn", "negative", "absolute",
+    "atan2", "arctan2", "fmod", "remainder", "floor_divide", "float_power", "hypot", "logaddexp",
+    "xlogy", "lerp", "addcmul", "addcdiv", "multiply", "subtract", "true_divide", "divide", "div",
+    "clamp_min", "clamp_max", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less",
+    "greater_equal", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "signbit", "nan_to_num",
 ]

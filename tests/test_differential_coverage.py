@@ -51,6 +51,14 @@ from tinygrad_dk import (  # noqa: E402
 TABLES = (op_tables.OPS + shape_tables.SHAPE_OPS + torch_name_tables.TORCH_NAME_OPS
           + image_tables.IMAGE_OPS)
 
+# --- PyTorch names: math ---
+import test_differential_elementwise as elementwise_tables  # noqa: E402
+
+from tinygrad_dk import ops_elementwise  # noqa: E402
+
+TABLES += tuple(elementwise_tables.ELEMENTWISE_OPS)
+# --- end math ---
+
 NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
     "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
     "Tensor.numpy": "the array", "Tensor.data": "the array", "Tensor.detach": "no graph",
@@ -85,6 +93,7 @@ OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": 
               "ops_index": ops_index, "ops_activation": ops_activation,
               "ops_softmax": ops_softmax, "ops_conv": ops_conv, "ops_pool": ops_pool,
               "ops_norm": ops_norm}
+OP_MODULES["ops_elementwise"] = ops_elementwise  # PyTorch names: math
 
 
 def _public_ops() -> set[str]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import ops
-from tinygrad_dk.ops import pass_where, sigmoid, sqrt, where
+from tinygrad_dk.ops import pass_where, sqrt, where
 from tinygrad_dk.ops_math import _flat
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
@@ -79,22 +79,26 @@ rsqrt = Primitive("rsqrt", _float_op(lambda x: 1 / np.sqrt(x)),
 # --- trigonometry and hyperbolic functions -------------------------------------------------
 
 
-def _one_minus_square(x: Any) -> Any:
-    """1 - x^2 as (1 - x)(1 + x): no digits lost for x near +-1."""
-    return (1 - x) * (1 + x)
-
+# 1 - x^2 and x^2 - 1 as (1 - x)(1 + x) and (x - 1)(x + 1): no digits lost for x near +-1.
+# Each has its own derivative, -2x and 2x: differentiated as a product, the second
+# derivatives of asin, atanh, acosh would be inf * 0 = nan at x = +-1 (PyTorch: +-inf).
+_one_minus_square = Primitive("1 - x^2", quiet(lambda x: (1 - x) * (1 + x)),
+                              lambda g, out, x: -2 * g * x)
+_square_minus_one = Primitive("x^2 - 1", quiet(lambda x: (x - 1) * (x + 1) + 0.0),  # -0 -> 0
+                              lambda g, out, x: 2 * g * x)
 
 tan = Primitive("tan", _float_op(np.tan), lambda g, out, x: g * (1 + out * out))
 sinh = Primitive("sinh", _float_op(np.sinh), lambda g, out, x: g * cosh(x))
 cosh = Primitive("cosh", _float_op(np.cosh), lambda g, out, x: g * sinh(x))
-asin = Primitive("asin", _float_op(np.arcsin), lambda g, out, x: g / sqrt(_one_minus_square(x)))
+asin = Primitive("asin", _float_op(np.arcsin),
+                 lambda g, out, x: g / sqrt(_one_minus_square(x)))
 acos = Primitive("acos", _float_op(np.arccos),
                  lambda g, out, x: -g / sqrt(_one_minus_square(x)))
 atan = Primitive("atan", _float_op(np.arctan), lambda g, out, x: g / (1 + x * x))
 # 1 / sqrt(x^2 + 1) as 1 / hypot(x, 1): x^2 would overflow for |x| > 1e154
 asinh = Primitive("asinh", _float_op(np.arcsinh), lambda g, out, x: g / hypot(x, 1.0))
 acosh = Primitive("acosh", _float_op(np.arccosh),
-                  lambda g, out, x: g / sqrt((x - 1) * (x + 1)))  # x^2 - 1, exact near 1
+                  lambda g, out, x: g / sqrt(_square_minus_one(x)))
 atanh = Primitive("atanh", _float_op(np.arctanh), lambda g, out, x: g / _one_minus_square(x))
 
 # --- the error function -----------------------------------------------------------------------
@@ -134,7 +138,8 @@ def _atan2_vjp(g: Any, y: Any, x: Any, sign: float, top: Any) -> Any:
     zero = raw(r) == 0
     if np.any(zero):
         r = where(zero, 1.0, r)
-    return _nonzero_where(zero, sign * g * ((top / r) / r))
+    # (g times the ratio first: g = 0 then gives 0 even where 1/r overflows)
+    return _nonzero_where(zero, sign * (g * (top / r)) / r)
 
 
 atan2 = Primitive("atan2", _float_op(np.arctan2),
@@ -180,16 +185,20 @@ def _float64(a: Any) -> Any:
     return ops.astype(a, np.dtype(np.float64))
 
 
-# log(e^a + e^b) by numpy's stable formula; its slopes are softmax's: sigmoid(a - b)
+# log(e^a + e^b) by numpy's stable formula. Its slopes are softmax's, e^a / (e^a + e^b) =
+# 1 / (1 + e^(b - a)): for b - a large e^(b - a) overflows to inf and the slope is 0, as it
+# should (sigmoid(a - b) would be the same number, but its own derivative s (1 - s) loses
+# the digits of 1 - s near 1, where e^(b - a) keeps them)
 logaddexp = Primitive("logaddexp", _float_op(np.logaddexp),
-                      lambda g, out, a, b: g * sigmoid(a - b),
-                      lambda g, out, a, b: g * sigmoid(b - a))
+                      lambda g, out, a, b: g / (1 + ops.exp(b - a)),
+                      lambda g, out, a, b: g / (1 + ops.exp(a - b)))
 
 
 def _xlogy_forward(x: Any, y: Any) -> Any:
     # x log y, but 0 where x == 0 even if log y is -inf or inf; nan where y is nan
+    dtype = np.result_type(x, y)  # (a Python number y keeps x's dtype; np.log(y) would not)
     out = np.where(x == 0, 0, x * np.log(y))
-    return np.where(np.isnan(y), np.nan, out)
+    return np.where(np.isnan(y), np.nan, out).astype(dtype, copy=False)
 
 
 def _xlogy_vjp_x(g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -203,27 +212,42 @@ xlogy = Primitive("xlogy", _float_op(_xlogy_forward), _xlogy_vjp_x,
                   lambda g, out, x, y: g * x / y)
 
 
+def _widened(fn: Any) -> Any:
+    """``fn`` computed in float64 for smaller floats and rounded once at the end, so that no
+    step overflows midway (float32's 3e38 - -3e38 or 2 * 3e38 would) and the result is the
+    float32 nearest the exact one."""
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        dtype = np.result_type(*args)
+        wide = np.float64 if dtype.kind == "f" and dtype.itemsize < 8 else dtype
+        out = fn(*(a.astype(wide) if isinstance(a, np.ndarray) else a for a in args), **kwargs)
+        return np.asarray(out).astype(dtype, copy=False)
+
+    return quiet(forward)
+
+
 def _lerp_forward(start: Any, end: Any, weight: Any) -> Any:
     # start + w (end - start), or from the other end for |w| >= 1/2, as PyTorch: each form
-    # is exact at its own end (w = 0 gives start, w = 1 gives end, whatever their sizes)
+    # is exact at its own end (w = 0 gives start, w = 1 gives end)
     diff = end - start
     return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
 
-lerp = Primitive("lerp", quiet(_lerp_forward),
+lerp = Primitive("lerp", _widened(_lerp_forward),
                  lambda g, out, start, end, w: g * (1 - w),
                  lambda g, out, start, end, w: g * w,
                  lambda g, out, start, end, w: g * (end - start))
 
-
-def addcmul(x: Any, t1: Any, t2: Any, value: float = 1) -> Any:
-    """x + value * t1 * t2 (optimizers' running averages: ``v.addcmul_(g, g, value=0.001)``)."""
-    return ops.add(x, ops.mul(value, ops.mul(t1, t2)))
-
-
-def addcdiv(x: Any, t1: Any, t2: Any, value: float = 1) -> Any:
-    """x + value * t1 / t2 (Adam's step: ``p.addcdiv_(m, v.sqrt() + eps, value=-lr)``)."""
-    return ops.add(x, ops.mul(value, ops.div(t1, t2)))
+# x + value * t1 * t2 and x + value * t1 / t2, what optimizers' running averages and Adam's
+# step use: ``v.addcmul_(g, g, value=1 - beta2)``, ``p.addcdiv_(m, v.sqrt() + eps, value=-lr)``
+addcmul = Primitive("addcmul", _widened(lambda x, t1, t2, value=1: x + value * t1 * t2),
+                    lambda g, out, x, t1, t2, value=1: g,
+                    lambda g, out, x, t1, t2, value=1: g * t2 * value,
+                    lambda g, out, x, t1, t2, value=1: g * t1 * value)
+addcdiv = Primitive("addcdiv", _widened(lambda x, t1, t2, value=1: x + value * t1 / t2),
+                    lambda g, out, x, t1, t2, value=1: g,
+                    lambda g, out, x, t1, t2, value=1: g * value / t2,
+                    # d(t1/t2)/dt2 = -(t1/t2)/t2: the ratio first, as div's (no t2^2 to overflow)
+                    lambda g, out, x, t1, t2, value=1: -g * value * (t1 / t2) / t2)
 
 
 # --- nan and inf ------------------------------------------------------------------------------

@@ -489,11 +489,11 @@ class Tensor(TensorBase):
 
     def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
         """self + value * tensor1 * tensor2."""
-        return ops_elementwise.addcmul(self, tensor1, tensor2, value)
+        return ops_elementwise.addcmul(self, tensor1, tensor2, value=value)
 
     def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
         """self + value * tensor1 / tensor2."""
-        return ops_elementwise.addcdiv(self, tensor1, tensor2, value)
+        return ops_elementwise.addcdiv(self, tensor1, tensor2, value=value)
 
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
                    neginf: float | None = None) -> Tensor:

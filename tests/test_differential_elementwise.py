@@ -195,6 +195,7 @@ def _ours_nan_to_num(x, options, form):
     return x.nan_to_num(**options) if form == "method" else tg.nan_to_num(x, **options)
 
 
+POW_NAN = "PyTorch's pow: see test_differential_ops.py (0 * log 0 in unselected branches)"
 ZERO_CORNER = ("at a = b = 0 (the corner of a cone) PyTorch's derivative is 0/0 = nan; ours "
                "takes 0, as the norm's")
 MASK_NAN = ("where the upstream gradient is inf at a replaced element PyTorch multiplies it "
@@ -212,7 +213,7 @@ BINARY = [
     _binary("floor_divide", theirs=_torch_floor_divide),
     # (float64 only: the harness compares a float32 example's result in float32, and
     # float_power's result is float64 whatever the inputs; test_elementwise_names checks it)
-    _binary("float_power", domain_a=POSITIVE, float32=False),
+    _binary("float_power", domain_a=POSITIVE, float32=False, nan_ok=POW_NAN),
     _binary("logaddexp", number=False),
     _binary("xlogy", domain_b=REAL),
     _binary("maximum", module="", number=False), _binary("minimum", module="", number=False),
@@ -325,7 +326,7 @@ INPLACE = [
        covers=tuple(f"Tensor.{n}" for n in INPLACE_UNARY + list(INPLACE_WITH))),
     Op("pow_", lambda x, b, name: _apply(x, b, "pow_"), lambda x, b, name: _apply(x, b, "pow_"),
        lambda data: _inplace_draw(data, ["pow_"]), covers=("Tensor.pow_",),
-       nan_ok="PyTorch's pow: see test_differential_ops.py (0 * log 0 in unselected branches)"),
+       nan_ok=POW_NAN),
 ]
 
 ELEMENTWISE_OPS = UNARY + BINARY + QUESTIONS + INPLACE

@@ -96,6 +96,15 @@ def test_division_with_a_rounding_mode():
         a.divide(b, rounding_mode="round")
 
 
+def test_a_number_first_keeps_the_tensors_dtype():
+    # as in PyTorch, a Python number does not make a float32 result float64
+    t = Tensor([2.0, 4.0])
+    for out in (tg.div(2, t), tg.remainder(5, t), tg.xlogy(2, t), tg.atan2(1, t),
+                tg.multiply(2, t), tg.subtract(1, t), tg.true_divide(1, t), tg.hypot(3, t)):
+        assert out.dtype == np.float32
+    assert tg.remainder(5, t).tolist() == [1.0, 1.0]
+
+
 def test_rounded_divisions_have_gradient_zero():
     # floor(a / b) is a step function; PyTorch's div(rounding_mode=...) gives 0 too
     assert grad_of(lambda x: tg.floor_divide(x, 2.0), [1.0, 3.5]).tolist() == [0.0, 0.0]

@@ -58,6 +58,14 @@ def _nonzero_where(zero: Any, value: Any) -> Any:
     return where(zero, 0.0, value) if np.any(zero) else value
 
 
+def _without_zeros(r: Any) -> tuple[Any, Any]:
+    """``r`` with 1 in place of its zeros, and where they were: a derivative that divides by
+    ``r`` is computed everywhere without 0/0 (not even in a second derivative), then set to
+    0 at those places by ``_nonzero_where``."""
+    zero = raw(r) == 0
+    return (where(zero, 1.0, r) if np.any(zero) else r), zero
+
+
 def _no_slope(g: Any, out: Any, *args: Any, **kwargs: Any) -> Any:
     """The gradient of a piecewise constant function of any arguments: 0 (as PyTorch's
     rounding divisions); selected by where, since g * 0 would make an infinite g nan."""
@@ -121,10 +129,8 @@ frac = Primitive("frac", quiet(lambda x: x - np.trunc(x)), lambda g, out, x: g)
 def _hypot_vjp(g: Any, out: Any, a: Any, b: Any) -> Any:
     # d hypot(a, b)/da = a / hypot(a, b), the ratio taken first (a * g could overflow). At
     # a = b = 0, the corner of a cone, the slope is taken as 0, as for norm (PyTorch: nan).
-    zero = raw(out) == 0
-    if not np.any(zero):
-        return g * (a / out)
-    return where(zero, 0.0, g * (a / where(zero, 1.0, out)))
+    r, zero = _without_zeros(out)
+    return _nonzero_where(zero, g * (a / r))
 
 
 hypot = Primitive("hypot", _float_op(np.hypot), _hypot_vjp,
@@ -134,10 +140,7 @@ hypot = Primitive("hypot", _float_op(np.hypot), _hypot_vjp,
 def _atan2_vjp(g: Any, y: Any, x: Any, sign: float, top: Any) -> Any:
     # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2), taken as (top / r) / r with r = hypot(y, x)
     # so that no square over- or underflows; 0 at y = x = 0 (as PyTorch)
-    r = hypot(y, x)
-    zero = raw(r) == 0
-    if np.any(zero):
-        r = where(zero, 1.0, r)
+    r, zero = _without_zeros(hypot(y, x))
     # (g times the ratio first: g = 0 then gives 0 even where 1/r overflows)
     return _nonzero_where(zero, sign * (g * (top / r)) / r)
 

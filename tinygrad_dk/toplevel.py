@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import ops, ops_elementwise, ops_index, ops_shape, ops_softmax, spelling
+from tinygrad_dk import ops, ops_index, ops_shape, ops_softmax, spelling
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor import Tensor
@@ -141,37 +141,38 @@ __all__ = [
 
 (log1p, log2, log10, expm1, exp2, reciprocal, rsqrt, tan, sinh, cosh, asin, arcsin, acos,
  arccos, atan, arctan, asinh, arcsinh, acosh, arccosh, atanh, arctanh, erf, erfc, trunc, fix,
- frac, sgn, negative, absolute, atan2, arctan2, fmod, floor_divide, hypot, logaddexp, lerp,
- addcmul, addcdiv, multiply, subtract, true_divide, divide, clamp_min, clamp_max, eq, ne, lt,
- le, gt, ge, greater, less, greater_equal, less_equal, not_equal, logical_and, logical_or,
+ frac, sgn, negative, absolute, lerp, addcmul, addcdiv, clamp_min, clamp_max, eq, ne, lt, le,
+ gt, ge, greater, less, greater_equal, less_equal, not_equal, logical_and, logical_or,
  logical_xor, logical_not, signbit, nan_to_num) = (
     _method(n) for n in (
         "log1p", "log2", "log10", "expm1", "exp2", "reciprocal", "rsqrt", "tan", "sinh", "cosh",
         "asin", "arcsin", "acos", "arccos", "atan", "arctan", "asinh", "arcsinh", "acosh",
         "arccosh", "atanh", "arctanh", "erf", "erfc", "trunc", "fix", "frac", "sgn", "negative",
-        "absolute", "atan2", "arctan2", "fmod", "floor_divide", "hypot", "logaddexp", "lerp",
-        "addcmul", "addcdiv", "multiply", "subtract", "true_divide", "divide", "clamp_min",
-        "clamp_max", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal",
-        "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
-        "signbit", "nan_to_num"))
-div = divide  # torch.div(a, b, rounding_mode="floor")
+        "absolute", "lerp", "addcmul", "addcdiv", "clamp_min", "clamp_max", "eq", "ne", "lt",
+        "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
+        "logical_and", "logical_or", "logical_xor", "logical_not", "signbit", "nan_to_num"))
 
 
-def _number_first(op: Any, name: str) -> Any:
-    """``torch.name(input, other)`` where ``input`` may be a Python number
-    (``torch.xlogy(2, y)``): the op itself, which keeps the number's weak dtype."""
-    def fn(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's name
-        out = op(input, other)
-        return out if isinstance(out, Tensor) else Tensor(out)
+def _arithmetic(name: str) -> Any:
+    """``torch.name(input, other, ...)`` as ``input.name(other, ...)``; a Python number as
+    ``input`` (``torch.remainder(5, y)``, ``torch.xlogy(2, y)``) goes to the op as the number
+    it is, so that it keeps PyTorch's weak dtype (a 0-d tensor of it would be int64)."""
+    def fn(input: Any, other: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        if not isinstance(input, Tensor) and isinstance(other, Tensor):
+            return getattr(Tensor, name)(input, other, *args, **kwargs)
+        return getattr(_t(input), name)(other, *args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"``{name}(x, other)`` is ``x.{name}(other)``; x may be a number."
+    fn.__doc__ = f"``{name}(x, other, ...)`` is ``x.{name}(other, ...)``: see ``Tensor.{name}``."
     return fn
 
 
-remainder = _number_first(ops_elementwise.remainder, "remainder")
-xlogy = _number_first(ops_elementwise.xlogy, "xlogy")
-float_power = _number_first(ops_elementwise.float_power, "float_power")
+(atan2, arctan2, fmod, remainder, floor_divide, float_power, hypot, logaddexp, xlogy, multiply,
+ subtract, true_divide, divide) = (
+    _arithmetic(n) for n in ("atan2", "arctan2", "fmod", "remainder", "floor_divide",
+                             "float_power", "hypot", "logaddexp", "xlogy", "multiply",
+                             "subtract", "true_divide", "divide"))
+div = divide  # torch.div(a, b, rounding_mode="floor")
 
 __all__ += [
     "log1p", "log2", "log10", "expm1", "exp2", "reciprocal", "rsqrt", "tan", "sinh", "cosh",

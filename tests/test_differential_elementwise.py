@@ -160,10 +160,13 @@ def _torch_lerp(start, end, *w, weight, spelling):
     return torch.lerp(start, end, w[0] if w else weight)
 
 
-# addcdiv's denominators: no tiny kind. With t1 = t2 = 1e-40 its second derivative is a
-# difference of two terms of size 1/t2 = 1e40 that cancel: exactly in ours, to 1e23 (their
-# rounding) in PyTorch's; the function itself is compared at tiny numbers by the div rows
-DENOMINATOR = D.Domain(kinds=tuple(k for k in D.KINDS if k != "tiny"))
+# addcdiv's denominators: no tiny kind and no zeros. With t1 = t2 = 1e-40 its second
+# derivative is a difference of two terms of size 1/t2 = 1e40 that cancel: exactly in ours,
+# to 1e23 (their rounding) in PyTorch's; at t2 = 0, a pole, the second derivatives are
+# inf * 0 in both, nan or inf by the order of the products. Division by tiny numbers and
+# by 0 is compared by the div rows.
+DENOMINATOR = D.Domain(kinds=tuple(k for k in D.KINDS if k != "tiny"),
+                       map=lambda a: a + (a == 0))
 
 
 def _addc_draw(data):
@@ -225,12 +228,12 @@ BINARY = [
                "ops_elementwise.trunc_divide")),
     Op("lerp", _ours_lerp, _torch_lerp, _lerp_draw,
        covers=("Tensor.lerp", "tg.lerp", "ops_elementwise.lerp")),
-    Op("addcmul, addcdiv", _ours_addc, _torch_addc, _addc_draw, nan_ok=(
-        "at tensor2 = 0 (a pole of t1 / t2) PyTorch's second derivative is nan, ours +-inf"),
+    Op("addcmul, addcdiv", _ours_addc, _torch_addc, _addc_draw,
        alt=lambda x, t1, t2, name, value, form: x + value * t1 * t2 if name == "addcmul"
        else x + value * (t1 / t2),
        alt_why="PyTorch's addcdiv derivative divides by t2 * t2, which rounds (and under- or "
                "overflows) where its div's (t1 / t2) / t2, and ours, do not",
+       sums=1, grad_sums=True,  # x + the product; a broadcast t2's gradient sums g t1 / t2^2
        covers=("Tensor.addcmul", "Tensor.addcdiv", "tg.addcmul", "tg.addcdiv",
                "ops_elementwise.addcmul", "ops_elementwise.addcdiv")),
     Op("nan_to_num", _ours_nan_to_num,

@@ -57,6 +57,14 @@ TABLES += tuple(layout_tables.LAYOUT_OPS)  # PyTorch names: shape
 
 from tinygrad_dk import ops_gather, ops_layout, ops_pieces  # noqa: E402, I001  (PyTorch names: shape)
 
+# --- PyTorch names: math ---
+import test_differential_elementwise as elementwise_tables  # noqa: E402
+
+from tinygrad_dk import ops_elementwise  # noqa: E402
+
+TABLES += tuple(elementwise_tables.ELEMENTWISE_OPS)
+# --- end math ---
+
 NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
     "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
     "Tensor.numpy": "the array", "Tensor.data": "the array", "Tensor.detach": "no graph",
@@ -124,6 +132,8 @@ OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": 
               "ops_norm": ops_norm}
 OP_MODULES.update(ops_gather=ops_gather, ops_layout=ops_layout,  # PyTorch names: shape
                   ops_pieces=ops_pieces)
+
+OP_MODULES["ops_elementwise"] = ops_elementwise  # PyTorch names: math
 
 
 def _public_ops() -> set[str]:

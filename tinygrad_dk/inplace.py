@@ -163,3 +163,25 @@ def operator(op: str, fn: Callable[[Any, Any], Any], alpha: bool = False) -> Cal
     method.__doc__ = f"``{op}``: the same as the operator without it, but changing the tensor " \
                      "in place (see tinygrad_dk.inplace for when that is allowed)."
     return method
+
+
+# --- PyTorch names: math (exp_, sqrt_, lerp_, addcmul_, ...) ----------------------------
+
+
+def update_with(t: TensorBase, op: str, fn: Callable[..., Any], *others: Any) -> TensorBase:
+    """``t = fn(t, *others)`` in place, by the rules in the module docstring; recorded when
+    ``t`` or any of the operands wants a gradient (``addcmul_(t1, t2)``, ``lerp_(end, w)``)."""
+    wanting = [o for o in others if isinstance(o, TensorBase) and o.requires_grad]
+    return update(t, op, lambda x, _: fn(x, *others), wanting[0] if wanting else None)
+
+
+def unary(op: str, fn: Callable[..., Any]) -> Callable:
+    """A Tensor method ``t.exp_()`` (and others with options: ``t.pow_(2)``) that replaces
+    ``t`` by ``fn(t, ...)`` in place."""
+    def method(self: TensorBase, *args: Any, **kwargs: Any) -> TensorBase:
+        return update_with(self, op, lambda x, *a: fn(x, *a, **kwargs), *args)
+
+    method.__name__ = op
+    method.__doc__ = f"``{op}``: ``{op[:-1]}`` changing the tensor in place (see " \
+                     "tinygrad_dk.inplace for when that is allowed)."
+    return method

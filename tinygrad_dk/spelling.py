@@ -274,3 +274,16 @@ def cast(dtype: str) -> Callable[[Any], Any]:
 
     method.__doc__ = f"Converted to {dtype} (the same tensor when it already is)."
     return method
+
+
+# --- PyTorch names: math -------------------------------------------------------------------
+
+
+def binary(op: Callable[[Any, Any], Any], doc: str, name: str = "") -> Callable[..., Any]:
+    """A Tensor method ``x.name(other)`` calling ``op(x, other)`` (``x.atan2(y)``)."""
+    def method(self: Any, other: Any) -> Any:
+        return op(self, other)
+
+    method.__name__ = method.__qualname__ = name or getattr(op, "name", None) or op.__name__
+    method.__doc__ = doc
+    return method

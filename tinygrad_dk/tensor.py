@@ -26,6 +26,7 @@ from tinygrad_dk import (
     inplace,
     ops,
     ops_count,
+    ops_elementwise,
     ops_index,
     ops_math,
     ops_nn,
@@ -108,9 +109,10 @@ class Tensor(TensorBase):
     def __getitem__(self, index: Any) -> Tensor:
         return ops_shape.getitem(self, ops_shape.normalize_index(index))
 
-    # PyTorch's method names for the operators
-    add, sub, mul, div, pow, matmul, mm, neg = (  # noqa: A003
-        __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__, __matmul__, __neg__)
+    # PyTorch's method names for the operators (div, with rounding_mode=, is with the math
+    # names below)
+    add, sub, mul, pow, matmul, mm, neg = (  # noqa: A003
+        __add__, __sub__, __mul__, __pow__, __matmul__, __matmul__, __neg__)
 
     # --- in place, with PyTorch's rules (tinygrad_dk.inplace) ------------------------------
 
@@ -545,3 +547,111 @@ class Tensor(TensorBase):
     log_normal_, cauchy_ = random_fill.log_normal_, random_fill.cauchy_
     register_hook = hooks.register_hook  # gradient hooks
     # --- end misc ---
+
+    # --- PyTorch names: math (tinygrad_dk.ops_elementwise; in place: tinygrad_dk.inplace) ---
+
+    _f, _b, _e = spelling.elementwise, spelling.binary, ops_elementwise
+    log1p = _f(ops.log1p, "log(1 + x), exact for tiny x (log1p(1e-20) = 1e-20).")
+    log2, log10 = _f(_e.log2, "Logarithm base 2."), _f(_e.log10, "Logarithm base 10.")
+    expm1 = _f(_e.expm1, "e^x - 1, exact for tiny x.")
+    exp2 = _f(_e.exp2, "2^x.")
+    reciprocal, rsqrt = _f(_e.reciprocal, "1 / x."), _f(_e.rsqrt, "1 / sqrt(x).")
+    tan, sinh, cosh = _f(_e.tan, "tan(x)."), _f(_e.sinh, "sinh(x)."), _f(_e.cosh, "cosh(x).")
+    asin = arcsin = _f(_e.asin, "The inverse of sin, in [-pi/2, pi/2] (nan outside [-1, 1]).")
+    acos = arccos = _f(_e.acos, "The inverse of cos, in [0, pi] (nan outside [-1, 1]).")
+    atan = arctan = _f(_e.atan, "The inverse of tan, in (-pi/2, pi/2).")
+    asinh = arcsinh = _f(_e.asinh, "The inverse of sinh.")
+    acosh = arccosh = _f(_e.acosh, "The inverse of cosh (nan below 1).")
+    atanh = arctanh = _f(_e.atanh, "The inverse of tanh (nan outside [-1, 1]).")
+    erf = _f(_e.erf, "The error function 2/sqrt(pi) * integral of e^(-t^2) from 0 to x.")
+    erfc = _f(_e.erfc, "1 - erf(x), exact where erf(x) is near 1.")
+    trunc = fix = _f(_e.trunc, "Round toward zero (gradient 0).")
+    frac = _f(_e.frac, "x - trunc(x): the fractional part, with x's sign.")
+    sgn = _f(ops_math.sign, "sign(x) (PyTorch's sgn; for real numbers the same as sign).")
+    negative, absolute = _f(ops.neg, "-x."), _f(ops.abs, "|x|.")
+    atan2 = arctan2 = _b(_e.atan2, "The angle of the point (other, self): atan(self / other) "
+                         "in the right quadrant, in [-pi, pi].", "atan2")
+    fmod = _b(_e.fmod, "The remainder of self / other with self's sign (C's fmod).")
+    remainder = _b(_e.remainder, "The remainder of self / other with other's sign "
+                   "(Python's %).")
+    floor_divide = _b(_e.floor_divide, "floor(self / other), as Python's // (gradient 0).")
+    float_power = _b(_e.float_power, "self ** other computed in float64.", "float_power")
+    hypot = _b(_e.hypot, "sqrt(self^2 + other^2) without overflow.")
+    logaddexp = _b(_e.logaddexp, "log(e^self + e^other), computed stably.")
+    xlogy = _b(_e.xlogy, "self * log(other), 0 where self == 0 (unless other is nan).")
+    maximum = _b(ops.maximum, "The larger of the two, elementwise (ties share the gradient).")
+    minimum = _b(ops.minimum, "The smaller of the two, elementwise (ties share the gradient).")
+    clamp_min = _b(lambda x, m: ops.clip(x, m, None), "max(x, min).", "clamp_min")
+    clamp_max = _b(lambda x, m: ops.clip(x, None, m), "min(x, max).", "clamp_max")
+    multiply, subtract, true_divide = mul, sub, __truediv__
+    del _f, _b
+
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode="floor"`` or ``"trunc"`` rounds the quotient."""
+        return ops_elementwise.divide(self, other, rounding_mode)
+
+    div = divide  # with PyTorch's rounding_mode=
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight * (end - self): from self (weight 0) to end (weight 1)."""
+        return ops_elementwise.lerp(self, end, weight)
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value * tensor1 * tensor2."""
+        return ops_elementwise.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value * tensor1 / tensor2."""
+        return ops_elementwise.addcdiv(self, tensor1, tensor2, value=value)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """nan, inf and -inf replaced (by 0 and the dtype's largest and smallest numbers,
+        unless given); the gradient passes where x was finite."""
+        return ops_elementwise.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """self where ``condition`` holds, else ``other`` (``torch.where(condition, self,
+        other)``)."""
+        return ops.where(condition, self, other)
+
+    # comparisons and logic by name: bool tensors, no gradient
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+    logical_and, logical_or, logical_xor = _e.logical_and, _e.logical_or, _e.logical_xor
+    logical_not, signbit = _e.logical_not, _e.signbit
+
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        """True where |self - other| <= atol + rtol * |other| (a bool tensor)."""
+        from tinygrad_dk import toplevel  # (toplevel imports this module)
+        return toplevel.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        """True when every |self - other| <= atol + rtol * |other|."""
+        from tinygrad_dk import toplevel
+        return toplevel.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Any) -> bool:
+        """True when both have the same shape and the same values (one bool, as
+        ``torch.equal``; ``eq`` compares elementwise)."""
+        from tinygrad_dk import toplevel
+        return toplevel.equal(self, other)
+
+    # in place, with PyTorch's rules (tinygrad_dk.inplace)
+    _i = inplace.unary
+    exp_, log_, sqrt_ = _i("exp_", ops.exp), _i("log_", ops.log), _i("sqrt_", ops.sqrt)
+    abs_, neg_, square_ = _i("abs_", ops.abs), _i("neg_", ops.neg), _i("square_", ops_math.square)
+    reciprocal_ = _i("reciprocal_", _e.reciprocal)
+    relu_, sigmoid_, tanh_ = _i("relu_", ops.relu), _i("sigmoid_", ops.sigmoid), _i(
+        "tanh_", ops.tanh)
+    floor_, ceil_ = _i("floor_", ops_math.floor), _i("ceil_", ops_math.ceil)
+    round_, trunc_ = _i("round_", ops_math.round), _i("trunc_", _e.trunc)
+    sign_ = _i("sign_", ops_math.sign)
+    pow_ = _i("pow_", ops.power)
+    clamp_min_ = _i("clamp_min_", lambda x, m: ops.clip(x, m, None))
+    clamp_max_ = _i("clamp_max_", lambda x, m: ops.clip(x, None, m))
+    lerp_ = _i("lerp_", _e.lerp)
+    addcmul_, addcdiv_ = _i("addcmul_", _e.addcmul), _i("addcdiv_", _e.addcdiv)
+    del _i, _e

@@ -269,3 +269,51 @@ __all__ += [
 is_nonzero = _method("is_nonzero")
 __all__ += ["is_nonzero"]
 # --- end misc ---
+
+# --- PyTorch names: math (tinygrad_dk.ops_elementwise) ----------------------------------
+
+(log1p, log2, log10, expm1, exp2, reciprocal, rsqrt, tan, sinh, cosh, asin, arcsin, acos,
+ arccos, atan, arctan, asinh, arcsinh, acosh, arccosh, atanh, arctanh, erf, erfc, trunc, fix,
+ frac, sgn, negative, absolute, lerp, addcmul, addcdiv, clamp_min, clamp_max, eq, ne, lt, le,
+ gt, ge, greater, less, greater_equal, less_equal, not_equal, logical_and, logical_or,
+ logical_xor, logical_not, signbit, nan_to_num) = (
+    _method(n) for n in (
+        "log1p", "log2", "log10", "expm1", "exp2", "reciprocal", "rsqrt", "tan", "sinh", "cosh",
+        "asin", "arcsin", "acos", "arccos", "atan", "arctan", "asinh", "arcsinh", "acosh",
+        "arccosh", "atanh", "arctanh", "erf", "erfc", "trunc", "fix", "frac", "sgn", "negative",
+        "absolute", "lerp", "addcmul", "addcdiv", "clamp_min", "clamp_max", "eq", "ne", "lt",
+        "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
+        "logical_and", "logical_or", "logical_xor", "logical_not", "signbit", "nan_to_num"))
+
+
+def _arithmetic(name: str) -> Any:
+    """``torch.name(input, other, ...)`` as ``input.name(other, ...)``; a Python number as
+    ``input`` (``torch.remainder(5, y)``, ``torch.xlogy(2, y)``) goes to the op as the number
+    it is, so that it keeps PyTorch's weak dtype (a 0-d tensor of it would be int64)."""
+    def fn(input: Any, other: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        if not isinstance(input, Tensor) and isinstance(other, Tensor):
+            return getattr(Tensor, name)(input, other, *args, **kwargs)
+        return getattr(_t(input), name)(other, *args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``{name}(x, other, ...)`` is ``x.{name}(other, ...)``: see ``Tensor.{name}``."
+    return fn
+
+
+(atan2, arctan2, fmod, remainder, floor_divide, float_power, hypot, logaddexp, xlogy, multiply,
+ subtract, true_divide, divide) = (
+    _arithmetic(n) for n in ("atan2", "arctan2", "fmod", "remainder", "floor_divide",
+                             "float_power", "hypot", "logaddexp", "xlogy", "multiply",
+                             "subtract", "true_divide", "divide"))
+div = divide  # torch.div(a, b, rounding_mode="floor")
+
+__all__ += [
+    "log1p", "log2", "log10", "expm1", "exp2", "reciprocal", "rsqrt", "tan", "sinh", "cosh",
+    "asin", "arcsin", "acos", "arccos", "atan", "arctan", "asinh", "arcsinh", "acosh", "arccosh",
+    "atanh", "arctanh", "erf", "erfc", "trunc", "fix", "frac", "sgn", "negative", "absolute",
+    "atan2", "arctan2", "fmod", "remainder", "floor_divide", "float_power", "hypot", "logaddexp",
+    "xlogy", "lerp", "addcmul", "addcdiv", "multiply", "subtract", "true_divide", "divide", "div",
+    "clamp_min", "clamp_max", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less",
+    "greater_equal", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "signbit", "nan_to_num",
+]

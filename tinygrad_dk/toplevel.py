@@ -135,3 +135,18 @@ __all__ = [
     "softmax", "log_softmax", "cat", "concat", "concatenate", "stack", "where", "equal",
     "allclose", "isclose", "is_tensor", "is_floating_point", "mm", "inference_mode",
 ]
+
+# --- PyTorch names: reduce (reductions, scans, order statistics, products) -----------------
+from tinygrad_dk.ops_linalg import cdist, einsum, tensordot  # noqa: E402
+
+REDUCE_METHODS = (
+    "prod", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff", "argsort", "msort",
+    "median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "aminmax", "nansum",
+    "nanmean", "count_nonzero", "std_mean", "var_mean", "dot", "vdot", "inner", "outer", "ger",
+    "mv", "bmm", "addmm", "addmv", "baddbmm", "kron", "cross", "trace", "dist", "inverse", "det",
+)
+(prod, cumsum, cumprod, logcumsumexp, cummax, cummin, diff, argsort, msort, median, nanmedian,
+ kthvalue, mode, quantile, nanquantile, aminmax, nansum, nanmean, count_nonzero, std_mean,
+ var_mean, dot, vdot, inner, outer, ger, mv, bmm, addmm, addmv, baddbmm, kron, cross, trace,
+ dist, inverse, det) = (_method(n) for n in REDUCE_METHODS)
+__all__ += [*REDUCE_METHODS, "einsum", "tensordot", "cdist"]

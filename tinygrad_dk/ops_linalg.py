@@ -103,7 +103,7 @@ def _parse(equation: str, shapes: list[tuple]) -> tuple[list[str], str]:
     if arrow:
         output = output.replace("...", dots)
     else:
-        counts = {c: inputs.count(c) for c in set(inputs) - {"."}}
+        counts = {c: inputs.count(c) for c in set(inputs) - {".", ","}}
         output = dots + "".join(sorted(c for c, n in counts.items() if n == 1))
     return explicit, output
 
@@ -245,6 +245,9 @@ def kron(a: Any, b: Any) -> Any:
 def cross(a: Any, b: Any, axis: Any = None) -> Any:
     """The cross product of 3-vectors along ``axis`` (None: the first axis of length 3,
     PyTorch's old default; ``torch.linalg.cross`` uses -1)."""
+    if np.ndim(raw(a)) != np.ndim(raw(b)):
+        raise ValueError(f"cross: the inputs must have the same number of dimensions, got "
+                         f"shapes {np.shape(raw(a))} and {np.shape(raw(b))} (as PyTorch)")
     shape = np.broadcast_shapes(np.shape(raw(a)), np.shape(raw(b)))
     if axis is None:
         found = [i for i, n in enumerate(shape) if n == 3]

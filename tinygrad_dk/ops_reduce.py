@@ -40,6 +40,7 @@ from tinygrad_dk.primitive import Primitive, quiet, raw
 def _to_last(x: Any, axis: int) -> Any:
     """x with ``axis`` moved to the end (the other axes keep their order)."""
     nd = np.ndim(raw(x))
+    axis %= max(nd, 1)
     if axis == nd - 1:
         return x
     return transpose(x, tuple(a for a in range(nd) if a != axis) + (axis,))
@@ -48,6 +49,7 @@ def _to_last(x: Any, axis: int) -> Any:
 def _from_last(x: Any, axis: int) -> Any:
     """The inverse of ``_to_last``."""
     nd = np.ndim(raw(x))
+    axis %= max(nd, 1)
     if axis == nd - 1:
         return x
     perm = list(range(nd - 1))
@@ -75,6 +77,8 @@ def _prod_forward(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np
 def _prod_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     # d prod / dx_i = the product of the other factors
     gg = _expand_back(g, x, axis, keepdims)
+    if np.ndim(raw(x)) == 0:  # a number: the identity (as PyTorch)
+        return gg
     if not (raw(x) == 0).any():
         return gg * (_expand_back(out, x, axis, keepdims) / x)
     # a zero factor: out / x is 0 / 0 there. Multiply the others out along one axis (the
@@ -97,6 +101,7 @@ prod = Primitive("prod", quiet(_prod_forward), _prod_vjp)
 
 def _flip(x: Any, axis: int) -> Any:
     """x reversed along ``axis`` (differentiable: a slice)."""
+    axis %= max(np.ndim(raw(x)), 1)
     return getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
 
 
@@ -114,6 +119,8 @@ cumsum = Primitive(
 
 def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     # d out_j / dx_i = (product of x_k, k <= j, k != i) for j >= i
+    if raw(x).size <= 1:  # one element: the identity (as PyTorch, no rounding in out / x)
+        return g
     if not (raw(x) == 0).any():  # = out_j / x_i
         return _reverse_cumsum(g * out, axis) / x
     xl, gl = _to_last(x, axis), _to_last(g, axis)
@@ -129,6 +136,8 @@ cumprod = Primitive("cumprod", quiet(lambda x, axis: np.cumprod(x, axis=axis)), 
 def _logcumsumexp_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     # d out_j / dx_i = exp(x_i - out_j) for j >= i: never above 1 (out_j >= x_i), so no
     # overflow. An element x_i = -inf adds nothing: its weight is 0 (not exp(-inf + inf)).
+    if np.shape(raw(x))[axis] == 1:  # one element per row: the identity
+        return g
     xl, gl, ol = _to_last(x, axis), _to_last(g, axis), _to_last(out, axis)
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool)) & (raw(xl) > -np.inf)[..., :, None]
@@ -274,13 +283,27 @@ def _median_at(ignore_nan: bool) -> Any:
     return at
 
 
+def _shared(x: Any, mask: np.ndarray, value: float) -> Any:
+    """``value`` (the value of x wherever ``mask`` holds) with the gradient shared evenly
+    among those elements, as PyTorch's median() without dim: the max of x where ``mask``
+    (the rest filled with -inf; with +inf and min when the value itself is -inf)."""
+    if value == -np.inf:
+        return ops.min(where(mask, x, np.inf))
+    return ops.max(where(mask, x, -np.inf))
+
+
 def median(x: Any, axis: Any = None, keepdims: bool = False, ignore_nan: bool = False) -> Any:
-    """The lower median: without ``axis`` the value, with it ``(values, indices)``."""
+    """The lower median: without ``axis`` the value (its gradient shared among the elements
+    equal to it, as PyTorch), with ``axis`` ``(values, indices)`` (the gradient goes to the
+    element at the index)."""
     op = "nanmedian" if ignore_nan else "median"
     if axis is None:
-        if raw(x).size == 0:  # PyTorch: nan
+        data = raw(x)
+        if data.size == 0:  # PyTorch: nan
             return ops.sum(x) * np.nan
-        return _pick_rows(x, None, False, _median_at(ignore_nan), op)[0]
+        value = raw(_pick_rows(x, None, False, _median_at(ignore_nan), op)[0])
+        mask = (data == value) | (np.isnan(data) & np.isnan(value))
+        return _shared(x, mask, float(value))
     return _pick_rows(x, axis, keepdims, _median_at(ignore_nan), op)
 
 
@@ -335,17 +358,19 @@ def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
         raise ValueError(f"{op}: q must be a number or a 1-D tensor (got shape {qs.shape})")
     if qs.size and not ((qs >= 0) & (qs <= 1)).all():
         raise ValueError(f"{op}: q must be in [0, 1] (got {qs.tolist()})")
+    if raw(x).size == 0:
+        raise IndexError(f"{op}: the input is empty (shape {np.shape(raw(x))}); there is "
+                         "nothing to take a quantile of (PyTorch refuses too)")
     rows, rest, ax = _rows(x, axis)
     data = raw(rows)
     n = data.shape[1]
-    if n == 0:
-        raise IndexError(f"{op}: the dimension is empty (shape {np.shape(raw(x))}); there is "
-                         "nothing to take a quantile of")
     perm = order(data, 1)
     ranked = getitem(rows, (np.arange(len(data))[:, None], perm))  # sorted, NaN last
     valid = np.sum(~np.isnan(data), axis=1) if ignore_nan else np.full(len(data), n)
     # where in the sorted row q falls (in x's dtype, as PyTorch), per q (axis 0) and row
     pos = (qs.reshape(-1, 1).astype(dtype) * (valid - 1).astype(dtype)).clip(0)
+    if not ignore_nan:  # a row with NaN: its last sorted element, a NaN (as PyTorch)
+        pos = np.where(np.isnan(data).any(axis=1), np.asarray(n - 1, dtype), pos)
     if interpolation == "nearest":
         pos = np.round(pos)  # halves to even, as PyTorch
     lo = np.floor(pos).astype(np.int64)
@@ -360,9 +385,6 @@ def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
     else:
         w = (pos - lo).astype(dtype) if interpolation == "linear" else np.full_like(pos, 0.5)
         out = _lerp(below, above, w)
-    missing = (valid == 0) if ignore_nan else np.isnan(data).any(axis=1)  # NaN: the answer
-    if missing.any():
-        out = where(missing[None, :], np.nan, out)
     out = _shape_back(out, rest, ax, np.ndim(raw(x)), keepdims, lead=(len(qs.reshape(-1)),))
     return reshape(out, np.shape(raw(out))[1:]) if qs.ndim == 0 else out
 
@@ -394,7 +416,7 @@ def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def count_nonzero(x: Any, axis: Any = None) -> Any:
     """How many elements (along ``axis``) are not 0: int64, no gradient."""
     data = raw(x)
-    axes = _axes(axis, data.ndim) if axis is not None else None
+    axes = _axes(axis, data.ndim) if axis is not None and data.ndim else None
     return _positions(x, np.count_nonzero(data, axis=axes))
 
 
@@ -411,6 +433,7 @@ def aminmax(x: Any, axis: Any = None, keepdims: bool = False) -> MinMax:
         raise TypeError("aminmax: dim must be one int or None (as PyTorch)")
     if axis is not None:
         axis = _check_axis("aminmax", axis, np.ndim(raw(x)))
+        axis = axis if np.ndim(raw(x)) else None  # a number: dim 0 or -1 is the number
     return MinMax(ops.min(x, axis=axis, keepdims=keepdims),
                   ops.max(x, axis=axis, keepdims=keepdims))
 

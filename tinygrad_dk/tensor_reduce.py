@@ -168,6 +168,8 @@ def _with_mean(name: str, op: Any) -> Any:
                **wrong: Any) -> tuple[Any, Any]:
         axis, keepdims, ddof = spelling.var_args(name, self.shape, dim, unbiased, keepdim,
                                                  correction, axis, ddof, keepdims, wrong)
+        if self.ndim == 0 and axis in (0, -1, (0,), (-1,)):  # a number's only dim
+            axis = None
         return (op(self, axis=axis, keepdims=keepdims, ddof=ddof),
                 ops.mean(self, axis=axis, keepdims=keepdims))
 

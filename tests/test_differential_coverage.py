@@ -23,6 +23,7 @@ import test_differential_images as image_tables  # noqa: E402
 import test_differential_nn as nn_tables  # noqa: E402
 import test_differential_ops as op_tables  # noqa: E402
 import test_differential_optim as optim_tables  # noqa: E402
+import test_differential_reduce as reduce_tables  # noqa: E402  (PyTorch names: reduce)
 import test_differential_scalar as scalar_tables  # noqa: E402
 import test_differential_sequences as sequence_tables  # noqa: E402
 import test_differential_shapes as shape_tables  # noqa: E402
@@ -50,6 +51,7 @@ from tinygrad_dk import (  # noqa: E402
 
 TABLES = (op_tables.OPS + shape_tables.SHAPE_OPS + torch_name_tables.TORCH_NAME_OPS
           + image_tables.IMAGE_OPS)
+TABLES = TABLES + reduce_tables.REDUCE_OPS  # PyTorch names: reduce
 
 NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
     "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
@@ -85,6 +87,8 @@ OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": 
               "ops_index": ops_index, "ops_activation": ops_activation,
               "ops_softmax": ops_softmax, "ops_conv": ops_conv, "ops_pool": ops_pool,
               "ops_norm": ops_norm}
+OP_MODULES.update(ops_reduce=tg.ops_reduce, ops_linalg=tg.ops_linalg,  # PyTorch names: reduce
+                  linalg=tg.linalg)
 
 
 def _public_ops() -> set[str]:

@@ -38,7 +38,10 @@ _LETTERS = string.ascii_letters  # einsum's subscripts: a-z then A-Z (52)
 
 
 def _einsum_forward(*operands: np.ndarray, equation: str) -> np.ndarray:
-    return np.asarray(np.einsum(equation, *operands, optimize=len(operands) > 2))
+    # Two operands: one pairwise contraction (numpy may hand it to BLAS). More: numpy's
+    # plain loop, which multiplies left to right as PyTorch does, so that 0 * x * 1e38
+    # stays 0 in float32 instead of becoming 0 * inf
+    return np.asarray(np.einsum(equation, *operands, optimize=len(operands) <= 2))
 
 
 def _einsum_vjp_all(g: Any, out: Any, *operands: Any, equation: str) -> list:
@@ -355,10 +358,24 @@ def _cofactors(a: Any) -> Any:
     return det(minors) * signs.astype(raw(a).dtype)
 
 
+def _far_from_singular(a: np.ndarray, d: np.ndarray) -> bool:
+    """Whether every |det| is well above its rounding error, relative to Hadamard's bound
+    (the product of the row lengths, which |det| never exceeds): then det * inv(A)^T is
+    accurate. A matrix that is singular in exact arithmetic (integers, u u^T) has a
+    computed det of rounding size, and its inverse is noise."""
+    bound = np.prod(np.linalg.norm(a, axis=-1), axis=-1)
+    eps = np.finfo(a.dtype).eps
+    return bool(np.all(np.isfinite(d) & (np.abs(d) > 1e3 * eps * bound)))
+
+
 def _det_vjp(g: Any, out: Any, a: Any) -> Any:
     gg = expand_dims(expand_dims(g, -1), -1)
-    if (raw(out) != 0).all() and np.isfinite(raw(out)).all():
+    n = np.shape(raw(a))[-1]
+    if n == 0:  # det of a 0 x 0 matrix is the constant 1
+        return gg * a
+    if n > 3 and _far_from_singular(raw(a), raw(out)):
         return gg * (expand_dims(expand_dims(out, -1), -1) * _mT(inv(a)))
+    # small (cofactors are cheap and exact) or near singular (det * inv is noise)
     return gg * _cofactors(a)
 
 

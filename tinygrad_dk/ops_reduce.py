@@ -126,7 +126,10 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     xl, gl = _to_last(x, axis), _to_last(g, axis)
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j >= i
-    terms = where(later, ops_shape.expand_dims(gl, -2) * _others_last(xl, scan=True), 0.0)
+    others = _others_last(xl, scan=True)
+    if type(gl) is np.ndarray:  # plain backward: a product of others that is exactly 0
+        later = later & (others != 0)  # passes nothing, even an infinite g (as PyTorch)
+    terms = where(later, ops_shape.expand_dims(gl, -2) * others, 0.0)
     return _from_last(ops.sum(terms, axis=-1), axis)
 
 

@@ -88,7 +88,7 @@ OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": 
               "ops_softmax": ops_softmax, "ops_conv": ops_conv, "ops_pool": ops_pool,
               "ops_norm": ops_norm}
 OP_MODULES.update(ops_reduce=tg.ops_reduce, ops_linalg=tg.ops_linalg,  # PyTorch names: reduce
-                  linalg=tg.linalg)
+                  ops_matrix=tg.ops_matrix, linalg=tg.linalg)
 
 
 def _public_ops() -> set[str]:

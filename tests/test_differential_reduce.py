@@ -565,24 +565,29 @@ REDUCE_OPS = [
        lambda a, b, p: torch.cdist(a, b, p, compute_mode="donot_use_mm_for_euclid_dist"),
        _cdist, sums=2, grad_sums=True, divides_by_result=True, second=False,
        covers=("tg.cdist", "ops_linalg.cdist")),
+    # (PyTorch has no second derivative of cdist: compared with its norm of the differences)
+    Op("cdist (second derivatives)", lambda a, b, p: tg.cdist(a, b, p),
+       lambda a, b, p: torch.linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p, dim=-1),
+       _cdist, sums=2, grad_sums=True, divides_by_result=True,
+       nan_ok="at distance 0 PyTorch's p != 2 norm derivative divides 0 by 0; we give 0"),
     # --- linalg
     Op("linalg.inv, inverse", _inv_run(tg), _inv_run(torch), _inv, sums=1, grad_sums=True,
-       covers=("linalg.inv", "Tensor.inverse", "tg.inverse", "ops_linalg.inv")),
+       covers=("linalg.inv", "Tensor.inverse", "tg.inverse", "ops_matrix.inv")),
     Op("linalg.det, det", _det_run(tg), _det_run(torch), _det, sums=3, grad_sums=True,
        nan_ok=INF_G_SOLVE, alt=_det_leibniz,
        alt_why="PyTorch's det derivative at a singular matrix is 0, not the adjugate; "
        "Leibniz's formula differentiates exactly",
-       covers=("linalg.det", "Tensor.det", "tg.det", "ops_linalg.det")),
+       covers=("linalg.det", "Tensor.det", "tg.det", "ops_matrix.det")),
     Op("linalg.slogdet", _slogdet(tg), _slogdet(torch),
        lambda d: Case([_square(d)]), sums=1, grad_sums=True, nan_ok=INF_G_SOLVE,
-       covers=("linalg.slogdet", "ops_linalg.slogdet")),
+       covers=("linalg.slogdet", "ops_matrix.slogdet")),
     Op("linalg.solve", lambda a, b: tg.linalg.solve(a, b), torch.linalg.solve, _solve, sums=1,
-       grad_sums=True, covers=("linalg.solve", "ops_linalg.solve")),
+       grad_sums=True, covers=("linalg.solve", "ops_matrix.solve")),
     Op("linalg.norm, vector_norm, matrix_norm", _norm_run(tg), _norm_run(torch), _norm,
        sums=2, grad_sums=True, divides_by_result=True,
        nan_ok="at x = 0 PyTorch's norm derivative for p != 2 divides 0 by 0; we give 0",
-       covers=("linalg.norm", "linalg.vector_norm", "linalg.matrix_norm", "ops_linalg.norm",
-               "ops_linalg.vector_norm", "ops_linalg.matrix_norm")),
+       covers=("linalg.norm", "linalg.vector_norm", "linalg.matrix_norm", "ops_matrix.norm",
+               "ops_linalg.vector_norm", "ops_matrix.matrix_norm")),
 ]
 
 

@@ -184,7 +184,10 @@ def test_vector_products_and_their_errors():
     a, b = tg.tensor([1.0, 2.0, 3.0]), tg.tensor([4.0, 5.0, 6.0])
     assert a.dot(b).item() == 32 == tg.vdot(a, b).item() == tg.inner(a, b).item()
     assert tg.outer(a, b).shape == (3, 3) and a.ger(b).data[2, 0] == 12
-    np.testing.assert_array_equal(tg.cross(a, b).data, [-3, 6, -3])
+    np.testing.assert_array_equal(tg.cross(a, b, dim=0).data, [-3, 6, -3])
+    with pytest.warns(UserWarning, match="linalg.cross"):  # PyTorch's deprecated default
+        tg.cross(a, b)
+    np.testing.assert_array_equal(tg.linalg.cross(a, b).data, [-3, 6, -3])
     with pytest.raises(ValueError, match="1-D"):
         tg.dot(a.reshape(3, 1), b)
     with pytest.raises(ValueError, match="different lengths"):

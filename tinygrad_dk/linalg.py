@@ -2,15 +2,15 @@
 
 Norms, inverse, determinant and linear solves, with PyTorch's names and arguments
 (``ord=``, ``dim=``, ``keepdim=``). The operations and their derivatives are in
-``tinygrad_dk.ops_linalg``; this module only takes PyTorch's arguments.
+``tinygrad_dk.ops_matrix`` and ``ops_linalg``; this module only takes PyTorch's arguments.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from tinygrad_dk import ops_linalg
-from tinygrad_dk.ops_linalg import det, inv, solve
+from tinygrad_dk import ops_linalg, ops_matrix
+from tinygrad_dk.ops_matrix import det, inv, solve
 from tinygrad_dk.spelling import UNSET, axis_args
 
 
@@ -26,14 +26,14 @@ def matrix_norm(a: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = F
                 *, dtype: Any = None) -> Any:
     """A matrix norm over the two axes ``dim``: 'fro', 1, -1, inf, -inf."""
     a = a if dtype is None else a.to(dtype)
-    return ops_linalg.matrix_norm(a, ord, tuple(dim), keepdim)
+    return ops_matrix.matrix_norm(a, ord, tuple(dim), keepdim)
 
 
 def norm(a: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
          dtype: Any = None) -> Any:
     """A vector norm (1-D input or one dim) or a matrix norm (2-D input or two dims)."""
     a = a if dtype is None else a.to(dtype)
-    return ops_linalg.norm(a, ord, tuple(dim) if isinstance(dim, list) else dim, keepdim)
+    return ops_matrix.norm(a, ord, tuple(dim) if isinstance(dim, list) else dim, keepdim)
 
 
 class SignLogAbsDet(NamedTuple):
@@ -45,7 +45,7 @@ class SignLogAbsDet(NamedTuple):
 
 def slogdet(a: Any) -> SignLogAbsDet:
     """``(sign, logabsdet)`` with det(A) = sign * exp(logabsdet)."""
-    return SignLogAbsDet(*ops_linalg.slogdet(a))
+    return SignLogAbsDet(*ops_matrix.slogdet(a))
 
 
 def cross(a: Any, b: Any, dim: int = -1) -> Any:

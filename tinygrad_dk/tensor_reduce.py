@@ -3,7 +3,7 @@ PyTorch's signatures (``x.prod(dim=1)``, ``x.cumsum(0)``, ``x.median(dim=0)``,
 ``a.addmm(b, c, beta=0.5)``) and numpy's ``axis=``/``keepdims=`` alike.
 
 They only translate arguments (``tinygrad_dk.spelling``) and call the operations in
-``ops_reduce`` and ``ops_linalg``; ``Tensor`` lists them by name, and
+``ops_reduce``, ``ops_linalg`` and ``ops_matrix``; ``Tensor`` lists them by name, and
 ``tinygrad_dk.toplevel`` makes each one a ``torch.<name>(x, ...)`` function too.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygrad_dk import ops, ops_linalg, ops_reduce, spelling
+from tinygrad_dk import ops, ops_linalg, ops_matrix, ops_reduce, spelling
 from tinygrad_dk.spelling import UNSET, ValuesIndices, axis_args
 
 
@@ -253,10 +253,10 @@ def dist(self: Any, other: Any, p: float = 2) -> Any:
 
 def inverse(self: Any) -> Any:
     """The inverse matrix (``torch.linalg.inv``)."""
-    return ops_linalg.inv(self)
+    return ops_matrix.inv(self)
 
 
 def det(self: Any) -> Any:
     """The determinant (``torch.linalg.det``)."""
-    return ops_linalg.det(self)
+    return ops_matrix.det(self)
 

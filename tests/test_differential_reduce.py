@@ -564,6 +564,8 @@ REDUCE_OPS = [
     Op("cdist", lambda a, b, p: tg.cdist(a, b, p),
        lambda a, b, p: torch.cdist(a, b, p, compute_mode="donot_use_mm_for_euclid_dist"),
        _cdist, sums=2, grad_sums=True, divides_by_result=True, second=False,
+       nan_ok="p != 2 and a component of x1 - x2 that is 0, whose derivative is exactly 0: "
+       "PyTorch multiplies an infinite upstream gradient by it (nan); we give 0",
        covers=("tg.cdist", "ops_linalg.cdist")),
     # (PyTorch has no second derivative of cdist: compared with its norm of the differences)
     Op("cdist (second derivatives)", lambda a, b, p: tg.cdist(a, b, p),

@@ -277,6 +277,8 @@ def trace(m: Any) -> Any:
 
 def vector_norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
     """The vector ord-norm over ``axis``; ord = 0 counts the non-zero elements."""
+    if np.ndim(raw(x)) == 0 and axis in (0, -1, (0,), (-1,)):  # a number's only dim
+        axis = None
     if ord == 0:  # a count: its gradient is exactly 0 (a where that never picks x)
         count = np.sum(raw(x) != 0, axis=axis, keepdims=keepdims).astype(raw(x).dtype)
         never = np.zeros(np.shape(raw(x)), bool)
@@ -300,4 +302,8 @@ def cdist(x1: Any, x2: Any, p: float = 2.0) -> Any:
                          f" {np.shape(raw(x1))[-1]} and {np.shape(raw(x2))[-1]}")
     if p < 0:
         raise ValueError(f"cdist: p={p} must be >= 0")
-    return vector_norm(ops.sub(expand_dims(x1, -2), expand_dims(x2, -3)), p, axis=-1)
+    diff = ops.sub(expand_dims(x1, -2), expand_dims(x2, -3))
+    same = np.all(raw(diff) == 0, axis=-1, keepdims=True)
+    if same.any():  # distance 0: gradient exactly 0, even for an infinite g (as PyTorch)
+        diff = where(same, 0.0, diff)
+    return vector_norm(diff, p, axis=-1)

@@ -119,17 +119,22 @@ cumsum = Primitive(
 
 def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     # d out_j / dx_i = (product of x_k, k <= j, k != i) for j >= i
-    if raw(x).size <= 1:  # one element: the identity (as PyTorch, no rounding in out / x)
-        return g
+    if np.shape(raw(x))[axis] == 1:  # one element per row: the identity (as PyTorch;
+        return g  # out / x could overflow on the way)
     if not (raw(x) == 0).any():  # = out_j / x_i
         return _reverse_cumsum(g * out, axis) / x
     xl, gl = _to_last(x, axis), _to_last(g, axis)
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j >= i
-    others = _others_last(xl, scan=True)
-    if type(gl) is np.ndarray:  # plain backward: a product of others that is exactly 0
-        later = later & (others != 0)  # passes nothing, even an infinite g (as PyTorch)
-    terms = where(later, ops_shape.expand_dims(gl, -2) * others, 0.0)
+    if type(gl) is np.ndarray:  # plain backward (nothing to differentiate later)
+        if xl.dtype == np.float32:  # the products of the others in float64: no underflow
+            return _from_last(_cumprod_vjp(gl.astype(np.float64), None,
+                                           xl.astype(np.float64), -1).astype(np.float32), axis)
+        # a product of others with a factor 0 in it passes nothing, even an infinite g
+        others_have_zero = np.cumsum(np.where(np.eye(n, dtype=bool), 1.0, xl[..., None, :])
+                                     == 0, axis=-1) > 0
+        later = later & ~others_have_zero
+    terms = where(later, ops_shape.expand_dims(gl, -2) * _others_last(xl, scan=True), 0.0)
     return _from_last(ops.sum(terms, axis=-1), axis)
 
 

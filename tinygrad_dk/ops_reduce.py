@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_dk import ops, ops_shape
-from tinygrad_dk.ops import _axes, _expand_back, where
+from tinygrad_dk.ops import _axes, _expand_back, pass_where, where
 from tinygrad_dk.ops_index import _check_axis, _positions
 from tinygrad_dk.ops_shape import concatenate, getitem, reshape, transpose
 from tinygrad_dk.primitive import Primitive, quiet, raw
@@ -86,12 +86,22 @@ def _prod_vjp(g: Any, out: Any, x: Any, axis: Any = None, keepdims: bool = False
     shape = np.shape(raw(x))
     axes = _axes(axis, len(shape))
     kept = tuple(a for a in range(len(shape)) if a not in axes)
-    moved = transpose(x, kept + axes) if shape else x
-    rows = reshape(moved, tuple(shape[a] for a in kept) + (math.prod(shape[a] for a in axes),))
-    others = reshape(_others_last(rows, scan=False), tuple(shape[a] for a in kept + axes))
-    if shape:
-        others = transpose(others, tuple(int(i) for i in np.argsort(kept + axes)))
-    return gg * others
+    rows = reshape(transpose(x, kept + axes), tuple(shape[a] for a in kept) + (
+        math.prod(shape[a] for a in axes),))
+
+    def back(r: Any) -> Any:  # rows of the others, in x's shape again
+        r = reshape(r, tuple(shape[a] for a in kept + axes))
+        return transpose(r, tuple(int(i) for i in np.argsort(kept + axes)))
+
+    if type(rows) is not np.ndarray:  # recorded: differentiable products of the others
+        return gg * back(_others_last(rows, scan=False))
+    # plain backward: in float64 for float32 input (1e38 * 1e38 * 0 is 0, not inf * 0), and
+    # where another factor is 0 the product of the others is exactly 0: it passes nothing,
+    # even an infinite g (as PyTorch gives zeros for two zeros in a row)
+    wide = rows.astype(np.float64) if rows.dtype == np.float32 else rows
+    zero_elsewhere = (np.sum(wide == 0, axis=-1, keepdims=True) - (wide == 0)) > 0
+    others = np.where(zero_elsewhere, 0.0, _others_last(wide, scan=False)).astype(rows.dtype)
+    return pass_where(~back(zero_elsewhere), gg) * back(others)
 
 
 prod = Primitive("prod", quiet(_prod_forward), _prod_vjp)
@@ -263,8 +273,8 @@ def _shape_back(r: Any, rest: tuple, axis: int | None, ndim: int, keepdims: bool
 
 
 def _pick_rows(x: Any, axis: Any, keepdims: bool, choose: Any, op: str) -> tuple[Any, Any]:
-    """``(values, indices)`` of the element each row's ``choose(sorted_rows, perm)`` picks
-    (a position into the sorted row), taken out of x so the gradient goes to it."""
+    """``(values, indices)`` of the element each row's ``choose(sorted_rows)`` picks (a
+    position into the sorted row), taken out of x so the gradient goes to it."""
     rows, rest, ax = _rows(x, axis)
     data = raw(rows)
     if data.shape[1] == 0:
@@ -272,12 +282,10 @@ def _pick_rows(x: Any, axis: Any, keepdims: bool, choose: Any, op: str) -> tuple
                          "no element to pick")
     perm = order(data, 1)
     at = choose(np.take_along_axis(data, perm, axis=1))  # a position per row, into the sort
-    picked = perm[np.arange(len(perm)), at]
-    values = getitem(rows, (np.arange(len(perm)), picked))
-    nd = np.ndim(raw(x))
-    return (_shape_back(values, rest, ax, nd, keepdims),
-            _positions(x, np.reshape(picked, np.shape(raw(_shape_back(
-                values, rest, ax, nd, keepdims))))))
+    picked = perm[np.arange(len(perm)), at]  # the same position in the row itself
+    values = _shape_back(getitem(rows, (np.arange(len(perm)), picked)), rest, ax,
+                         np.ndim(raw(x)), keepdims)
+    return values, _positions(x, np.reshape(picked, np.shape(raw(values))))
 
 
 def _median_at(ignore_nan: bool) -> Any:

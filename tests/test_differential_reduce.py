@@ -465,7 +465,7 @@ AMAX_NAN = ("where the upstream gradient is inf, torch.aminmax multiplies it by 
             "(0 * inf = nan) for the elements that were not the extreme; we give them 0")
 
 INF_G_SOLVE = ("where the upstream gradient is inf, PyTorch's derivative solves a system with "
-               "it (nan over the whole matrix); we give inf times each cofactor")
+               "it (nan over the whole matrix); we give the infinities the formula gives")
 
 REDUCE_OPS = [
     # --- products over an axis and scans
@@ -596,7 +596,7 @@ REDUCE_OPS = [
        lambda d: Case([_square(d)]), sums=1, grad_sums=True, nan_ok=INF_G_SOLVE,
        covers=("linalg.slogdet", "ops_matrix.slogdet")),
     Op("linalg.solve", lambda a, b: tg.linalg.solve(a, b), torch.linalg.solve, _solve, sums=1,
-       grad_sums=True, covers=("linalg.solve", "ops_matrix.solve")),
+       grad_sums=True, nan_ok=INF_G_SOLVE, covers=("linalg.solve", "ops_matrix.solve")),
     Op("linalg.norm, vector_norm, matrix_norm", _norm_run(tg), _norm_run(torch), _norm,
        sums=2, grad_sums=True, divides_by_result=True,
        nan_ok="at x = 0 PyTorch's norm derivative for p != 2 divides 0 by 0; we give 0",

@@ -61,8 +61,22 @@ def _einsum_vjp_all(g: Any, out: Any, *operands: Any, equation: str) -> list:
                 extra.append((c, np.ones(sizes[c], dtype=raw(g).dtype)))
         terms = [(output, g)] + others + extra
         eq = ",".join(s for s, _ in terms) + "->" + "".join(wanted)
-        grads.append(_einsum(*(a for _, a in terms), equation=eq))
+        grad = _einsum(*(a for _, a in terms), equation=eq)
+        if len(wanted) > len(set(target)):  # off the diagonal exactly 0 (not inf * 0 = nan)
+            grad = where(_diagonal(target, np.shape(raw(operands[k]))), grad, 0.0)
+        grads.append(grad)
     return grads
+
+
+def _diagonal(subscripts: str, shape: tuple) -> np.ndarray:
+    """True where the axes that share a letter (``"ii"``) have equal indices."""
+    grids = np.indices(shape, sparse=True)
+    mask = np.ones(shape, dtype=bool)
+    for i, c in enumerate(subscripts):
+        first = subscripts.index(c)
+        if first < i:
+            mask = mask & (grids[first] == grids[i])
+    return mask
 
 
 _einsum = Primitive("einsum", quiet(_einsum_forward), vjp_all=_einsum_vjp_all)

@@ -118,14 +118,21 @@ def _no_grad(draw):
     return no_grad
 
 
-def _no_grad_if_a_row_is_all_nan(draw):
-    """nanmedian of a row of NaN only: PyTorch's index among them is open (0 for three, 2 for
-    four), so where the gradient goes is too: compared without gradients then."""
+def _no_all_nan_rows(draw):
+    """A row of NaN only gets a number first: nanmedian's index among NaNs only is open in
+    PyTorch (0 for three, 2 for four), and so is where the gradient goes."""
     def draw_it(data):
         case = draw(data)
         a, dim = case.arrays[0], case.kwargs["dim"]
-        empty_rows = np.isnan(a).all(axis=dim if a.ndim else None)
-        return Case(case.arrays, case.kwargs, grads=[not np.any(empty_rows)])
+        if dim is None or a.ndim == 0:
+            a = a.copy()
+            if a.size and np.isnan(a).all():
+                a.flat[0] = 0.5
+        else:
+            first = np.arange(a.shape[dim]).reshape(
+                [-1 if i == dim % a.ndim else 1 for i in range(a.ndim)]) == 0
+            a = np.where(np.isnan(a).all(axis=dim, keepdims=True) & first, 0.5, a)
+        return Case([a], case.kwargs, case.grads)
     return draw_it
 
 
@@ -229,6 +236,17 @@ def _vectors(data):
     return Case([values(data, (n,), FINITE), values(data, (n,), FINITE)],
                 {"name": data.draw(st.sampled_from(["dot", "vdot", "inner", "outer", "ger"])),
                  "form": data.draw(FORM)})
+
+
+def _norm_scaled(x, form, ord, dim, keepdim):
+    """PyTorch's norm of x / s, times s (s = the largest finite |x|, a constant): a norm
+    is homogeneous, so the same function, without squares of 1e-300 underflowing to 0
+    (ord = 0 counts, so it is not scaled)."""
+    finite = x.detach().abs()[torch.isfinite(x.detach())]
+    s = float(finite.max()) if finite.numel() else 1.0
+    if ord == 0 or not 0 < s < np.inf:
+        s = 1.0
+    return _norm_run(torch)(x / s, form, ord, dim, keepdim) * s
 
 
 def _pair_run(lib):
@@ -504,11 +522,11 @@ REDUCE_OPS = [
     Op("median indices", *_with_dim("median", "indices"),
        _no_grad(lambda d: _one_dim(d, WITH_NAN, nonempty=True, none=False))),
     Op("nanmedian values", *_with_dim("nanmedian", "values"),
-       _no_grad_if_a_row_is_all_nan(lambda d: _one_dim(d, WITH_NAN, nonempty=True)),
+       _no_all_nan_rows(lambda d: _one_dim(d, WITH_NAN, nonempty=True)),
        nan_ok=PICK_NAN,
        covers=("Tensor.nanmedian", "tg.nanmedian")),
     Op("nanmedian indices", *_with_dim("nanmedian", "indices"),
-       _no_grad(lambda d: _one_dim(d, WITH_NAN, nonempty=True, none=False))),
+       _no_grad(_no_all_nan_rows(lambda d: _one_dim(d, WITH_NAN, nonempty=True, none=False)))),
     Op("kthvalue values", _kth_run(tg, "values"), _kth_run(torch, "values"), _kth,
        nan_ok=PICK_NAN, covers=("Tensor.kthvalue", "tg.kthvalue", "ops_reduce.kthvalue")),
     Op("kthvalue indices", _kth_run(tg, "indices"), _kth_run(torch, "indices"), _no_grad(_kth)),
@@ -598,6 +616,8 @@ REDUCE_OPS = [
     Op("linalg.solve", lambda a, b: tg.linalg.solve(a, b), torch.linalg.solve, _solve, sums=1,
        grad_sums=True, nan_ok=INF_G_SOLVE, covers=("linalg.solve", "ops_matrix.solve")),
     Op("linalg.norm, vector_norm, matrix_norm", _norm_run(tg), _norm_run(torch), _norm,
+       alt=_norm_scaled, alt_why="PyTorch's 2-norm of numbers near 1e-300 underflows; scaled "
+       "first, it does not",
        sums=2, grad_sums=True, divides_by_result=True,
        nan_ok="at x = 0 PyTorch's norm derivative for p != 2 divides 0 by 0; we give 0",
        covers=("linalg.norm", "linalg.vector_norm", "linalg.matrix_norm", "ops_matrix.norm",

@@ -353,9 +353,15 @@ def mode(x: Any, axis: int = -1, keepdims: bool = False) -> tuple[Any, Any]:
 INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _lerp(a: Any, b: Any, w: Any) -> Any:
-    """a + w (b - a), as PyTorch's lerp computes it (from the nearer end, so w = 1 gives b)."""
-    return where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+# a + w (b - a), as PyTorch's lerp computes it (from the nearer end, so w = 1 gives b), with
+# lerp's own derivative: (1 - w) g to a and w g to b (never g - w g, which is inf - inf
+# for an infinite g). The weights w are constants.
+_lerp = Primitive(
+    "lerp",
+    quiet(lambda a, b, w: np.where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))),
+    lambda g, out, a, b, w: g * (1 - w),
+    lambda g, out, a, b, w: g * w,
+)
 
 
 def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,

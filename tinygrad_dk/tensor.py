@@ -440,7 +440,7 @@ class Tensor(TensorBase):
                     doc="numpy's number of elements, also callable as PyTorch's size()/size(dim).")
 
     # --- PyTorch names: reduce (reductions, scans, order statistics, products; the methods
-    # are in tinygrad_dk.tensor_reduce, the operations in ops_reduce and ops_linalg) ---------
+    # are in tinygrad_dk.tensor_reduce, the operations in ops_reduce, ops_linalg, ops_matrix)
     _m = tensor_reduce
     prod, cumsum, cumprod, logcumsumexp = _m.prod, _m.cumsum, _m.cumprod, _m.logcumsumexp
     cummax, cummin, diff, argsort, msort = _m.cummax, _m.cummin, _m.diff, _m.argsort, _m.msort

@@ -491,7 +491,9 @@ REDUCE_OPS = [
        covers=("Tensor.prod", "tg.prod", "ops_reduce.prod")),
     Op("cumsum", *_scan("cumsum"), _scan_case(REAL), sums=1,
        covers=("Tensor.cumsum", "tg.cumsum", "ops_reduce.cumsum")),
-    Op("cumprod", *_scan("cumprod"), _scan_case(REAL), nan_ok=ZERO_X, grad_sums=True,
+    # (finite inputs: with inf and 0 in one row, the derivative adds -inf and inf, and which
+    # of nan or inf comes out depends on the order of the sums)
+    Op("cumprod", *_scan("cumprod"), _scan_case(FINITE), nan_ok=ZERO_X, grad_sums=True,
        covers=("Tensor.cumprod", "tg.cumprod", "ops_reduce.cumprod")),
     Op("logcumsumexp", *_scan("logcumsumexp"), _scan_case(REAL), grad_sums=True,
        nan_ok="a prefix of only -inf: PyTorch's derivative is exp(-inf - -inf) = nan; we give "

@@ -120,9 +120,20 @@ def _reverse_cumsum(g: Any, axis: int) -> Any:
     return _flip(cumsum(_flip(g, axis), axis), axis)
 
 
+def _running(accumulate: Any) -> Any:
+    """A running sum or product that keeps float32's partial results in float64 (as
+    PyTorch does on the CPU): 1e38 * 10 * 0.1 stays 1e38 instead of passing through inf."""
+    def forward(x: np.ndarray, axis: int) -> np.ndarray:
+        if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+            return accumulate(x, axis=axis, dtype=np.float64).astype(x.dtype)
+        return accumulate(x, axis=axis)
+
+    return quiet(forward)
+
+
 cumsum = Primitive(
     "cumsum",
-    quiet(lambda x, axis: np.cumsum(x, axis=axis)),
+    _running(np.cumsum),
     lambda g, out, x, axis: _reverse_cumsum(g, axis),
 )
 
@@ -131,15 +142,17 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     # d out_j / dx_i = (product of x_k, k <= j, k != i) for j >= i
     if np.shape(raw(x))[axis] == 1:  # one element per row: the identity (as PyTorch;
         return g  # out / x could overflow on the way)
+    if type(g) is np.ndarray and x.dtype == np.float32:  # plain backward of float32: in
+        # float64, as the forward (no overflow or underflow of the partial products)
+        wide = _cumprod_vjp(g.astype(np.float64), _running(np.cumprod)(x, axis).astype(
+            np.float64), x.astype(np.float64), axis)
+        return wide.astype(np.float32)
     if not (raw(x) == 0).any():  # = out_j / x_i
         return _reverse_cumsum(g * out, axis) / x
     xl, gl = _to_last(x, axis), _to_last(g, axis)
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j >= i
     if type(gl) is np.ndarray:  # plain backward (nothing to differentiate later)
-        if xl.dtype == np.float32:  # the products of the others in float64: no underflow
-            return _from_last(_cumprod_vjp(gl.astype(np.float64), None,
-                                           xl.astype(np.float64), -1).astype(np.float32), axis)
         # a product of others with a factor 0 in it passes nothing, even an infinite g
         others_have_zero = np.cumsum(np.where(np.eye(n, dtype=bool), 1.0, xl[..., None, :])
                                      == 0, axis=-1) > 0
@@ -148,7 +161,7 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     return _from_last(ops.sum(terms, axis=-1), axis)
 
 
-cumprod = Primitive("cumprod", quiet(lambda x, axis: np.cumprod(x, axis=axis)), _cumprod_vjp)
+cumprod = Primitive("cumprod", _running(np.cumprod), _cumprod_vjp)
 
 
 def _logcumsumexp_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:

@@ -268,8 +268,10 @@ def cross(a: Any, b: Any, axis: Any = None) -> Any:
         warnings.warn("cross without dim takes the first axis of length 3 (PyTorch's old rule, "
                       "which it deprecates); give dim, or use linalg.cross (dim=-1)",
                       UserWarning, stacklevel=3)
-    if not -len(shape) <= axis < max(len(shape), 1) or shape[axis] != 3:
-        raise ValueError(f"cross: dim {axis} of the shape {shape} must have length 3")
+    if not -len(shape) <= axis < max(len(shape), 1) or not (
+            np.shape(raw(a))[axis] == np.shape(raw(b))[axis] == 3):
+        raise ValueError(f"cross: dim {axis} must have length 3 in both inputs (shapes "
+                         f"{np.shape(raw(a))} and {np.shape(raw(b))}); it is not broadcast")
     axis %= len(shape)
     a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     head = (slice(None),) * axis

@@ -26,6 +26,7 @@ import test_differential_nn as nn_tables  # noqa: E402
 import test_differential_nn_train as nntrain_tables  # noqa: E402 - PyTorch names: nntrain
 import test_differential_ops as op_tables  # noqa: E402
 import test_differential_optim as optim_tables  # noqa: E402
+import test_differential_reduce as reduce_tables  # noqa: E402  (PyTorch names: reduce)
 import test_differential_scalar as scalar_tables  # noqa: E402
 import test_differential_sequences as sequence_tables  # noqa: E402
 import test_differential_shapes as shape_tables  # noqa: E402
@@ -64,6 +65,8 @@ from tinygrad_dk import ops_elementwise  # noqa: E402
 
 TABLES += tuple(elementwise_tables.ELEMENTWISE_OPS)
 # --- end math ---
+
+TABLES = TABLES + reduce_tables.REDUCE_OPS  # PyTorch names: reduce
 
 NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
     "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
@@ -134,6 +137,9 @@ OP_MODULES.update(ops_gather=ops_gather, ops_layout=ops_layout,  # PyTorch names
                   ops_pieces=ops_pieces)
 
 OP_MODULES["ops_elementwise"] = ops_elementwise  # PyTorch names: math
+
+OP_MODULES.update(ops_reduce=tg.ops_reduce, ops_linalg=tg.ops_linalg,  # PyTorch names: reduce
+                  ops_matrix=tg.ops_matrix, linalg=tg.linalg)
 
 
 def _public_ops() -> set[str]:

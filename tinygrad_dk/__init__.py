@@ -410,3 +410,56 @@ def __getattr__(name: str) -> object:
             "torch.utils.data -> nn.data"
         )
     raise AttributeError(f"module 'tinygrad_dk' has no attribute {name!r}")
+
+# --- PyTorch names: reduce (reductions, scans, order statistics, products, torch.linalg) ---
+from tinygrad_dk import linalg  # noqa: E402
+from tinygrad_dk.toplevel import (  # noqa: E402
+    addmm,
+    addmv,
+    aminmax,
+    argsort,
+    baddbmm,
+    bmm,
+    cdist,
+    count_nonzero,
+    cross,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    det,
+    diff,
+    dist,
+    dot,
+    einsum,
+    ger,
+    inner,
+    inverse,
+    kron,
+    kthvalue,
+    logcumsumexp,
+    median,
+    mode,
+    msort,
+    mv,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
+    outer,
+    prod,
+    quantile,
+    std_mean,
+    tensordot,
+    trace,
+    var_mean,
+    vdot,
+)
+
+__all__ += [
+    "prod", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff", "argsort", "msort",
+    "median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "aminmax", "nansum",
+    "nanmean", "count_nonzero", "std_mean", "var_mean", "dot", "vdot", "inner", "outer", "ger",
+    "mv", "bmm", "addmm", "addmv", "baddbmm", "kron", "cross", "trace", "dist", "inverse", "det",
+    "einsum", "tensordot", "cdist", "linalg",
+]

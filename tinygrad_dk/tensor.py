@@ -35,6 +35,7 @@ from tinygrad_dk import (
     random_fill,
     spelling,
     tensor_misc,
+    tensor_reduce,  # PyTorch names: reduce
 )
 from tinygrad_dk.primitive import raw
 from tinygrad_dk.spelling import UNSET
@@ -655,3 +656,18 @@ class Tensor(TensorBase):
     lerp_ = _i("lerp_", _e.lerp)
     addcmul_, addcdiv_ = _i("addcmul_", _e.addcmul), _i("addcdiv_", _e.addcdiv)
     del _i, _e
+
+    # --- PyTorch names: reduce (reductions, scans, order statistics, products; the methods
+    # are in tinygrad_dk.tensor_reduce, the operations in ops_reduce, ops_linalg, ops_matrix)
+    _m = tensor_reduce
+    prod, cumsum, cumprod, logcumsumexp = _m.prod, _m.cumsum, _m.cumprod, _m.logcumsumexp
+    cummax, cummin, diff, argsort, msort = _m.cummax, _m.cummin, _m.diff, _m.argsort, _m.msort
+    median, nanmedian, kthvalue, mode = _m.median, _m.nanmedian, _m.kthvalue, _m.mode
+    quantile, nanquantile, aminmax = _m.quantile, _m.nanquantile, _m.aminmax
+    nansum, nanmean, count_nonzero = _m.nansum, _m.nanmean, _m.count_nonzero
+    std_mean, var_mean = _m.std_mean, _m.var_mean
+    dot, vdot, inner, outer, ger = _m.dot, _m.vdot, _m.inner, _m.outer, _m.ger
+    mv, bmm = _m.mv, _m.bmm
+    addmm, addmv, baddbmm, kron, cross = _m.addmm, _m.addmv, _m.baddbmm, _m.kron, _m.cross
+    trace, dist, inverse, det = _m.trace, _m.dist, _m.inverse, _m.det
+    del _m

@@ -317,3 +317,18 @@ __all__ += [
     "greater_equal", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor",
     "logical_not", "signbit", "nan_to_num",
 ]
+
+# --- PyTorch names: reduce (reductions, scans, order statistics, products) -----------------
+from tinygrad_dk.ops_linalg import cdist, einsum, tensordot  # noqa: E402
+
+REDUCE_METHODS = (
+    "prod", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff", "argsort", "msort",
+    "median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "aminmax", "nansum",
+    "nanmean", "count_nonzero", "std_mean", "var_mean", "dot", "vdot", "inner", "outer", "ger",
+    "mv", "bmm", "addmm", "addmv", "baddbmm", "kron", "cross", "trace", "dist", "inverse", "det",
+)
+(prod, cumsum, cumprod, logcumsumexp, cummax, cummin, diff, argsort, msort, median, nanmedian,
+ kthvalue, mode, quantile, nanquantile, aminmax, nansum, nanmean, count_nonzero, std_mean,
+ var_mean, dot, vdot, inner, outer, ger, mv, bmm, addmm, addmv, baddbmm, kron, cross, trace,
+ dist, inverse, det) = (_method(n) for n in REDUCE_METHODS)
+__all__ += [*REDUCE_METHODS, "einsum", "tensordot", "cdist"]

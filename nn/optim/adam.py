@@ -11,6 +11,53 @@ import numpy as np
 from nn.optim.optimizer import Optimizer, check_number
 
 
+def check_betas(name: str, group: dict[str, Any]) -> None:
+    """The betas of the Adam family: two numbers in [0, 1); eps >= 0."""
+    betas = group["betas"]
+    for beta in betas:
+        check_number(name, "betas", beta)
+    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+        raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+    if not group["eps"] >= 0:
+        raise ValueError(f"{name}: eps must be >= 0, got {group['eps']!r}")
+
+
+def decay(theta: np.ndarray, g: np.ndarray, group: dict[str, Any],
+          decoupled: bool) -> np.ndarray:
+    """Weight decay in the Adam family; returns the gradient to use.
+
+    Plain (Adam): lambda * theta joins the gradient (L2), so Adam's scaling weakens it
+    for parameters with large gradients. Decoupled (AdamW, and NAdam or RAdam with
+    ``decoupled_weight_decay=True``): the weights shrink directly, by lr * lambda.
+    """
+    lam = group["weight_decay"]
+    if lam and decoupled:
+        theta *= 1 - group["lr"] * lam
+    elif lam:
+        g = g + lam * theta
+    return g
+
+
+def moments(state: dict[str, Any], theta: np.ndarray, *names: str) -> list[np.ndarray]:
+    """The running averages kept in ``state`` under ``names``: zeros at the first step,
+    then updated in place, step after step."""
+    for name in names:
+        if name not in state:
+            state[name] = np.zeros_like(theta)
+    return [state[name] for name in names]
+
+
+def lerp_(m: np.ndarray, g: np.ndarray, weight: float) -> None:
+    """m = m + weight (g - m) in place: PyTorch's ``exp_avg.lerp_(grad, 1 - beta1)``,
+    the running average, in the same rounding order (for weight >= 0.5 PyTorch
+    computes g - (g - m)(1 - weight))."""
+    if weight < 0.5:
+        m += weight * (g - m)
+    else:
+        m[...] = g - (g - m) * (1 - weight)
+
+
+
 class Adam(Optimizer):
     """Adam: momentum plus a per-parameter step size (PyTorch's rule).
 
@@ -36,25 +83,14 @@ class Adam(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        name = type(self).__name__
-        betas = group["betas"]
-        for beta in betas:
-            check_number(name, "betas", beta)
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-        if not group["eps"] >= 0:
-            raise ValueError(f"{name}: eps must be >= 0, got {group['eps']!r}")
+        check_betas(type(self).__name__, group)
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), lam = group["lr"], group["betas"], group["weight_decay"]
-        if lam and self._decoupled:
-            theta *= 1 - lr * lam  # AdamW: shrink the weights directly
-        elif lam:
-            g = g + lam * theta  # Adam: weight decay as part of the gradient
-        if "exp_avg" not in state:  # the moments live across steps, updated in place
-            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(theta), np.zeros_like(theta)
-        m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        g = decay(theta, g, group, self._decoupled)
+        m, v = moments(state, theta, "exp_avg", "exp_avg_sq")
+        t = state["step"]
         tmp = self._scratch(theta)  # the one temporary, reused by every parameter
         # m = beta1 m + (1 - beta1) g
         m *= beta1

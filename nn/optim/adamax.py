@@ -7,28 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer, check_number
-
-
-def check_betas(name: str, group: dict[str, Any]) -> None:
-    """The betas of the Adam family: two numbers in [0, 1); eps >= 0."""
-    betas = group["betas"]
-    for beta in betas:
-        check_number(name, "betas", beta)
-    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-        raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-    if not group["eps"] >= 0:
-        raise ValueError(f"{name}: eps must be >= 0, got {group['eps']!r}")
-
-
-def lerp_(m: np.ndarray, g: np.ndarray, weight: float) -> None:
-    """m = m + weight (g - m) in place: PyTorch's ``exp_avg.lerp_(grad, 1 - beta1)``,
-    the running average, in the same rounding order (for weight >= 0.5 PyTorch
-    computes g - (g - m)(1 - weight))."""
-    if weight < 0.5:
-        m += weight * (g - m)
-    else:
-        m[...] = g - (g - m) * (1 - weight)
+from nn.optim.adam import check_betas, decay, lerp_, moments
+from nn.optim.optimizer import Optimizer
 
 
 class Adamax(Optimizer):
@@ -56,12 +36,9 @@ class Adamax(Optimizer):
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), lam = group["lr"], group["betas"], group["weight_decay"]
-        if lam:
-            g = g + lam * theta
-        if "exp_avg" not in state:
-            state["exp_avg"], state["exp_inf"] = np.zeros_like(theta), np.zeros_like(theta)
-        m, u = state["exp_avg"], state["exp_inf"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        g = decay(theta, g, group, decoupled=False)
+        m, u = moments(state, theta, "exp_avg", "exp_inf")
         lerp_(m, g, 1 - beta1)
         u *= beta2
         np.maximum(u, np.abs(g) + group["eps"], out=u)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.adamax import check_betas, lerp_
+from nn.optim.adam import check_betas, decay, lerp_, moments
 from nn.optim.optimizer import Optimizer
 
 
@@ -42,16 +42,11 @@ class NAdam(Optimizer):
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), lam = group["lr"], group["betas"], group["weight_decay"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
         t, psi = state["step"], group["momentum_decay"]
-        if lam and group["decoupled_weight_decay"]:
-            theta *= 1 - lr * lam
-        elif lam:
-            g = g + lam * theta
-        if "exp_avg" not in state:
-            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(theta), np.zeros_like(theta)
-            state["mu_product"] = 1.0
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        g = decay(theta, g, group, group["decoupled_weight_decay"])
+        m, v = moments(state, theta, "exp_avg", "exp_avg_sq")
+        state.setdefault("mu_product", 1.0)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         # PyTorch keeps the product of the mu's as a 0-d tensor of its default dtype,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.adamax import check_betas, lerp_
+from nn.optim.adam import check_betas, decay, lerp_, moments
 from nn.optim.optimizer import Optimizer
 
 
@@ -41,15 +41,9 @@ class RAdam(Optimizer):
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), lam, t = group["lr"], group["betas"], group["weight_decay"], \
-            state["step"]
-        if lam and group["decoupled_weight_decay"]:
-            theta *= 1 - lr * lam
-        elif lam:
-            g = g + lam * theta
-        if "exp_avg" not in state:
-            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(theta), np.zeros_like(theta)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        lr, (beta1, beta2), t = group["lr"], group["betas"], state["step"]
+        g = decay(theta, g, group, group["decoupled_weight_decay"])
+        m, v = moments(state, theta, "exp_avg", "exp_avg_sq")
         lerp_(m, g, 1 - beta1)
         v *= beta2
         v += (1 - beta2) * g * g

@@ -113,6 +113,7 @@ def test_hook_gets_a_copy_and_returns_arrays_too():
 
 
 def test_registry_empties_and_backward_skips_the_hooks_walk(monkeypatch):
+    gc.collect()  # hooked tensors that earlier tests left in reference cycles go now
     x = tg.ones(2, requires_grad=True)
     with x.register_hook(lambda g: g * 2):  # a handle is a context manager
         assert hooks.HOOKED
@@ -132,6 +133,22 @@ def test_registry_empties_and_backward_skips_the_hooks_walk(monkeypatch):
     model(tg.randn(5, 3)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     assert all("_hooks" not in m.__dict__ for m in model.modules())
+
+
+def test_a_hook_that_refers_to_its_tensor_does_not_keep_it_alive():
+    # a hook's function often refers back to its tensor (through a closure or a
+    # namespace): that cycle must be freed like any other, registry or not
+    import weakref
+
+    def make():
+        x = tg.ones(2, requires_grad=True)
+        x.register_hook(lambda g: g + x.detach())
+        return weakref.ref(x)
+
+    alive = make()
+    gc.collect()
+    assert alive() is None
+    assert not hooks.HOOKED
 
 
 # --- module hooks ----------------------------------------------------------------------------

@@ -18,10 +18,14 @@ The rules are PyTorch's:
 A hook runs inside the backward pass: with ``backward(create_graph=True)`` it gets the
 recorded gradient (a Tensor in the graph), otherwise a copy it may keep.
 
-Why a registry here and not a field on every Tensor: a training step must not pay for
-hooks nobody registered. ``backward.backprop`` asks once per pass whether any tensor has
-a hook (``if HOOKED``) and only then takes ``walk`` below instead of its usual loop.
-(Leaves' hooks run at the end of the pass, after the computed tensors' hooks.)
+The hooks live on their tensor (``_hooks``, a field that stays unset until the first
+``register_hook``, so making a tensor costs nothing more). A training step must not pay
+for hooks nobody registered: ``HOOKED`` keeps a weak reference to each tensor that has
+hooks, ``backward.backprop`` asks once per pass whether it is empty (``if HOOKED``) and
+only otherwise takes ``walk`` below instead of its usual loop. The references are weak
+so that a hooked tensor is freed like any other (a hook's function often refers back to
+its tensor: a cycle, which Python's collector frees, unless a registry held the
+function). Leaves' hooks run at the end of the pass, after the computed tensors' hooks.
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ import numpy as np
 
 from tinygrad_dk.quiet import quiet
 
-#: id(tensor) -> (weak reference to it, {handle id: hook}): the tensors that have hooks
-HOOKED: dict[int, tuple[weakref.ref, dict[int, Callable[[Any], Any]]]] = {}
+#: id(tensor) -> a weak reference to it, for each tensor that has hooks now
+HOOKED: dict[int, weakref.ref] = {}
 #: functions a hook asked to run once the current backward pass is over (``after_pass``)
 _AFTER_PASS: list[Callable[[], None]] = []
 _next_id = itertools.count()
@@ -75,20 +79,22 @@ def register_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
             "(no gradient will ever reach it); create it with requires_grad=True, or hook a "
             "tensor computed from one"
         )
+    hooks = getattr(tensor, "_hooks", None)
+    if hooks is None:
+        hooks = tensor._hooks = {}  # handle id -> hook, in the order of registration
     key = id(tensor)
-    entry = HOOKED.get(key)
-    if entry is None:
-        # the weak reference's callback forgets the tensor's hooks when it is freed (its id
-        # may then be reused by a new tensor)
-        entry = HOOKED[key] = (weakref.ref(tensor, lambda ref: _forget(key, ref)), {})
-    handle = RemovableHandle(entry[1], lambda: _forget(key, entry[0]))
-    entry[1][handle.id] = hook
+    if key not in HOOKED:
+        # the weak reference's callback forgets the tensor when it is freed (its id may
+        # then be reused by a new tensor)
+        HOOKED[key] = weakref.ref(tensor, lambda ref: _forget(key, ref))
+    ref = HOOKED[key]
+    handle = RemovableHandle(hooks, lambda: _forget(key, ref))  # the last one removed
+    hooks[handle.id] = hook
     return handle
 
 
 def _forget(key: int, ref: weakref.ref) -> None:
-    entry = HOOKED.get(key)
-    if entry is not None and entry[0] is ref:
+    if HOOKED.get(key) is ref:
         del HOOKED[key]
 
 
@@ -100,7 +106,7 @@ def after_pass(fn: Callable[[], None]) -> None:
 
 def _run(node: Any, g: Any, create_graph: bool) -> Any:
     """Hand ``g``, the gradient of ``node``, through its hooks; what the last one gave back."""
-    for hook in list(HOOKED[id(node)][1].values()):
+    for hook in list(node._hooks.values()):
         shown = g if hasattr(g, "_data") else type(node)._from_op(np.array(g, copy=True))
         new = hook(shown)
         if new is None:

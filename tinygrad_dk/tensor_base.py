@@ -137,7 +137,7 @@ class TensorBase(Node):
     """The data and bookkeeping of a Tensor (see the module docstring); use ``Tensor``."""
 
     __slots__ = ("_data", "_grad", "requires_grad", "label", "op", "parents", "_ctx",
-                 "_version", "_watch", "__weakref__")
+                 "_version", "_watch", "_hooks", "__weakref__")  # _hooks: set by register_hook
     __array_ufunc__ = None  # make ndarray + Tensor call Tensor.__radd__ instead of numpy
     #: The class of what operations on this class return: None for the class itself
     #: (``nn.Parameter`` says ``Tensor``: ``w * 2`` is not a parameter).

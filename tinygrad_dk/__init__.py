@@ -463,3 +463,20 @@ __all__ += [
     "mv", "bmm", "addmm", "addmv", "baddbmm", "kron", "cross", "trace", "dist", "inverse", "det",
     "einsum", "tensordot", "cdist", "linalg",
 ]
+
+# --- PyTorch names: extra (tinygrad_dk.ops_extra; logspace next to linspace) ---
+from tinygrad_dk import ops_extra  # noqa: E402, F401  (tg.ops_extra, as tg.ops_reduce)
+from tinygrad_dk.creation import logspace  # noqa: E402
+from tinygrad_dk.toplevel import (  # noqa: E402
+    corrcoef,
+    cov,
+    cumulative_trapezoid,
+    deg2rad,
+    heaviside,
+    rad2deg,
+    trapezoid,
+)
+
+__all__ += ["logspace", "heaviside", "deg2rad", "rad2deg", "trapezoid", "cumulative_trapezoid",
+            "cov", "corrcoef"]
+# --- end extra ---

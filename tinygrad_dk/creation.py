@@ -212,6 +212,16 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None,
     return _make(np.linspace(start, end, int(steps)).astype(_float(dtype)), requires_grad, device)
 
 
+def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None,
+             requires_grad: bool = False, device: Any = None) -> Tensor:
+    """``steps`` values from ``base**start`` to ``base**end``, evenly spaced on a log scale
+    (learning rates 1e-4, 1e-3, ..., 1: ``logspace(-4, 0, 5)``)."""
+    exponents = np.linspace(start, end, int(steps))
+    with np.errstate(over="ignore"):  # base**1000 is inf, as in PyTorch
+        return _make(np.power(float(base), exponents).astype(_float(dtype)), requires_grad,
+                     device)
+
+
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
         device: Any = None) -> Tensor:
     """The identity matrix (n x m)."""

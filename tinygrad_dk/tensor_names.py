@@ -20,6 +20,7 @@ from tinygrad_dk import (
     ops,
     ops_count,
     ops_elementwise,
+    ops_extra,
     ops_gather,
     ops_layout,
     ops_math,
@@ -261,3 +262,11 @@ class TorchNames:
     addmm, addmv, baddbmm, kron, cross = _m.addmm, _m.addmv, _m.baddbmm, _m.kron, _m.cross
     trace, dist, inverse, det = _m.trace, _m.dist, _m.inverse, _m.det
     del _m
+
+    # --- PyTorch names: extra (tinygrad_dk.ops_extra) ---
+    heaviside = spelling.binary(ops_extra.heaviside, "0 where self < 0, 1 where self > 0, "
+                                "values where self == 0 (no derivative: train with sigmoid).")
+    deg2rad, rad2deg = ops_extra.deg2rad, ops_extra.rad2deg
+    trapezoid, cumulative_trapezoid = ops_extra.trapezoid, ops_extra.cumulative_trapezoid
+    cov, corrcoef = ops_extra.cov, ops_extra.corrcoef
+    # --- end extra ---

@@ -332,3 +332,11 @@ REDUCE_METHODS = (
  var_mean, dot, vdot, inner, outer, ger, mv, bmm, addmm, addmv, baddbmm, kron, cross, trace,
  dist, inverse, det) = (_method(n) for n in REDUCE_METHODS)
 __all__ += [*REDUCE_METHODS, "einsum", "tensordot", "cdist"]
+
+# --- PyTorch names: extra (tinygrad_dk.ops_extra; logspace is in creation) ---
+EXTRA_METHODS = ("heaviside", "deg2rad", "rad2deg", "trapezoid", "cumulative_trapezoid", "cov",
+                 "corrcoef")
+heaviside, deg2rad, rad2deg, trapezoid, cumulative_trapezoid, cov, corrcoef = (
+    _method(n) for n in EXTRA_METHODS)
+__all__ += [*EXTRA_METHODS]
+# --- end extra ---

@@ -68,6 +68,12 @@ TABLES += tuple(elementwise_tables.ELEMENTWISE_OPS)
 
 TABLES = TABLES + reduce_tables.REDUCE_OPS  # PyTorch names: reduce
 
+# --- PyTorch names: extra ---
+import test_differential_extra as extra_tables  # noqa: E402
+
+TABLES = [*TABLES, *extra_tables.EXTRA_OPS]
+# --- end extra ---
+
 NOT_OPS = {  # public Tensor and tinygrad_dk names that are not operations to compare
     "Tensor.item": "a Python number", "Tensor.tolist": "Python numbers",
     "Tensor.numpy": "the array", "Tensor.data": "the array", "Tensor.detach": "no graph",
@@ -140,6 +146,7 @@ OP_MODULES["ops_elementwise"] = ops_elementwise  # PyTorch names: math
 
 OP_MODULES.update(ops_reduce=tg.ops_reduce, ops_linalg=tg.ops_linalg,  # PyTorch names: reduce
                   ops_matrix=tg.ops_matrix, linalg=tg.linalg)
+OP_MODULES["ops_extra"] = tg.ops_extra  # PyTorch names: extra
 
 
 def _public_ops() -> set[str]:

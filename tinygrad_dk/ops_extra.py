@@ -162,6 +162,9 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None,  # noqa: A002
     else:
         w = w.to(x.dtype) if w.dtype != x.dtype else w
         w_sum = w.sum()
+        if float(w_sum.numpy()) == 0:
+            raise RuntimeError("cov: the weights sum to zero, so there is nothing to average "
+                               "over; give at least one observation a positive weight")
         mean = (x * w).sum(dim=1, keepdim=True) / w_sum
     # the degrees of freedom: N - correction, with weights their generalisation
     norm = w_sum - correction * ((w * aw).sum() / w_sum if aw is not None else 1)

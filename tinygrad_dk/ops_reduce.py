@@ -30,6 +30,7 @@ import numpy as np
 
 from tinygrad_dk import ops, ops_shape
 from tinygrad_dk.ops import _axes, _expand_back, pass_where, where
+from tinygrad_dk.ops_elementwise import lerp
 from tinygrad_dk.ops_index import _check_axis, _positions
 from tinygrad_dk.ops_shape import concatenate, getitem, reshape, transpose
 from tinygrad_dk.primitive import Primitive, quiet, raw
@@ -366,17 +367,6 @@ def mode(x: Any, axis: int = -1, keepdims: bool = False) -> tuple[Any, Any]:
 INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-# a + w (b - a), as PyTorch's lerp computes it (from the nearer end, so w = 1 gives b), with
-# lerp's own derivative: (1 - w) g to a and w g to b (never g - w g, which is inf - inf
-# for an infinite g). The weights w are constants.
-_lerp = Primitive(
-    "lerp",
-    quiet(lambda a, b, w: np.where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))),
-    lambda g, out, a, b, w: g * (1 - w),
-    lambda g, out, a, b, w: g * w,
-)
-
-
 def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
              interpolation: str = "linear", ignore_nan: bool = False) -> Any:
     """The q-th quantile along ``axis`` (None: of everything), interpolating between the
@@ -419,7 +409,7 @@ def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
         out = above
     else:
         w = (pos - lo).astype(dtype) if interpolation == "linear" else np.full_like(pos, 0.5)
-        out = _lerp(below, above, w)
+        out = lerp(below, above, w)  # (1 - w) g and w g back: no inf - inf for an inf g
     out = _shape_back(out, rest, ax, np.ndim(raw(x)), keepdims, lead=(len(qs.reshape(-1)),))
     return reshape(out, np.shape(raw(out))[1:]) if qs.ndim == 0 else out
 

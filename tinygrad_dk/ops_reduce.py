@@ -7,7 +7,7 @@ Three ideas carry most of them:
 * **the product of the others.** The derivative of a product with respect to one factor
   is the product of all the other factors. ``out / x`` says that in one line, but not
   where ``x`` is 0; there the others are multiplied out directly, with that factor
-  replaced by 1 (``_others``). Written with engine operations, so second derivatives
+  replaced by 1 (``_others_last``). Written with engine operations, so second derivatives
   come out right with zeros too.
 * **a statistic of sorted values is picked out of the input.** ``median``, ``kthvalue``,
   ``quantile``, ``msort`` find *positions* with numpy (no gradient) and then take the
@@ -32,30 +32,11 @@ from tinygrad_dk import ops, ops_shape
 from tinygrad_dk.ops import _axes, _expand_back, pass_where, where
 from tinygrad_dk.ops_elementwise import lerp
 from tinygrad_dk.ops_index import _check_axis, _positions
+from tinygrad_dk.ops_layout import flip, movedim
 from tinygrad_dk.ops_shape import concatenate, getitem, reshape, transpose
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- products ------------------------------------------------------------------------------
-
-
-def _to_last(x: Any, axis: int) -> Any:
-    """x with ``axis`` moved to the end (the other axes keep their order)."""
-    nd = np.ndim(raw(x))
-    axis %= max(nd, 1)
-    if axis == nd - 1:
-        return x
-    return transpose(x, tuple(a for a in range(nd) if a != axis) + (axis,))
-
-
-def _from_last(x: Any, axis: int) -> Any:
-    """The inverse of ``_to_last``."""
-    nd = np.ndim(raw(x))
-    axis %= max(nd, 1)
-    if axis == nd - 1:
-        return x
-    perm = list(range(nd - 1))
-    perm.insert(axis, nd - 1)
-    return transpose(x, tuple(perm))
 
 
 def _others_last(x: Any, scan: bool) -> Any:
@@ -110,15 +91,9 @@ prod = Primitive("prod", quiet(_prod_forward), _prod_vjp)
 # --- scans ----------------------------------------------------------------------------------
 
 
-def _flip(x: Any, axis: int) -> Any:
-    """x reversed along ``axis`` (differentiable: a slice)."""
-    axis %= max(np.ndim(raw(x)), 1)
-    return getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
-
-
 def _reverse_cumsum(g: Any, axis: int) -> Any:
     """sum_{j >= i} g_j: the derivative of a running sum runs backwards."""
-    return _flip(cumsum(_flip(g, axis), axis), axis)
+    return flip(cumsum(flip(g, axis), axis), axis)
 
 
 def _running(accumulate: Any) -> Any:
@@ -150,7 +125,7 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
         return wide.astype(np.float32)
     if not (raw(x) == 0).any():  # = out_j / x_i
         return _reverse_cumsum(g * out, axis) / x
-    xl, gl = _to_last(x, axis), _to_last(g, axis)
+    xl, gl = movedim(x, axis, -1), movedim(g, axis, -1)
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j >= i
     if type(gl) is np.ndarray:  # plain backward (nothing to differentiate later)
@@ -159,7 +134,7 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
                                      == 0, axis=-1) > 0
         later = later & ~others_have_zero
     terms = where(later, ops_shape.expand_dims(gl, -2) * _others_last(xl, scan=True), 0.0)
-    return _from_last(ops.sum(terms, axis=-1), axis)
+    return movedim(ops.sum(terms, axis=-1), -1, axis)
 
 
 cumprod = Primitive("cumprod", _running(np.cumprod), _cumprod_vjp)
@@ -170,13 +145,13 @@ def _logcumsumexp_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     # overflow. An element x_i = -inf adds nothing: its weight is 0 (not exp(-inf + inf)).
     if np.shape(raw(x))[axis] == 1:  # one element per row: the identity
         return g
-    xl, gl, ol = _to_last(x, axis), _to_last(g, axis), _to_last(out, axis)
+    xl, gl, ol = (movedim(t, axis, -1) for t in (x, g, out))
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool)) & (raw(xl) > -np.inf)[..., :, None]
     gap = where(later, ops_shape.expand_dims(xl, -1) - ops_shape.expand_dims(ol, -2), -np.inf)
     weights = ops.exp(gap)
-    return _from_last(ops.sum(where(later, weights * ops_shape.expand_dims(gl, -2), 0.0),
-                              axis=-1), axis)
+    return movedim(ops.sum(where(later, weights * ops_shape.expand_dims(gl, -2), 0.0), axis=-1),
+                   -1, axis)
 
 
 logcumsumexp = Primitive(
@@ -273,7 +248,7 @@ def _rows(x: Any, axis: Any) -> tuple[Any, tuple[int, ...], int | None]:
     if not shape:
         return reshape(x, (1, 1)), (), axis
     rest = shape[:axis] + shape[axis + 1:]
-    return reshape(_to_last(x, axis), (math.prod(rest), shape[axis])), rest, axis
+    return reshape(movedim(x, axis, -1), (math.prod(rest), shape[axis])), rest, axis
 
 
 def _shape_back(r: Any, rest: tuple, axis: int | None, ndim: int, keepdims: bool,

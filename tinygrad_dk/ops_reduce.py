@@ -31,6 +31,7 @@ import numpy as np
 from tinygrad_dk import ops, ops_shape
 from tinygrad_dk.ops import _axes, _expand_back, pass_where, where
 from tinygrad_dk.ops_elementwise import lerp
+from tinygrad_dk.ops_gather import gather
 from tinygrad_dk.ops_index import _check_axis, _positions
 from tinygrad_dk.ops_layout import flip, movedim
 from tinygrad_dk.ops_shape import concatenate, getitem, reshape, transpose
@@ -161,15 +162,6 @@ logcumsumexp = Primitive(
 )
 
 
-def _take(x: Any, picked: np.ndarray, axis: int) -> Any:
-    """x at ``picked`` positions along ``axis`` (``picked`` broadcasts against x's other
-    axes), differentiably: the gradient goes back to the picked elements."""
-    shape = np.shape(raw(x))
-    index = tuple(picked if i == axis else np.arange(n).reshape(
-        [-1 if j == i else 1 for j in range(len(shape))]) for i, n in enumerate(shape))
-    return getitem(x, index)
-
-
 def cumulative_extreme(x: Any, axis: Any, largest: bool) -> tuple[Any, Any]:
     """``cummax``/``cummin``: the running max (min) and the position it came from; on a
     tie the later position, as PyTorch. NaN, once seen, is the extreme from then on."""
@@ -185,7 +177,7 @@ def cumulative_extreme(x: Any, axis: Any, largest: bool) -> tuple[Any, Any]:
                                                  for a in range(data.ndim)])
     picked = np.maximum.accumulate(np.where(here, steps, 0), axis=axis) if data.size else \
         np.zeros(data.shape, np.int64)
-    return _take(x, picked, axis), _positions(x, picked)
+    return gather(x, axis, picked), _positions(x, picked)
 
 
 def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
@@ -235,7 +227,7 @@ def msort(x: Any) -> Any:
     data = raw(x)
     if data.ndim == 0:
         return x
-    return _take(x, order(data, 0), 0)
+    return gather(x, 0, order(data, 0))
 
 
 def _rows(x: Any, axis: Any) -> tuple[Any, tuple[int, ...], int | None]:

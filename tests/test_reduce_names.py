@@ -315,3 +315,13 @@ def test_inverse_times_matrix_is_identity_and_det_multiplies(n, seed):
     np.testing.assert_allclose((tg.inverse(ta) @ ta).data, np.eye(n), atol=1e-9)
     assert tg.det(ta @ tb).item() == pytest.approx(tg.det(ta).item() * tg.det(tb).item(),
                                                    rel=1e-9)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("median", lambda x: x.median(dim=5)), ("nanmedian", lambda x: x.nanmedian(dim=-4)),
+    ("mode", lambda x: x.mode(5)), ("quantile", lambda x: x.quantile(0.5, dim=5)),
+    ("nanquantile", lambda x: x.nanquantile(0.5, dim=5)),
+])
+def test_an_order_statistic_with_a_wrong_dim_names_itself(name, call):
+    with pytest.raises(IndexError, match=f"^{name}: dim -?[45] is out of range"):
+        call(tg.ones(2, 3))

@@ -230,13 +230,13 @@ def msort(x: Any) -> Any:
     return gather(x, 0, order(data, 0))
 
 
-def _rows(x: Any, axis: Any) -> tuple[Any, tuple[int, ...], int | None]:
+def _rows(op: str, x: Any, axis: Any) -> tuple[Any, tuple[int, ...], int | None]:
     """x as a matrix of rows (rows, n): ``axis`` moved last and the others flattened
     (None: one row of everything). Also the rows' shape and the normalised axis."""
     shape = np.shape(raw(x))
     if axis is None:
         return reshape(x, (1, math.prod(shape))), (), None
-    axis = _check_axis("dim", axis, len(shape))
+    axis = _check_axis(op, axis, len(shape))
     if not shape:
         return reshape(x, (1, 1)), (), axis
     rest = shape[:axis] + shape[axis + 1:]
@@ -256,7 +256,7 @@ def _shape_back(r: Any, rest: tuple, axis: int | None, ndim: int, keepdims: bool
 def _pick_rows(x: Any, axis: Any, keepdims: bool, choose: Any, op: str) -> tuple[Any, Any]:
     """``(values, indices)`` of the element each row's ``choose(sorted_rows)`` picks (a
     position into the sorted row), taken out of x so the gradient goes to it."""
-    rows, rest, ax = _rows(x, axis)
+    rows, rest, ax = _rows(op, x, axis)
     data = raw(rows)
     if data.shape[1] == 0:
         raise IndexError(f"{op}: the dimension is empty (shape {np.shape(raw(x))}); there is "
@@ -317,7 +317,7 @@ def kthvalue(x: Any, k: int, axis: int = -1, keepdims: bool = False) -> tuple[An
 def mode(x: Any, axis: int = -1, keepdims: bool = False) -> tuple[Any, Any]:
     """``(values, indices)`` of the most frequent value along ``axis`` (the smallest of
     equally frequent ones, at its last position, as PyTorch)."""
-    rows, rest, ax = _rows(x, axis)
+    rows, rest, ax = _rows("mode", x, axis)
     data = raw(rows)
     if data.shape[1] == 0:
         raise IndexError(f"mode: the dimension is empty (shape {np.shape(raw(x))})")
@@ -353,7 +353,7 @@ def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
     if raw(x).size == 0:
         raise IndexError(f"{op}: the input is empty (shape {np.shape(raw(x))}); there is "
                          "nothing to take a quantile of (PyTorch refuses too)")
-    rows, rest, ax = _rows(x, axis)
+    rows, rest, ax = _rows(op, x, axis)
     data = raw(rows)
     n = data.shape[1]
     perm = order(data, 1)

@@ -22,7 +22,7 @@ import numpy as np
 
 from tinygrad_dk import grad_mode, ops_shape
 from tinygrad_dk.device import check as check_device
-from tinygrad_dk.dtypes import default_float
+from tinygrad_dk.dtypes import get_default_dtype
 from tinygrad_dk.inplace import _become, _leaf_error, _snapshot
 from tinygrad_dk.primitive import Primitive
 from tinygrad_dk.tensor_base import TensorBase
@@ -230,7 +230,7 @@ def finfo(type: Any = None) -> np.finfo:  # noqa: A002 - PyTorch's name
     """The limits of a floating-point dtype (default: the default dtype): ``eps`` (the gap
     after 1.0), ``max``, ``min``, ``tiny`` (the smallest normal positive number), ``bits``,
     ``resolution``; numpy's ``finfo`` object."""
-    kind = default_float() if type is None else _dtype_of("finfo", type)
+    kind = get_default_dtype() if type is None else _dtype_of("finfo", type)
     if kind.kind != "f":
         raise TypeError(f"finfo: {kind} is not a floating-point dtype; use iinfo({kind}) for "
                         "the limits of an integer dtype")

@@ -259,11 +259,9 @@ def _channel_dropout(name: str, x: Any, p: float, training: bool,
     if not training or p == 0:
         return x
     lead = channel_axes[x.ndim]
-    mask_shape = x.shape[:lead] + (1,) * (x.ndim - lead)
-    if p == 1:
-        return x * np.zeros(mask_shape, dtype=x.dtype)
-    keep = tg.generator().random(mask_shape) >= p
-    return x * (keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+    # one draw per channel: the engine's dropout of ones, each 0 or 1 / (1 - p)
+    mask = tg.dropout(np.ones(x.shape[:lead] + (1,) * (x.ndim - lead), x.dtype), p)
+    return x * mask
 
 
 def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:

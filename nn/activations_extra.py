@@ -53,12 +53,10 @@ class ReLU6(Hardtanh):
     """min(max(x, 0), 6)."""
 
     _options = ()
+    _function = staticmethod(FX.relu6)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0)
-
-    def forward(self, input: Any) -> Tensor:
-        return FX.relu6(input)
 
 
 class PReLU(Module):

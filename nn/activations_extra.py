@@ -193,7 +193,7 @@ class Softshrink(_Activation):
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
-        FX.softshrink(np.zeros(0), lambd)  # the same check of lambd
+        FX.check_lambd(type(self).__name__, lambd)
         self.lambd = float(lambd)
 
 

@@ -156,14 +156,15 @@ def tanhshrink(input: Any) -> Tensor:
     return x - x.tanh()
 
 
-def _shrink_check(name: str, lambd: float) -> None:
+def check_lambd(name: str, lambd: float) -> None:
+    """The shrink functions' (and modules') check of ``lambd``."""
     if lambd < 0:
         raise ValueError(f"{name}: lambd must be >= 0, got {lambd}")
 
 
 def softshrink(input: Any, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between: moves x towards 0."""
-    _shrink_check("softshrink", lambd)
+    check_lambd("softshrink", lambd)
     x = to_tensor(input)
     data = x.numpy()
     zero = np.zeros((), x.dtype)
@@ -172,7 +173,7 @@ def softshrink(input: Any, lambd: float = 0.5) -> Tensor:
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
-    _shrink_check("hardshrink", lambd)
+    check_lambd("hardshrink", lambd)
     x = to_tensor(input)
     data = x.numpy()
     inside = (data >= -lambd) & (data <= lambd)

@@ -21,15 +21,18 @@ from benchmarks.w3s_sequential import FULL, QUICK
 PLAN = Plan(warmup=20, rounds=15, calls=20, settle=50)
 
 
+def _setup(quick: bool) -> mlp_steps.Setup:
+    return QUICK if quick else FULL
+
+
 def _labels(quick: bool) -> list[Size]:
-    setup = QUICK if quick else FULL
     # only the labels: they do not depend on the engine, and building needs no PyTorch
-    return [label for label, _ in mlp_steps.product_list("numpy", setup)]
+    return [label for label, _ in mlp_steps.product_list("numpy", _setup(quick))]
 
 
 def _one(name: str) -> Any:
     def build(label: Size, quick: bool) -> Step:
-        calls = dict(mlp_steps.product_list(name, QUICK if quick else FULL))
+        calls = dict(mlp_steps.product_list(name, _setup(quick)))
         call = calls[label]
 
         def step() -> tuple[float, Any]:
@@ -44,14 +47,14 @@ def _one(name: str) -> Any:
 WORKLOAD = Workload(
     key="BL",
     title=lambda quick: (f"the W3s step's matrix products one by one "
-                         f"({(QUICK if quick else FULL).shape}, float32), numpy's BLAS "
+                         f"({_setup(quick).shape}, float32), numpy's BLAS "
                          "(ours' layouts) against PyTorch's"),
     unit="us/product",
     size_name="product",
     sizes=_labels,
     engines=[
         Engine("numpy", _one("numpy")),
-        Engine("torch", _one("torch"), traced_memory=False),
+        Engine("torch", _one("torch")),
     ],
     plan=lambda label, quick: QUICK_PLAN if quick else PLAN,
     scale=lambda label: 1e6,  # seconds -> microseconds

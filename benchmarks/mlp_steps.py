@@ -132,7 +132,7 @@ def product_list(name: str, setup: Setup) -> list[tuple[str, Callable[[], Any]]]
     or PyTorch's ("torch"): each layer's forward product, then from the last layer down
     its weight gradient and (below the first layer) its input gradient, on arrays of the
     step's shapes and layouts. Each comes with a label that names the product and its
-    shape, such as ``"W grad 2: (256x128)^T (256x10)"``.
+    shape, such as ``"W grad 2: (256x10)^T (256x128)"``.
 
     This is the part of the step that is all BLAS, the same work for every engine: it
     shows how much of a ratio against PyTorch is numpy's BLAS against PyTorch's

@@ -53,12 +53,10 @@ class ReLU6(Hardtanh):
     """min(max(x, 0), 6)."""
 
     _options = ()
+    _function = staticmethod(FX.relu6)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0)
-
-    def forward(self, input: Any) -> Tensor:
-        return FX.relu6(input)
 
 
 class PReLU(Module):
@@ -195,7 +193,7 @@ class Softshrink(_Activation):
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
-        FX.softshrink(np.zeros(0), lambd)  # the same check of lambd
+        FX.check_lambd(type(self).__name__, lambd)
         self.lambd = float(lambd)
 
 

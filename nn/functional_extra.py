@@ -33,10 +33,6 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _data(x: Tensor) -> np.ndarray:
-    return x.numpy()
-
-
 # --- activations -------------------------------------------------------------------------
 
 
@@ -48,7 +44,7 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not be larger than max_val "
                          f"({max_val})")
-    data = _data(x)
+    data = x.numpy()
     outside = (data <= min_val) | (data >= max_val)  # nan is neither: it passes through
     clipped = np.clip(data, min_val, max_val).astype(x.dtype, copy=False)
     return tg.where(~outside, x, clipped)
@@ -72,7 +68,7 @@ def prelu(input: Any, weight: Any) -> Tensor:
         w = w.reshape((1, channels) + (1,) * (x.ndim - 2))
     elif w.ndim:
         w = w.reshape(())
-    positive = _data(x) > 0
+    positive = x.numpy() > 0
     # the negative part is x with its positive entries replaced by 0, so that the weight's
     # gradient g * x is 0 there even for x = inf (0 * inf would be nan)
     negative_part = tg.where(positive, np.zeros((), x.dtype), x)
@@ -91,7 +87,7 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
     x = to_tensor(input)
     # alpha * elu(x / alpha) is the same, except where x / alpha overflows; x itself above 0
-    return tg.where(_data(x) > 0, x, tg.elu(x / alpha) * alpha)
+    return tg.where(x.numpy() > 0, x, tg.elu(x / alpha) * alpha)
 
 
 def mish(input: Any, inplace: bool = False) -> Tensor:
@@ -132,7 +128,7 @@ def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6: a sigmoid made of straight pieces. Gradient 1/6 strictly between
     -3 and 3, 0 elsewhere (as PyTorch)."""
     x = to_tensor(input)
-    data = _data(x)
+    data = x.numpy()
     inside = (data > -3) & (data < 3)
     ends = (np.clip(data + 3, 0, 6) / 6).astype(x.dtype, copy=False)
     return tg.where(inside, (x + 3) / 6, ends)
@@ -141,7 +137,7 @@ def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > ``threshold``, else ``value``."""
     x = to_tensor(input)
-    at_or_below = _data(x) <= threshold  # (nan is not: it passes, as PyTorch)
+    at_or_below = x.numpy() <= threshold  # (nan is not: it passes, as PyTorch)
     return tg.where(~at_or_below, x, np.asarray(value, dtype=x.dtype))
 
 
@@ -160,25 +156,26 @@ def tanhshrink(input: Any) -> Tensor:
     return x - x.tanh()
 
 
-def _shrink_check(name: str, lambd: float) -> None:
+def check_lambd(name: str, lambd: float) -> None:
+    """The shrink functions' (and modules') check of ``lambd``."""
     if lambd < 0:
         raise ValueError(f"{name}: lambd must be >= 0, got {lambd}")
 
 
 def softshrink(input: Any, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between: moves x towards 0."""
-    _shrink_check("softshrink", lambd)
+    check_lambd("softshrink", lambd)
     x = to_tensor(input)
-    data = _data(x)
+    data = x.numpy()
     zero = np.zeros((), x.dtype)
     return tg.where(data > lambd, x - lambd, tg.where(data < -lambd, x + lambd, zero))
 
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
-    _shrink_check("hardshrink", lambd)
+    check_lambd("hardshrink", lambd)
     x = to_tensor(input)
-    data = _data(x)
+    data = x.numpy()
     inside = (data >= -lambd) & (data <= lambd)
     return tg.where(~inside, x, np.zeros((), x.dtype))
 
@@ -263,11 +260,9 @@ def _channel_dropout(name: str, x: Any, p: float, training: bool,
     if not training or p == 0:
         return x
     lead = channel_axes[x.ndim]
-    mask_shape = x.shape[:lead] + (1,) * (x.ndim - lead)
-    if p == 1:
-        return x * np.zeros(mask_shape, dtype=x.dtype)
-    keep = tg.generator().random(mask_shape) >= p
-    return x * (keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+    # one draw per channel: the engine's dropout of ones, each 0 or 1 / (1 - p)
+    mask = tg.dropout(np.ones(x.shape[:lead] + (1,) * (x.ndim - lead), x.dtype), p)
+    return x * mask
 
 
 def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:

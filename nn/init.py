@@ -151,6 +151,13 @@ __all__ = ["calculate_gain", "fans", "uniform_", "normal_", "constant_", "zeros_
 # --- PyTorch names: nntrain (truncated normal, orthogonal, identity, Dirac) ---
 
 
+def _rng(generator: Any) -> Any:
+    """The numpy Generator to draw from: ``generator``'s (a ``tg.Generator``), or the
+    shared one when None."""
+    return generator.numpy if isinstance(generator, tg.Generator) else (
+        generator or tg.generator())
+
+
 def _normal_cdf(z: float) -> float:
     return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
@@ -169,8 +176,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if inside < 1e-4:  # (rejection would take forever)
         raise ValueError(f"nn.init.trunc_normal_: [a, b] = [{a}, {b}] holds only {inside:.2g} of "
                          f"N({mean}, {std}^2); put the interval around the mean")
-    rng = generator.numpy if isinstance(generator, tg.Generator) else (
-        generator or tg.generator())
+    rng = _rng(generator)
     values = rng.normal(mean, std, tensor.shape)
     outside = (values < a) | (values > b)
     while outside.any():  # draw again where a sample fell outside
@@ -190,8 +196,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
         raise ValueError(f"nn.init.orthogonal_: needs a tensor with at least 2 axes, got shape "
                          f"{tensor.shape}")
     rows, cols = tensor.shape[0], int(np.prod(tensor.shape[1:]))
-    rng = generator.numpy if isinstance(generator, tg.Generator) else (
-        generator or tg.generator())
+    rng = _rng(generator)
     flat = rng.normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T

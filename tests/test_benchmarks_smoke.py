@@ -210,6 +210,9 @@ def test_each_product_of_workload_bl_is_labelled_with_its_shapes() -> None:
             assert a_rows == b_rows and out.shape == (a_cols, b_cols), label
         else:
             assert a_cols == b_rows and out.shape == (a_rows, b_cols), label
-    assert [label.split(":")[0] for label, _ in listed] == [
-        "forward 0", "forward 1", "forward 2", "W grad 2", "x grad 2", "W grad 1",
-        "x grad 1", "W grad 0"]
+    # the whole labels: the shapes above are only checked against each other and the
+    # result, so the dimension a product sums over must also be the step's own
+    assert [label for label, _ in listed] == [
+        "forward 0: (5x12) (12x8)", "forward 1: (5x8) (8x6)", "forward 2: (5x6) (6x3)",
+        "W grad 2: (5x3)^T (5x6)", "x grad 2: (5x3) (3x6)", "W grad 1: (5x6)^T (5x8)",
+        "x grad 1: (5x6) (6x8)", "W grad 0: (5x8)^T (5x12)"]

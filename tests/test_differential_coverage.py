@@ -202,7 +202,7 @@ def test_every_optimizer_and_scheduler_is_compared():
     classes = {n for n in optim.__all__ if isinstance(getattr(optim, n), type)}
     optimizers = {n for n in classes if issubclass(getattr(optim, n), optim.Optimizer)}
     missing = sorted(optimizers - {"Optimizer"} - set(optim_tables.OPTIMIZERS)
-                     - set(nntrain_tables.OPTIMIZERS))
+                     - set(optim_tables.MORE_OPTIMIZERS))
     assert not missing, f"optimizers without a trajectory test: {missing}"
     missing = sorted(set(optim.lr_scheduler.__all__) - set(optim_tables.SCHEDULES)
                      - set(nntrain_tables.SCHEDULES))

@@ -234,66 +234,6 @@ def test_loss_matches_torch(op, data):
     D.check(op, data)
 
 
-# --- optimizers ------------------------------------------------------------------------
-
-GRAD_KINDS = D.Domain(kinds=("normal", "ints", "big", "huge", "tiny", "mixed"))
-F32_GRADS = D.Domain(kinds=("normal", "ints", "big", "tiny"))
-OPTIMIZERS = ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD"]
-
-
-def _settings(data, name):
-    pick = lambda label, options: data.draw(st.sampled_from(options), label=label)  # noqa: E731
-    lr = pick("lr", [0.1, 1e-3, 1.0])
-    wd = pick("weight_decay", [0.0, 0.0, 0.01, 0.5])
-    betas = pick("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99)])
-    if name == "Adamax":
-        return {"lr": lr, "betas": betas, "eps": pick("eps", [1e-8, 1e-3]), "weight_decay": wd}
-    if name == "NAdam":
-        return {"lr": lr, "betas": betas, "weight_decay": wd,
-                "momentum_decay": pick("momentum_decay", [4e-3, 0.1]),
-                "decoupled_weight_decay": data.draw(st.booleans(), label="decoupled")}
-    if name == "RAdam":
-        return {"lr": lr, "betas": betas, "weight_decay": wd, "eps": pick("eps", [1e-8, 1e-3]),
-                "decoupled_weight_decay": data.draw(st.booleans(), label="decoupled")}
-    if name == "Adadelta":
-        return {"lr": lr, "rho": pick("rho", [0.9, 0.5]), "eps": pick("eps", [1e-6, 1e-2]),
-                "weight_decay": wd}
-    if name == "Rprop":
-        return {"lr": lr, "etas": pick("etas", [(0.5, 1.2), (0.1, 2.0)]),
-                "step_sizes": pick("step_sizes", [(1e-6, 50.0), (1e-3, 0.5)])}
-    return {"lr": lr, "lambd": pick("lambd", [1e-4, 0.1]), "alpha": pick("alpha", [0.75, 0.5]),
-            "t0": pick("t0", [1e6, 2.0]), "weight_decay": wd}
-
-
-@pytest.mark.parametrize("name", OPTIMIZERS)
-@FEW
-@given(data=st.data())
-def test_optimizer_trajectory_matches_torch(name, data):
-    dtype = data.draw(st.sampled_from([np.float64, np.float64, np.float32]), label="dtype")
-    starts = [values(data, D.shape(data), FINITE if dtype == np.float64 else F32_GRADS)
-              .astype(dtype) for _ in range(data.draw(st.integers(1, 2)))]
-    settings = _settings(data, name)
-    ours = [Tensor(a.copy(), requires_grad=True) for a in starts]
-    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in starts]
-    opt, topt = getattr(optim, name)(ours, **settings), getattr(torch.optim, name)(theirs,
-                                                                                   **settings)
-    op = Op(name, None, None, None, rtol=1e-7 if dtype == np.float64 else None)
-    for step in range(data.draw(st.integers(1, 6), label="steps")):
-        opt.zero_grad()
-        topt.zero_grad()
-        for p, tp in zip(ours, theirs):
-            if data.draw(st.integers(0, 5), label="no gradient this step") == 0:
-                continue
-            g = values(data, p.shape, GRAD_KINDS if dtype == np.float64 else F32_GRADS)
-            p.grad, tp.grad = Tensor(g.astype(dtype)), torch.tensor(g.astype(dtype))
-        before = [tp.detach().numpy().copy() for tp in theirs]
-        opt.step()
-        topt.step()
-        for i, (p, tp) in enumerate(zip(ours, theirs)):
-            D.assert_same(f"parameter {i} after step {step + 1}", p, [tp.detach()], dtype, op,
-                          D._magnitude(before[i], tp.detach().numpy()))
-
-
 # --- schedulers ------------------------------------------------------------------------
 
 
@@ -349,4 +289,4 @@ def test_scheduler_matches_torch(name, data):
             np.testing.assert_allclose(g[key], tg_[key], rtol=1e-12)
 
 
-__all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "TENSOR_ONLY_LOSSES", "Domain"]
+__all__ = ["LOSSES", "SCHEDULES", "TENSOR_ONLY_LOSSES", "Domain"]

@@ -28,6 +28,9 @@ GRAD_KINDS = D.Domain(kinds=("normal", "ints", "big", "huge", "tiny", "mixed"))
 # (in float32 the square of a gradient or weight of 1e30 overflows, in each library's order)
 F32_GRADS = D.Domain(kinds=("normal", "ints", "big", "tiny"))
 OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+#: PyTorch's further optimizers: the same trajectory test (Rprop has no weight decay, so
+#: they are not in the Value test below, which gives every optimizer one)
+MORE_OPTIMIZERS = ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD"]
 
 
 def _settings(data, name):
@@ -49,8 +52,27 @@ def _settings(data, name):
         return {"lr": lr, "lr_decay": pick("lr_decay", [0.0, 0.1]), "weight_decay": wd,
                 "initial_accumulator_value": pick("initial", [0.0, 0.5]),
                 "eps": pick("eps", [1e-10, 1e-3])}
-    settings = {"lr": lr, "betas": pick("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99)]),
-                "eps": pick("eps", [1e-8, 1e-3, 0.0]), "weight_decay": wd}
+    betas = pick("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99)])
+    if name == "Adamax":
+        return {"lr": lr, "betas": betas, "eps": pick("eps", [1e-8, 1e-3]), "weight_decay": wd}
+    if name == "NAdam":
+        return {"lr": lr, "betas": betas, "weight_decay": wd,
+                "momentum_decay": pick("momentum_decay", [4e-3, 0.1]),
+                "decoupled_weight_decay": data.draw(st.booleans(), label="decoupled")}
+    if name == "RAdam":
+        return {"lr": lr, "betas": betas, "weight_decay": wd, "eps": pick("eps", [1e-8, 1e-3]),
+                "decoupled_weight_decay": data.draw(st.booleans(), label="decoupled")}
+    if name == "Adadelta":
+        return {"lr": lr, "rho": pick("rho", [0.9, 0.5]), "eps": pick("eps", [1e-6, 1e-2]),
+                "weight_decay": wd}
+    if name == "Rprop":
+        return {"lr": lr, "etas": pick("etas", [(0.5, 1.2), (0.1, 2.0)]),
+                "step_sizes": pick("step_sizes", [(1e-6, 50.0), (1e-3, 0.5)])}
+    if name == "ASGD":
+        return {"lr": lr, "lambd": pick("lambd", [1e-4, 0.1]), "alpha": pick("alpha", [0.75, 0.5]),
+                "t0": pick("t0", [1e6, 2.0]), "weight_decay": wd}
+    settings = {"lr": lr, "betas": betas, "eps": pick("eps", [1e-8, 1e-3, 0.0]),
+                "weight_decay": wd}
     if name == "AdamW":
         settings["weight_decay"] = pick("weight_decay (AdamW)", [0.01, 0.0, 0.1])
     return settings
@@ -67,7 +89,7 @@ SCHEDULES = {  # name: (our scheduler, PyTorch's), both made from an optimizer
 }
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("name", OPTIMIZERS + MORE_OPTIMIZERS)
 @D.SETTINGS
 @given(data=st.data())
 def test_optimizer_trajectory_matches_torch(name, data):

@@ -266,12 +266,15 @@ def test_inplace_refuses_a_leaf_that_requires_grad(name):
 
 @pytest.mark.parametrize("name", INPLACE)
 def test_inplace_matches_the_function_and_keeps_the_object(name):
-    x = Tensor([0.5, 2.0, 3.7])
+    # a negative number too, so that every one of them changes some element (relu_ and
+    # abs_ would pass on positive numbers without doing anything); log_ and sqrt_ give nan
+    x = Tensor([-0.5, 2.0, 3.7])
     expected = getattr(x, name[:-1])().numpy()
+    assert not np.array_equal(expected, [-0.5, 2.0, 3.7], equal_nan=True)
     data, version = x.numpy(), x._version
     assert getattr(x, name)() is x
-    assert np.array_equal(x.numpy(), expected) and x._version == version + 1
-    assert data is x.numpy() or np.array_equal(data, expected)  # written into its own array
+    assert np.array_equal(x.numpy(), expected, equal_nan=True) and x._version == version + 1
+    assert np.array_equal(data, expected, equal_nan=True)  # written into its own array
 
 
 def test_inplace_on_an_integer_tensor_refuses_a_float_result():

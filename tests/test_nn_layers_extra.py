@@ -111,6 +111,8 @@ def test_activation_argument_errors():
         nn.Hardtanh(2.0, 1.0)
     with pytest.raises(ValueError, match="lambd"):
         nn.Softshrink(-1.0)
+    with pytest.raises(ValueError, match="Hardshrink: lambd"):  # the module's own name
+        nn.Hardshrink(-1.0)
     with pytest.raises(ValueError, match="alpha"):
         nn.CELU(0.0)
 

@@ -200,12 +200,15 @@ def test_matrix_products_scaled_sums():
                                   [[4.5, 8.5], [12.5, 16.5]])
     nan = tg.full((2, 2), np.nan)
     assert not np.isnan(nan.addmm(a, b, beta=0).data).any()  # beta = 0 ignores c
+    np.testing.assert_array_equal(nan.addmm(a, b, beta=0).data, a.data @ b.data)
     assert tg.bmm(tg.ones(3, 2, 4), tg.ones(3, 4, 5)).shape == (3, 2, 5)
     with pytest.raises(ValueError, match="batch"):
         tg.bmm(tg.ones(3, 2, 4), tg.ones(2, 4, 5))
     assert tg.mv(b, tg.tensor([1.0, 1.0])).data.tolist() == [3.0, 7.0]
     assert tg.trace(b).item() == 5.0
     assert tg.kron(tg.eye(2), b).shape == (4, 4)
+    np.testing.assert_array_equal(tg.kron(tg.eye(2), b).data, np.kron(np.eye(2), b.data))
+    np.testing.assert_array_equal(tg.kron(b, tg.ones(3)).data, np.kron(b.data, np.ones(3)))
 
 
 def test_einsum_forms_and_gradients():
@@ -234,6 +237,11 @@ def test_tensordot_with_an_int_and_with_lists():
     a, b = tg.ones(2, 3, 4), tg.ones(3, 4, 5)
     assert tg.tensordot(a, b, 2).shape == (2, 5)
     assert tg.tensordot(a, b, dims=([1], [0])).shape == (2, 4, 4, 5)
+    rng = np.random.default_rng(1)  # which axes meet: numbers that differ show it
+    a, b = t64(rng.normal(size=(2, 3, 4))), t64(rng.normal(size=(4, 3, 5)))
+    np.testing.assert_allclose(tg.tensordot(a, b, dims=([1, 2], [1, 0])).data,
+                               np.tensordot(a.data, b.data, axes=([1, 2], [1, 0])))
+    np.testing.assert_allclose(tg.tensordot(a, b, 1).data, np.tensordot(a.data, b.data, 1))
 
 
 def test_cdist_gradient_is_zero_at_zero_distance():
@@ -307,3 +315,13 @@ def test_inverse_times_matrix_is_identity_and_det_multiplies(n, seed):
     np.testing.assert_allclose((tg.inverse(ta) @ ta).data, np.eye(n), atol=1e-9)
     assert tg.det(ta @ tb).item() == pytest.approx(tg.det(ta).item() * tg.det(tb).item(),
                                                    rel=1e-9)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("median", lambda x: x.median(dim=5)), ("nanmedian", lambda x: x.nanmedian(dim=-4)),
+    ("mode", lambda x: x.mode(5)), ("quantile", lambda x: x.quantile(0.5, dim=5)),
+    ("nanquantile", lambda x: x.nanquantile(0.5, dim=5)),
+])
+def test_an_order_statistic_with_a_wrong_dim_names_itself(name, call):
+    with pytest.raises(IndexError, match=f"^{name}: dim -?[45] is out of range"):
+        call(tg.ones(2, 3))

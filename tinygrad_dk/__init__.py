@@ -224,7 +224,7 @@ from tinygrad_dk.toplevel import bincount, bucketize, histc, isin, searchsorted 
 __all__ += ["bincount", "histc", "searchsorted", "bucketize", "isin"]
 
 # --- PyTorch names: shape (layout, pieces, gather/scatter) --------------------------------
-from tinygrad_dk.toplevel import (  # noqa: E402
+from tinygrad_dk.toplevel import (  # noqa: E402, F401 (exported: toplevel.SHAPE_NAMES)
     atleast_1d,
     atleast_2d,
     atleast_3d,
@@ -279,16 +279,7 @@ from tinygrad_dk.toplevel import (  # noqa: E402
     vstack,
 )
 
-__all__ += [
-    "tile", "flip", "fliplr", "flipud", "roll", "rot90", "movedim", "moveaxis", "swapdims",
-    "swapaxes", "narrow", "select", "unflatten", "ravel", "chunk", "split", "tensor_split",
-    "hsplit", "vsplit", "dsplit", "unbind", "broadcast_to", "diag", "diagonal", "diag_embed",
-    "tril", "triu", "gather", "index_select", "take", "take_along_dim", "masked_fill",
-    "masked_select", "scatter", "scatter_add", "index_add", "index_fill", "repeat_interleave",
-    "hstack", "vstack", "row_stack", "dstack", "column_stack", "broadcast_tensors", "meshgrid",
-    "cartesian_prod", "block_diag", "atleast_1d", "atleast_2d", "atleast_3d", "tril_indices",
-    "triu_indices",
-]
+__all__ += _top.SHAPE_NAMES
 # --- end of PyTorch names: shape ------------------------------------------------------------
 
 # --- PyTorch names: misc ---

@@ -29,7 +29,6 @@ from typing import Any
 from tinygrad_dk import hooks
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.graph import topo_sort
-from tinygrad_dk.hooks import HOOKED
 from tinygrad_dk.quiet import quiet
 
 
@@ -81,7 +80,7 @@ def backprop(root: Any, seed: Any, *, create_graph: bool = False,
     else:
         root._reset_grads(computed)  # interior nodes show this pass only
     with GradMode(create_graph):
-        if HOOKED:  # some tensor has a gradient hook: the walk that runs them (one check a pass)
+        if hooks.HOOKED:  # a tensor has a gradient hook: the walk that runs them (one check a pass)
             hooks.walk(root, seed, order, computed, BackwardPass(create_graph))
         else:
             _walk(root, seed, computed, BackwardPass(create_graph))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import device as _device
-from tinygrad_dk.dtypes import default_float, int64, tensor_dtype
+from tinygrad_dk.dtypes import get_default_dtype, int64, tensor_dtype
 from tinygrad_dk.tensor import Tensor
 
 # A fresh seed for each run, kept so that initial_seed() can tell it (as PyTorch's)
@@ -84,7 +84,7 @@ def _shape(shape: tuple, size: Any = None) -> tuple[int, ...]:
 
 def _float(dtype: Any) -> Any:
     """``dtype``, or the default float dtype (float32 unless ``set_default_dtype``) for None."""
-    return default_float() if dtype is None else dtype
+    return get_default_dtype() if dtype is None else dtype
 
 
 def _make(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
@@ -147,12 +147,14 @@ def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False,
 
 
 def _fill_dtype(fill_value: Any) -> Any:
-    """PyTorch's (and numpy's) inference for ``full``: bool, int64 or float32."""
+    """PyTorch's (and numpy's) inference for ``full``: bool, int64 or the default float."""
     if isinstance(fill_value, (bool, np.bool_)):
         return np.bool_
     if isinstance(fill_value, (int, np.integer)):
         return int64
-    return np.asarray(fill_value).dtype if isinstance(fill_value, np.generic) else default_float()
+    if isinstance(fill_value, np.generic):
+        return np.asarray(fill_value).dtype
+    return get_default_dtype()
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
@@ -202,7 +204,7 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = int64 if ints else default_float()
+        dtype = int64 if ints else get_default_dtype()
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad, device)
 
 

@@ -38,24 +38,20 @@ __all__ = ["float16", "half", "float32", "float64", "double", "int8", "uint8", "
 # The default floating-point dtype: the one switch behind every "Python floats become
 # float32" rule (Tensor(data), tensor(data), zeros/ones/rand/randn/arange/linspace/eye,
 # full with a float). ``set_default_dtype(float64)`` flips them all at once.
-_DEFAULT_FLOAT = [float32]
-
-
-def default_float() -> np.dtype:
-    """The dtype that Python floats and the factories' float results get (float32 unless
-    ``set_default_dtype`` changed it)."""
-    return _DEFAULT_FLOAT[0]
+_default_float = float32
 
 
 def get_default_dtype() -> np.dtype:
-    """The default floating-point dtype (``torch.get_default_dtype()``): float32 at start."""
-    return _DEFAULT_FLOAT[0]
+    """The dtype that Python floats and the factories' float results get
+    (``torch.get_default_dtype()``): float32 unless ``set_default_dtype`` changed it."""
+    return _default_float
 
 
 def set_default_dtype(d: Any) -> None:
     """Make ``d`` (float32 or float64) the dtype of new floating-point tensors, as
     ``torch.set_default_dtype``: ``tensor(0.5)``, ``zeros(3)``, ``randn(2)``...
     numpy arrays keep their own dtype, as always."""
+    global _default_float
     try:
         dtype = np.dtype(d) if d is not None else None  # (np.dtype(None) is float64)
     except TypeError:
@@ -66,7 +62,7 @@ def set_default_dtype(d: Any) -> None:
             "use torch.float32 (the usual) or torch.float64 (for gradient checks). Integer "
             "dtypes are given per tensor: tensor(data, dtype=torch.long)"
         )
-    _DEFAULT_FLOAT[0] = dtype
+    _default_float = dtype
 # --- end misc ---
 
 
@@ -75,7 +71,7 @@ def tensor_dtype(arr: np.ndarray, from_python: bool) -> np.dtype:
     if not from_python:
         return arr.dtype  # numpy arrays, numpy scalars and Tensors keep theirs
     if arr.dtype.kind == "f":
-        return default_float()
+        return get_default_dtype()
     if arr.dtype.kind in "iu":
         return int64
     return arr.dtype

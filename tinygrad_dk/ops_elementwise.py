@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygrad_dk import ops
 from tinygrad_dk.ops import pass_where, sqrt, where
-from tinygrad_dk.ops_math import _flat
+from tinygrad_dk.ops_math import _flat, _no_slope, _test
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -64,12 +64,6 @@ def _without_zeros(r: Any) -> tuple[Any, Any]:
     0 at those places by ``_nonzero_where``."""
     zero = raw(r) == 0
     return (where(zero, 1.0, r) if np.any(zero) else r), zero
-
-
-def _no_slope(g: Any, out: Any, *args: Any, **kwargs: Any) -> Any:
-    """The gradient of a piecewise constant function of any arguments: 0 (as PyTorch's
-    rounding divisions); selected by where, since g * 0 would make an infinite g nan."""
-    return where(np.zeros(np.shape(raw(out)), bool), g, 0.0)
 
 
 # --- logarithms and exponentials ---------------------------------------------------------
@@ -276,20 +270,10 @@ nan_to_num = Primitive(
 # --- yes/no questions: bool tensors, no gradient ------------------------------------------
 
 
-def _question(fn: Any) -> Any:
-    """An elementwise question about one or two operands, answered by a bool Tensor."""
-    def ask(x: Any, *other: Any) -> Any:
-        return type(x)._from_op(fn(raw(x), *(raw(o) for o in other)))
-
-    ask.__name__ = ask.__qualname__ = fn.__name__
-    ask.__doc__ = f"numpy's ``{fn.__name__}`` as a bool tensor (no gradient)."
-    return ask
-
-
 logical_and, logical_or, logical_xor, logical_not = (
-    _question(np.logical_and), _question(np.logical_or), _question(np.logical_xor),
-    _question(np.logical_not))
-signbit = _question(np.signbit)  # True for negative numbers, -0.0 and -inf
+    _test(np.logical_and), _test(np.logical_or), _test(np.logical_xor),
+    _test(np.logical_not))
+signbit = _test(np.signbit)  # True for negative numbers, -0.0 and -inf
 
 
 def divide(a: Any, b: Any, rounding_mode: str | None = None) -> Any:

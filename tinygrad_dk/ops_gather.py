@@ -29,7 +29,7 @@ import numpy as np
 from tinygrad_dk.inplace import put
 from tinygrad_dk.ops import add, astype, mul, where
 from tinygrad_dk.ops_index import _check_axis
-from tinygrad_dk.ops_layout import _along, _integers, _shape, movedim
+from tinygrad_dk.ops_layout import _along, _at_least, _integers, _shape, movedim
 from tinygrad_dk.ops_shape import broadcast_to, getitem, reshape
 from tinygrad_dk.ops_shape import index_add as _add_at
 from tinygrad_dk.primitive import raw
@@ -102,7 +102,7 @@ def _positions(op: str, x_shape: tuple, dim: int, index: np.ndarray,
 
 def _scalar_case(x: Any, index: np.ndarray) -> tuple[Any, np.ndarray]:
     """0-dimensional tensors count as vectors of one element (PyTorch's rule)."""
-    return (reshape(x, (1,)), index.reshape(1)) if not _shape(x) else (x, index)
+    return _at_least(x, 1), index.reshape(1) if not _shape(x) else index
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def unfold(x: Any, dimension: int, size: int, step: int) -> Any:
     becomes the number of windows and a new last axis holds each window (a time series
     of length n into (n - size) // step + 1 windows)."""
     shape = _shape(x)
-    x1 = reshape(x, (1,)) if not shape else x
+    x1 = _at_least(x, 1)
     dim = _check_axis("unfold", dimension, len(_shape(x1)))
     n = _shape(x1)[dim]
     if size < 0 or size > n:
@@ -233,7 +233,7 @@ def scatter(x: Any, dim: int, index: Any, src: Any = None, value: Any = None,
     if src is None:
         new = np.asarray(value).astype(raw(x).dtype)
     else:
-        new = _src_part("scatter", x, reshape(src, (1,)) if not _shape(src) else src, i1)
+        new = _src_part("scatter", x, _at_least(src, 1), i1)
     out = put(x1, where_to, new)
     return reshape(out, ()) if not _shape(x) else out
 
@@ -244,7 +244,7 @@ def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Any:
     index = as_index("scatter_add", index)
     dim = _check_axis("scatter_add", dim, len(_shape(x)))
     x1, i1 = _scalar_case(x, index)
-    src1 = reshape(src, (1,)) if not _shape(src) else src
+    src1 = _at_least(src, 1)
     where_to = _positions("scatter_add", _shape(x1), dim, i1, (_shape(src1),))
     out = add(x1, _add_at(_src_part("scatter_add", x, src1, i1), where_to, _shape(x1)))
     return reshape(out, ()) if not _shape(x) else out
@@ -254,8 +254,7 @@ def index_add(x: Any, dim: int, index: Any, source: Any, alpha: Any = 1) -> Any:
     """A copy of x with ``alpha * source[j]`` added to slice ``index[j]`` along ``dim``
     (repeated indices add up)."""
     index = as_index("index_add", index).reshape(-1)
-    x1 = reshape(x, (1,)) if not _shape(x) else x
-    src1 = reshape(source, (1,)) if not _shape(source) else source
+    x1, src1 = _at_least(x, 1), _at_least(source, 1)
     dim = _check_axis("index_add", dim, len(_shape(x1)))
     want = _shape(x1)[:dim] + (index.size,) + _shape(x1)[dim + 1:]
     if _shape(src1) != want:

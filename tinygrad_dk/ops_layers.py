@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops import _sigmoid_forward, mean, sigmoid, sqrt, tanh, where
+from tinygrad_dk.ops import _axes, _sigmoid_forward, mean, sigmoid, sqrt, tanh, where
+from tinygrad_dk.ops_layout import _along
 from tinygrad_dk.ops_nn import _softplus_forward, softplus
 from tinygrad_dk.ops_shape import concatenate
 from tinygrad_dk.primitive import Primitive, quiet, raw
@@ -74,9 +75,7 @@ _standardize = Primitive("standardize", quiet(_standardize_forward), _standardiz
 def standardize(x: Any, axes: Any, eps: float = 1e-5) -> Any:
     """(x - mean) / sqrt(var + eps), the mean and the biased variance taken over ``axes``
     (an int or a tuple), keeping the shape: the step all normalisation layers share."""
-    n = ndim_of(x)
-    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
-    return _standardize(x, axes=tuple(sorted(int(a) % n for a in axes)), eps=float(eps))
+    return _standardize(x, axes=tuple(sorted(_axes(axes, ndim_of(x)))), eps=float(eps))
 
 
 def _affine(y: Any, weight: Any, bias: Any, shape: tuple[int, ...]) -> Any:
@@ -103,7 +102,7 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     norm = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(int(n) for n in normalized_shape)
     shape = tuple(np.shape(raw(input)))
-    if not norm or shape[len(shape) - len(norm):] != norm or len(norm) > len(shape):
+    if not norm or shape[len(shape) - len(norm):] != norm:
         raise ValueError(f"layer_norm: normalized_shape {norm} must be the last axes of the "
                          f"input, whose shape is {shape}; give the size(s) of the feature "
                          "axes, e.g. LayerNorm(x.shape[-1])")
@@ -169,10 +168,9 @@ mish = Primitive("mish", quiet(lambda x: x * np.tanh(_softplus_forward(x))), _mi
 
 
 def _halves(x: Any, dim: int) -> tuple[Any, Any]:
-    """The two halves of ``x`` along ``dim`` (arrays or Tensors)."""
+    """The two halves of ``x`` along ``dim`` (arrays or Tensors; ``dim`` counted from 0)."""
     n = np.shape(raw(x))[dim]
-    before = (slice(None),) * (dim % ndim_of(x))
-    return x[before + (slice(0, n // 2),)], x[before + (slice(n // 2, n),)]
+    return x[_along(dim, slice(0, n // 2))], x[_along(dim, slice(n // 2, n))]
 
 
 def _glu_forward(x: np.ndarray, *, dim: int) -> np.ndarray:
@@ -205,5 +203,6 @@ def glu(input: Any, dim: int = -1) -> Any:
                          f"{shape[dim]}; it is split into two halves (values and gates), so "
                          "it must be even")
     return _glu(input, dim=dim)
+
 
 __all__ = ["standardize", "layer_norm", "group_norm", "hardswish", "mish", "glu"]

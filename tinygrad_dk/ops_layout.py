@@ -8,7 +8,7 @@ gradient back to where it came from. So they have first and second derivatives f
 free, and a reader checks one short composition instead of a new formula.
 
 The functions take a Tensor or a numpy array (in-place methods call them on arrays)
-and PyTorch's arguments; ``tinygrad_dk.tensor`` and ``toplevel`` give them their names.
+and PyTorch's arguments; ``tinygrad_dk.tensor_names`` and ``toplevel`` give them their names.
 """
 
 from __future__ import annotations

@@ -19,11 +19,16 @@ cos = Primitive("cos", quiet(np.cos), lambda g, out, x: -g * sin(x))
 square = Primitive("square", quiet(np.square), lambda g, out, x: 2 * g * x)
 
 
+def _no_slope(g: Any, out: Any, *args: Any, **kwargs: Any) -> Any:
+    """The derivative of a piecewise constant function of any arguments (rounding, sign,
+    the rounding divisions): 0 wherever it exists, as PyTorch takes it. Selected with
+    where, since g * 0 would make an infinite g nan."""
+    return where(np.zeros(np.shape(raw(out)), bool), g, 0.0)
+
+
 def _flat(name: str, fn: Any) -> Primitive:
-    """A piecewise constant function (rounding, sign): its derivative is 0 wherever it exists,
-    as PyTorch takes it."""
-    # (zeros selected with where: g * 0 would make an infinite g nan)
-    return Primitive(name, fn, lambda g, out, x: where(np.zeros(np.shape(raw(x)), bool), g, 0.0))
+    """A piecewise constant function of one argument, with derivative 0 (``_no_slope``)."""
+    return Primitive(name, fn, _no_slope)
 
 
 round = _flat("round", np.round)  # noqa: A001 - PyTorch's name
@@ -31,11 +36,13 @@ floor, ceil, sign = _flat("floor", np.floor), _flat("ceil", np.ceil), _flat("sig
 
 
 def _test(fn: Any) -> Any:
-    """An elementwise yes/no question about the numbers: a bool Tensor, no gradient."""
-    def ask(x: Any) -> Any:
-        return type(x)._from_op(fn(raw(x)))
+    """An elementwise yes/no question about one or two operands (``isnan``,
+    ``logical_and``): a bool Tensor, no gradient."""
+    def ask(x: Any, *other: Any) -> Any:
+        return type(x)._from_op(fn(raw(x), *(raw(o) for o in other)))
 
-    ask.__name__ = fn.__name__
+    ask.__name__ = ask.__qualname__ = fn.__name__
+    ask.__doc__ = f"numpy's ``{fn.__name__}`` as a bool tensor (no gradient)."
     return ask
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from tinygrad_dk import ops, ops_math
 from tinygrad_dk.ops import where
+from tinygrad_dk.ops_layout import mT
 from tinygrad_dk.ops_linalg import vector_norm
 from tinygrad_dk.ops_shape import broadcast_to, expand_dims, getitem, reshape
 from tinygrad_dk.primitive import Primitive, quiet, raw
@@ -42,10 +43,6 @@ def _singular(op: str) -> ValueError:
                       "inverse; check for linearly dependent rows, or use linalg.pinv")
 
 
-def _mT(x: Any) -> Any:
-    return x.swapaxes(-1, -2)
-
-
 def _inv_forward(a: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.inv(a)
@@ -54,7 +51,7 @@ def _inv_forward(a: np.ndarray) -> np.ndarray:
 
 
 # d inv(A) = -inv(A) dA inv(A): the gradient is -inv(A)^T g inv(A)^T
-_inv = Primitive("inv", _inv_forward, lambda g, out, a: -(_mT(out) @ g @ _mT(out)))
+_inv = Primitive("inv", _inv_forward, lambda g, out, a: -(mT(out) @ g @ mT(out)))
 
 
 def inv(a: Any) -> Any:
@@ -92,7 +89,7 @@ def _det_vjp(g: Any, out: Any, a: Any) -> Any:
     if n == 0:  # det of a 0 x 0 matrix is the constant 1
         return gg * a
     if n > 3 and _far_from_singular(raw(a), raw(out)):
-        return gg * (expand_dims(expand_dims(out, -1), -1) * _mT(inv(a)))
+        return gg * (expand_dims(expand_dims(out, -1), -1) * mT(inv(a)))
     # small (cofactors are cheap and exact) or near singular (det * inv is noise)
     return gg * _cofactors(a)
 
@@ -109,7 +106,7 @@ def det(a: Any) -> Any:
 def _logabsdet_vjp(g: Any, out: Any, a: Any) -> Any:
     if np.isneginf(raw(out)).any():
         raise _singular("slogdet's gradient")
-    return expand_dims(expand_dims(g, -1), -1) * _mT(inv(a))
+    return expand_dims(expand_dims(g, -1), -1) * mT(inv(a))
 
 
 _logabsdet = Primitive("logabsdet", quiet(lambda a: np.asarray(np.linalg.slogdet(a)[1])),
@@ -131,11 +128,11 @@ def _solve_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _solve_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
-    return _solve(_mT(a), g)
+    return _solve(mT(a), g)
 
 
 _solve = Primitive("solve", quiet(_solve_forward),
-                   lambda g, out, a, b: -(_solve_vjp_b(g, out, a, b) @ _mT(out)),
+                   lambda g, out, a, b: -(_solve_vjp_b(g, out, a, b) @ mT(out)),
                    _solve_vjp_b)
 
 

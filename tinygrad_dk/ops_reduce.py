@@ -7,7 +7,7 @@ Three ideas carry most of them:
 * **the product of the others.** The derivative of a product with respect to one factor
   is the product of all the other factors. ``out / x`` says that in one line, but not
   where ``x`` is 0; there the others are multiplied out directly, with that factor
-  replaced by 1 (``_others``). Written with engine operations, so second derivatives
+  replaced by 1 (``_others_last``). Written with engine operations, so second derivatives
   come out right with zeros too.
 * **a statistic of sorted values is picked out of the input.** ``median``, ``kthvalue``,
   ``quantile``, ``msort`` find *positions* with numpy (no gradient) and then take the
@@ -30,31 +30,14 @@ import numpy as np
 
 from tinygrad_dk import ops, ops_shape
 from tinygrad_dk.ops import _axes, _expand_back, pass_where, where
+from tinygrad_dk.ops_elementwise import lerp
+from tinygrad_dk.ops_gather import gather
 from tinygrad_dk.ops_index import _check_axis, _positions
+from tinygrad_dk.ops_layout import flip, movedim
 from tinygrad_dk.ops_shape import concatenate, getitem, reshape, transpose
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- products ------------------------------------------------------------------------------
-
-
-def _to_last(x: Any, axis: int) -> Any:
-    """x with ``axis`` moved to the end (the other axes keep their order)."""
-    nd = np.ndim(raw(x))
-    axis %= max(nd, 1)
-    if axis == nd - 1:
-        return x
-    return transpose(x, tuple(a for a in range(nd) if a != axis) + (axis,))
-
-
-def _from_last(x: Any, axis: int) -> Any:
-    """The inverse of ``_to_last``."""
-    nd = np.ndim(raw(x))
-    axis %= max(nd, 1)
-    if axis == nd - 1:
-        return x
-    perm = list(range(nd - 1))
-    perm.insert(axis, nd - 1)
-    return transpose(x, tuple(perm))
 
 
 def _others_last(x: Any, scan: bool) -> Any:
@@ -109,15 +92,9 @@ prod = Primitive("prod", quiet(_prod_forward), _prod_vjp)
 # --- scans ----------------------------------------------------------------------------------
 
 
-def _flip(x: Any, axis: int) -> Any:
-    """x reversed along ``axis`` (differentiable: a slice)."""
-    axis %= max(np.ndim(raw(x)), 1)
-    return getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
-
-
 def _reverse_cumsum(g: Any, axis: int) -> Any:
     """sum_{j >= i} g_j: the derivative of a running sum runs backwards."""
-    return _flip(cumsum(_flip(g, axis), axis), axis)
+    return flip(cumsum(flip(g, axis), axis), axis)
 
 
 def _running(accumulate: Any) -> Any:
@@ -149,7 +126,7 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
         return wide.astype(np.float32)
     if not (raw(x) == 0).any():  # = out_j / x_i
         return _reverse_cumsum(g * out, axis) / x
-    xl, gl = _to_last(x, axis), _to_last(g, axis)
+    xl, gl = movedim(x, axis, -1), movedim(g, axis, -1)
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j >= i
     if type(gl) is np.ndarray:  # plain backward (nothing to differentiate later)
@@ -158,7 +135,7 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
                                      == 0, axis=-1) > 0
         later = later & ~others_have_zero
     terms = where(later, ops_shape.expand_dims(gl, -2) * _others_last(xl, scan=True), 0.0)
-    return _from_last(ops.sum(terms, axis=-1), axis)
+    return movedim(ops.sum(terms, axis=-1), -1, axis)
 
 
 cumprod = Primitive("cumprod", _running(np.cumprod), _cumprod_vjp)
@@ -169,13 +146,13 @@ def _logcumsumexp_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
     # overflow. An element x_i = -inf adds nothing: its weight is 0 (not exp(-inf + inf)).
     if np.shape(raw(x))[axis] == 1:  # one element per row: the identity
         return g
-    xl, gl, ol = _to_last(x, axis), _to_last(g, axis), _to_last(out, axis)
+    xl, gl, ol = (movedim(t, axis, -1) for t in (x, g, out))
     n = np.shape(raw(xl))[-1]
     later = np.triu(np.ones((n, n), dtype=bool)) & (raw(xl) > -np.inf)[..., :, None]
     gap = where(later, ops_shape.expand_dims(xl, -1) - ops_shape.expand_dims(ol, -2), -np.inf)
     weights = ops.exp(gap)
-    return _from_last(ops.sum(where(later, weights * ops_shape.expand_dims(gl, -2), 0.0),
-                              axis=-1), axis)
+    return movedim(ops.sum(where(later, weights * ops_shape.expand_dims(gl, -2), 0.0), axis=-1),
+                   -1, axis)
 
 
 logcumsumexp = Primitive(
@@ -183,15 +160,6 @@ logcumsumexp = Primitive(
     quiet(lambda x, axis: np.logaddexp.accumulate(x, axis=axis) if x.size else x.copy()),
     _logcumsumexp_vjp,
 )
-
-
-def _take(x: Any, picked: np.ndarray, axis: int) -> Any:
-    """x at ``picked`` positions along ``axis`` (``picked`` broadcasts against x's other
-    axes), differentiably: the gradient goes back to the picked elements."""
-    shape = np.shape(raw(x))
-    index = tuple(picked if i == axis else np.arange(n).reshape(
-        [-1 if j == i else 1 for j in range(len(shape))]) for i, n in enumerate(shape))
-    return getitem(x, index)
 
 
 def cumulative_extreme(x: Any, axis: Any, largest: bool) -> tuple[Any, Any]:
@@ -209,7 +177,7 @@ def cumulative_extreme(x: Any, axis: Any, largest: bool) -> tuple[Any, Any]:
                                                  for a in range(data.ndim)])
     picked = np.maximum.accumulate(np.where(here, steps, 0), axis=axis) if data.size else \
         np.zeros(data.shape, np.int64)
-    return _take(x, picked, axis), _positions(x, picked)
+    return gather(x, axis, picked), _positions(x, picked)
 
 
 def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
@@ -259,20 +227,20 @@ def msort(x: Any) -> Any:
     data = raw(x)
     if data.ndim == 0:
         return x
-    return _take(x, order(data, 0), 0)
+    return gather(x, 0, order(data, 0))
 
 
-def _rows(x: Any, axis: Any) -> tuple[Any, tuple[int, ...], int | None]:
+def _rows(op: str, x: Any, axis: Any) -> tuple[Any, tuple[int, ...], int | None]:
     """x as a matrix of rows (rows, n): ``axis`` moved last and the others flattened
     (None: one row of everything). Also the rows' shape and the normalised axis."""
     shape = np.shape(raw(x))
     if axis is None:
         return reshape(x, (1, math.prod(shape))), (), None
-    axis = _check_axis("dim", axis, len(shape))
+    axis = _check_axis(op, axis, len(shape))
     if not shape:
         return reshape(x, (1, 1)), (), axis
     rest = shape[:axis] + shape[axis + 1:]
-    return reshape(_to_last(x, axis), (math.prod(rest), shape[axis])), rest, axis
+    return reshape(movedim(x, axis, -1), (math.prod(rest), shape[axis])), rest, axis
 
 
 def _shape_back(r: Any, rest: tuple, axis: int | None, ndim: int, keepdims: bool,
@@ -288,7 +256,7 @@ def _shape_back(r: Any, rest: tuple, axis: int | None, ndim: int, keepdims: bool
 def _pick_rows(x: Any, axis: Any, keepdims: bool, choose: Any, op: str) -> tuple[Any, Any]:
     """``(values, indices)`` of the element each row's ``choose(sorted_rows)`` picks (a
     position into the sorted row), taken out of x so the gradient goes to it."""
-    rows, rest, ax = _rows(x, axis)
+    rows, rest, ax = _rows(op, x, axis)
     data = raw(rows)
     if data.shape[1] == 0:
         raise IndexError(f"{op}: the dimension is empty (shape {np.shape(raw(x))}); there is "
@@ -349,7 +317,7 @@ def kthvalue(x: Any, k: int, axis: int = -1, keepdims: bool = False) -> tuple[An
 def mode(x: Any, axis: int = -1, keepdims: bool = False) -> tuple[Any, Any]:
     """``(values, indices)`` of the most frequent value along ``axis`` (the smallest of
     equally frequent ones, at its last position, as PyTorch)."""
-    rows, rest, ax = _rows(x, axis)
+    rows, rest, ax = _rows("mode", x, axis)
     data = raw(rows)
     if data.shape[1] == 0:
         raise IndexError(f"mode: the dimension is empty (shape {np.shape(raw(x))})")
@@ -364,17 +332,6 @@ def mode(x: Any, axis: int = -1, keepdims: bool = False) -> tuple[Any, Any]:
 
 
 INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
-
-
-# a + w (b - a), as PyTorch's lerp computes it (from the nearer end, so w = 1 gives b), with
-# lerp's own derivative: (1 - w) g to a and w g to b (never g - w g, which is inf - inf
-# for an infinite g). The weights w are constants.
-_lerp = Primitive(
-    "lerp",
-    quiet(lambda a, b, w: np.where(w < 0.5, a + w * (b - a), b - (b - a) * (1 - w))),
-    lambda g, out, a, b, w: g * (1 - w),
-    lambda g, out, a, b, w: g * w,
-)
 
 
 def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
@@ -396,7 +353,7 @@ def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
     if raw(x).size == 0:
         raise IndexError(f"{op}: the input is empty (shape {np.shape(raw(x))}); there is "
                          "nothing to take a quantile of (PyTorch refuses too)")
-    rows, rest, ax = _rows(x, axis)
+    rows, rest, ax = _rows(op, x, axis)
     data = raw(rows)
     n = data.shape[1]
     perm = order(data, 1)
@@ -419,7 +376,7 @@ def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False,
         out = above
     else:
         w = (pos - lo).astype(dtype) if interpolation == "linear" else np.full_like(pos, 0.5)
-        out = _lerp(below, above, w)
+        out = lerp(below, above, w)  # (1 - w) g and w g back: no inf - inf for an inf g
     out = _shape_back(out, rest, ax, np.ndim(raw(x)), keepdims, lead=(len(qs.reshape(-1)),))
     return reshape(out, np.shape(raw(out))[1:]) if qs.ndim == 0 else out
 

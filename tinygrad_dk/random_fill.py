@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import inplace
+from tinygrad_dk.device import check as check_device
+from tinygrad_dk.node import Node
 from tinygrad_dk.tensor_base import TensorBase
 
 
@@ -200,9 +202,7 @@ def randint_like(input: Any, low: int = 0, high: int | None = None, *,  # noqa: 
                  generator: Any = None) -> Any:
     """Random integers in [low, high) with ``input``'s shape and dtype (or ``dtype``):
     ``randint_like(x, 10)`` or ``randint_like(x, 5, 10)``."""
-    from tinygrad_dk.device import check
-
-    check(device)
+    check_device(device)
     shape_of = _array(input, "randint_like")
     if high is None:
         low, high = 0, low
@@ -253,8 +253,6 @@ def dropout(input: Any, p: float = 0.5, train: bool = True) -> Any:  # noqa: A00
     through unchanged and nothing needs rescaling. The random mask comes from the
     shared generator, so ``tinygrad_dk.manual_seed`` makes it repeatable.
     """
-    from tinygrad_dk.node import Node
-
     if isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     if not train or p == 0:

@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygrad_dk import printing, saved_data
 from tinygrad_dk.allocator import keep_freed_memory
-from tinygrad_dk.dtypes import default_float
+from tinygrad_dk.dtypes import get_default_dtype
 from tinygrad_dk.node import Node
 from tinygrad_dk.saved_data import _EPOCH
 
@@ -44,7 +44,7 @@ def to_array(data: Any, dtype: Any) -> np.ndarray:
                 f"Tensor(data): {err}; every row of a nested list must have the same length"
             ) from None
         if arr.dtype != np.bool_ and dtype is None:
-            arr = arr.astype(default_float()) if arr.dtype.kind in "iuf" else arr
+            arr = arr.astype(get_default_dtype()) if arr.dtype.kind in "iuf" else arr
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     if arr.dtype.kind not in "biuf":
@@ -320,7 +320,7 @@ class TensorBase(Node):
     def __repr__(self) -> str:
         body = printing.array_text(self._data, "Tensor(")  # (set_printoptions)
         extras = []
-        if self._data.dtype != default_float():
+        if self._data.dtype != get_default_dtype():
             extras.append(f"dtype={self._data.dtype}")
         if self.op:
             extras.append(f"op={self.op!r}")

@@ -2,8 +2,8 @@
 ``squeeze_``, ``is_nonzero``, ``apply_``, ...
 
 None of these computes anything new: they make tensors like another one, tell how the
-numbers sit in memory, or change a tensor's shape in place. They are attached to
-``Tensor`` in ``tinygrad_dk.tensor`` (block "PyTorch names: misc").
+numbers sit in memory, or change a tensor's shape in place. ``Tensor`` gets them as
+methods from ``tinygrad_dk.tensor_names`` (block "PyTorch names: misc").
 
 Memory layout is numpy's: ``stride()`` and ``storage_offset()`` are what the numpy array
 says, counted in elements as PyTorch counts them. A transposed tensor is a view with
@@ -22,19 +22,13 @@ import numpy as np
 
 from tinygrad_dk import grad_mode, ops_shape
 from tinygrad_dk.device import check as check_device
-from tinygrad_dk.dtypes import default_float
+from tinygrad_dk.dtypes import get_default_dtype
 from tinygrad_dk.inplace import _become, _leaf_error, _snapshot
+from tinygrad_dk.ops_layout import _sizes
 from tinygrad_dk.primitive import Primitive
 from tinygrad_dk.tensor_base import TensorBase
 
 # --- new tensors like this one ----------------------------------------------------------
-
-
-def _sizes(size: tuple) -> tuple[int, ...]:
-    """``new_zeros(2, 3)`` and ``new_zeros((2, 3))`` alike."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    return tuple(int(n) for n in size)
 
 
 def _new(self: TensorBase, arr: np.ndarray, dtype: Any, requires_grad: bool,
@@ -49,15 +43,13 @@ def _new(self: TensorBase, arr: np.ndarray, dtype: Any, requires_grad: bool,
 def new_zeros(self: TensorBase, *size: Any, dtype: Any = None, requires_grad: bool = False,
               device: Any = None) -> Any:
     """Zeros of ``size``, with this tensor's dtype unless ``dtype`` is given."""
-    return _new(self, np.zeros(_sizes(size), self.dtype if dtype is None else dtype), dtype,
-                requires_grad, device)
+    return _new(self, np.zeros(_sizes(size)), dtype, requires_grad, device)
 
 
 def new_ones(self: TensorBase, *size: Any, dtype: Any = None, requires_grad: bool = False,
              device: Any = None) -> Any:
     """Ones of ``size``, with this tensor's dtype unless ``dtype`` is given."""
-    return _new(self, np.ones(_sizes(size), self.dtype if dtype is None else dtype), dtype,
-                requires_grad, device)
+    return _new(self, np.ones(_sizes(size)), dtype, requires_grad, device)
 
 
 def new_empty(self: TensorBase, *size: Any, dtype: Any = None, requires_grad: bool = False,
@@ -218,8 +210,6 @@ def apply_(self: TensorBase, callable: Callable[[Any], Any]) -> Any:  # noqa: A0
     return self.copy_(np.asarray(flat).reshape(self.shape) if flat else self._data)
 
 
-
-
 # --- dtype information (tinygrad_dk.finfo, iinfo, is_complex) -----------------------------
 
 #: the class of every dtype here (``torch.dtype``): ``isinstance(x.dtype, tinygrad_dk.dtype)``
@@ -230,7 +220,7 @@ def finfo(type: Any = None) -> np.finfo:  # noqa: A002 - PyTorch's name
     """The limits of a floating-point dtype (default: the default dtype): ``eps`` (the gap
     after 1.0), ``max``, ``min``, ``tiny`` (the smallest normal positive number), ``bits``,
     ``resolution``; numpy's ``finfo`` object."""
-    kind = default_float() if type is None else _dtype_of("finfo", type)
+    kind = get_default_dtype() if type is None else _dtype_of("finfo", type)
     if kind.kind != "f":
         raise TypeError(f"finfo: {kind} is not a floating-point dtype; use iinfo({kind}) for "
                         "the limits of an integer dtype")
@@ -254,5 +244,6 @@ def _dtype_of(op: str, type: Any) -> np.dtype:  # noqa: A002
 
 
 def is_complex(input: Any) -> bool:  # noqa: A002 - PyTorch's name
-    """False: tensors here hold real numbers only (numpy's complex data is refused)."""
+    """True for complex data (a numpy array); never for a Tensor, which holds real numbers
+    only (complex data is refused)."""
     return np.asarray(input._data if isinstance(input, TensorBase) else input).dtype.kind == "c"

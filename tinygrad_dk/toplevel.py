@@ -253,7 +253,8 @@ atleast_1d, atleast_2d, atleast_3d = (_at_least(ops_layout.atleast_1d),
                                       _at_least(ops_layout.atleast_3d))
 tril_indices, triu_indices = ops_layout.tril_indices, ops_layout.triu_indices
 
-__all__ += [
+#: this section's names, which the package exports as they are (tinygrad_dk/__init__.py)
+SHAPE_NAMES = [
     "tile", "flip", "fliplr", "flipud", "roll", "rot90", "movedim", "moveaxis", "swapdims",
     "swapaxes", "narrow", "select", "unflatten", "ravel", "chunk", "split", "tensor_split",
     "hsplit", "vsplit", "dsplit", "unbind", "broadcast_to", "diag", "diagonal", "diag_embed",
@@ -263,6 +264,7 @@ __all__ += [
     "cartesian_prod", "block_diag", "atleast_1d", "atleast_2d", "atleast_3d", "tril_indices",
     "triu_indices",
 ]
+__all__ += SHAPE_NAMES
 # --- end of PyTorch names: shape -------------------------------------------------------------
 
 # --- PyTorch names: misc ---

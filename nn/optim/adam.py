@@ -8,18 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer, check_number
-
-
-def check_betas(name: str, group: dict[str, Any]) -> None:
-    """The betas of the Adam family: two numbers in [0, 1); eps >= 0."""
-    betas = group["betas"]
-    for beta in betas:
-        check_number(name, "betas", beta)
-    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-        raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-    if not group["eps"] >= 0:
-        raise ValueError(f"{name}: eps must be >= 0, got {group['eps']!r}")
+from nn.optim.optimizer import Optimizer
 
 
 def decay(theta: np.ndarray, g: np.ndarray, group: dict[str, Any],
@@ -57,7 +46,6 @@ def lerp_(m: np.ndarray, g: np.ndarray, weight: float) -> None:
         m[...] = g - (g - m) * (1 - weight)
 
 
-
 class Adam(Optimizer):
     """Adam: momentum plus a per-parameter step size (PyTorch's rule).
 
@@ -80,10 +68,6 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay})
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        check_betas(type(self).__name__, group)
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

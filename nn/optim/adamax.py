@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.adam import check_betas, decay, lerp_, moments
+from nn.optim.adam import decay, lerp_, moments
 from nn.optim.optimizer import Optimizer
 
 
@@ -29,10 +29,6 @@ class Adamax(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay})
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        check_betas(type(self).__name__, group)
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

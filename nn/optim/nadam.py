@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.adam import check_betas, decay, lerp_, moments
+from nn.optim.adam import decay, lerp_, moments
 from nn.optim.optimizer import Optimizer
 
 
@@ -35,7 +35,6 @@ class NAdam(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        check_betas(type(self).__name__, group)
         if not group["momentum_decay"] >= 0:
             raise ValueError(f"NAdam: momentum_decay must be >= 0, got "
                              f"{group['momentum_decay']!r}")

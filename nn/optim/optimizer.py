@@ -99,6 +99,8 @@ class Optimizer:
             raise ValueError(f"{name}: learning rate lr must be >= 0, got {group['lr']!r}")
         if group.get("weight_decay", 0) < 0:
             raise ValueError(f"{name}: weight_decay must be >= 0, got {group['weight_decay']!r}")
+        if "betas" in group:  # the Adam family
+            check_betas(name, group)
 
     @property
     def lr(self) -> float:
@@ -223,3 +225,14 @@ def check_number(name: str, key: str, value: Any) -> None:
         hint = f" (write {key}={value.strip()} without quotes)" if isinstance(value, str) else ""
         raise TypeError(f"{name}: {key} must be a number, got {value!r} "
                         f"({type(value).__name__}){hint}")
+
+
+def check_betas(name: str, group: dict[str, Any]) -> None:
+    """The betas of the Adam family: two numbers in [0, 1); eps >= 0."""
+    betas = group["betas"]
+    for beta in betas:
+        check_number(name, "betas", beta)
+    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+        raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+    if not group["eps"] >= 0:
+        raise ValueError(f"{name}: eps must be >= 0, got {group['eps']!r}")

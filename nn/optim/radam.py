@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.adam import check_betas, decay, lerp_, moments
+from nn.optim.adam import decay, lerp_, moments
 from nn.optim.optimizer import Optimizer
 
 
@@ -34,10 +34,6 @@ class RAdam(Optimizer):
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay,
                                   "decoupled_weight_decay": bool(decoupled_weight_decay)})
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        check_betas(type(self).__name__, group)
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

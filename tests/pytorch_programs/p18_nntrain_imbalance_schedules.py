@@ -39,6 +39,7 @@ assert scheduler.get_last_lr()[0] < 0.01
 
 vec = nn.utils.parameters_to_vector(model.parameters())
 assert vec.shape == (6,)
+assert torch.equal(vec, torch.cat([model.weight.detach().flatten(), model.bias.detach()]))
 nn.utils.vector_to_parameters(torch.zeros(6), model.parameters())
 assert model.weight.abs().sum().item() == 0.0
 
@@ -46,6 +47,9 @@ a, b = torch.tensor([0.5, 3.0]), torch.tensor([0.0, 0.0])
 assert abs(nn.SmoothL1Loss(beta=1.0)(a, b).item() - (0.125 + 2.5) / 2) < 1e-6
 logp = F.log_softmax(torch.tensor([[1.0, 2.0, 3.0]]), dim=1)
 assert abs(nn.KLDivLoss(reduction="batchmean")(logp, logp.exp()).item()) < 1e-6
+log_uniform = torch.full((1, 3), 1 / 3).log()   # KL(p || uniform) = sum p (log p - log 1/3)
+kl = nn.KLDivLoss(reduction="batchmean")(log_uniform, logp.exp()).item()
+assert kl > 0.1 and abs(kl - (logp.exp() * (logp - log_uniform)).sum().item()) < 1e-6
 anchor = torch.tensor([[0.0, 0.0]])
 near, far = torch.tensor([[0.1, 0.0]]), torch.tensor([[5.0, 0.0]])
 assert nn.TripletMarginLoss(margin=1.0)(anchor, near, far).item() == 0.0
@@ -61,3 +65,8 @@ for _ in range(9):
     momenta.append(sgd.param_groups[0]["momentum"])
 top = lrs.index(max(lrs))
 assert math.isclose(max(lrs), 1.0) and momenta[top] == min(momenta)   # momentum moves against lr
+
+# trunc_normal_ cuts at a and b: with std=1 and a=-0.5, b=0.5 the bounds really bite
+t = torch.empty(1000)
+nn.init.trunc_normal_(t, std=1.0, a=-0.5, b=0.5)
+assert t.min().item() >= -0.5 and t.max().item() <= 0.5 and t.std().item() > 0.2

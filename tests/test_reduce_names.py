@@ -6,6 +6,8 @@ The comparison with PyTorch on random inputs is ``test_differential_reduce.py``.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,8 @@ from hypothesis import strategies as st
 
 import tinygrad_dk as tg
 from tinygrad_dk import Tensor, gradcheck
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def t64(data, grad=True):
@@ -325,3 +329,38 @@ def test_inverse_times_matrix_is_identity_and_det_multiplies(n, seed):
 def test_an_order_statistic_with_a_wrong_dim_names_itself(name, call):
     with pytest.raises(IndexError, match=f"^{name}: dim -?[45] is out of range"):
         call(tg.ones(2, 3))
+
+
+
+NUMBER_DIM_CALLS = {  # name: the call, with tinygrad_dk or torch as ``lib``
+    "sum": lambda lib, x, d: x.sum(d),
+    "mean": lambda lib, x, d: x.mean(dim=d),
+    "lib.mean": lambda lib, x, d: lib.mean(x, d, keepdim=True),
+    "var": lambda lib, x, d: x.var(d, correction=0),
+    "std": lambda lib, x, d: x.std(dim=d, unbiased=False),
+    "var_mean": lambda lib, x, d: lib.var_mean(x, d, correction=0)[1],
+    "logsumexp": lambda lib, x, d: x.logsumexp(d),
+    "amax": lambda lib, x, d: x.amax(d),
+    "flip": lambda lib, x, d: x.flip(d),
+    "vector_norm": lambda lib, x, d: lib.linalg.vector_norm(x, dim=d),
+}
+
+
+@pytest.mark.parametrize("name", NUMBER_DIM_CALLS)
+@pytest.mark.parametrize("dim", [0, -1])
+def test_a_numbers_only_dim_is_all_of_it(name, dim):
+    # PyTorch accepts dim 0 (or -1) for a 0-d tensor and reduces over it; numpy refuses
+    call = NUMBER_DIM_CALLS[name]
+    x = t64(-3.0)
+    y = call(tg, x, dim)
+    expected = {"var": 0.0, "std": 0.0, "vector_norm": 3.0}.get(name, -3.0)
+    assert y.shape == () and y.item() == expected
+    y.backward()
+    assert x.grad is not None and x.grad.shape == ()
+    if HAS_TORCH:
+        import torch
+
+        tx = torch.tensor(-3.0, dtype=torch.float64, requires_grad=True)
+        ty = call(torch, tx, dim)
+        ty.backward()
+        assert ty.item() == expected and tx.grad.item() == x.grad.item()

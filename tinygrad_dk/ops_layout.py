@@ -115,6 +115,8 @@ def repeat_interleave(x: Any, repeats: Any, dim: int | None = None, *,
 def flip(x: Any, *dims: Any) -> Any:
     """The order of the elements along ``dims`` reversed."""
     dims = _dims("flip", _sizes(dims), len(_shape(x)))
+    if not _shape(x):  # a number: its only "dim" (0 or -1) has nothing to reverse
+        return getitem(x, ())
     index = [slice(None)] * len(_shape(x))
     for d in dims:
         index[d] = slice(None, None, -1)

@@ -25,6 +25,7 @@ from tinygrad_dk import ops, ops_math
 from tinygrad_dk.ops import matmul, where
 from tinygrad_dk.ops_shape import broadcast_to, expand_dims, getitem, reshape, stack
 from tinygrad_dk.primitive import Primitive, quiet, raw
+from tinygrad_dk.spelling import number_axis
 
 _LETTERS = string.ascii_letters  # einsum's subscripts: a-z then A-Z (52)
 
@@ -293,8 +294,7 @@ def trace(m: Any) -> Any:
 
 def vector_norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
     """The vector ord-norm over ``axis``; ord = 0 counts the non-zero elements."""
-    if np.ndim(raw(x)) == 0 and axis in (0, -1, (0,), (-1,)):  # a number's only dim
-        axis = None
+    axis = number_axis(np.ndim(raw(x)), axis)
     if ord == 0:  # a count: its gradient is exactly 0 (a where that never picks x)
         count = np.sum(raw(x) != 0, axis=axis, keepdims=keepdims).astype(raw(x).dtype)
         never = np.zeros(np.shape(raw(x)), bool)

@@ -79,6 +79,14 @@ def axis_args(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any,
     return dim, bool(keepdim)
 
 
+def number_axis(ndim: int, axis: Any) -> Any:
+    """``axis``, or None where it names a number's (a 0-d tensor's) only dim: PyTorch
+    accepts dim 0 or -1 there, numpy refuses every axis."""
+    if ndim == 0 and axis in (0, -1, (0,), (-1,)):
+        return None
+    return axis
+
+
 def ddof_of(op: str, axis: Any, ddof: Any, correction: Any, unbiased: Any) -> int:
     """The divisor offset of var/std: explicit if given, else by spelling (module docstring)."""
     given = {k: v for k, v in (("ddof", ddof), ("correction", correction),
@@ -149,7 +157,7 @@ def reduction(name: str, op: Callable[..., Any], doc: str) -> Callable[..., Any]
     def method(self: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = UNSET,
                keepdims: Any = UNSET, **wrong: Any) -> Any:
         axis, keepdims = axis_args(name, dim, keepdim, axis, keepdims, wrong)
-        return op(self, axis=axis, keepdims=keepdims)
+        return op(self, axis=number_axis(self.ndim, axis), keepdims=keepdims)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = doc
@@ -190,6 +198,7 @@ def var_args(op: str, shape: tuple, dim: Any, unbiased: Any, keepdim: Any, corre
     """``(axis, keepdims, ddof)`` of var/std, refusing a divisor of zero or less."""
     ddof = ddof_of(op, axis, ddof, correction, unbiased)
     axis, keepdims = axis_args(op, dim, keepdim, axis, keepdims, wrong, VAR_KEYWORDS)
+    axis = number_axis(len(shape), axis)
     axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     n = math.prod(shape[a] for a in axes) if all(-len(shape) <= a < len(shape)
                                                   for a in axes) else None

@@ -166,8 +166,6 @@ def _with_mean(name: str, op: Any) -> Any:
                keepdim: bool | None = None, *, correction: int | None = None,
                axis: Any = UNSET, ddof: int | None = None, keepdims: Any = UNSET,
                **wrong: Any) -> tuple[Any, Any]:
-        if self.ndim == 0 and dim in (0, -1):  # a number's only dim (PyTorch accepts it)
-            dim = None
         axis, keepdims, ddof = spelling.var_args(name, self.shape, dim, unbiased, keepdim,
                                                  correction, axis, ddof, keepdims, wrong)
         return (op(self, axis=axis, keepdims=keepdims, ddof=ddof),

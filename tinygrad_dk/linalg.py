@@ -264,7 +264,8 @@ def logdet(a: Any) -> Any:
     """log(det(A)): nan for a negative determinant, -inf for 0 (as PyTorch)."""
     sign, logabs = ops_matrix.slogdet(a)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return ops.add(logabs, np.log(raw(sign)))
+        # det <= 0: the constant log(sign) (nan or -inf) with gradient 0, as PyTorch
+        return where(raw(sign) > 0, logabs, np.log(raw(sign)))
 
 
 def slogdet_method(a: Any) -> SignLogAbsDet:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk.ops import where
-from tinygrad_dk.ops_layout import diag_embed, diagonal, mT, tril
+from tinygrad_dk.ops_layout import diag_embed, diagonal, mT, tril, triu
 from tinygrad_dk.ops_matrix import solve
 from tinygrad_dk.ops_shape import concatenate, expand_dims, getitem
 from tinygrad_dk.primitive import Primitive, quiet, raw
@@ -237,7 +237,7 @@ def _qr_vjp(g: Any, out: Any, a: Any, mode: str) -> Any:
                            "in PyTorch; use mode='reduced'")
     k = min(m, n)
     (q, rt), (gq, grt) = ((_rows(x, 0, m, k), _rows(x, m, None, k)) for x in (out, g))
-    r, gr = mT(rt), mT(grt)
+    r, gr = mT(rt), triu(mT(grt))  # (R's lower triangle is 0 whatever A is)
     if m >= n:
         return _qr_grad_tall(q, r, gq, gr)
     # wide: A = [X Y] with X = Q R_x square and Y = Q R_y, so R_y's gradient reaches Y
@@ -282,7 +282,7 @@ def _cholesky_forward(a: np.ndarray) -> np.ndarray:
 
 def _cholesky_vjp(g: Any, out: Any, a: Any) -> Any:
     """gA = sym(L^-T Phi(L^T gL) L^-1), Phi: the lower triangle with half the diagonal."""
-    phi = mT(out) @ g
+    phi = mT(out) @ tril(g)  # (L's upper triangle is 0 whatever A is: its g is ignored)
     phi = tril(phi) - 0.5 * diag_embed(diagonal(phi, 0, -2, -1))
     y = solve(mT(out), phi)
     ga = mT(solve(mT(out), mT(y)))

@@ -63,6 +63,11 @@ def _gap(v: Any) -> Any:
     return where(np.eye(np.shape(raw(v))[-1], dtype=bool), 1.0, e)
 
 
+def _skew(x: Any) -> Any:
+    """x - x^T, with an exact 0 diagonal (not inf - inf = nan for an inf gradient)."""
+    return where(np.eye(np.shape(raw(x))[-1], dtype=bool), 0.0, x - mT(x))
+
+
 def _distinct(v: np.ndarray) -> bool:
     """Whether every matrix's values (sorted along the last axis) are distinct."""
     return bool(np.all(np.diff(np.sort(v, axis=-1), axis=-1) != 0))
@@ -97,7 +102,7 @@ def _svd_grad(u: Any, s: Any, v: Any, gu: Any, gs: Any, gv: Any) -> Any:
     if k and (_vectors_used(gu, gv) or _distinct(raw(s))):
         utgu, vtgv = mT(u) @ gu, mT(v) @ gv
         s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
-        inner = inner + ((utgu - mT(utgu)) * s_row + s_col * (vtgv - mT(vtgv))) / _gap(s * s)
+        inner = inner + (_skew(utgu) * s_row + s_col * _skew(vtgv)) / _gap(s * s)
         if m > k:  # the part of gU outside span(U), through S^-1
             gu_s = gu / s_row
             return (u @ inner + gu_s - u @ (mT(u) @ gu_s)) @ mT(v)
@@ -173,8 +178,7 @@ def _eigh_grad(w: Any, v: Any, gw: Any, gv: Any) -> Any:
     w[j] - w[i] (PyTorch's formula: symmetric, for a symmetric perturbation)."""
     inner = diag_embed(gw)
     if np.shape(raw(w))[-1] and (_vectors_used(gv) or _distinct(raw(w))):  # as in _svd_grad
-        vtgv = mT(v) @ gv
-        inner = inner + (vtgv - mT(vtgv)) * 0.5 / _gap(w)
+        inner = inner + _skew(mT(v) @ gv) * 0.5 / _gap(w)
     return v @ inner @ mT(v)
 
 

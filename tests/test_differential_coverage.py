@@ -236,3 +236,14 @@ TABLES = TABLES + nn_extra_tables.NN_EXTRA_OPS
 OP_MODULES["ops_layers"] = ops_layers
 NN_EXTRA_ROWS = nn_extra_tables.NN_EXTRA_OPS  # the nn names test reads it too
 # --- end nnlayers ---
+
+# --- PyTorch names: linalg2 ---
+import test_differential_decomp as decomp_tables  # noqa: E402
+
+TABLES = [*TABLES, *decomp_tables.DECOMP_OPS]
+OP_MODULES["ops_decomp"] = tg.ops_decomp
+NOT_OPS.update({
+    "ops_decomp.check_matrix": "an argument check (test_decompositions.py: errors)",
+    "ops_decomp.tolerance": "the rank cut-off of pinv, matrix_rank, lstsq (their rows)",
+})
+# --- end linalg2 ---

@@ -471,3 +471,17 @@ from tinygrad_dk.toplevel import (  # noqa: E402
 __all__ += ["logspace", "heaviside", "deg2rad", "rad2deg", "trapezoid", "cumulative_trapezoid",
             "cov", "corrcoef"]
 # --- end extra ---
+
+# --- PyTorch names: linalg2 (decompositions: torch.svd, torch.cholesky, ...) ---
+from tinygrad_dk import ops_decomp  # noqa: E402, F401  (tg.ops_decomp, as tg.ops_matrix)
+from tinygrad_dk.toplevel import (  # noqa: E402
+    cholesky,
+    logdet,
+    matrix_power,
+    pinverse,
+    slogdet,
+    svd,
+)
+
+__all__ += ["svd", "cholesky", "pinverse", "matrix_power", "logdet", "slogdet"]
+# --- end linalg2 ---

@@ -22,7 +22,7 @@ import numpy as np
 
 from tinygrad_dk import ops, ops_math
 from tinygrad_dk.ops import where
-from tinygrad_dk.ops_layout import mT
+from tinygrad_dk.ops_layout import movedim, mT
 from tinygrad_dk.ops_linalg import vector_norm
 from tinygrad_dk.ops_shape import broadcast_to, expand_dims, getitem, reshape
 from tinygrad_dk.primitive import Primitive, quiet, raw
@@ -169,8 +169,14 @@ def matrix_norm(a: Any, ord: Any = "fro", axis: Any = (-2, -1),  # noqa: A002
         out = (ops.max if ord > 0 else ops.min)(sums, axis=other, keepdims=True)
         return out if keepdims else reshape(out, tuple(
             n for i, n in enumerate(np.shape(raw(out))) if i not in (r, c)))
-    raise ValueError(f"matrix_norm: ord={ord!r} is not supported here; use 'fro', 1, -1, inf "
-                     "or -inf ('nuc', 2 and -2 need singular values)")
+    if ord in (2, -2, "nuc"):  # from the singular values (linalg2: tinygrad_dk.ops_decomp)
+        from tinygrad_dk.ops_decomp import svdvals  # (ops_decomp imports this module)
+        s = svdvals(movedim(a, (r, c), (-2, -1)))
+        out = ops.sum(s, axis=-1) if ord == "nuc" else (ops.max if ord == 2 else ops.min)(
+            s, axis=-1)
+        return expand_dims(expand_dims(out, min(r, c)), max(r, c)) if keepdims else out
+    raise ValueError(f"matrix_norm: ord={ord!r} is not supported; use 'fro', 'nuc', 2, -2, 1, "
+                     "-1, inf or -inf")
 
 
 def norm(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002

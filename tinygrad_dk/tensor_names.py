@@ -270,3 +270,35 @@ class TorchNames:
     trapezoid, cumulative_trapezoid = ops_extra.trapezoid, ops_extra.cumulative_trapezoid
     cov, corrcoef = ops_extra.cov, ops_extra.corrcoef
     # --- end extra ---
+
+    # --- PyTorch names: linalg2 (decompositions; tinygrad_dk.linalg, ops_decomp) ---
+    def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
+        """``torch.svd``: (U, S, V) with self = U diag(S) V^T (V, not Vh)."""
+        from tinygrad_dk import linalg
+        return linalg.svd_old(self, some, compute_uv)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        """The Moore-Penrose pseudo-inverse (``linalg.pinv``)."""
+        from tinygrad_dk import linalg
+        return linalg.pinverse(self, rcond)
+
+    def matrix_power(self, n: int) -> Tensor:
+        """self^n for a square matrix (n < 0: powers of the inverse)."""
+        from tinygrad_dk import linalg
+        return linalg.matrix_power(self, n)
+
+    def logdet(self) -> Tensor:
+        """log(det(self)): nan for a negative determinant."""
+        from tinygrad_dk import linalg
+        return linalg.logdet(self)
+
+    def slogdet(self) -> Any:
+        """(sign, logabsdet) of the determinant (``linalg.slogdet``)."""
+        from tinygrad_dk import linalg
+        return linalg.slogdet(self)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        """``torch.cholesky``: L with self = L L^T (``linalg.cholesky``)."""
+        from tinygrad_dk import linalg
+        return linalg.cholesky_old(self, upper)
+    # --- end linalg2 ---

@@ -342,3 +342,12 @@ heaviside, deg2rad, rad2deg, trapezoid, cumulative_trapezoid, cov, corrcoef = (
     _method(n) for n in EXTRA_METHODS)
 __all__ += [*EXTRA_METHODS]
 # --- end extra ---
+
+# --- PyTorch names: linalg2 (decompositions; tinygrad_dk.linalg) ---
+from tinygrad_dk.linalg import cholesky_old as cholesky  # noqa: E402
+from tinygrad_dk.linalg import logdet, matrix_power, pinverse  # noqa: E402
+from tinygrad_dk.linalg import slogdet_method as slogdet  # noqa: E402
+from tinygrad_dk.linalg import svd_old as svd  # noqa: E402
+
+__all__ += ["svd", "cholesky", "pinverse", "matrix_power", "logdet", "slogdet"]
+# --- end linalg2 ---

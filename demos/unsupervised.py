@@ -23,6 +23,9 @@ codes. That uses the labels only to MEASURE the codes, never to train them. For
 comparison:
 
 * the same encoder before training (random weights): a random 2-D projection;
+* PCA, also without labels: the best *linear* projection to 2 numbers (the two
+  directions of largest variance, from ``torch.linalg.svd``); the autoencoder's
+  non-linear layers can bend the code where PCA can only project;
 * a supervised network with the same 2-D bottleneck (64 -> 32 -> 2 -> 10 classes),
   trained on the labels with cross-entropy: labels buy a much cleaner separation.
 """
@@ -106,6 +109,16 @@ def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
     print(f"autoencoder: reconstruction MSE per pixel {history['loss'][-1]:.4f} "
           f"(predicting the mean image: {X_train.var(axis=0).mean():.4f})")
 
+    # PCA, the classic linear way down to 2 numbers, also without labels: project on the
+    # two directions along which the training images vary most, the first two rows of
+    # Vh in the singular value decomposition of the centred images (torch.linalg.svd)
+    mean = X_train.mean(axis=0)
+    _, S, Vh = tg.linalg.svd(tg.tensor(X_train - mean), full_matrices=False)
+    top2 = Vh[:2].T.numpy()
+    pca_codes = ((X_train - mean) @ top2, (X_test - mean) @ top2)
+    explained = float((S[:2] ** 2).sum().item() / (S ** 2).sum().item())
+    print(f"PCA: the first 2 directions hold {explained:.0%} of the images' variance")
+
     # supervised: the same 2-D bottleneck, trained on the labels
     tg.manual_seed(seed)
     encode_supervised = encoder()
@@ -117,12 +130,14 @@ def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
 
     scores = {name: knn_accuracy(train, y_train, test, y_test)
               for name, (train, test) in (("random encoder", random_codes),
+                                          ("PCA", pca_codes),
                                           ("autoencoder", auto_codes),
                                           ("supervised", supervised_codes))}
     print("\nHow well the 2-D codes of the test images sort the digits "
           "(5 nearest training codes vote; guessing gives 0.10):")
     print_table(["codes from", "labels used in training", "accuracy"],
                 [("random encoder (untrained)", "no", scores["random encoder"]),
+                 ("PCA (unsupervised, linear)", "no", scores["PCA"]),
                  ("autoencoder (unsupervised)", "no", scores["autoencoder"]),
                  ("classifier (supervised)", "yes", scores["supervised"])], digits=3)
 
@@ -132,6 +147,8 @@ def run(out_dir: Path, quick: bool, seed: int = 0) -> dict[str, Any]:
                                                           scores["supervised"])}, y_test)
     save_figure(fig, out_dir, "unsupervised_codes.png")
     return {"knn_random_codes": scores["random encoder"],
+            "knn_pca_codes": scores["PCA"],
+            "pca_explained_variance": explained,
             "knn_autoencoder_codes": scores["autoencoder"],
             "knn_supervised_codes": scores["supervised"],
             "reconstruction_mse": history["loss"][-1]}

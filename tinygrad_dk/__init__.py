@@ -471,3 +471,10 @@ from tinygrad_dk.toplevel import (  # noqa: E402
 __all__ += ["logspace", "heaviside", "deg2rad", "rad2deg", "trapezoid", "cumulative_trapezoid",
             "cov", "corrcoef"]
 # --- end extra ---
+
+# --- PyTorch names: attn (transposed convolution; nn.functional's attention is nn-level) ---
+from tinygrad_dk import ops_conv_transpose  # noqa: E402, F401  (tg.ops_conv_transpose)
+from tinygrad_dk.ops_conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
+
+__all__ += ["conv_transpose1d", "conv_transpose2d"]
+# --- end attn ---

@@ -25,6 +25,24 @@ from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 
+def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """1-D transposed convolution of (batch, in_channels, length) with weight
+    (in_channels, out_channels // groups, k) (``tinygrad_dk.conv_transpose1d``)."""
+    return tg.conv_transpose1d(to_tensor(input), weight, bias, stride, padding, output_padding,
+                               groups, dilation)
+
+
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """2-D transposed convolution of (batch, in_channels, height, width) with weight
+    (in_channels, out_channels // groups, kh, kw) (``tinygrad_dk.conv_transpose2d``)."""
+    return tg.conv_transpose2d(to_tensor(input), weight, bias, stride, padding, output_padding,
+                               groups, dilation)
+
+
 class _ConvTransposeNd(Module):
     """What ConvTranspose1d and ConvTranspose2d share; ``_d`` is the number of spatial axes."""
 

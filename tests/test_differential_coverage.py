@@ -236,3 +236,11 @@ TABLES = TABLES + nn_extra_tables.NN_EXTRA_OPS
 OP_MODULES["ops_layers"] = ops_layers
 NN_EXTRA_ROWS = nn_extra_tables.NN_EXTRA_OPS  # the nn names test reads it too
 # --- end nnlayers ---
+
+# --- PyTorch names: attn ---
+import test_differential_attn as attn_tables  # noqa: E402
+
+TABLES = [*TABLES, *attn_tables.ATTN_OPS]
+OP_MODULES["ops_conv_transpose"] = tg.ops_conv_transpose
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *attn_tables.ATTN_OPS]  # the nn names test reads it too
+# --- end attn ---

@@ -211,7 +211,9 @@ def _mha_run(lib, q, k, v, *weights, heads, kdim, bias, batch_first, names, part
 
 def _encoder(data):
     heads = data.draw(st.integers(1, 2), label="heads")
-    e = heads * data.draw(st.integers(1, 2), label="head_dim")
+    # d_model >= 2: LayerNorm of one number is exactly 0 here, while PyTorch's x - mean
+    # rounds, so under an infinite upstream gradient its weight gradient is inf or nan
+    e = heads * data.draw(st.integers(3 - heads, 2), label="head_dim")
     batch_first = data.draw(st.booleans(), label="batch_first")
     n, s = data.draw(st.integers(1, 2), label="N"), data.draw(st.integers(1, 3), label="S")
     stack = data.draw(st.sampled_from([0, 1, 2]), label="layers (0: one layer)")

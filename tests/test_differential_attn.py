@@ -352,6 +352,7 @@ ATTN_OPS = [
               "0 by 0 (its need_weights=False path and ours give 0); " + NO_KEY,
        covers=("nn.MultiheadAttention",)),
     Op("TransformerEncoder", *_pair(_encoder_run), _encoder, sums=3, grad_sums=True,
+       nan_ok="every key of a sequence padded: " + NO_KEY,
        covers=("nn.TransformerEncoderLayer", "nn.TransformerEncoder")),
     Op("rms_norm", *_pair(_rms_run), _rms_norm, sums=2, grad_sums=True,
        covers=("F.rms_norm", "nn.RMSNorm")),

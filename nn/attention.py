@@ -137,7 +137,9 @@ class MultiheadAttention(Module):
     (L, E) for one sequence), weights (N, L, S) averaged over the heads, (N, heads, L, S)
     with ``average_attn_weights=False``, or None without ``need_weights``.
     Masks: True (bool) hides a key, a float is added to the scores; ``key_padding_mask``
-    (N, S), ``attn_mask`` (L, S) or (N * heads, L, S).
+    (N, S), ``attn_mask`` (L, S) or (N * heads, L, S). A query whose every key is hidden
+    gets output 0 and weights 0 (PyTorch: 0 with ``need_weights=False``, nan otherwise).
+    Dropout (on the weights) only in training mode.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -228,9 +230,8 @@ class MultiheadAttention(Module):
         name = "MultiheadAttention"
         if is_causal and attn_mask is None:
             raise ValueError(f"{name}: is_causal=True is a hint (as in PyTorch) and needs the "
-                             "causal attn_mask too, e.g. nn.Transformer."
-                             "generate_square_subsequent_mask(L) or "
-                             "torch.triu(torch.ones(L, L, dtype=bool), 1)")
+                             "causal attn_mask too: attn_mask=torch.triu(torch.ones(L, L, "
+                             "dtype=torch.bool), diagonal=1) (True hides a later key)")
         batched = q.ndim == 3
         if q.ndim not in (2, 3) or k.ndim != q.ndim or v.ndim != q.ndim:
             raise ValueError(f"{name}: query, key and value must be (L, N, E) (or (N, L, E) "

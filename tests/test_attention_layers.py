@@ -358,3 +358,37 @@ def test_pixel_shuffle_errors_name_the_fix():
         F.pixel_unshuffle(tg.randn(1, 3, 3, 2), 2)
     with pytest.raises(ValueError, match="factor"):
         nn.PixelShuffle(0)
+
+
+def test_a_pytorch_style_autoencoder_and_transformer_train():
+    """The programs this group is for: a convolutional autoencoder (ConvTranspose2d decodes)
+    and a small transformer classifier, written as in PyTorch; the loss must fall."""
+    from nn import optim
+    tg.manual_seed(0)
+    images = tg.rand(16, 1, 8, 8)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.ReLU(),
+                          nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1), nn.Sigmoid())
+    opt = optim.Adam(model.parameters(), lr=0.02)
+    losses = []
+    for _ in range(60):
+        opt.zero_grad()
+        loss = F.mse_loss(model(images), images)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.75 * losses[0]
+
+    tokens = tg.randn(32, 5, 8)
+    labels = Tensor((tokens.numpy()[:, :, 0].sum(1) > 0).astype(np.int64))
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0,
+                                                               batch_first=True), 1)
+    head = nn.Linear(8, 2)
+    opt = optim.Adam(list(encoder.parameters()) + list(head.parameters()), lr=0.01)
+    losses = []
+    for _ in range(40):
+        opt.zero_grad()
+        loss = F.cross_entropy(head(encoder(tokens).mean(1)), labels)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]

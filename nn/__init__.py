@@ -150,3 +150,14 @@ __all__ += [
     "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
 ]
 # --- end nnlayers ---
+
+# --- PyTorch names: attn ---
+from nn.attention import MultiheadAttention  # noqa: E402
+from nn.conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: E402
+from nn.layers_attn import Bilinear, PixelShuffle, PixelUnshuffle, RMSNorm  # noqa: E402
+from nn.transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention",
+            "TransformerEncoderLayer", "TransformerEncoder", "RMSNorm", "Bilinear",
+            "PixelShuffle", "PixelUnshuffle"]
+# --- end attn ---

@@ -420,3 +420,12 @@ __all__ += [
     "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]
 # --- end nnlayers ---
+
+# --- PyTorch names: attn ---
+from nn.attention import scaled_dot_product_attention  # noqa: E402
+from nn.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
+from nn.layers_attn import bilinear, pixel_shuffle, pixel_unshuffle, rms_norm  # noqa: E402
+
+__all__ += ["conv_transpose1d", "conv_transpose2d", "scaled_dot_product_attention",
+            "rms_norm", "bilinear", "pixel_shuffle", "pixel_unshuffle"]
+# --- end attn ---

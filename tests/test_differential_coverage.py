@@ -247,3 +247,11 @@ NOT_OPS.update({
     "ops_decomp.tolerance": "the rank cut-off of pinv, matrix_rank, lstsq (their rows)",
 })
 # --- end linalg2 ---
+
+# --- PyTorch names: attn ---
+import test_differential_attn as attn_tables  # noqa: E402
+
+TABLES = [*TABLES, *attn_tables.ATTN_OPS]
+OP_MODULES["ops_conv_transpose"] = tg.ops_conv_transpose
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *attn_tables.ATTN_OPS]  # the nn names test reads it too
+# --- end attn ---

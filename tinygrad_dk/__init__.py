@@ -485,3 +485,10 @@ from tinygrad_dk.toplevel import (  # noqa: E402
 
 __all__ += ["svd", "cholesky", "pinverse", "matrix_power", "logdet", "slogdet"]
 # --- end linalg2 ---
+
+# --- PyTorch names: attn (transposed convolution; nn.functional's attention is nn-level) ---
+from tinygrad_dk import ops_conv_transpose  # noqa: E402, F401  (tg.ops_conv_transpose)
+from tinygrad_dk.ops_conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
+
+__all__ += ["conv_transpose1d", "conv_transpose2d"]
+# --- end attn ---

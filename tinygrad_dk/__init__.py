@@ -471,3 +471,11 @@ from tinygrad_dk.toplevel import (  # noqa: E402
 __all__ += ["logspace", "heaviside", "deg2rad", "rad2deg", "trapezoid", "cumulative_trapezoid",
             "cov", "corrcoef"]
 # --- end extra ---
+
+# --- PyTorch names: misc2 (tinygrad_dk.ops_misc, ops_misc_arrays) ---
+from tinygrad_dk import ops_misc, ops_misc_arrays  # noqa: E402, F401  (as tg.ops_extra)
+from tinygrad_dk.toplevel import MISC2_NAMES as _MISC2_NAMES  # noqa: E402
+
+globals().update({_n: getattr(_top, _n) for _n in _MISC2_NAMES})
+__all__ += _MISC2_NAMES
+# --- end misc2 ---

@@ -420,3 +420,9 @@ __all__ += [
     "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]
 # --- end nnlayers ---
+
+# --- PyTorch names: misc2 ---
+from nn.functional_misc import pdist  # noqa: E402
+
+__all__ += ["pdist"]
+# --- end misc2 ---

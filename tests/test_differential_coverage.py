@@ -236,3 +236,11 @@ TABLES = TABLES + nn_extra_tables.NN_EXTRA_OPS
 OP_MODULES["ops_layers"] = ops_layers
 NN_EXTRA_ROWS = nn_extra_tables.NN_EXTRA_OPS  # the nn names test reads it too
 # --- end nnlayers ---
+
+# --- PyTorch names: misc2 ---
+import test_differential_misc2 as misc2_tables  # noqa: E402
+
+TABLES = [*TABLES, *misc2_tables.MISC2_OPS]
+OP_MODULES.update(ops_misc=tg.ops_misc, ops_misc_arrays=tg.ops_misc_arrays)
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *misc2_tables.MISC2_NN_OPS]  # F.pdist
+# --- end misc2 ---

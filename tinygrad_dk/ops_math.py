@@ -97,8 +97,10 @@ def norm(x: Any, p: Any = "fro", axis: Any = None, keepdims: bool = False) -> An
     if isinstance(p, str) or np.isnan(p):
         raise ValueError(f"norm: p={p!r} is not supported; use a number, inf, -inf or 'fro'")
     if p == 0:  # the number of non-zero elements (as PyTorch; no gradient: a count)
-        count = np.sum(raw(x) != 0, axis=axis, keepdims=keepdims).astype(raw(x).dtype)
-        return type(x)._from_op(count) if hasattr(x, "_from_op") else count
+        return count_nonzero(x, axis=axis, keepdims=keepdims)
+    if p < 0 and np.size(raw(x)) == 0:
+        raise RuntimeError(f"norm: the {p} norm of an empty tensor is undefined (the smallest "
+                           "of no numbers; as PyTorch); use p > 0, or check for empty input")
     return normp(x, float(p), axis=axis, keepdims=keepdims)
 
 
@@ -108,6 +110,13 @@ def _smallest_abs(x: np.ndarray, axis: Any) -> np.ndarray:
     a = np.abs(x)
     m = np.min(np.where(a > 0, a, np.inf), axis=axis, keepdims=True)
     return np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+
+
+# the number of non-zero elements, as the "0-norm" (a count: derivative 0 everywhere)
+count_nonzero = Primitive(
+    "norm", lambda x, axis=None, keepdims=False: np.sum(
+        x != 0, axis=axis, keepdims=keepdims).astype(x.dtype),
+    lambda g, out, x, **_: np.zeros(np.shape(raw(x)), raw(x).dtype))
 
 
 def _normp_forward(x: np.ndarray, p: float, axis: Any = None, keepdims: bool = False) -> Any:

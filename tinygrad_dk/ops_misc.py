@@ -22,11 +22,10 @@ import numpy as np
 
 from tinygrad_dk import ops
 from tinygrad_dk.ops import where
-from tinygrad_dk.ops_elementwise import _as_float, _float_op, _python_float_fn, exp2, logaddexp
+from tinygrad_dk.ops_elementwise import _as_float, _float_op, _python_float_fn, exp2
 from tinygrad_dk.ops_math import _test, cos
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
-LN2 = math.log(2.0)
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2  # erfinv'(y) = sqrt(pi)/2 e^(erfinv(y)^2)
 
 
@@ -63,10 +62,16 @@ def logit(x: Any, eps: float | None = None) -> Any:
 
 
 def _sinc_vjp(g: Any, out: Any, x: Any) -> Any:
-    # d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x; 0 at x = 0 (the top of the curve)
-    zero = raw(x) == 0
-    safe = where(zero, 1.0, x)
-    return g * where(zero, 0.0, (cos(math.pi * safe) - out) / safe)
+    # d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x, whose two terms cancel near 0:
+    # there (|x| < 1e-3) its Taylor series -pi^2 x/3 + pi^4 x^3/30 - pi^6 x^5/840 instead
+    # (0 at the top of the curve, and the right second derivative, -pi^2/3)
+    small = np.abs(raw(x)) < 1e-3
+    safe = where(small, 1.0, x)
+    p2 = math.pi ** 2 * (x * x)
+    taylor = (-math.pi ** 2 / 3) * x * (1 - p2 / 10 + p2 * p2 / 280)
+    slope = where(small, taylor, (cos(math.pi * safe) - where(small, 1.0, out)) / safe)
+    # 0 where pi x^2 underflows to 0 (as PyTorch's mask: the slope is below any float there)
+    return g * where(raw(x) * raw(x) * math.pi == 0, 0.0, slope)
 
 
 # sin(pi x) / (pi x), 1 at 0 (numpy's np.sinc is this normalised sinc too)
@@ -74,9 +79,10 @@ sinc = Primitive("sinc", _float_op(np.sinc), _sinc_vjp)
 
 
 def _copysign_vjp(g: Any, out: Any, x: Any, y: Any) -> Any:
-    # |x| with y's sign: the gradient is g times +-1 (whether the sign flipped), 0 at x = 0
-    flip = np.sign(raw(out)) * np.sign(raw(x))
-    return where(flip == 0, 0.0, g * flip)
+    # |x| with y's sign: the gradient is g times out / x (+-1, whether the sign flipped),
+    # 0 at x = 0 (PyTorch's formula)
+    zero = raw(x) == 0
+    return where(zero, 0.0, g * (out / where(zero, 1.0, x)))
 
 
 copysign = Primitive("copysign", _float_op(np.copysign), _copysign_vjp, None)
@@ -115,9 +121,11 @@ fmax = Primitive("fmax", quiet(np.fmax), _fmax_vjp(True, True), _fmax_vjp(False,
 fmin = Primitive("fmin", quiet(np.fmin), _fmax_vjp(True, False), _fmax_vjp(False, False))
 
 
-def logaddexp2(x: Any, y: Any) -> Any:
-    """log2(2^x + 2^y), computed stably (logaddexp on x ln 2 and y ln 2)."""
-    return logaddexp(_floating(x) * LN2, _floating(y) * LN2) * (1 / LN2)
+# log2(2^x + 2^y), stably (numpy's logaddexp2); d/dx = 2^x / (2^x + 2^y) = 1 / (1 + 2^(y-x)),
+# which is 0, not nan, where 2^(y-x) overflows
+logaddexp2 = Primitive("logaddexp2", _float_op(np.logaddexp2),
+                       lambda g, out, x, y: g / (1 + ops.power(2.0, y - x)),
+                       lambda g, out, x, y: g / (1 + ops.power(2.0, x - y)))
 
 
 def ldexp(x: Any, other: Any) -> Any:
@@ -195,28 +203,41 @@ def _lgamma_one(v: float) -> float:
         return math.inf
 
 
+def _cot_derivative(n: int, c: np.ndarray) -> np.ndarray:
+    """d^n/dx^n cot(pi x) / pi^n, as a polynomial in c = cot(pi x): P_0 = c and
+    P_(k+1) = -(1 + c^2) P_k'(c), since d cot(pi x) / dx = -pi (1 + cot^2)."""
+    poly = np.polynomial.Polynomial([0.0, 1.0])
+    for _ in range(n):
+        poly = -np.polynomial.Polynomial([1.0, 0.0, 1.0]) * poly.deriv()
+    return poly(c)
+
+
 def _polygamma_forward(x: np.ndarray, n: int) -> np.ndarray:
-    """psi^(n)(x), the n-th derivative of digamma = (log Gamma)', in float64."""
+    """psi^(n)(x), the n-th derivative of digamma = (log Gamma)', in float64.
+
+    For x < 0, the reflection formula psi(1 - x) - psi(x) = pi cot(pi x), differentiated
+    n times: psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi^(n+1) P_n(cot(pi x)); 1 - x > 1."""
     x = np.asarray(x, dtype=np.float64)
     pole = (x <= 0) & (x == np.floor(x))
-    if n == 0:
-        # reflection: psi(x) = psi(1 - x) - pi / tan(pi x) (for x < 0)
-        neg = x < 0
-        y = np.where(neg, 1 - x, x)
-        out = _psi_positive(y, 0) - np.where(neg, math.pi / np.tan(math.pi * np.where(
-            neg, x, 0.5)), 0.0)
-        out = np.where(x == 0, np.copysign(np.inf, -np.copysign(1.0, x)), out)  # -inf at +0
-        return np.where(pole & (x != 0), np.nan, out)
-    out = _psi_positive(x, n)
-    # (-1)^(n+1) n! / 0^(n+1) at a pole: +inf for odd n, -inf for even n
-    return np.where(pole, np.inf if n % 2 else -np.inf, out)
+    neg = (x < 0) & ~pole
+    y = np.where(neg, 1 - x, np.where(pole, 1.0, x))
+    out = _psi_positive(y, n)
+    if np.any(neg):
+        c = 1 / np.tan(math.pi * np.where(neg, x, 0.5))
+        reflected = (-1) ** n * out - math.pi ** (n + 1) * _cot_derivative(n, c)
+        out = np.where(neg, reflected, out)
+    if n == 0:  # -inf at +0, +inf at -0 (Gamma's pole, from either side), nan at -1, -2, ...
+        at_pole = np.where(x == 0, np.where(np.signbit(x), np.inf, -np.inf), np.nan)
+    else:  # (-1)^(n+1) n! / 0^(n+1): +inf for odd n, -inf for even n
+        at_pole = np.full(x.shape, np.inf if n % 2 else -np.inf)
+    return np.where(pole, np.where(x == -np.inf, np.nan, at_pole), out)
 
 
 def _psi_positive(x: np.ndarray, n: int) -> np.ndarray:
     """psi^(n)(x) by the recurrence (x moved to >= _SHIFT) and the asymptotic series.
 
-    psi^(n)(x) = psi^(n)(x + 1) - (-1)^n n! / x^(n+1) moves x up one step at a time; for
-    negative x with n >= 1 this is exact too (only slower: one step per unit)."""
+    psi^(n)(x) = psi^(n)(x + 1) + (-1)^n n! / x^(n+1) moves x up one step at a time
+    (x >= 0 here: at most 10 steps)."""
     sign = -1.0 if n % 2 == 0 else 1.0  # (-1)^(n+1)
     fact = math.factorial(n)
     finite = np.isfinite(x)
@@ -224,7 +245,7 @@ def _psi_positive(x: np.ndarray, n: int) -> np.ndarray:
     steps = np.where(y < _SHIFT, np.ceil(_SHIFT - y), 0)
     total = np.zeros_like(y)
     with np.errstate(all="ignore"):
-        for k in range(int(min(steps.max(initial=0), 1e6))):  # the terms 1/(x+k)^(n+1)
+        for k in range(int(steps.max(initial=0))):  # the terms 1/(x+k)^(n+1)
             z = y + k
             total += np.where(k < steps, sign * fact / z ** (n + 1), 0.0)
         z = y + steps
@@ -279,8 +300,15 @@ def lgamma(x: Any) -> Any:
 
 # --- the inverse error function --------------------------------------------------------------
 
-_erf_each = np.frompyfunc(math.erf, 1, 1)
-_erfc_each = np.frompyfunc(math.erfc, 1, 1)
+_erf_frompy, _erfc_frompy = np.frompyfunc(math.erf, 1, 1), np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erf_each(x: np.ndarray) -> np.ndarray:
+    return np.asarray(_erf_frompy(x), dtype=np.float64)  # (a 0-d input gives a Python float)
+
+
+def _erfc_each(x: np.ndarray) -> np.ndarray:
+    return np.asarray(_erfc_frompy(x), dtype=np.float64)
 
 
 def _erfinv_guess(y: np.ndarray) -> np.ndarray:
@@ -312,10 +340,10 @@ def _erfinv_forward(y: np.ndarray) -> np.ndarray:
     for _ in range(4):  # the guess has 7 digits; Newton doubles them each step
         slope = (2 / math.sqrt(math.pi)) * np.exp(-x * x)  # erf'(x)
         with np.errstate(all="ignore"):
-            c = _erfc_each(x).astype(np.float64)
+            c = _erfc_each(x)
             # tail: Newton on log erfc(x) = log(1 - |y|), nearly a straight line in x there
             step_tail = (np.log(c) - np.log1p(-a)) * c / slope
-            step_mid = (_erf_each(x).astype(np.float64) - a) / slope
+            step_mid = (_erf_each(x) - a) / slope
         x = x + np.where(tail, step_tail, -step_mid)
     out = np.copysign(x, y64)
     out = np.where(np.abs(y64) == 1, np.copysign(np.inf, y64), out)

@@ -82,7 +82,16 @@ def pdist(x: Any, p: float = 2.0) -> Any:
     if p < 0:
         raise ValueError(f"pdist: p must be >= 0, got {p}")
     i, j = np.triu_indices(x.shape[0], 1)
-    return (x[i] - x[j]).norm(p, dim=-1)
+    diff = x[i] - x[j]
+    if diff.numel() == 0:  # no pairs, or vectors of no numbers: all distances are 0
+        return diff.sum(dim=-1)
+    # Equal rows are at distance 0 with gradient exactly 0, as PyTorch's (even for an
+    # infinite upstream gradient, which the norm's own 0 * inf would turn into nan)
+    same = np.all(raw(diff) == 0, axis=-1, keepdims=True)
+    if not same.any():
+        return diff.norm(p, dim=-1)
+    dist = ops.where(same, 1.0, diff).norm(p, dim=-1)
+    return ops.where(same[..., 0], 0.0, dist)
 
 
 # --- writing one tensor into another -----------------------------------------------------------
@@ -241,9 +250,9 @@ def combinations(x: Any, r: int = 2, with_replacement: bool = False) -> Any:
         raise ValueError(f"combinations: r must be >= 0, got {r}")
     pick = (itertools.combinations_with_replacement if with_replacement
             else itertools.combinations)
-    rows = np.asarray(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     if r == 0:  # PyTorch's empty result for r = 0 is a 0-length vector
         return x[np.zeros(0, np.int64)]
+    rows = np.asarray(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     return x[rows]
 
 
@@ -284,7 +293,12 @@ def unique_consecutive(x: Any, return_inverse: bool = False, return_counts: bool
         values, inverse_shape = flat[new], data.shape
     else:
         d = _axis(dim, data.ndim, "unique_consecutive")
-        moved = np.moveaxis(data, d, 0).reshape(data.shape[d] if data.ndim else 1, -1)
+        rest = data.shape[:d] + data.shape[d + 1:]
+        if 0 in rest:
+            raise RuntimeError(f"unique_consecutive: shape {data.shape} has an axis of length 0 "
+                               f"besides dim {dim}, so there are no slices to compare")
+        n = data.shape[d] if data.ndim else 1
+        moved = np.moveaxis(data, d, 0).reshape(n, int(np.prod(rest, dtype=np.int64)))
         new = np.ones(moved.shape[0], bool)
         new[1:] = (moved[1:] != moved[:-1]).any(axis=1)
         values, inverse_shape = np.compress(new, data, axis=d), (moved.shape[0],)

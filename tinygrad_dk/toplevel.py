@@ -344,8 +344,9 @@ __all__ += [*EXTRA_METHODS]
 # --- end extra ---
 
 # --- PyTorch names: misc2 (tinygrad_dk.ops_misc, ops_misc_arrays) ---
-from tinygrad_dk.ops_misc import polygamma  # noqa: E402
-from tinygrad_dk.ops_misc_arrays import (  # noqa: E402
+from tinygrad_dk.ops_extra import trapezoid as trapz  # noqa: E402, F401  (older name)
+from tinygrad_dk.ops_misc import polygamma  # noqa: E402, F401
+from tinygrad_dk.ops_misc_arrays import (  # noqa: E402, F401
     chain_matmul,
     combinations,
     cosine_similarity,
@@ -354,7 +355,6 @@ from tinygrad_dk.ops_misc_arrays import (  # noqa: E402
     unravel_index,
     vander,
 )
-from tinygrad_dk.ops_extra import trapezoid as trapz  # noqa: E402  (PyTorch's older name)
 
 MISC2_METHODS = (
     "sinc", "lgamma", "digamma", "erfinv", "i0", "frexp", "isposinf", "isneginf", "isreal",

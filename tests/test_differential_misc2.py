@@ -126,6 +126,7 @@ ELEMENTWISE = [
        alt=_sinc_taylor, alt_why="near 0 PyTorch's derivative (pi x cos(pi x) - sin(pi x)) / "
        "(pi x^2) cancels its digits; ours (and this reference) use the Taylor series there"),
     Op("copysign", _call("copysign"), _theirs("copysign"), _binary(REAL, REAL), grad_sums=True,
+       nan_ok="at x = 0 PyTorch's second derivative is nan (0/0 in out / x), ours 0",
        covers=_covers("copysign")),
     Op("fmax", _call("fmax"), _theirs("fmax"), _binary(REAL, REAL), covers=_covers("fmax")),
     Op("fmin", _call("fmin"), _theirs("fmin"), _binary(REAL, REAL), covers=_covers("fmin")),

@@ -88,10 +88,19 @@ def pdist(x: Any, p: float = 2.0) -> Any:
     # Equal rows are at distance 0 with gradient exactly 0, as PyTorch's (even for an
     # infinite upstream gradient, which the norm's own 0 * inf would turn into nan)
     same = np.all(raw(diff) == 0, axis=-1, keepdims=True)
-    if not same.any():
-        return diff.norm(p, dim=-1)
-    dist = ops.where(same, 1.0, diff).norm(p, dim=-1)
-    return ops.where(same[..., 0], 0.0, dist)
+    safe = ops.where(same, 1.0, diff) if same.any() else diff
+    dist = _largest_ties(safe) if p == np.inf else safe.norm(p, dim=-1)
+    return ops.where(same[..., 0], 0.0, dist) if same.any() else dist
+
+
+def _largest_ties(diff: Any) -> Any:
+    """max |diff| along the last axis, where (as PyTorch's pdist) every element tied for the
+    largest gets the whole gradient (max would share it): the largest value plus
+    (|d| - its value) of each tie, which adds 0 but carries each tie's slope."""
+    a = ops.abs(diff)
+    largest = np.max(raw(a), axis=-1, keepdims=True)
+    ties = raw(a) == largest
+    return ops.where(ties, a - raw(a), 0.0).sum(dim=-1) + largest[..., 0]
 
 
 # --- writing one tensor into another -----------------------------------------------------------

@@ -63,15 +63,17 @@ def logit(x: Any, eps: float | None = None) -> Any:
 
 def _sinc_vjp(g: Any, out: Any, x: Any) -> Any:
     # d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x, whose two terms cancel near 0:
-    # there (|x| < 1e-3) its Taylor series -pi^2 x/3 + pi^4 x^3/30 - pi^6 x^5/840 instead
-    # (0 at the top of the curve, and the right second derivative, -pi^2/3)
-    small = np.abs(raw(x)) < 1e-3
+    # there its Taylor series -pi^2 x/3 + pi^4 x^3/30 - pi^6 x^5/840 instead (0 at the top
+    # of the curve, and the right second derivative, -pi^2/3). The series is exact to
+    # float64 below 1e-3 and to float32 below 0.1, where the formula has lost 3 digits.
+    r = raw(x)
+    small = np.abs(r) < (1e-3 if np.asarray(r).dtype == np.float64 else 0.1)
     safe = where(small, 1.0, x)
     p2 = math.pi ** 2 * (x * x)
     taylor = (-math.pi ** 2 / 3) * x * (1 - p2 / 10 + p2 * p2 / 280)
     slope = where(small, taylor, (cos(math.pi * safe) - where(small, 1.0, out)) / safe)
     # 0 where pi x^2 underflows to 0 (as PyTorch's mask: the slope is below any float there)
-    return g * where(raw(x) * raw(x) * math.pi == 0, 0.0, slope)
+    return g * where(r * r * math.pi == 0, 0.0, slope)
 
 
 # sin(pi x) / (pi x), 1 at 0 (numpy's np.sinc is this normalised sinc too)

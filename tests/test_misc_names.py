@@ -128,6 +128,8 @@ def test_elementwise_errors_name_the_problem():
         tg.frexp(T(np.array([1, 2])))
     with pytest.raises(TypeError, match="bool"):
         tg.positive(T([True]))
+    with pytest.raises(TypeError, match="nextafter: the next float needs floats"):
+        tg.nextafter(T(np.array([1])), T(np.array([2])))
     x = T([0.5], requires_grad=True)
     with pytest.raises(RuntimeError, match="nextafter has no derivative"):
         tg.nextafter(x, T([1.0])).sum().backward()

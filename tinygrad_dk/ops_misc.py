@@ -159,8 +159,15 @@ def frexp(x: Any) -> Frexp:
     return Frexp(_mantissa(x), type(x)(np.frexp(raw(x))[1].astype(np.int32)))
 
 
+def _nextafter_forward(x: np.ndarray, other: Any) -> np.ndarray:
+    if x.dtype.kind != "f" or np.asarray(other).dtype.kind != "f":
+        raise TypeError(f"nextafter: the next float needs floats, got {x.dtype} and "
+                        f"{np.asarray(other).dtype}; convert with .float() or .double()")
+    return np.nextafter(x, other)
+
+
 # the next float after x towards other (no derivative, as in PyTorch)
-nextafter = Primitive("nextafter", np.nextafter, _no_derivative("nextafter"),
+nextafter = Primitive("nextafter", _nextafter_forward, _no_derivative("nextafter"),
                       _no_derivative("nextafter"))
 
 isposinf = _test(np.isposinf)

@@ -131,7 +131,8 @@ def _along(ndim: int, dim: int, index: Any) -> tuple:
 
 
 def index_copy(x: Any, dim: int, index: Any, source: Any) -> Any:
-    """x with the slices ``index`` along ``dim`` replaced by those of ``source``."""
+    """x with the slices ``index`` along ``dim`` replaced by those of ``source`` (an index
+    given twice gets the sum of its two slices; PyTorch leaves that case undefined)."""
     x = _tensor(x)
     idx = np.asarray(raw(index))
     if idx.ndim > 1 or idx.dtype.kind not in "iu":

@@ -429,3 +429,9 @@ from nn.layers_attn import bilinear, pixel_shuffle, pixel_unshuffle, rms_norm  #
 __all__ += ["conv_transpose1d", "conv_transpose2d", "scaled_dot_product_attention",
             "rms_norm", "bilinear", "pixel_shuffle", "pixel_unshuffle"]
 # --- end attn ---
+
+# --- PyTorch names: misc2 ---
+from nn.functional_misc import pdist  # noqa: E402
+
+__all__ += ["pdist"]
+# --- end misc2 ---

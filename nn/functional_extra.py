@@ -305,41 +305,14 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     return x / x.norm(p, dim=dim, keepdim=True).clamp(min=eps)
 
 
-def _at_least(norm: Tensor, eps: float) -> Tensor:
-    """max(norm, eps) in value, with the gradient of ``norm`` itself: PyTorch raises small
-    norms to eps outside of autograd, so their gradient passes unchanged."""
-    data = norm.numpy()
-    # only below eps (an infinite norm stays inf: inf - inf would be nan)
-    raised = np.where(data < eps, eps - data, 0).astype(norm.dtype)
-    return norm + raised
-
-
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """cos of the angle between x1 and x2 along ``dim`` (they broadcast): 1 for the same
-    direction, 0 at right angles, -1 opposite. Each is divided by its norm first (raised
-    to ``eps``), as PyTorch does, which keeps the result within [-1, 1]."""
-    a, b = to_tensor(x1), to_tensor(x2)
-    a, b = _broadcast(a, b)
-    na = _at_least(a.norm(2, dim=dim, keepdim=True), eps)
-    nb = _at_least(b.norm(2, dim=dim, keepdim=True), eps)
-    return ((a / na) * (b / nb)).sum(dim=dim)
-
-
-def _broadcast(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"cosine_similarity: shapes {a.shape} and {b.shape} do not "
-                         "broadcast") from None
-    return a.expand(*shape), b.expand(*shape)
+    """cos of the angle between x1 and x2 along ``dim``: ``torch.cosine_similarity``
+    (tinygrad_dk.ops_misc_arrays, where the formula is)."""
+    return tg.cosine_similarity(to_tensor(x1), to_tensor(x2), dim, eps)
 
 
 def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
-    """||x1 - x2 + eps||_p along the last axis: the distance between matching rows (eps
-    keeps the norm's gradient finite when the rows are equal)."""
-    a, b = to_tensor(x1), to_tensor(x2)
-    diff = a - b + eps
-    if diff.ndim == 0:
-        raise ValueError("pairwise_distance: the inputs need at least one axis (the vectors)")
-    return diff.norm(p, dim=-1, keepdim=keepdim)
+    """||x1 - x2 + eps||_p along the last axis: ``torch.pairwise_distance``
+    (tinygrad_dk.ops_misc_arrays)."""
+    return tg.pairwise_distance(to_tensor(x1), to_tensor(x2), p, eps, keepdim)

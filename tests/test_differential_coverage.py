@@ -255,3 +255,11 @@ TABLES = [*TABLES, *attn_tables.ATTN_OPS]
 OP_MODULES["ops_conv_transpose"] = tg.ops_conv_transpose
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *attn_tables.ATTN_OPS]  # the nn names test reads it too
 # --- end attn ---
+
+# --- PyTorch names: misc2 ---
+import test_differential_misc2 as misc2_tables  # noqa: E402
+
+TABLES = [*TABLES, *misc2_tables.MISC2_OPS]
+OP_MODULES.update(ops_misc=tg.ops_misc, ops_misc_arrays=tg.ops_misc_arrays)
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *misc2_tables.MISC2_NN_OPS]  # F.pdist
+# --- end misc2 ---

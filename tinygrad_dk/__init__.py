@@ -492,3 +492,58 @@ from tinygrad_dk.ops_conv_transpose import conv_transpose1d, conv_transpose2d  #
 
 __all__ += ["conv_transpose1d", "conv_transpose2d"]
 # --- end attn ---
+
+# --- PyTorch names: misc2 (tinygrad_dk.ops_misc, ops_misc_arrays) ---
+from tinygrad_dk import ops_misc, ops_misc_arrays  # noqa: E402, F401  (as tg.ops_extra)
+from tinygrad_dk.toplevel import (  # noqa: E402
+    addbmm,
+    addr,
+    argwhere,
+    chain_matmul,
+    combinations,
+    copysign,
+    cosine_similarity,
+    diagflat,
+    digamma,
+    erfinv,
+    fmax,
+    fmin,
+    frexp,
+    gcd,
+    histogram,
+    i0,
+    index_copy,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    ldexp,
+    lgamma,
+    logaddexp2,
+    logit,
+    masked_scatter,
+    nextafter,
+    pairwise_distance,
+    pdist,
+    polygamma,
+    positive,
+    renorm,
+    rsub,
+    select_scatter,
+    sinc,
+    slice_scatter,
+    trapz,
+    unique_consecutive,
+    unravel_index,
+    vander,
+)
+
+__all__ += [
+    "sinc", "lgamma", "digamma", "erfinv", "i0", "frexp", "isposinf", "isneginf", "isreal",
+    "positive", "logit", "index_copy", "masked_scatter", "select_scatter", "slice_scatter",
+    "addr", "addbmm", "renorm", "diagflat", "argwhere", "unique_consecutive", "histogram",
+    "copysign", "fmax", "fmin", "logaddexp2", "ldexp", "nextafter", "gcd", "lcm", "polygamma",
+    "rsub", "chain_matmul", "combinations", "cosine_similarity", "pairwise_distance", "pdist",
+    "unravel_index", "vander", "trapz",
+]
+# --- end misc2 ---

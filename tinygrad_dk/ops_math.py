@@ -84,7 +84,8 @@ norm2 = Primitive("norm", quiet(_norm2_forward), _norm2_vjp)
 
 def norm(x: Any, p: Any = "fro", axis: Any = None, keepdims: bool = False) -> Any:
     """The vector p-norm over ``axis``: (sum |x|^p)^(1/p); p = 2 (or "fro") is Euclidean,
-    1 the sum of |x|, inf the largest |x|."""
+    1 the sum of |x|, inf the largest |x|, 0 the number of non-zeros; a negative p gives
+    the same formula (0 when an element is 0), as PyTorch."""
     if p in (2, 2.0, "fro"):
         return norm2(x, axis=axis, keepdims=keepdims)
     if p == 1:
@@ -93,16 +94,37 @@ def norm(x: Any, p: Any = "fro", axis: Any = None, keepdims: bool = False) -> An
         return ops.max(ops.abs(x), axis=axis, keepdims=keepdims)
     if p == -np.inf:
         return ops.min(ops.abs(x), axis=axis, keepdims=keepdims)
-    if isinstance(p, str) or not p > 0:
-        raise ValueError(f"norm: p={p!r} is not supported; use a number > 0, inf, -inf or 'fro'")
+    if isinstance(p, str) or np.isnan(p):
+        raise ValueError(f"norm: p={p!r} is not supported; use a number, inf, -inf or 'fro'")
+    if p == 0:  # the number of non-zero elements (as PyTorch; no gradient: a count)
+        return count_nonzero(x, axis=axis, keepdims=keepdims)
+    if p < 0 and np.size(raw(x)) == 0:
+        raise RuntimeError(f"norm: the {p} norm of an empty tensor is undefined (the smallest "
+                           "of no numbers; as PyTorch); use p > 0, or check for empty input")
     return normp(x, float(p), axis=axis, keepdims=keepdims)
 
 
+def _smallest_abs(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The smallest non-zero |x| along ``axis`` (kept as length 1), or 1 where there is none
+    or it is not finite: for a negative p, |x / it|^p is then at most 1."""
+    a = np.abs(x)
+    m = np.min(np.where(a > 0, a, np.inf), axis=axis, keepdims=True)
+    return np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+
+
+# the number of non-zero elements, as the "0-norm" (a count: derivative 0 everywhere)
+count_nonzero = Primitive(
+    "norm", lambda x, axis=None, keepdims=False: np.sum(
+        x != 0, axis=axis, keepdims=keepdims).astype(x.dtype),
+    lambda g, out, x, **_: np.zeros(np.shape(raw(x)), raw(x).dtype))
+
+
 def _normp_forward(x: np.ndarray, p: float, axis: Any = None, keepdims: bool = False) -> Any:
-    # (sum |x|^p)^(1/p), on x divided by its largest |x| first (as the 2-norm): no overflow
+    # (sum |x|^p)^(1/p), on x divided by its largest |x| first (as the 2-norm): no overflow;
+    # for a negative p by its smallest non-zero |x| (a 0 gives inf^(1/p) = 0, as PyTorch)
     if x.size == 0:
         return np.sum(np.abs(x), axis=axis, keepdims=keepdims)
-    scale = _largest_abs(x, axis)
+    scale = _largest_abs(x, axis) if p > 0 else _smallest_abs(x, axis)
     out = scale * np.sum(np.abs(x / scale) ** p, axis=axis, keepdims=True) ** (1.0 / p)
     return out if keepdims else np.squeeze(out, axis=axis)
 

@@ -24,6 +24,8 @@ from tinygrad_dk import (
     ops_gather,
     ops_layout,
     ops_math,
+    ops_misc,  # PyTorch names: misc2
+    ops_misc_arrays,  # PyTorch names: misc2
     ops_pieces,
     ops_shape,
     random_fill,
@@ -302,3 +304,46 @@ class TorchNames:
         from tinygrad_dk import linalg
         return linalg.cholesky_old(self, upper)
     # --- end linalg2 ---
+
+    # --- PyTorch names: misc2 (tinygrad_dk.ops_misc: elementwise and special functions;
+    # ops_misc_arrays: scatters, products, renorm, positions and counts) ---
+    _f, _b, _m = spelling.elementwise, spelling.binary, ops_misc
+    sinc = _f(_m.sinc, "sin(pi x) / (pi x), 1 at 0.")
+    lgamma = _f(_m.lgamma, "log |Gamma(x)| (log((x-1)!) for whole numbers, no overflow).")
+    digamma = _f(_m.digamma, "psi(x) = Gamma'(x) / Gamma(x), the derivative of lgamma.")
+    erfinv = _f(_m.erfinv, "The inverse of erf: erfinv(erf(x)) = x, +-inf at +-1.")
+    i0 = _f(_m.i0, "The modified Bessel function of the first kind, order 0.")
+    frexp = _f(_m.frexp, "(mantissa, exponent): self = mantissa * 2^exponent.")
+    isposinf, isneginf = _f(_m.isposinf, "True where +inf."), _f(_m.isneginf, "True where -inf.")
+    isreal = _f(_m.isreal, "True everywhere (a real tensor; complex ones are not supported).")
+    positive = _f(_m.positive, "self itself (unary +).")
+    copysign = _b(_m.copysign, "|self| with the sign of other.", "copysign")
+    fmax = _b(_m.fmax, "The larger of the two, ignoring nan (nan only where both are).", "fmax")
+    fmin = _b(_m.fmin, "The smaller of the two, ignoring nan (nan only where both are).", "fmin")
+    logaddexp2 = _b(_m.logaddexp2, "log2(2^self + 2^other), computed stably.")
+    ldexp = _b(_m.ldexp, "self * 2^other.")
+    nextafter = _b(_m.nextafter, "The next float after self towards other.", "nextafter")
+    gcd, lcm = _b(_m.gcd, "Greatest common divisor (integers)."), _b(
+        _m.lcm, "Least common multiple (integers).")
+    del _f, _b
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        """log(self / (1 - self)), the inverse of sigmoid; ``eps`` clamps to [eps, 1-eps]."""
+        return ops_misc.logit(self, eps)
+
+    def polygamma(self, n: int) -> Tensor:
+        """The n-th derivative of digamma (``x.polygamma(n)`` = ``torch.polygamma(n, x)``)."""
+        return ops_misc.polygamma(n, self)
+
+    _a = ops_misc_arrays
+    index_copy, masked_scatter = _a.index_copy, _a.masked_scatter
+    select_scatter, slice_scatter = _a.select_scatter, _a.slice_scatter
+    addr, addbmm, renorm, diagflat = _a.addr, _a.addbmm, _a.renorm, _a.diagflat
+    argwhere, unique_consecutive, histogram = _a.argwhere, _a.unique_consecutive, _a.histogram
+    del _m, _a
+
+    def index_copy_(self, dim: int, index: Any, source: Any) -> Tensor:
+        """``index_copy`` in place (see tinygrad_dk.inplace for when that is allowed)."""
+        return inplace.update(self, "index_copy_",
+                              lambda x, s: ops_misc_arrays.index_copy(x, dim, index, s), source)
+    # --- end misc2 ---

@@ -351,3 +351,40 @@ from tinygrad_dk.linalg import svd_old as svd  # noqa: E402
 
 __all__ += ["svd", "cholesky", "pinverse", "matrix_power", "logdet", "slogdet"]
 # --- end linalg2 ---
+
+# --- PyTorch names: misc2 (tinygrad_dk.ops_misc, ops_misc_arrays) ---
+from tinygrad_dk.ops_extra import trapezoid as trapz  # noqa: E402, F401  (older name)
+from tinygrad_dk.ops_misc import polygamma  # noqa: E402, F401
+from tinygrad_dk.ops_misc_arrays import (  # noqa: E402, F401
+    chain_matmul,
+    combinations,
+    cosine_similarity,
+    pairwise_distance,
+    pdist,
+    unravel_index,
+    vander,
+)
+
+MISC2_METHODS = (
+    "sinc", "lgamma", "digamma", "erfinv", "i0", "frexp", "isposinf", "isneginf", "isreal",
+    "positive", "logit", "index_copy", "masked_scatter", "select_scatter", "slice_scatter",
+    "addr", "addbmm", "renorm", "diagflat", "argwhere", "unique_consecutive", "histogram")
+(sinc, lgamma, digamma, erfinv, i0, frexp, isposinf, isneginf, isreal, positive, logit,
+ index_copy, masked_scatter, select_scatter, slice_scatter, addr, addbmm, renorm, diagflat,
+ argwhere, unique_consecutive, histogram) = (_method(n) for n in MISC2_METHODS)
+MISC2_BINARY = ("copysign", "fmax", "fmin", "logaddexp2", "ldexp", "nextafter", "gcd", "lcm")
+copysign, fmax, fmin, logaddexp2, ldexp, nextafter, gcd, lcm = (
+    _arithmetic(n) for n in MISC2_BINARY)
+
+
+def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
+    """other - alpha * input (subtraction with the operands reversed)."""
+    from tinygrad_dk.ops_misc import rsub as reversed_sub
+    return reversed_sub(_t(input), other, alpha)
+
+
+MISC2_NAMES = [*MISC2_METHODS, *MISC2_BINARY, "polygamma", "rsub", "chain_matmul",
+               "combinations", "cosine_similarity", "pairwise_distance", "pdist",
+               "unravel_index", "vander", "trapz"]
+__all__ += MISC2_NAMES
+# --- end misc2 ---

@@ -247,6 +247,23 @@ def test_scatters_known_values_and_gradients():
                                                           _f64([1.0, 2.0, 3.0, 4.0])])
 
 
+def test_index_copy_with_a_repeated_index_keeps_the_last_slice():
+    # numpy's assignment and PyTorch's CPU kernel: the last slice for an index wins; the
+    # slices it overwrote get no gradient
+    src = _f64([[1.0], [2.0], [3.0]])
+    out = _f64(np.zeros((2, 1))).index_copy(0, T(np.array([0, -2, 1])), src)
+    assert out.numpy().tolist() == [[2.0], [3.0]]
+    out.backward(T(np.array([[10.0], [20.0]])))
+    assert src.grad.numpy().tolist() == [[0.0], [10.0], [20.0]]
+    try:
+        import torch
+    except ImportError:
+        return
+    theirs = torch.zeros(2, 1, dtype=torch.float64).index_copy(
+        0, torch.tensor([0, 0, 1]), torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64))
+    assert theirs.tolist() == [[2.0], [3.0]]
+
+
 def test_index_copy_in_place_follows_the_rules():
     w = T(np.zeros(3), requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):

@@ -131,8 +131,9 @@ def _along(ndim: int, dim: int, index: Any) -> tuple:
 
 
 def index_copy(x: Any, dim: int, index: Any, source: Any) -> Any:
-    """x with the slices ``index`` along ``dim`` replaced by those of ``source`` (an index
-    given twice gets the sum of its two slices; PyTorch leaves that case undefined)."""
+    """x with the slices ``index`` along ``dim`` replaced by those of ``source``. An index
+    given twice: the last of its slices wins (as numpy's assignment and PyTorch's CPU
+    kernel; PyTorch documents the case as undefined), and the others get no gradient."""
     x = _tensor(x)
     idx = np.asarray(raw(index))
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
@@ -141,7 +142,14 @@ def index_copy(x: Any, dim: int, index: Any, source: Any) -> Any:
     d = _axis(dim, x.ndim, "index_copy")
     if x.ndim == 0:
         return _place(x, (), _tensor(source).reshape(()), "index_copy")
-    return _place(x, _along(x.ndim, d, idx.reshape(-1)), source, "index_copy")
+    flat = idx.reshape(-1)
+    slots = np.where(flat < 0, flat + x.shape[d], flat)  # -1 and n - 1 are the same slot
+    _, first_from_end = np.unique(slots[::-1], return_index=True)
+    last = np.sort(len(slots) - 1 - first_from_end)  # each slot's last position in index
+    if len(last) < len(slots):
+        source = ops_shape.getitem(_tensor(source), _along(x.ndim, d, last))
+        flat = flat[last]
+    return _place(x, _along(x.ndim, d, flat), source, "index_copy")
 
 
 def select_scatter(x: Any, src: Any, dim: int, index: int) -> Any:

@@ -32,10 +32,6 @@ from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
 
 
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(np.shape(x.data if isinstance(x, Tensor) else x))
-
-
 def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float,
             scale: float) -> tuple[Tensor, Tensor]:
     """(softmax(q k^T scale + mask) v, the weights): the one attention formula.
@@ -86,7 +82,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     -3) than query heads, each shared by a group of query heads.
     """
     q, k, v = to_tensor(query), to_tensor(key), to_tensor(value)
-    qs, ks, vs = _shape(q), _shape(k), _shape(v)
+    qs, ks, vs = q.shape, k.shape, v.shape
     name = "scaled_dot_product_attention"
     if min(len(qs), len(ks), len(vs)) < 2:
         raise ValueError(f"{name}: query, key and value need at least 2 axes (..., length, "
@@ -113,10 +109,10 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     elif attn_mask is not None:
         mask = _additive(attn_mask, dtype, f"{name}: attn_mask", False)
         try:
-            np.broadcast_shapes(_shape(mask), (*np.broadcast_shapes(qs[:-2], ks[:-2]), qs[-2],
+            np.broadcast_shapes(mask.shape, (*np.broadcast_shapes(qs[:-2], ks[:-2]), qs[-2],
                                                ks[-2]))
         except ValueError:
-            raise ValueError(f"{name}: attn_mask of shape {_shape(mask)} does not broadcast to "
+            raise ValueError(f"{name}: attn_mask of shape {mask.shape} does not broadcast to "
                              f"the scores (..., L, S) = (..., {qs[-2]}, {ks[-2]}); give it "
                              f"shape ({qs[-2]}, {ks[-2]}) or (batch, heads, {qs[-2]}, "
                              f"{ks[-2]})") from None
@@ -206,7 +202,7 @@ class MultiheadAttention(Module):
         name = "MultiheadAttention"
         if attn_mask is not None:
             mask = _additive(attn_mask, dtype, f"{name}: attn_mask", True)
-            shape = _shape(mask)
+            shape = mask.shape
             if shape == (n * self.num_heads, lq, s):
                 mask = mask.reshape(n, self.num_heads, lq, s)
             elif shape != (lq, s):
@@ -215,8 +211,8 @@ class MultiheadAttention(Module):
                                  f"({n * self.num_heads}, {lq}, {s})")
         if key_padding_mask is not None:
             pad = _additive(key_padding_mask, dtype, f"{name}: key_padding_mask", True)
-            if _shape(pad) not in ((n, s), (s,)):
-                raise ValueError(f"{name}: key_padding_mask has shape {_shape(pad)}; it must "
+            if pad.shape not in ((n, s), (s,)):
+                raise ValueError(f"{name}: key_padding_mask has shape {pad.shape}; it must "
                                  f"be (N, S) = ({n}, {s}), True where a key is padding")
             pad = pad.reshape(-1, 1, 1, s)
             mask = pad if mask is None else mask + pad

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.primitive import Primitive
+from tinygrad_dk.primitive import Primitive, raw
 
 DEG_TO_RAD = math.pi / 180.0
 
@@ -136,7 +136,7 @@ def _weights(w: Any, name: str, n: int, integral: bool) -> Any:
                            f"{w.dtype}; real-valued weights go in aweights")
     if not integral and w.dtype.kind != "f":
         raise RuntimeError(f"cov: aweights must be floating point, got {w.dtype}")
-    if (np.asarray(w.numpy()) < 0).any():
+    if (raw(w) < 0).any():
         raise RuntimeError(f"cov: {name} cannot be negative")
     return w.reshape(-1)
 
@@ -160,15 +160,15 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None,  # noqa: A002
         w_sum = float(n)
         mean = x.mean(dim=1, keepdim=True)
     else:
-        w = w.to(x.dtype) if w.dtype != x.dtype else w
+        w = w.to(x.dtype)
         w_sum = w.sum()
-        if float(w_sum.numpy()) == 0:
+        if float(raw(w_sum)) == 0:
             raise RuntimeError("cov: the weights sum to zero, so there is nothing to average "
                                "over; give at least one observation a positive weight")
         mean = (x * w).sum(dim=1, keepdim=True) / w_sum
     # the degrees of freedom: N - correction, with weights their generalisation
     norm = w_sum - correction * ((w * aw).sum() / w_sum if aw is not None else 1)
-    if float(np.asarray(getattr(norm, "data", norm))) <= 0:
+    if float(raw(norm)) <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0 (correction should be smaller than "
                       "the number of observations): the result is inf or nan", stacklevel=2)
         norm = norm * 0

@@ -107,6 +107,8 @@ def test_trapezoid_gradients_match_central_differences():
     (lambda: tg.trapezoid(tg.tensor([1.0, 2.0]), tg.tensor([0.0, 1.0]), dx=1.0), "not both"),
     (lambda: tg.trapezoid(tg.tensor([1.0, 2.0]), 0.5), "dx=0.5"),
     (lambda: tg.trapezoid(tg.tensor([1.0, 2.0]), tg.tensor([0.0, 1.0, 2.0])), "one x value"),
+    (lambda: tg.trapezoid(tg.tensor([[1.0, 2.0, 4.0]]), tg.tensor([[0.0, 1.0]])), "one x value"),
+    (lambda: tg.cumulative_trapezoid(tg.ones(2, 3), tg.ones(2, 4), dim=1), "one x value"),
 ])
 def test_trapezoid_refuses_unclear_input(call, message):
     with pytest.raises((TypeError, IndexError, RuntimeError), match=message):

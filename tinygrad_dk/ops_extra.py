@@ -97,13 +97,14 @@ def _trapezoids(y: Any, x: Any, dx: Any, dim: int, name: str) -> Any:
     if x is None:
         return heights * (1.0 if dx is None else dx)
     x = _as_float(x)
-    if x.ndim == 1:  # one position per sample, along dim
-        if x.shape[0] != n:
-            raise RuntimeError(f"{name}: there must be one x value for each sample point: x "
-                               f"has {x.shape[0]}, y has {n} along dim {dim}")
-        widths = steps(x, 0).reshape([k if i == dim else 1 for i in range(y.ndim)])
-    else:  # positions of y's shape (or broadcasting to it)
-        widths = steps(x, dim - y.ndim)
+    # x is 1-D (one position per sample, along dim) or has y's shape (or broadcasts to it)
+    axis = 0 if x.ndim == 1 else dim - y.ndim  # x's axis of positions
+    if x.ndim < -axis or x.shape[axis] != n:
+        raise RuntimeError(f"{name}: there must be one x value for each sample point: y has "
+                           f"{n} along dim {dim}, x has shape {tuple(x.shape)}")
+    widths = steps(x, axis)
+    if x.ndim == 1:
+        widths = widths.reshape([k if i == dim else 1 for i in range(y.ndim)])
     return widths * heights
 
 

@@ -40,6 +40,9 @@ def rms_norm(input: Any, normalized_shape: Any, weight: Any = None,
     """
     x = to_tensor(input)
     shape = _normalized(normalized_shape, "rms_norm")
+    if not x.is_floating_point():
+        raise TypeError(f"rms_norm: the input has dtype {x.dtype}; normalising needs floating "
+                        "point, convert it with x.float()")
     if tuple(x.shape[len(x.shape) - len(shape):]) != shape:
         raise ValueError(f"rms_norm: the input's last axes {tuple(x.shape)} must be "
                          f"normalized_shape {shape}; pass normalized_shape=x.shape[-k:]")

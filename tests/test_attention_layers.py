@@ -317,6 +317,8 @@ def test_rms_norm_known_values_and_stability():
     assert gradcheck(lambda x, w: F.rms_norm(x, (4,), w, 1e-3), [x, w])
     with pytest.raises(ValueError, match="normalized_shape"):
         F.rms_norm(x, (3,))
+    with pytest.raises(TypeError, match=r"int64.*\.float\(\)"):
+        F.rms_norm(tg.tensor([1, 2]), (2,))
 
 
 def test_rms_norm_module_matches_torch():

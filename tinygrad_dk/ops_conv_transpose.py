@@ -67,7 +67,7 @@ def _conv_transpose_nd(d: int, x: Any, weight: Any, bias: Any, stride: Any, padd
     in_size = np.shape(raw(x))[2:]
     size = tuple((n - 1) * s - 2 * p + dl * (k - 1) + e + 1 for n, s, (p, _), dl, k, e
                  in zip(in_size, stride, pads, dilation, kernel, extra))
-    if min(size, default=1) < 1:
+    if min(size) < 1:
         raise ValueError(f"{op}: the output size {size} would be empty: padding {padding!r} "
                          f"cuts off more than the input of size {tuple(in_size)} spreads to; "
                          "use less padding")

@@ -112,12 +112,16 @@ def _svd_grad(u: Any, s: Any, v: Any, gu: Any, gs: Any, gv: Any) -> Any:
     return u @ inner @ mT(v)
 
 
+def _svd_blocks(x: Any, m: int, k: int, cu: int, cv: int) -> tuple[Any, Any, Any]:
+    """(U, S, V) sliced out of the packed rows [U; S; V]: U's first ``cu`` columns, the
+    ``k`` singular values, V's first ``cv`` columns."""
+    return _rows(x, 0, m, cu), getitem(x, (Ellipsis, m, slice(0, k))), _rows(x, m + 1, None, cv)
+
+
 def _svd_vjp(g: Any, out: Any, a: Any, full: bool) -> Any:
     m, n = np.shape(raw(a))[-2:]
     k = min(m, n)  # full_matrices: the extra columns are left out, as PyTorch does
-    parts = [(_rows(x, 0, m, k), getitem(x, (Ellipsis, m, slice(0, k))),
-              _rows(x, m + 1, None, k)) for x in (out, g)]
-    return _svd_grad(*parts[0], *parts[1])
+    return _svd_grad(*_svd_blocks(out, m, k, k, k), *_svd_blocks(g, m, k, k, k))
 
 
 _svd = Primitive("svd", quiet(_svd_forward), _svd_vjp)
@@ -128,19 +132,17 @@ def svd(a: Any, full_matrices: bool = True) -> tuple[Any, Any, Any]:
     up to sign; their gradient is inf at repeated singular values (see the module)."""
     data = check_matrix("linalg.svd", a)
     m, n = data.shape[-2:]
-    packed = _svd(a, full=full_matrices)
-    cu, cv = (m, n) if full_matrices else (min(m, n), min(m, n))
-    return (_rows(packed, 0, m, cu), getitem(packed, (Ellipsis, m, slice(0, min(m, n)))),
-            mT(_rows(packed, m + 1, None, cv)))
+    k = min(m, n)
+    cu, cv = (m, n) if full_matrices else (k, k)
+    u, s, v = _svd_blocks(_svd(a, full=full_matrices), m, k, cu, cv)
+    return u, s, mT(v)
 
 
 def _svd_parts(a: Any) -> tuple[Any, Any, Any]:
     """(U, S, V) reduced, differentiable: for the derivatives of svdvals and pinv."""
     m, n = np.shape(raw(a))[-2:]
     k = min(m, n)
-    packed = _svd(a, full=False)
-    return (_rows(packed, 0, m, k), getitem(packed, (Ellipsis, m, slice(0, k))),
-            _rows(packed, m + 1, None, k))
+    return _svd_blocks(_svd(a, full=False), m, k, k, k)
 
 
 def _svdvals_vjp(g: Any, out: Any, a: Any) -> Any:
@@ -166,11 +168,14 @@ def _eigh_forward(a: np.ndarray, uplo: str) -> np.ndarray:
     return np.concatenate([w[..., None, :], v], axis=-2)  # [eigenvalues; eigenvectors]
 
 
+def _eigh_blocks(x: Any, n: int) -> tuple[Any, Any]:
+    """(eigenvalues, eigenvectors) sliced out of the packed rows [w; V]."""
+    return getitem(x, (Ellipsis, 0, slice(None))), _rows(x, 1, None, n)
+
+
 def _eigh_vjp(g: Any, out: Any, a: Any, uplo: str) -> Any:
     n = np.shape(raw(a))[-1]
-    (w, v), (gw, gv) = ((getitem(x, (Ellipsis, 0, slice(None))), _rows(x, 1, None, n))
-                        for x in (out, g))
-    return _eigh_grad(w, v, gw, gv)
+    return _eigh_grad(*_eigh_blocks(out, n), *_eigh_blocks(g, n))
 
 
 def _eigh_grad(w: Any, v: Any, gw: Any, gv: Any) -> Any:
@@ -192,9 +197,7 @@ def eigh(a: Any, uplo: str = "L") -> tuple[Any, Any]:
     check_matrix("linalg.eigh", a, square=True)
     if uplo not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {uplo!r}")
-    packed = _eigh(a, uplo=uplo)
-    n = np.shape(raw(a))[-1]
-    return getitem(packed, (Ellipsis, 0, slice(None))), _rows(packed, 1, None, n)
+    return _eigh_blocks(_eigh(a, uplo=uplo), np.shape(raw(a))[-1])
 
 
 def _eigvalsh_vjp(g: Any, out: Any, a: Any, uplo: str) -> Any:

@@ -310,26 +310,27 @@ def cholesky(a: Any, upper: bool = False) -> Any:
 # --- pinv -----------------------------------------------------------------------------------
 
 
-def tolerance(s_max: np.ndarray, shape: tuple, dtype: Any, atol: Any, rtol: Any) -> np.ndarray:
-    """PyTorch's cut-off for "zero" singular values: max(atol, rtol * s_max), rtol by
-    default eps * max(m, n) (0 when only atol is given)."""
+def tolerance(s: np.ndarray, shape: tuple, dtype: Any, atol: Any, rtol: Any) -> np.ndarray:
+    """PyTorch's cut-off for "zero" singular values ``s`` (last axis): max(atol, rtol * the
+    largest), rtol by default eps * max(m, n) (0 when only atol is given)."""
     if rtol is None:
         rtol = 0.0 if atol is not None and np.any(np.asarray(atol) > 0) else (
             np.finfo(dtype).eps * max(shape[-2:], default=1))
-    return np.maximum(0.0 if atol is None else np.asarray(raw(atol)), rtol * s_max)
+    return np.maximum(0.0 if atol is None else np.asarray(raw(atol)),
+                      rtol * s.max(-1, initial=0)[..., None])
 
 
 def _pinv_forward(a: np.ndarray, atol: Any, rtol: Any, hermitian: bool) -> np.ndarray:
-    if hermitian:  # from the eigenvalues (their magnitudes are the singular values)
-        w, v = np.linalg.eigh(a)
-        keep = np.abs(w) > tolerance(np.abs(w).max(-1, initial=0)[..., None], a.shape,
-                                     a.dtype, atol, rtol)
-        return (v * np.where(keep, 1 / np.where(keep, w, 1), 0)[..., None, :]) @ np.swapaxes(
-            v, -1, -2)
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-    keep = s > tolerance(s.max(-1, initial=0)[..., None], a.shape, a.dtype, atol, rtol)
-    inv_s = np.where(keep, 1 / np.where(keep, s, 1), 0)
-    return (np.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ np.swapaxes(u, -1, -2)
+    """V diag(1/s) U^T over the kept singular values (A = U diag(s) V^T)."""
+    if hermitian:  # A = V diag(w) V^T: the eigenvalues' magnitudes are the singular values
+        vals, u = np.linalg.eigh(a)
+        vh = np.swapaxes(u, -1, -2)
+    else:
+        u, vals, vh = np.linalg.svd(a, full_matrices=False)
+    s = np.abs(vals)
+    keep = s > tolerance(s, a.shape, a.dtype, atol, rtol)
+    inverse = np.where(keep, 1 / np.where(keep, vals, 1), 0)
+    return (np.swapaxes(vh, -1, -2) * inverse[..., None, :]) @ np.swapaxes(u, -1, -2)
 
 
 def _pinv_vjp(g: Any, out: Any, a: Any, atol: Any, rtol: Any, hermitian: bool) -> Any:
@@ -355,8 +356,8 @@ def matrix_rank(a: Any, atol: Any = None, rtol: Any = None, hermitian: bool = Fa
     """The number of singular values above the tolerance (an int64 count, no gradient)."""
     data = check_matrix("linalg.matrix_rank", a, square=hermitian)
     s = np.abs(np.linalg.eigvalsh(data)) if hermitian else np.linalg.svd(data, compute_uv=False)
-    cut = tolerance(s.max(-1, initial=0)[..., None], data.shape, data.dtype, atol, rtol)
-    rank = np.asarray(np.sum(s > cut, axis=-1), dtype=np.int64)
+    rank = np.asarray(np.sum(s > tolerance(s, data.shape, data.dtype, atol, rtol), axis=-1),
+                      dtype=np.int64)
     return type(a)._from_op(rank) if hasattr(type(a), "_from_op") else rank
 
 

@@ -46,6 +46,7 @@ def test_svdvals_gradient_at_repeated_singular_values_is_finite():
     b = _t(np.eye(3) * 2.0, grad=True)
     tg.linalg.svd(b).S.sum().backward()  # only S used: the vector terms are left out
     assert np.isfinite(b.grad.numpy()).all()
+    np.testing.assert_allclose(b.grad.numpy(), np.eye(3))  # the same gradient as svdvals
 
 
 def test_eigh_known_values_and_gradcheck():

@@ -220,6 +220,9 @@ def test_cosine_similarity_and_pairwise_distance_are_one_implementation():
     assert np.allclose(tg.cosine_similarity(a, b).numpy(), [0.0, 1.0], atol=1e-7)
     assert np.allclose(F.cosine_similarity(a, b).numpy(), tg.cosine_similarity(a, b).numpy())
     assert np.allclose(F.pairwise_distance(a, b).numpy(), tg.pairwise_distance(a, b).numpy())
+    # |a - b + eps| per row: |(1, -2)| and |(-1, -1)|
+    assert np.allclose(tg.pairwise_distance(a, b).numpy(), [math.sqrt(5), math.sqrt(2)],
+                       atol=1e-5)
     with pytest.raises(ValueError, match="do not broadcast"):
         tg.cosine_similarity(T(np.ones((2, 3))), T(np.ones((2, 4))))
 
@@ -317,6 +320,8 @@ def test_vander_diagflat_combinations():
     c = tg.combinations(T([1.0, 2.0, 3.0]))
     assert c.numpy().tolist() == [[1, 2], [1, 3], [2, 3]]
     assert tg.combinations(T([1.0, 2.0]), 2, with_replacement=True).shape == (3, 2)
+    assert tg.combinations(T([1.0, 2.0]), 2, with_replacement=True).numpy().tolist() == [
+        [1, 1], [1, 2], [2, 2]]
     assert tg.combinations(T([1.0, 2.0]), 3).shape == (0, 3)
     assert tg.combinations(T([1.0, 2.0]), 0).shape == (0,)
     assert gradcheck(lambda t: tg.combinations(t, 2), [_f64([1.0, 2.0, 3.0])])

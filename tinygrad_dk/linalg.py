@@ -186,9 +186,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None, *, driver: Any = None) -> LstsqResu
     p = ops_decomp.pinv(a, None, rcond)
     x = ops.matmul(p, b)
     s = np.linalg.svd(data, compute_uv=False)
-    cut = ops_decomp.tolerance(s.max(-1, initial=0)[..., None], data.shape, data.dtype, None,
-                               rcond)
-    rank = np.sum(s > cut, axis=-1).astype(np.int64)
+    rank = np.sum(s > ops_decomp.tolerance(s, data.shape, data.dtype, None, rcond),
+                  axis=-1).astype(np.int64)
     m, n = data.shape[-2:]
     empty = np.zeros((0,), data.dtype)
     residuals = empty

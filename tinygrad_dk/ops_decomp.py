@@ -112,12 +112,16 @@ def _svd_grad(u: Any, s: Any, v: Any, gu: Any, gs: Any, gv: Any) -> Any:
     return u @ inner @ mT(v)
 
 
+def _svd_blocks(x: Any, m: int, k: int, cu: int, cv: int) -> tuple[Any, Any, Any]:
+    """(U, S, V) sliced out of the packed rows [U; S; V]: U's first ``cu`` columns, the
+    ``k`` singular values, V's first ``cv`` columns."""
+    return _rows(x, 0, m, cu), getitem(x, (Ellipsis, m, slice(0, k))), _rows(x, m + 1, None, cv)
+
+
 def _svd_vjp(g: Any, out: Any, a: Any, full: bool) -> Any:
     m, n = np.shape(raw(a))[-2:]
     k = min(m, n)  # full_matrices: the extra columns are left out, as PyTorch does
-    parts = [(_rows(x, 0, m, k), getitem(x, (Ellipsis, m, slice(0, k))),
-              _rows(x, m + 1, None, k)) for x in (out, g)]
-    return _svd_grad(*parts[0], *parts[1])
+    return _svd_grad(*_svd_blocks(out, m, k, k, k), *_svd_blocks(g, m, k, k, k))
 
 
 _svd = Primitive("svd", quiet(_svd_forward), _svd_vjp)
@@ -128,19 +132,17 @@ def svd(a: Any, full_matrices: bool = True) -> tuple[Any, Any, Any]:
     up to sign; their gradient is inf at repeated singular values (see the module)."""
     data = check_matrix("linalg.svd", a)
     m, n = data.shape[-2:]
-    packed = _svd(a, full=full_matrices)
-    cu, cv = (m, n) if full_matrices else (min(m, n), min(m, n))
-    return (_rows(packed, 0, m, cu), getitem(packed, (Ellipsis, m, slice(0, min(m, n)))),
-            mT(_rows(packed, m + 1, None, cv)))
+    k = min(m, n)
+    cu, cv = (m, n) if full_matrices else (k, k)
+    u, s, v = _svd_blocks(_svd(a, full=full_matrices), m, k, cu, cv)
+    return u, s, mT(v)
 
 
 def _svd_parts(a: Any) -> tuple[Any, Any, Any]:
     """(U, S, V) reduced, differentiable: for the derivatives of svdvals and pinv."""
     m, n = np.shape(raw(a))[-2:]
     k = min(m, n)
-    packed = _svd(a, full=False)
-    return (_rows(packed, 0, m, k), getitem(packed, (Ellipsis, m, slice(0, k))),
-            _rows(packed, m + 1, None, k))
+    return _svd_blocks(_svd(a, full=False), m, k, k, k)
 
 
 def _svdvals_vjp(g: Any, out: Any, a: Any) -> Any:
@@ -166,11 +168,14 @@ def _eigh_forward(a: np.ndarray, uplo: str) -> np.ndarray:
     return np.concatenate([w[..., None, :], v], axis=-2)  # [eigenvalues; eigenvectors]
 
 
+def _eigh_blocks(x: Any, n: int) -> tuple[Any, Any]:
+    """(eigenvalues, eigenvectors) sliced out of the packed rows [w; V]."""
+    return getitem(x, (Ellipsis, 0, slice(None))), _rows(x, 1, None, n)
+
+
 def _eigh_vjp(g: Any, out: Any, a: Any, uplo: str) -> Any:
     n = np.shape(raw(a))[-1]
-    (w, v), (gw, gv) = ((getitem(x, (Ellipsis, 0, slice(None))), _rows(x, 1, None, n))
-                        for x in (out, g))
-    return _eigh_grad(w, v, gw, gv)
+    return _eigh_grad(*_eigh_blocks(out, n), *_eigh_blocks(g, n))
 
 
 def _eigh_grad(w: Any, v: Any, gw: Any, gv: Any) -> Any:
@@ -192,9 +197,7 @@ def eigh(a: Any, uplo: str = "L") -> tuple[Any, Any]:
     check_matrix("linalg.eigh", a, square=True)
     if uplo not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {uplo!r}")
-    packed = _eigh(a, uplo=uplo)
-    n = np.shape(raw(a))[-1]
-    return getitem(packed, (Ellipsis, 0, slice(None))), _rows(packed, 1, None, n)
+    return _eigh_blocks(_eigh(a, uplo=uplo), np.shape(raw(a))[-1])
 
 
 def _eigvalsh_vjp(g: Any, out: Any, a: Any, uplo: str) -> Any:
@@ -307,26 +310,27 @@ def cholesky(a: Any, upper: bool = False) -> Any:
 # --- pinv -----------------------------------------------------------------------------------
 
 
-def tolerance(s_max: np.ndarray, shape: tuple, dtype: Any, atol: Any, rtol: Any) -> np.ndarray:
-    """PyTorch's cut-off for "zero" singular values: max(atol, rtol * s_max), rtol by
-    default eps * max(m, n) (0 when only atol is given)."""
+def tolerance(s: np.ndarray, shape: tuple, dtype: Any, atol: Any, rtol: Any) -> np.ndarray:
+    """PyTorch's cut-off for "zero" singular values ``s`` (last axis): max(atol, rtol * the
+    largest), rtol by default eps * max(m, n) (0 when only atol is given)."""
     if rtol is None:
         rtol = 0.0 if atol is not None and np.any(np.asarray(atol) > 0) else (
             np.finfo(dtype).eps * max(shape[-2:], default=1))
-    return np.maximum(0.0 if atol is None else np.asarray(raw(atol)), rtol * s_max)
+    return np.maximum(0.0 if atol is None else np.asarray(raw(atol)),
+                      rtol * s.max(-1, initial=0)[..., None])
 
 
 def _pinv_forward(a: np.ndarray, atol: Any, rtol: Any, hermitian: bool) -> np.ndarray:
-    if hermitian:  # from the eigenvalues (their magnitudes are the singular values)
-        w, v = np.linalg.eigh(a)
-        keep = np.abs(w) > tolerance(np.abs(w).max(-1, initial=0)[..., None], a.shape,
-                                     a.dtype, atol, rtol)
-        return (v * np.where(keep, 1 / np.where(keep, w, 1), 0)[..., None, :]) @ np.swapaxes(
-            v, -1, -2)
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-    keep = s > tolerance(s.max(-1, initial=0)[..., None], a.shape, a.dtype, atol, rtol)
-    inv_s = np.where(keep, 1 / np.where(keep, s, 1), 0)
-    return (np.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ np.swapaxes(u, -1, -2)
+    """V diag(1/s) U^T over the kept singular values (A = U diag(s) V^T)."""
+    if hermitian:  # A = V diag(w) V^T: the eigenvalues' magnitudes are the singular values
+        vals, u = np.linalg.eigh(a)
+        vh = np.swapaxes(u, -1, -2)
+    else:
+        u, vals, vh = np.linalg.svd(a, full_matrices=False)
+    s = np.abs(vals)
+    keep = s > tolerance(s, a.shape, a.dtype, atol, rtol)
+    inverse = np.where(keep, 1 / np.where(keep, vals, 1), 0)
+    return (np.swapaxes(vh, -1, -2) * inverse[..., None, :]) @ np.swapaxes(u, -1, -2)
 
 
 def _pinv_vjp(g: Any, out: Any, a: Any, atol: Any, rtol: Any, hermitian: bool) -> Any:
@@ -352,8 +356,8 @@ def matrix_rank(a: Any, atol: Any = None, rtol: Any = None, hermitian: bool = Fa
     """The number of singular values above the tolerance (an int64 count, no gradient)."""
     data = check_matrix("linalg.matrix_rank", a, square=hermitian)
     s = np.abs(np.linalg.eigvalsh(data)) if hermitian else np.linalg.svd(data, compute_uv=False)
-    cut = tolerance(s.max(-1, initial=0)[..., None], data.shape, data.dtype, atol, rtol)
-    rank = np.asarray(np.sum(s > cut, axis=-1), dtype=np.int64)
+    rank = np.asarray(np.sum(s > tolerance(s, data.shape, data.dtype, atol, rtol), axis=-1),
+                      dtype=np.int64)
     return type(a)._from_op(rank) if hasattr(type(a), "_from_op") else rank
 
 

@@ -23,22 +23,12 @@ import numpy as np
 from tinygrad_dk import ops
 from tinygrad_dk.ops import where
 from tinygrad_dk.ops_elementwise import _as_float, _float_op, _python_float_fn, exp2
+from tinygrad_dk.ops_extra import _as_float as _floating  # int or bool -> float32 Tensor
+from tinygrad_dk.ops_extra import _tensor
 from tinygrad_dk.ops_math import _test, cos
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2  # erfinv'(y) = sqrt(pi)/2 e^(erfinv(y)^2)
-
-
-def _tensor(a: Any) -> Any:
-    from tinygrad_dk.tensor import Tensor  # here: tensor.py imports this module's users
-
-    return a if isinstance(a, Tensor) else Tensor(np.asarray(a))
-
-
-def _floating(x: Any) -> Any:
-    """An integer or bool tensor as float32 (PyTorch's default float); floats as they are."""
-    x = _tensor(x)
-    return x if x.is_floating_point() else x.float()
 
 
 def _no_derivative(name: str) -> Any:

@@ -19,22 +19,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_dk import ops, ops_index, ops_layout, ops_linalg, ops_shape
+from tinygrad_dk.ops_extra import _tensor
+from tinygrad_dk.ops_index import _check_axis
 from tinygrad_dk.primitive import raw
-
-
-def _tensor(a: Any) -> Any:
-    from tinygrad_dk.tensor import Tensor  # here: tensor.py imports this module's users
-
-    return a if isinstance(a, Tensor) else Tensor(np.asarray(a))
-
-
-def _axis(dim: int, ndim: int, op: str) -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims "
-                         f"(use -{n} ... {n - 1})")
-    return dim % n
-
 
 # --- distances -----------------------------------------------------------------------------
 
@@ -139,7 +126,7 @@ def index_copy(x: Any, dim: int, index: Any, source: Any) -> Any:
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
         raise IndexError(f"index_copy: index must be a vector of integers, got {idx.dtype} of "
                          f"shape {idx.shape}")
-    d = _axis(dim, x.ndim, "index_copy")
+    d = _check_axis("index_copy", dim, x.ndim)
     if x.ndim == 0:
         return _place(x, (), _tensor(source).reshape(()), "index_copy")
     flat = idx.reshape(-1)
@@ -155,7 +142,7 @@ def index_copy(x: Any, dim: int, index: Any, source: Any) -> Any:
 def select_scatter(x: Any, src: Any, dim: int, index: int) -> Any:
     """x with ``x.select(dim, index)`` replaced by ``src``."""
     x = _tensor(x)
-    d = _axis(dim, x.ndim, "select_scatter")
+    d = _check_axis("select_scatter", dim, x.ndim)
     n = x.shape[d]
     if not -n <= index < n:
         raise IndexError(f"select_scatter: index {index} is out of range for dim {dim} of "
@@ -169,7 +156,7 @@ def slice_scatter(x: Any, src: Any, dim: int = 0, start: int | None = None,
     x = _tensor(x)
     if step < 1:
         raise ValueError(f"slice_scatter: step must be positive, got {step}")
-    d = _axis(dim, x.ndim, "slice_scatter")
+    d = _check_axis("slice_scatter", dim, x.ndim)
     return _place(x, _along(x.ndim, d, slice(start, end, step)), src, "slice_scatter")
 
 
@@ -225,7 +212,7 @@ def renorm(x: Any, p: float, dim: int, maxnorm: float) -> Any:
     """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm
     maxnorm (the others unchanged), as PyTorch: factor maxnorm / (norm + 1e-7)."""
     x = _tensor(x)
-    d = _axis(dim, x.ndim, "renorm")
+    d = _check_axis("renorm", dim, x.ndim)
     if x.ndim < 2:
         raise ValueError(f"renorm: needs at least 2 dims, got shape {x.shape}")
     others = tuple(a for a in range(x.ndim) if a != d)
@@ -310,7 +297,7 @@ def unique_consecutive(x: Any, return_inverse: bool = False, return_counts: bool
         new[1:] = flat[1:] != flat[:-1]
         values, inverse_shape = flat[new], data.shape
     else:
-        d = _axis(dim, data.ndim, "unique_consecutive")
+        d = _check_axis("unique_consecutive", dim, data.ndim)
         rest = data.shape[:d] + data.shape[d + 1:]
         if 0 in rest:
             raise RuntimeError(f"unique_consecutive: shape {data.shape} has an axis of length 0 "

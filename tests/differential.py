@@ -121,6 +121,9 @@ class Op:
       PyTorch's own kernel loses digits that ours keeps (``alt_why`` says where);
     * ``refuse_ok``: where PyTorch's result holds nan or inf, we may raise a clear error
       instead (and why);
+    * ``finite_upstream``: draw no inf in the upstream gradient, and why (a derivative
+      that sums several products of it: an inf there gives inf - inf = nan or an inf,
+      depending on the order of the sums, which differs between the two libraries);
     * ``covers``: the public names this row tests (the coverage test reads them);
     * ``sums``: the result adds up terms of degree ``sums`` in the inputs (1 for a sum or
       a matrix product, 2 for a variance), whose order of summation may differ from
@@ -142,6 +145,7 @@ class Op:
     alt: Callable[..., Any] | None = None
     alt_why: str = ""
     refuse_ok: str = ""
+    finite_upstream: str = ""
     covers: tuple[str, ...] = ()
     sums: int = 0
     grad_sums: bool = False
@@ -358,7 +362,7 @@ def _check(op: Op, data: Any) -> None:
 
     wanted = [i for i, gr in enumerate(grads) if gr]
     out_shape = tuple(theirs.shape)
-    g1 = upstream(data, out_shape, dtype)
+    g1 = upstream(data, out_shape, dtype, finite=bool(op.finite_upstream))
     g2 = upstream(data, out_shape, dtype, finite=True)
     h = [values(data, arrays[i].shape, WEIGHTS).astype(dtype) for i in wanted]
     refs = []

@@ -332,6 +332,9 @@ DECOMP_OPS = [
                "linalg.cholesky_old")),
     Op("linalg.pinv, pinverse", _pinv_run(tg), _pinv_run(torch), _pinv_case, sums=3,
        grad_sums=True, nan_ok=INF_G, rtol=1e-6,
+       finite_upstream="the gradient adds six products of the upstream gradient, in an "
+       "order of its own (PyTorch arranges them by the matrix's shape): an inf upstream "
+       "gives nan here where PyTorch's order gives inf, and the other way round",
        covers=("linalg.pinv", "tg.pinverse", "Tensor.pinverse", "ops_decomp.pinv",
                "linalg.pinverse")),
     Op("linalg.lstsq (solution)", lambda a, b: tg.linalg.lstsq(a, b).solution,

@@ -152,3 +152,15 @@ def test_norms_cond_power_and_friends():
     assert sign.item() == -1.0 and logabs.item() == pytest.approx(np.log(6.0))
     with pytest.raises(ValueError, match="at least 2"):
         tg.linalg.multi_dot([v])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: tg.linalg.cholesky(tg.tensor([[1.0, 2.0], [2.0, 1.0]])), "cholesky"),
+    (lambda: tg.linalg.inv(tg.tensor([[1.0, 2.0], [2.0, 4.0]])), "inv"),
+])
+def test_a_forward_error_names_its_operation_once(call, name):
+    with pytest.raises(ValueError) as caught:
+        call()
+    message = str(caught.value)
+    assert message.startswith(f"{name}: ") and f"{name}: {name}:" not in message
+    assert "(arguments: Tensor of shape (2, 2)" in message

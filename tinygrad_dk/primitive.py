@@ -106,7 +106,10 @@ def _explain(op: str, err: Exception, args: tuple) -> Exception:
                 f"{op}: one operand is {what}, not a number or an array{hint}; Tensor "
                 f"operations take Tensors, numbers and numpy arrays (arguments: {shapes})"
             )
-    return type(err)(f"{op}: {err} (arguments: {shapes})")
+    message = str(err)
+    if not message.startswith(f"{op}:"):  # a forward's own clear error names the op already
+        message = f"{op}: {message}"
+    return type(err)(f"{message} (arguments: {shapes})")
 
 
 def _plain_scalar(a: Any, op: str) -> Any:

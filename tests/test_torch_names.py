@@ -344,3 +344,16 @@ def test_pytorchs_sub_packages_point_to_where_they_live():
             getattr(tg, name)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         tg.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tg.sum([1.0, 2.0]),
+    lambda: tg.cov([[1.0, 2.0, 4.0]]),
+    lambda: tg.trapezoid([1.0, 2.0, 4.0]),
+    lambda: tg.mean([[0.0, 1.0]], dim=1),
+])
+def test_a_list_given_to_a_function_is_read_as_tg_tensor_reads_it(call):
+    # a list of Python floats is float32, the default, as tg.tensor([...]) makes it (not
+    # numpy's float64); a numpy array keeps its dtype
+    assert call().dtype == np.float32
+    assert tg.sum(np.array([1.0, 2.0])).dtype == np.float64

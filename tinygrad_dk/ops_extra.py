@@ -22,9 +22,11 @@ DEG_TO_RAD = math.pi / 180.0
 
 
 def _tensor(a: Any) -> Any:
-    from tinygrad_dk.tensor import Tensor  # here: tensor.py imports this module's users
+    """A Tensor as it is; anything else by ``tg.as_tensor``'s rules (a list of floats is
+    float32, a numpy array keeps its dtype), as ``tg.tensor`` would make it."""
+    from tinygrad_dk.creation import as_tensor  # here: tensor.py imports this module's users
 
-    return a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+    return as_tensor(a)
 
 
 def _as_float(x: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import ops, ops_count, ops_index, ops_shape, ops_softmax, spelling
+from tinygrad_dk.creation import as_tensor
 from tinygrad_dk.grad_mode import GradMode
 from tinygrad_dk.spelling import UNSET
 from tinygrad_dk.tensor import Tensor
@@ -23,9 +24,9 @@ from tinygrad_dk import ops_layout, ops_pieces  # isort: skip  (PyTorch names: s
 
 
 def _t(x: Any) -> Tensor:
-    """A Tensor as it is; anything else as a Tensor of its data (no copy for arrays)."""
-    return x if isinstance(x, Tensor) else Tensor(x) if isinstance(x, np.ndarray) else Tensor(
-        np.asarray(x))
+    """A Tensor as it is; anything else by ``as_tensor``'s rules (no copy for arrays, a
+    list of floats float32 as ``tg.tensor`` makes it)."""
+    return as_tensor(x)
 
 
 def _method(name: str) -> Any:

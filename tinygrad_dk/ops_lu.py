@@ -70,7 +70,8 @@ def solve_triangular(a: Any, b: Any, upper: bool, left: bool = True,
     t, b = broadcast_to(t, lead + sa[-2:]), broadcast_to(b, lead + sb[-2:])
     if left:
         return solve(t, b)
-    return mT(solve(mT(t), mT(b)))  # X T = B  <=>  T^T X^T = B^T
+    # X T = B is T^T X^T = B^T
+    return mT(solve(mT(t), mT(b)))
 
 
 # --- the factorisation ----------------------------------------------------------------------
@@ -164,7 +165,8 @@ def _lu_vjp(g: Any, out: Any, a: Any, pivot: bool) -> Any:
     else:
         g_b = _square_grad(low, up, g_low, g_up)
     pivots = raw(out)[..., m, :k] + 1
-    return ops.matmul(permutation(pivots, m, raw(a).dtype), g_b)  # gA = P gB (B = P^T A)
+    # B = P^T A, so gA = P gB
+    return ops.matmul(permutation(pivots, m, raw(a).dtype), g_b)
 
 
 _lu = Primitive("lu_factor", quiet(_lu_forward), _lu_vjp)

@@ -263,3 +263,11 @@ TABLES = [*TABLES, *misc2_tables.MISC2_OPS]
 OP_MODULES.update(ops_misc=tg.ops_misc, ops_misc_arrays=tg.ops_misc_arrays)
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *misc2_tables.MISC2_NN_OPS]  # F.pdist
 # --- end misc2 ---
+
+# --- PyTorch names: lu3d ---
+import test_differential_lu3d as lu3d_tables  # noqa: E402
+
+TABLES = [*TABLES, *lu3d_tables.LU3D_OPS]
+OP_MODULES["ops_lu"] = tg.ops_lu
+NOT_OPS["ops_lu.permutation"] = "a constant matrix from the pivots (test_lu3d.py)"
+# --- end lu3d ---

@@ -547,3 +547,17 @@ __all__ += [
     "unravel_index", "vander", "trapz",
 ]
 # --- end misc2 ---
+
+# --- PyTorch names: lu3d (LU, old qr, randomised low-rank svd / pca) ---
+from tinygrad_dk import ops_lu  # noqa: E402, F401  (tg.ops_lu, as tg.ops_decomp)
+from tinygrad_dk.toplevel import (  # noqa: E402
+    lu,
+    lu_solve,
+    lu_unpack,
+    pca_lowrank,
+    qr,
+    svd_lowrank,
+)
+
+__all__ += ["lu", "lu_solve", "lu_unpack", "qr", "svd_lowrank", "pca_lowrank"]
+# --- end lu3d ---

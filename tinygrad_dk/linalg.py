@@ -276,3 +276,87 @@ __all__ += ["svd", "svdvals", "eigh", "eigvalsh", "qr", "cholesky", "pinv", "mat
             "lstsq", "cond", "matrix_power", "multi_dot", "vecdot", "diagonal",
             "SVDResult", "EighResult", "QRResult", "LstsqResult"]
 # --- end linalg2 ---
+
+# --- PyTorch names: lu3d (LU and triangular solves: tinygrad_dk.ops_lu; low-rank svd/pca) ---
+from tinygrad_dk import ops_lu  # noqa: E402
+
+
+class LUFactorResult(NamedTuple):
+    """What ``linalg.lu_factor`` returns: L and U in one matrix, 1-based int32 pivots."""
+
+    LU: Any
+    pivots: Any
+
+
+class LUFactorExResult(NamedTuple):
+    """What ``linalg.lu_factor_ex`` returns: ``info`` > 0 where U has a 0 on its diagonal."""
+
+    LU: Any
+    pivots: Any
+    info: Any
+
+
+class LUResult(NamedTuple):
+    """What ``linalg.lu`` and ``lu_unpack`` return: A = P L U."""
+
+    P: Any
+    L: Any
+    U: Any
+
+
+def solve_triangular(a: Any, b: Any, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Any:
+    """X with T X = B (``left=False``: X T = B), T the upper or lower triangle of A (its
+    diagonal taken as 1 with ``unitriangular``)."""
+    return ops_lu.solve_triangular(a, b, upper, left, unitriangular)
+
+
+def lu_factor(a: Any, *, pivot: bool = True) -> LUFactorResult:
+    """(LU, pivots) with A = P L U (partial pivoting); a singular A is an error."""
+    return LUFactorResult(*ops_lu.lu_factor(a, pivot))
+
+
+def lu_factor_ex(a: Any, *, pivot: bool = True, check_errors: bool = False) -> LUFactorExResult:
+    """(LU, pivots, info): as ``lu_factor``, singular matrices allowed (info says where)."""
+    result = LUFactorExResult(*ops_lu.lu_factor_ex(a, pivot))
+    if check_errors:
+        ops_lu.lu_factor(a, pivot)  # raises the clear error for a singular A
+    return result
+
+
+def lu(a: Any, *, pivot: bool = True) -> LUResult:
+    """(P, L, U) with A = P L U, L unit lower triangular, U upper triangular."""
+    return LUResult(*ops_lu.lu(a, pivot))
+
+
+def lu_solve(lu_data: Any, pivots: Any, b: Any, *, left: bool = True,
+             adjoint: bool = False) -> Any:
+    """X with A X = B from ``lu_factor(A)`` (``adjoint``: A^T X = B; ``left=False``: X A)."""
+    return ops_lu.lu_solve(lu_data, pivots, b, left, adjoint)
+
+
+def lu_unpack(lu_data: Any, lu_pivots: Any, unpack_data: bool = True,
+              unpack_pivots: bool = True) -> LUResult:
+    """``torch.lu_unpack``: (P, L, U) from ``lu_factor``'s (LU, pivots)."""
+    return LUResult(*ops_lu.lu_unpack(lu_data, lu_pivots))
+
+
+def lu_old(a: Any, pivot: bool = True, get_infos: bool = False) -> tuple:
+    """``torch.lu`` / ``x.lu()``, the old name of ``lu_factor``: (LU, pivots[, infos])."""
+    lu_data, pivots, info = ops_lu.lu_factor_ex(a, pivot)
+    return (lu_data, pivots, info) if get_infos else (lu_data, pivots)
+
+
+def lu_solve_old(b: Any, lu_data: Any, lu_pivots: Any) -> Any:
+    """``torch.lu_solve(b, LU_data, LU_pivots)``, the old argument order of ``lu_solve``."""
+    return ops_lu.lu_solve(lu_data, lu_pivots, b)
+
+
+def qr_old(a: Any, some: bool = True) -> QRResult:
+    """``torch.qr(A, some=True)`` / ``x.qr()``: reduced QR, or complete with ``some=False``."""
+    return qr(a, "reduced" if some else "complete")
+
+
+__all__ += ["solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
+            "LUFactorResult", "LUFactorExResult", "LUResult"]
+# --- end lu3d ---

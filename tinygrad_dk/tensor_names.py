@@ -347,3 +347,20 @@ class TorchNames:
         return inplace.update(self, "index_copy_",
                               lambda x, s: ops_misc_arrays.index_copy(x, dim, index, s), source)
     # --- end misc2 ---
+
+    # --- PyTorch names: lu3d (tinygrad_dk.linalg, ops_lu) ---
+    def qr(self, some: bool = True) -> Any:
+        """``torch.qr``: (Q, R) with self = Q R (reduced; complete with ``some=False``)."""
+        from tinygrad_dk import linalg
+        return linalg.qr_old(self, some)
+
+    def lu(self, pivot: bool = True, get_infos: bool = False) -> Any:
+        """``torch.lu``: (LU, pivots[, infos]) of ``linalg.lu_factor_ex``."""
+        from tinygrad_dk import linalg
+        return linalg.lu_old(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data: Any, LU_pivots: Any) -> Tensor:  # noqa: N803 - PyTorch's names
+        """X with A X = self, A given by its factorisation (``linalg.lu_factor``)."""
+        from tinygrad_dk import linalg
+        return linalg.lu_solve_old(self, LU_data, LU_pivots)
+    # --- end lu3d ---

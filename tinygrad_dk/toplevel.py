@@ -389,3 +389,13 @@ MISC2_NAMES = [*MISC2_METHODS, *MISC2_BINARY, "polygamma", "rsub", "chain_matmul
                "unravel_index", "vander", "trapz"]
 __all__ += MISC2_NAMES
 # --- end misc2 ---
+
+# --- PyTorch names: lu3d (LU, old qr, randomised low-rank svd / pca) ---
+from tinygrad_dk.linalg import lu_old as lu  # noqa: E402
+from tinygrad_dk.linalg import lu_solve_old as lu_solve  # noqa: E402
+from tinygrad_dk.linalg import lu_unpack  # noqa: E402, F401
+from tinygrad_dk.linalg import qr_old as qr  # noqa: E402
+from tinygrad_dk.lowrank import pca_lowrank, svd_lowrank  # noqa: E402, F401
+
+__all__ += ["lu", "lu_solve", "lu_unpack", "qr", "svd_lowrank", "pca_lowrank"]
+# --- end lu3d ---

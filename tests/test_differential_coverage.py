@@ -202,7 +202,8 @@ def test_every_optimizer_and_scheduler_is_compared():
     classes = {n for n in optim.__all__ if isinstance(getattr(optim, n), type)}
     optimizers = {n for n in classes if issubclass(getattr(optim, n), optim.Optimizer)}
     missing = sorted(optimizers - {"Optimizer"} - set(optim_tables.OPTIMIZERS)
-                     - set(optim_tables.MORE_OPTIMIZERS))
+                     - set(optim_tables.MORE_OPTIMIZERS)
+                     - set(CLOSURE_OPTIMIZERS))  # dec: LBFGS, in test_differential_dec.py
     assert not missing, f"optimizers without a trajectory test: {missing}"
     missing = sorted(set(optim.lr_scheduler.__all__) - set(optim_tables.SCHEDULES)
                      - set(nntrain_tables.SCHEDULES))
@@ -263,3 +264,11 @@ TABLES = [*TABLES, *misc2_tables.MISC2_OPS]
 OP_MODULES.update(ops_misc=tg.ops_misc, ops_misc_arrays=tg.ops_misc_arrays)
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *misc2_tables.MISC2_NN_OPS]  # F.pdist
 # --- end misc2 ---
+
+# --- PyTorch names: dec ---
+import test_differential_dec as dec_tables  # noqa: E402
+
+TABLES = [*TABLES, *dec_tables.DEC_OPS]
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *dec_tables.DEC_OPS]  # the nn names test reads it too
+CLOSURE_OPTIMIZERS = dec_tables.CLOSURE_OPTIMIZERS  # LBFGS: its own trajectory test
+# --- end dec ---

@@ -160,9 +160,11 @@ class LBFGS(Optimizer):
 
             if group["line_search_fn"] == "strong_wolfe":
                 start = [p.numpy().copy() for p in self._params]
+                # (as PyTorch: the search may use the evaluations left, and keeps its own
+                # tolerance_change of 1e-9 whatever the group's)
                 loss, flat_grad, t, ls_evals = _strong_wolfe(
                     lambda x, t, d: self._directional_evaluate(closure, x, t, d),
-                    start, t, d, loss, flat_grad, gtd, tolerance_change=tol_change)
+                    start, t, d, loss, flat_grad, gtd, max_ls=max_eval - evals)
                 self._add_to_params(t, d)
                 opt_cond = np.abs(flat_grad).max() <= tol_grad
             else:

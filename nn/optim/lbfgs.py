@@ -218,17 +218,23 @@ def _direction(flat_grad: np.ndarray, old_dirs: list[np.ndarray], old_stps: list
 def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
                        bounds: tuple[float, float] | None = None) -> float:
     """The minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1 and g2,
-    clipped to ``bounds`` (default: between x1 and x2); the midpoint if it has none."""
+    clipped to ``bounds`` (default: between x1 and x2); the midpoint if it has none (the
+    cubic's slope has no real root).
+
+    A division by 0 gives IEEE's answer, +-inf, as in PyTorch (along a straight line
+    downhill the cubic's minimum is infinitely far: the step goes to the bound). A flat
+    cubic (g1 = g2 = 0, f1 = f2) gives 0 / 0: PyTorch returns nan there, this the midpoint.
+    """
     lo, hi = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
-    if d2_square < 0:
+    x1, f1, g1, x2, f2, g2 = (np.float64(v) for v in (x1, f1, g1, x2, f2, g2))
+    with np.errstate(all="ignore"):  # IEEE's inf and nan, as PyTorch's tensors give
+        d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+        d2 = np.sqrt(d1 * d1 - g1 * g2)  # nan: no real minimiser
+        # measured from the right end b of [a, b]: b - (b - a) * ratio
+        (a, ga), (b, gb) = ((x1, g1), (x2, g2)) if x1 <= x2 else ((x2, g2), (x1, g1))
+        min_pos = float(b - (b - a) * ((gb + d2 - d1) / (gb - ga + 2 * d2)))
+    if np.isnan(min_pos):
         return (lo + hi) / 2.0
-    d2 = d2_square ** 0.5
-    if x1 <= x2:
-        min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-    else:
-        min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
     return min(max(min_pos, lo), hi)
 
 

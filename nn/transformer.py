@@ -105,7 +105,7 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
-        x = _residual(src, self.norm1, lambda x: self._sa_block(x, src_mask,
+        x = _residual(to_tensor(src), self.norm1, lambda x: self._sa_block(x, src_mask,
                                                                 src_key_padding_mask,
                                                                 is_causal), self.norm_first)
         return _residual(x, self.norm2, self._ff_block, self.norm_first)
@@ -188,7 +188,7 @@ class TransformerDecoderLayer(Module):
                 key_padding_mask=memory_key_padding_mask, need_weights=False,
                 is_causal=bool(memory_is_causal))[0])
 
-        x = _residual(tgt, self.norm1, self_attention, self.norm_first)
+        x = _residual(to_tensor(tgt), self.norm1, self_attention, self.norm_first)
         x = _residual(x, self.norm2, cross_attention, self.norm_first)
         return _residual(x, self.norm3, lambda x: _feed_forward(self, x, self.dropout3),
                          self.norm_first)

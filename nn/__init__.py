@@ -161,3 +161,9 @@ __all__ += ["ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention",
             "TransformerEncoderLayer", "TransformerEncoder", "RMSNorm", "Bilinear",
             "PixelShuffle", "PixelUnshuffle"]
 # --- end attn ---
+
+# --- PyTorch names: dec ---
+from nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: E402
+
+__all__ += ["TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+# --- end dec ---

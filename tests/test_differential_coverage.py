@@ -202,7 +202,8 @@ def test_every_optimizer_and_scheduler_is_compared():
     classes = {n for n in optim.__all__ if isinstance(getattr(optim, n), type)}
     optimizers = {n for n in classes if issubclass(getattr(optim, n), optim.Optimizer)}
     missing = sorted(optimizers - {"Optimizer"} - set(optim_tables.OPTIMIZERS)
-                     - set(optim_tables.MORE_OPTIMIZERS))
+                     - set(optim_tables.MORE_OPTIMIZERS)
+                     - set(CLOSURE_OPTIMIZERS))  # dec: LBFGS, in test_differential_dec.py
     assert not missing, f"optimizers without a trajectory test: {missing}"
     missing = sorted(set(optim.lr_scheduler.__all__) - set(optim_tables.SCHEDULES)
                      - set(nntrain_tables.SCHEDULES))
@@ -271,3 +272,11 @@ TABLES = [*TABLES, *lu3d_tables.LU3D_OPS]
 OP_MODULES["ops_lu"] = tg.ops_lu
 NOT_OPS["ops_lu.permutation"] = "a constant matrix from the pivots (test_lu3d.py)"
 # --- end lu3d ---
+
+# --- PyTorch names: dec ---
+import test_differential_dec as dec_tables  # noqa: E402
+
+TABLES = [*TABLES, *dec_tables.DEC_OPS]
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *dec_tables.DEC_OPS]  # the nn names test reads it too
+CLOSURE_OPTIMIZERS = dec_tables.CLOSURE_OPTIMIZERS  # LBFGS: its own trajectory test
+# --- end dec ---

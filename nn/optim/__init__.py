@@ -38,3 +38,9 @@ from nn.optim.radam import RAdam  # noqa: E402
 from nn.optim.rprop import Rprop  # noqa: E402
 
 __all__ += ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD"]
+
+# --- PyTorch names: dec ---
+from nn.optim.lbfgs import LBFGS  # noqa: E402
+
+__all__ += ["LBFGS"]
+# --- end dec ---

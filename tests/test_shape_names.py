@@ -321,3 +321,35 @@ def test_moves_undo_and_pieces_join_back(n, m, shift, size, seed):
         np.testing.assert_array_equal(tg.stack(x.unbind(0)).numpy(), a)
     index = np.random.default_rng(seed).integers(0, m, size=(n, m))
     np.testing.assert_array_equal(x.gather(1, index).numpy(), np.take_along_axis(a, index, 1))
+
+
+KEYWORD_FORMS = {  # PyTorch's keyword spellings of the shape functions: (call, expected shape)
+    "flip(dims=)": (lambda lib, x: lib.flip(x, dims=[1]), (2, 3)),
+    "x.flip(dims=)": (lambda lib, x: x.flip(dims=(0, 1)), (2, 3)),
+    "x.permute(dims=)": (lambda lib, x: x.permute(dims=(1, 0)), (3, 2)),
+    "permute(x, dims=)": (lambda lib, x: lib.permute(x, dims=[1, 0]), (3, 2)),
+    "tile(dims=)": (lambda lib, x: lib.tile(x, dims=(2,)), (2, 6)),
+    "x.reshape(shape=)": (lambda lib, x: x.reshape(shape=(3, 2)), (3, 2)),
+    "reshape(x, shape=)": (lambda lib, x: lib.reshape(x, shape=(6,)), (6,)),
+    "x.view(size=)": (lambda lib, x: x.view(size=(3, 2)), (3, 2)),
+    "x.expand(size=)": (lambda lib, x: x[:1].expand(size=(4, 3)), (4, 3)),
+    "x.transpose(dim0=, dim1=)": (lambda lib, x: x.transpose(dim0=0, dim1=1), (3, 2)),
+    "transpose(x, dim0=, dim1=)": (lambda lib, x: lib.transpose(x, dim0=1, dim1=0), (3, 2)),
+    "full(size=, fill_value=)": (lambda lib, x: lib.full(size=(2, 2), fill_value=3.0), (2, 2)),
+    "zeros(size=)": (lambda lib, x: lib.zeros(size=(1, 2)), (1, 2)),
+    "ones_like(input=)": (lambda lib, x: lib.ones_like(input=x), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", KEYWORD_FORMS)
+def test_shape_functions_take_pytorchs_keywords(name):
+    call, shape = KEYWORD_FORMS[name]
+    ours = call(tg, tg.tensor(np.arange(6.0).reshape(2, 3)))
+    assert tuple(ours.shape) == shape
+    theirs = call(torch, torch.tensor(np.arange(6.0).reshape(2, 3)))
+    assert np.array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_sizes_given_twice_are_refused_clearly():
+    with pytest.raises(TypeError, match="one way"):
+        tg.zeros(2, 3).reshape(3, 2, shape=(3, 2))

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import device as _device
+from tinygrad_dk import spelling
 from tinygrad_dk.dtypes import get_default_dtype, int64, tensor_dtype
 from tinygrad_dk.tensor import Tensor
 
@@ -75,11 +76,8 @@ def rng_of(gen: Any) -> np.random.Generator:
 
 
 def _shape(shape: tuple, size: Any = None) -> tuple[int, ...]:
-    if size is not None:
-        shape = (size,)
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    """``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``: the shape as ints."""
+    return tuple(int(n) for n in spelling.sizes(shape, size))
 
 
 def _float(dtype: Any) -> Any:
@@ -157,11 +155,12 @@ def _fill_dtype(fill_value: Any) -> Any:
     return get_default_dtype()
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
          device: Any = None) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (an int gives int64, a float float32)."""
+    """A tensor of shape ``size`` filled with ``fill_value`` (an int gives int64, a float
+    float32)."""
     dtype = _fill_dtype(fill_value) if dtype is None else dtype
-    return _make(np.full(_shape((shape,)), fill_value, dtype=dtype), requires_grad, device)
+    return _make(np.full(_shape((size,)), fill_value, dtype=dtype), requires_grad, device)
 
 
 def _like(t: Any, dtype: Any) -> np.ndarray:
@@ -169,28 +168,28 @@ def _like(t: Any, dtype: Any) -> np.ndarray:
     return arr if dtype is None else arr.astype(dtype)
 
 
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False,
+def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False,
                device: Any = None) -> Tensor:
-    """Zeros with the shape and dtype of ``t`` (or ``dtype``)."""
-    return _make(np.zeros_like(_like(t, dtype)), requires_grad, device)
+    """Zeros with the shape and dtype of ``input`` (or ``dtype``)."""
+    return _make(np.zeros_like(_like(input, dtype)), requires_grad, device)
 
 
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False,
+def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False,
               device: Any = None) -> Tensor:
-    """Ones with the shape and dtype of ``t`` (or ``dtype``)."""
-    return _make(np.ones_like(_like(t, dtype)), requires_grad, device)
+    """Ones with the shape and dtype of ``input`` (or ``dtype``)."""
+    return _make(np.ones_like(_like(input, dtype)), requires_grad, device)
 
 
-def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False,
+def empty_like(input: Any, dtype: Any = None, requires_grad: bool = False,
                device: Any = None) -> Tensor:
-    """Zeros with the shape and dtype of ``t`` (see ``empty``)."""
-    return zeros_like(t, dtype=dtype, requires_grad=requires_grad, device=device)
+    """Zeros with the shape and dtype of ``input`` (see ``empty``)."""
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
+def full_like(input: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
               device: Any = None) -> Tensor:
-    """``fill_value`` everywhere, with the shape and dtype of ``t`` (or ``dtype``)."""
-    return _make(np.full_like(_like(t, dtype), fill_value), requires_grad, device)
+    """``fill_value`` everywhere, with the shape and dtype of ``input`` (or ``dtype``)."""
+    return _make(np.full_like(_like(input, dtype), fill_value), requires_grad, device)
 
 
 # --- ranges -----------------------------------------------------------------------------------
@@ -247,16 +246,16 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
     return _make(data, requires_grad, device)
 
 
-def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples with the shape (and floating dtype) of ``t``."""
-    arr = _like(t, dtype)
+def randn_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples with the shape (and floating dtype) of ``input``."""
+    arr = _like(input, dtype)
     return randn(*arr.shape, dtype=arr.dtype if arr.dtype.kind == "f" else None,
                  requires_grad=requires_grad)
 
 
-def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) with the shape (and floating dtype) of ``t``."""
-    arr = _like(t, dtype)
+def rand_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) with the shape (and floating dtype) of ``input``."""
+    arr = _like(input, dtype)
     return rand(*arr.shape, dtype=arr.dtype if arr.dtype.kind == "f" else None,
                 requires_grad=requires_grad)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_dk import spelling
 from tinygrad_dk.ops import where
 from tinygrad_dk.ops_index import _check_axis
 from tinygrad_dk.ops_shape import (
@@ -58,11 +59,9 @@ def _integers(values: Any) -> np.ndarray:
     return np.asarray(raw(values))
 
 
-def _sizes(sizes: tuple) -> tuple[int, ...]:
-    """``f(2, 3)`` or ``f((2, 3))``: the sizes as one tuple of ints."""
-    if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
-        sizes = tuple(sizes[0])
-    return tuple(int(s) for s in sizes)
+def _sizes(sizes: tuple, given: Any = None, keyword: str = "dims") -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))`` or ``f(dims=(2, 3))``: the sizes as one tuple of ints."""
+    return tuple(int(s) for s in spelling.sizes(sizes, given, keyword))
 
 
 # --- repeating, flipping, rolling ------------------------------------------------------
@@ -87,9 +86,10 @@ def repeat(x: Any, *sizes: Any) -> Any:
     return reshape(copies, tuple(r * n for r, n in zip(sizes, shape)))
 
 
-def tile(x: Any, *dims: Any) -> Any:
-    """numpy's ``tile``: as ``repeat``, but fewer counts than axes count 1 for the first axes."""
-    dims = _sizes(dims)
+def tile(x: Any, *reps: Any, dims: Any = None) -> Any:
+    """numpy's ``tile``: as ``repeat``, but fewer counts than axes count 1 for the first axes
+    (the counts as arguments, a tuple or PyTorch's ``dims=``)."""
+    dims = _sizes(reps, dims)
     return repeat(x, (1,) * (len(_shape(x)) - len(dims)) + dims)
 
 
@@ -112,9 +112,10 @@ def repeat_interleave(x: Any, repeats: Any, dim: int | None = None, *,
     return getitem(x, _along(dim, np.repeat(np.arange(n), counts)))
 
 
-def flip(x: Any, *dims: Any) -> Any:
-    """The order of the elements along ``dims`` reversed."""
-    dims = _dims("flip", _sizes(dims), len(_shape(x)))
+def flip(x: Any, *axes: Any, dims: Any = None) -> Any:
+    """The order of the elements along ``dims`` reversed (``flip(x, 0, 1)``,
+    ``flip(x, (0, 1))`` or PyTorch's ``flip(x, dims=[0, 1])``)."""
+    dims = _dims("flip", _sizes(axes, dims), len(_shape(x)))
     if not _shape(x):  # a number: its only "dim" (0 or -1) has nothing to reverse
         return getitem(x, ())
     index = [slice(None)] * len(_shape(x))

@@ -79,6 +79,20 @@ def axis_args(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any,
     return dim, bool(keepdim)
 
 
+def sizes(args: tuple, given: Any = None, keyword: str = "size") -> tuple:
+    """Sizes or dims in any of PyTorch's three forms: ``f(2, 3)``, ``f((2, 3))`` or by
+    keyword (``size=(2, 3)``, ``dims=[1]``: ``given`` is the keyword's value, None when
+    it was not given)."""
+    if given is not None:
+        if args:
+            raise TypeError(f"got {args!r} and {keyword}={given!r}: give the {keyword} one "
+                            "way, as arguments or by keyword")
+        args = (given,)
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        return tuple(args[0])
+    return tuple(args)
+
+
 def number_axis(ndim: int, axis: Any) -> Any:
     """``axis``, or None where it names a number's (a 0-d tensor's) only dim: PyTorch
     accepts dim 0 or -1 there, numpy refuses every axis."""

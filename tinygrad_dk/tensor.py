@@ -326,11 +326,11 @@ class Tensor(TorchNames, TensorBase):
         """Reversed axes, like ``ndarray.T``."""
         return ops_shape.transpose(self, None)
 
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same numbers in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = shape[0]
-        return ops_shape.reshape(self, tuple(shape))
+    def reshape(self, *sizes: Any, shape: Any = None, size: Any = None) -> Tensor:
+        """The same numbers in a new shape: ``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or by
+        keyword (``shape=``, reshape's in PyTorch; ``size=``, view's)."""
+        return ops_shape.reshape(self, spelling.sizes(sizes, size if shape is None else shape,
+                                                      "shape"))
 
     view = reshape  # PyTorch's name (views and copies are alike here: see the guide)
 
@@ -340,9 +340,12 @@ class Tensor(TorchNames, TensorBase):
 
     reshape_as = view_as
 
-    def transpose(self, *axes: Any) -> Tensor:
-        """Two dims: swap them (PyTorch's ``transpose(0, 1)``); a tuple, all the axes or none:
-        permute them as ``ndarray.transpose`` (none: reverse them)."""
+    def transpose(self, *axes: Any, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """Two dims: swap them (PyTorch's ``transpose(0, 1)`` or ``transpose(dim0=0,
+        dim1=1)``); a tuple, all the axes or none: permute them as ``ndarray.transpose``
+        (none: reverse them)."""
+        if dim0 is not None or dim1 is not None:
+            axes = (*axes, *(d for d in (dim0, dim1) if d is not None))
         if len(axes) == 1 and axes[0] is None:  # numpy's a.transpose(None): reverse them
             axes = ()
         if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
@@ -355,11 +358,9 @@ class Tensor(TorchNames, TensorBase):
         """The transpose of a matrix (a vector stays as it is)."""
         return self if self.ndim < 2 else ops_shape.transpose(self, None)
 
-    def permute(self, *dims: Any) -> Tensor:
-        """Reorder all the axes: ``x.permute(0, 2, 1)``."""
-        if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)):
-            dims = tuple(dims[0])
-        return ops_shape.transpose(self, tuple(dims))
+    def permute(self, *order: Any, dims: Any = None) -> Tensor:
+        """Reorder all the axes: ``x.permute(0, 2, 1)`` (or ``(0, 2, 1)``, or ``dims=``)."""
+        return ops_shape.transpose(self, spelling.sizes(order, dims, "dims"))
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes."""
@@ -391,11 +392,10 @@ class Tensor(TorchNames, TensorBase):
         """Repeat along axes of length 1 to reach ``shape`` (numpy's broadcasting)."""
         return ops_shape.broadcast_to(self, tuple(shape))
 
-    def expand(self, *sizes: Any) -> Tensor:
+    def expand(self, *sizes: Any, size: Any = None) -> Tensor:
         """PyTorch's ``broadcast_to``; -1 keeps a length: ``x.expand(4, -1)``."""
-        if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
-            sizes = tuple(sizes[0])
-        return self.broadcast_to(spelling.expanded_shape(self.shape, sizes))
+        return self.broadcast_to(spelling.expanded_shape(self.shape,
+                                                         spelling.sizes(sizes, size)))
 
     def expand_as(self, other: Any) -> Tensor:
         """Broadcast to ``other``'s shape."""

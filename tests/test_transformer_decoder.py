@@ -10,6 +10,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+# PyTorch's own advice while it builds and runs the reference modules (its nested-tensor
+# fast path, its mask types), not about the code under test
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask:UserWarning"),
+]
+
 import nn  # noqa: E402
 import tinygrad_dk as tg  # noqa: E402
 from nn import optim  # noqa: E402

@@ -81,8 +81,9 @@ def _factorise(a: np.ndarray, pivot: bool) -> tuple[np.ndarray, np.ndarray]:
     """(LU, pivots) of every matrix in the batch, pivots 0-based (see the module)."""
     m, n = a.shape[-2:]
     k = min(m, n)
-    lu = np.array(a.reshape(-1, m, n), dtype=a.dtype)  # a copy, one matrix per batch entry
-    batch = np.arange(lu.shape[0])
+    count = int(np.prod(a.shape[:-2]))  # not reshape(-1, ...): an empty matrix has no -1
+    lu = np.array(a.reshape(count, m, n), dtype=a.dtype)  # a copy, one matrix per batch entry
+    batch = np.arange(count)
     pivots = np.tile(np.arange(k), (lu.shape[0], 1))
     for j in range(k):
         if pivot:  # bring the largest |value| of column j (at or below row j) to row j
@@ -114,8 +115,9 @@ def _lu_forward(a: np.ndarray, pivot: bool) -> np.ndarray:
 def permutation(pivots: np.ndarray, m: int, dtype: Any) -> np.ndarray:
     """The matrix P (A = P L U) of 1-based LAPACK ``pivots`` (..., k), as a constant."""
     pivots = np.asarray(pivots).astype(np.int64) - 1
-    flat = pivots.reshape(-1, pivots.shape[-1]) if pivots.ndim else pivots.reshape(1, 0)
-    batch = np.arange(flat.shape[0])
+    count = int(np.prod(pivots.shape[:-1]))  # not reshape(-1, ...): k may be 0
+    flat = pivots.reshape(count, pivots.shape[-1])
+    batch = np.arange(count)
     perm = np.tile(np.arange(m), (flat.shape[0], 1))  # row i of P^T A is row perm[i] of A
     for j in range(flat.shape[1]):  # replay the swaps in order
         p = flat[:, j]
@@ -184,7 +186,8 @@ def lu_factor_ex(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     lu = getitem(packed, (Ellipsis, slice(0, m), slice(None)))
     pivots = raw(packed)[..., m, :k].astype(np.int32) + 1
     zero = np.diagonal(raw(lu), axis1=-2, axis2=-1) == 0
-    info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
+    first = np.argmax(zero, -1) if k else np.zeros(zero.shape[:-1], np.int64)  # k = 0: none
+    info = np.where(zero.any(-1), first + 1, 0).astype(np.int32)
     const = type(lu)._from_op if hasattr(type(lu), "_from_op") else np.asarray
     return lu, const(pivots), const(info)
 

@@ -320,7 +320,7 @@ def lu_factor_ex(a: Any, *, pivot: bool = True, check_errors: bool = False) -> L
     """(LU, pivots, info): as ``lu_factor``, singular matrices allowed (info says where)."""
     result = LUFactorExResult(*ops_lu.lu_factor_ex(a, pivot))
     if check_errors:
-        ops_lu.lu_factor(a, pivot)  # raises the clear error for a singular A
+        ops_lu.check_info(result.info)  # the clear error for a singular A
     return result
 
 

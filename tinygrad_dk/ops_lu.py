@@ -29,6 +29,7 @@ import numpy as np
 
 from tinygrad_dk import ops
 from tinygrad_dk.ops import where
+from tinygrad_dk.ops_decomp import check_matrix
 from tinygrad_dk.ops_layout import mT, tril, triu
 from tinygrad_dk.ops_matrix import solve
 from tinygrad_dk.ops_shape import broadcast_to, concatenate, getitem
@@ -177,8 +178,6 @@ _lu = Primitive("lu_factor", quiet(_lu_forward), _lu_vjp)
 def lu_factor_ex(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     """(LU, pivots, info): LU holds L (unit diagonal, not stored) and U; pivots are 1-based
     int32 row swaps; info is 0, or i where U[i-1, i-1] is 0 (A is singular)."""
-    from tinygrad_dk.ops_decomp import check_matrix
-
     data = check_matrix("lu_factor", a)
     m, n = data.shape[-2:]
     k = min(m, n)
@@ -192,16 +191,21 @@ def lu_factor_ex(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     return lu, const(pivots), const(info)
 
 
-def lu_factor(a: Any, pivot: bool = True) -> tuple[Any, Any]:
-    """(LU, pivots) as ``lu_factor_ex``; a singular A is a ValueError (as PyTorch, since
+def check_info(info: Any) -> None:
+    """A ValueError if ``lu_factor_ex``'s info reports a singular matrix (as PyTorch, since
     ``lu_solve`` would divide by the zero on U's diagonal)."""
-    lu, pivots, info = lu_factor_ex(a, pivot)
     bad = np.asarray(raw(info))
     if bad.any():
         i = int(bad[bad > 0].flat[0]) - 1
         raise ValueError(f"lu_factor: U[{i}, {i}] is 0: the matrix is singular, and lu_solve "
                          "would divide by 0; use linalg.lu or lu_factor_ex to factorise it "
                          "anyway, or linalg.lstsq / pinv to solve")
+
+
+def lu_factor(a: Any, pivot: bool = True) -> tuple[Any, Any]:
+    """(LU, pivots) as ``lu_factor_ex``; a singular A is a ValueError (``check_info``)."""
+    lu, pivots, info = lu_factor_ex(a, pivot)
+    check_info(info)
     return lu, pivots
 
 
@@ -240,5 +244,5 @@ def lu_solve(lu_data: Any, pivots: Any, b: Any, left: bool = True,
     return solve_triangular(lu_data, y, upper=True)
 
 
-__all__ = ["solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_unpack", "lu_solve",
-           "permutation", "unpack"]
+__all__ = ["solve_triangular", "lu_factor", "lu_factor_ex", "check_info", "lu", "lu_unpack",
+           "lu_solve", "permutation", "unpack"]

@@ -175,6 +175,11 @@ def _lu_vjp(g: Any, out: Any, a: Any, pivot: bool) -> Any:
 _lu = Primitive("lu_factor", quiet(_lu_forward), _lu_vjp)
 
 
+def _constant(like: Any, data: np.ndarray) -> Any:
+    """``data`` as a Tensor of ``like``'s class outside the graph (an array for an array)."""
+    return type(like)._from_op(data) if hasattr(type(like), "_from_op") else data
+
+
 def lu_factor_ex(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     """(LU, pivots, info): LU holds L (unit diagonal, not stored) and U; pivots are 1-based
     int32 row swaps; info is 0, or i where U[i-1, i-1] is 0 (A is singular)."""
@@ -187,8 +192,7 @@ def lu_factor_ex(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     zero = np.diagonal(raw(lu), axis1=-2, axis2=-1) == 0
     first = np.argmax(zero, -1) if k else np.zeros(zero.shape[:-1], np.int64)  # k = 0: none
     info = np.where(zero.any(-1), first + 1, 0).astype(np.int32)
-    const = type(lu)._from_op if hasattr(type(lu), "_from_op") else np.asarray
-    return lu, const(pivots), const(info)
+    return lu, _constant(lu, pivots), _constant(lu, info)
 
 
 def check_info(info: Any) -> None:
@@ -221,8 +225,7 @@ def lu_unpack(lu_data: Any, pivots: Any) -> tuple[Any, Any, Any]:
     m, n = np.shape(raw(lu_data))[-2:]
     p = permutation(raw(pivots), m, raw(lu_data).dtype)
     low, up = unpack(lu_data, min(m, n))
-    const = type(lu_data)._from_op if hasattr(type(lu_data), "_from_op") else np.asarray
-    return const(p), low, up
+    return _constant(lu_data, p), low, up
 
 
 def lu_solve(lu_data: Any, pivots: Any, b: Any, left: bool = True,
@@ -237,7 +240,7 @@ def lu_solve(lu_data: Any, pivots: Any, b: Any, left: bool = True,
         return mT(lu_solve(lu_data, pivots, mT(b), True, not adjoint))
     p = permutation(raw(pivots), sa[-1], raw(lu_data).dtype)
     if adjoint:  # U^T L^T P^T X = B: X = P L^-T U^-T B
-        y = solve_triangular(mT(triu(lu_data)), b, upper=False)
+        y = solve_triangular(mT(lu_data), b, upper=False)  # reads U^T, the lower triangle
         return ops.matmul(p, solve_triangular(mT(lu_data), y, upper=True, unitriangular=True))
     y = solve_triangular(lu_data, ops.matmul(np.swapaxes(p, -1, -2), b), upper=False,
                          unitriangular=True)

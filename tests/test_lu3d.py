@@ -68,3 +68,11 @@ def test_lu_of_empty_matrices_has_torchs_shapes(shape):
     p, low, up = tg.linalg.lu(a)
     k = min(m, n)
     assert (p.shape, low.shape, up.shape) == tuple(shape[:-2] + s for s in [(m, m), (m, k), (k, n)])
+
+
+def test_lu_unpack_leaves_out_what_is_not_asked_for_as_torch():
+    lu, piv = tg.linalg.lu_factor(tg.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]])))
+    p, low, up = tg.lu_unpack(lu, piv, unpack_data=False)
+    assert p.shape == (2, 2) and low.shape == up.shape == (0,)
+    p, low, up = tg.lu_unpack(lu, piv, unpack_pivots=False)
+    assert p.shape == (0,) and low.shape == up.shape == (2, 2)

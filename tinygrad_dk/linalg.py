@@ -338,7 +338,7 @@ def lu_solve(lu_data: Any, pivots: Any, b: Any, *, left: bool = True,
 def lu_unpack(lu_data: Any, lu_pivots: Any, unpack_data: bool = True,
               unpack_pivots: bool = True) -> LUResult:
     """``torch.lu_unpack``: (P, L, U) from ``lu_factor``'s (LU, pivots)."""
-    return LUResult(*ops_lu.lu_unpack(lu_data, lu_pivots))
+    return LUResult(*ops_lu.lu_unpack(lu_data, lu_pivots, unpack_data, unpack_pivots))
 
 
 def lu_old(a: Any, pivot: bool = True, get_infos: bool = False) -> tuple:

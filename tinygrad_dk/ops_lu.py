@@ -220,12 +220,16 @@ def lu(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     return lu_unpack(lu_, pivots)
 
 
-def lu_unpack(lu_data: Any, pivots: Any) -> tuple[Any, Any, Any]:
-    """(P, L, U) from ``lu_factor``'s (LU, pivots)."""
+def lu_unpack(lu_data: Any, pivots: Any, unpack_data: bool = True,
+              unpack_pivots: bool = True) -> tuple[Any, Any, Any]:
+    """(P, L, U) from ``lu_factor``'s (LU, pivots); as PyTorch, a part not asked for
+    (``unpack_data=False``: L and U; ``unpack_pivots=False``: P) is an empty tensor."""
     m, n = np.shape(raw(lu_data))[-2:]
-    p = permutation(raw(pivots), m, raw(lu_data).dtype)
-    low, up = unpack(lu_data, min(m, n))
-    return _constant(lu_data, p), low, up
+    dtype = raw(lu_data).dtype
+    empty = _constant(lu_data, np.zeros((0,), dtype))
+    p = _constant(lu_data, permutation(raw(pivots), m, dtype)) if unpack_pivots else empty
+    low, up = unpack(lu_data, min(m, n)) if unpack_data else (empty, empty)
+    return p, low, up
 
 
 def lu_solve(lu_data: Any, pivots: Any, b: Any, left: bool = True,
@@ -247,5 +251,5 @@ def lu_solve(lu_data: Any, pivots: Any, b: Any, left: bool = True,
     return solve_triangular(lu_data, y, upper=True)
 
 
-__all__ = ["solve_triangular", "lu_factor", "lu_factor_ex", "check_info", "lu", "lu_unpack",
+__all__ = ["solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_unpack",
            "lu_solve", "permutation", "unpack"]

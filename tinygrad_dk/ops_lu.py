@@ -149,12 +149,11 @@ def _lu_vjp(g: Any, out: Any, a: Any, pivot: bool) -> Any:
     k = min(m, n)
     lu, g_lu = (getitem(x, (Ellipsis, slice(0, m), slice(None))) for x in (out, g))
     low, up = unpack(lu, k)
-    g_low, g_up = tril(getitem(g_lu, (Ellipsis, slice(None), slice(0, k))), -1), \
-        triu(getitem(g_lu, (Ellipsis, slice(0, k), slice(None))))
+    g_low = tril(getitem(g_lu, (Ellipsis, slice(None), slice(0, k))), -1)
+    g_up = triu(getitem(g_lu, (Ellipsis, slice(0, k), slice(None))))
     first, rest = slice(0, k), slice(k, None)
     if m < n:  # wide: A = P L [U1 U2]; U2 = L^-1 P^T A2 adds to gA2 and, through L, to gL
-        up1, up2 = getitem(up, (Ellipsis, slice(None), first)), getitem(up, (Ellipsis,
-                                                                             slice(None), rest))
+        up1, up2 = (getitem(up, (Ellipsis, slice(None), s)) for s in (first, rest))
         g_up1, g_up2 = (getitem(g_up, (Ellipsis, slice(None), s)) for s in (first, rest))
         g_b2 = solve_triangular(mT(low), g_up2, upper=True, unitriangular=True)
         g_b1 = _square_grad(low, up1, g_low - g_b2 @ mT(up2), g_up1)

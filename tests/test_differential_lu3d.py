@@ -45,7 +45,8 @@ def _triangular_case(data):
 
 def _lu_case(data):
     return Case([_matrix(data)], {"form": data.draw(st.sampled_from(
-        ["lu_factor", "lu_factor_ex", "linalg.lu", "lu", "method lu", "lu_unpack"]))})
+        ["lu_factor", "lu_factor_ex", "lu_factor_ex check_errors", "linalg.lu", "lu",
+         "method lu", "lu_unpack"]))})
 
 
 def _lu_run(lib):
@@ -54,8 +55,8 @@ def _lu_run(lib):
             return _flat(lib, list(lib.linalg.lu(a)))
         if form == "lu_unpack":
             return _flat(lib, list(lib.lu_unpack(*lib.linalg.lu_factor(a))))
-        if form == "lu_factor_ex":
-            return lib.linalg.lu_factor_ex(a).LU
+        if form.startswith("lu_factor_ex"):
+            return lib.linalg.lu_factor_ex(a, check_errors=form.endswith("errors")).LU
         lu, _ = (lib.linalg.lu_factor(a) if form == "lu_factor" else
                  a.lu() if form == "method lu" else lib.lu(a))
         return lu
@@ -124,7 +125,8 @@ LU3D_OPS = [
        "gives inf - inf in an order of its own",
        covers=("linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu", "tg.lu", "Tensor.lu",
                "linalg.lu_old", "linalg.lu_unpack", "tg.lu_unpack", "ops_lu.lu_factor",
-               "ops_lu.lu_factor_ex", "ops_lu.lu", "ops_lu.lu_unpack", "ops_lu.unpack")),
+               "ops_lu.lu_factor_ex", "ops_lu.check_info", "ops_lu.lu", "ops_lu.lu_unpack",
+               "ops_lu.unpack")),
     Op("linalg.lu_solve, lu_solve, Tensor.lu_solve", _lu_solve_run(tg), _lu_solve_run(torch),
        _lu_solve_case, sums=3, grad_sums=True, nan_ok=INF_G, rtol=1e-6,
        finite_upstream="the gradient solves with the upstream gradient twice; an inf there "

@@ -56,3 +56,23 @@ def test_lowrank_is_seeded_and_spans_the_exact_subspace():
     assert np.allclose(s1.numpy(), np.linalg.svd(a)[1][:2], rtol=1e-2)
     with pytest.raises(ValueError, match="q must be"):
         tg.pca_lowrank(tg.Tensor(a), q=7)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (3, 0), (0, 3), (0, 3, 3)])
+def test_lu_of_empty_matrices_has_torchs_shapes(shape):
+    a = tg.Tensor(np.zeros(shape, np.float32))
+    lu, piv, info = tg.linalg.lu_factor_ex(a)
+    m, n = shape[-2:]
+    assert lu.shape == shape and piv.shape == shape[:-2] + (min(m, n),)
+    assert info.shape == shape[:-2] and not info.numpy().any()
+    p, low, up = tg.linalg.lu(a)
+    k = min(m, n)
+    assert (p.shape, low.shape, up.shape) == tuple(shape[:-2] + s for s in [(m, m), (m, k), (k, n)])
+
+
+def test_lu_unpack_leaves_out_what_is_not_asked_for_as_torch():
+    lu, piv = tg.linalg.lu_factor(tg.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]])))
+    p, low, up = tg.lu_unpack(lu, piv, unpack_data=False)
+    assert p.shape == (2, 2) and low.shape == up.shape == (0,)
+    p, low, up = tg.lu_unpack(lu, piv, unpack_pivots=False)
+    assert p.shape == (0,) and low.shape == up.shape == (2, 2)

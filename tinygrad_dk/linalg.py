@@ -320,7 +320,7 @@ def lu_factor_ex(a: Any, *, pivot: bool = True, check_errors: bool = False) -> L
     """(LU, pivots, info): as ``lu_factor``, singular matrices allowed (info says where)."""
     result = LUFactorExResult(*ops_lu.lu_factor_ex(a, pivot))
     if check_errors:
-        ops_lu.lu_factor(a, pivot)  # raises the clear error for a singular A
+        ops_lu.check_info(result.info)  # the clear error for a singular A
     return result
 
 
@@ -338,7 +338,7 @@ def lu_solve(lu_data: Any, pivots: Any, b: Any, *, left: bool = True,
 def lu_unpack(lu_data: Any, lu_pivots: Any, unpack_data: bool = True,
               unpack_pivots: bool = True) -> LUResult:
     """``torch.lu_unpack``: (P, L, U) from ``lu_factor``'s (LU, pivots)."""
-    return LUResult(*ops_lu.lu_unpack(lu_data, lu_pivots))
+    return LUResult(*ops_lu.lu_unpack(lu_data, lu_pivots, unpack_data, unpack_pivots))
 
 
 def lu_old(a: Any, pivot: bool = True, get_infos: bool = False) -> tuple:

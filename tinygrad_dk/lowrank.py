@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import ops
+from tinygrad_dk.creation import randn
 from tinygrad_dk.ops_decomp import check_matrix, qr, svd
 from tinygrad_dk.ops_layout import mT
+from tinygrad_dk.primitive import raw
 
 
 def _basis(a: Any, q: int, niter: int, m_: Any) -> Any:
     """An orthonormal m x q basis Q with A ~ Q Q^T A (A minus M, when M is given)."""
-    from tinygrad_dk.creation import randn
-
-    data = np.asarray(a._data if hasattr(a, "_data") else a)
+    data = np.asarray(raw(a))
     r = randn(*data.shape[:-2], data.shape[-1], q, dtype=data.dtype)
 
     def times(x: Any, transpose: bool) -> Any:  # (A - M) x, or (A - M)^T x

@@ -29,6 +29,7 @@ import numpy as np
 
 from tinygrad_dk import ops
 from tinygrad_dk.ops import where
+from tinygrad_dk.ops_decomp import check_matrix
 from tinygrad_dk.ops_layout import mT, tril, triu
 from tinygrad_dk.ops_matrix import solve
 from tinygrad_dk.ops_shape import broadcast_to, concatenate, getitem
@@ -81,8 +82,9 @@ def _factorise(a: np.ndarray, pivot: bool) -> tuple[np.ndarray, np.ndarray]:
     """(LU, pivots) of every matrix in the batch, pivots 0-based (see the module)."""
     m, n = a.shape[-2:]
     k = min(m, n)
-    lu = np.array(a.reshape(-1, m, n), dtype=a.dtype)  # a copy, one matrix per batch entry
-    batch = np.arange(lu.shape[0])
+    count = int(np.prod(a.shape[:-2]))  # not reshape(-1, ...): an empty matrix has no -1
+    lu = np.array(a.reshape(count, m, n), dtype=a.dtype)  # a copy, one matrix per batch entry
+    batch = np.arange(count)
     pivots = np.tile(np.arange(k), (lu.shape[0], 1))
     for j in range(k):
         if pivot:  # bring the largest |value| of column j (at or below row j) to row j
@@ -114,8 +116,9 @@ def _lu_forward(a: np.ndarray, pivot: bool) -> np.ndarray:
 def permutation(pivots: np.ndarray, m: int, dtype: Any) -> np.ndarray:
     """The matrix P (A = P L U) of 1-based LAPACK ``pivots`` (..., k), as a constant."""
     pivots = np.asarray(pivots).astype(np.int64) - 1
-    flat = pivots.reshape(-1, pivots.shape[-1]) if pivots.ndim else pivots.reshape(1, 0)
-    batch = np.arange(flat.shape[0])
+    count = int(np.prod(pivots.shape[:-1]))  # not reshape(-1, ...): k may be 0
+    flat = pivots.reshape(count, pivots.shape[-1])
+    batch = np.arange(count)
     perm = np.tile(np.arange(m), (flat.shape[0], 1))  # row i of P^T A is row perm[i] of A
     for j in range(flat.shape[1]):  # replay the swaps in order
         p = flat[:, j]
@@ -146,12 +149,11 @@ def _lu_vjp(g: Any, out: Any, a: Any, pivot: bool) -> Any:
     k = min(m, n)
     lu, g_lu = (getitem(x, (Ellipsis, slice(0, m), slice(None))) for x in (out, g))
     low, up = unpack(lu, k)
-    g_low, g_up = tril(getitem(g_lu, (Ellipsis, slice(None), slice(0, k))), -1), \
-        triu(getitem(g_lu, (Ellipsis, slice(0, k), slice(None))))
+    g_low = tril(getitem(g_lu, (Ellipsis, slice(None), slice(0, k))), -1)
+    g_up = triu(getitem(g_lu, (Ellipsis, slice(0, k), slice(None))))
     first, rest = slice(0, k), slice(k, None)
     if m < n:  # wide: A = P L [U1 U2]; U2 = L^-1 P^T A2 adds to gA2 and, through L, to gL
-        up1, up2 = getitem(up, (Ellipsis, slice(None), first)), getitem(up, (Ellipsis,
-                                                                             slice(None), rest))
+        up1, up2 = (getitem(up, (Ellipsis, slice(None), s)) for s in (first, rest))
         g_up1, g_up2 = (getitem(g_up, (Ellipsis, slice(None), s)) for s in (first, rest))
         g_b2 = solve_triangular(mT(low), g_up2, upper=True, unitriangular=True)
         g_b1 = _square_grad(low, up1, g_low - g_b2 @ mT(up2), g_up1)
@@ -172,11 +174,14 @@ def _lu_vjp(g: Any, out: Any, a: Any, pivot: bool) -> Any:
 _lu = Primitive("lu_factor", quiet(_lu_forward), _lu_vjp)
 
 
+def _constant(like: Any, data: np.ndarray) -> Any:
+    """``data`` as a Tensor of ``like``'s class outside the graph (an array for an array)."""
+    return type(like)._from_op(data) if hasattr(type(like), "_from_op") else data
+
+
 def lu_factor_ex(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     """(LU, pivots, info): LU holds L (unit diagonal, not stored) and U; pivots are 1-based
     int32 row swaps; info is 0, or i where U[i-1, i-1] is 0 (A is singular)."""
-    from tinygrad_dk.ops_decomp import check_matrix
-
     data = check_matrix("lu_factor", a)
     m, n = data.shape[-2:]
     k = min(m, n)
@@ -184,21 +189,26 @@ def lu_factor_ex(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     lu = getitem(packed, (Ellipsis, slice(0, m), slice(None)))
     pivots = raw(packed)[..., m, :k].astype(np.int32) + 1
     zero = np.diagonal(raw(lu), axis1=-2, axis2=-1) == 0
-    info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
-    const = type(lu)._from_op if hasattr(type(lu), "_from_op") else np.asarray
-    return lu, const(pivots), const(info)
+    first = np.argmax(zero, -1) if k else np.zeros(zero.shape[:-1], np.int64)  # k = 0: none
+    info = np.where(zero.any(-1), first + 1, 0).astype(np.int32)
+    return lu, _constant(lu, pivots), _constant(lu, info)
 
 
-def lu_factor(a: Any, pivot: bool = True) -> tuple[Any, Any]:
-    """(LU, pivots) as ``lu_factor_ex``; a singular A is a ValueError (as PyTorch, since
+def check_info(info: Any) -> None:
+    """A ValueError if ``lu_factor_ex``'s info reports a singular matrix (as PyTorch, since
     ``lu_solve`` would divide by the zero on U's diagonal)."""
-    lu, pivots, info = lu_factor_ex(a, pivot)
     bad = np.asarray(raw(info))
     if bad.any():
         i = int(bad[bad > 0].flat[0]) - 1
         raise ValueError(f"lu_factor: U[{i}, {i}] is 0: the matrix is singular, and lu_solve "
                          "would divide by 0; use linalg.lu or lu_factor_ex to factorise it "
                          "anyway, or linalg.lstsq / pinv to solve")
+
+
+def lu_factor(a: Any, pivot: bool = True) -> tuple[Any, Any]:
+    """(LU, pivots) as ``lu_factor_ex``; a singular A is a ValueError (``check_info``)."""
+    lu, pivots, info = lu_factor_ex(a, pivot)
+    check_info(info)
     return lu, pivots
 
 
@@ -209,13 +219,16 @@ def lu(a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     return lu_unpack(lu_, pivots)
 
 
-def lu_unpack(lu_data: Any, pivots: Any) -> tuple[Any, Any, Any]:
-    """(P, L, U) from ``lu_factor``'s (LU, pivots)."""
+def lu_unpack(lu_data: Any, pivots: Any, unpack_data: bool = True,
+              unpack_pivots: bool = True) -> tuple[Any, Any, Any]:
+    """(P, L, U) from ``lu_factor``'s (LU, pivots); as PyTorch, a part not asked for
+    (``unpack_data=False``: L and U; ``unpack_pivots=False``: P) is an empty tensor."""
     m, n = np.shape(raw(lu_data))[-2:]
-    p = permutation(raw(pivots), m, raw(lu_data).dtype)
-    low, up = unpack(lu_data, min(m, n))
-    const = type(lu_data)._from_op if hasattr(type(lu_data), "_from_op") else np.asarray
-    return const(p), low, up
+    dtype = raw(lu_data).dtype
+    empty = _constant(lu_data, np.zeros((0,), dtype))
+    p = _constant(lu_data, permutation(raw(pivots), m, dtype)) if unpack_pivots else empty
+    low, up = unpack(lu_data, min(m, n)) if unpack_data else (empty, empty)
+    return p, low, up
 
 
 def lu_solve(lu_data: Any, pivots: Any, b: Any, left: bool = True,
@@ -230,12 +243,12 @@ def lu_solve(lu_data: Any, pivots: Any, b: Any, left: bool = True,
         return mT(lu_solve(lu_data, pivots, mT(b), True, not adjoint))
     p = permutation(raw(pivots), sa[-1], raw(lu_data).dtype)
     if adjoint:  # U^T L^T P^T X = B: X = P L^-T U^-T B
-        y = solve_triangular(mT(triu(lu_data)), b, upper=False)
+        y = solve_triangular(mT(lu_data), b, upper=False)  # reads U^T, the lower triangle
         return ops.matmul(p, solve_triangular(mT(lu_data), y, upper=True, unitriangular=True))
     y = solve_triangular(lu_data, ops.matmul(np.swapaxes(p, -1, -2), b), upper=False,
                          unitriangular=True)
     return solve_triangular(lu_data, y, upper=True)
 
 
-__all__ = ["solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_unpack", "lu_solve",
-           "permutation", "unpack"]
+__all__ = ["solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_unpack",
+           "lu_solve", "permutation", "unpack"]

@@ -37,6 +37,10 @@ def test_state_dict_keys_and_shapes_are_pytorchs():
     layer = torch.nn.TransformerDecoderLayer(4, 2, 8, bias=False)
     assert list(nn.TransformerDecoderLayer(4, 2, 8, bias=False).state_dict()) == \
         list(layer.state_dict())
+    # the submodules (dropouts too) in PyTorch's order, in both kinds of layer
+    for name in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        assert [n for n, _ in getattr(nn, name)(4, 2, 8).named_modules()] == \
+            [n for n, _ in getattr(torch.nn, name)(4, 2, 8).named_modules()]
 
 
 @pytest.mark.parametrize("norm_first", [False, True])

@@ -4,6 +4,8 @@ functions, a model trained with it as in PyTorch, Values, state_dict, and the er
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -172,3 +174,43 @@ def test_a_minimum_stops_at_once():
         loss.backward()
         return loss
     assert opt.step(closure).item() == 0.0 and len(calls) == 1
+
+
+def _one_step_each(x0, **options):
+    """One LBFGS step on sum((p - 1)^2) from x0, here and in PyTorch: (loss, p) of each."""
+    def closure_of(opt, p):
+        def closure():
+            opt.zero_grad()
+            loss = ((p - 1.0) ** 2).sum()
+            loss.backward()
+            return loss
+        return closure
+    results = []
+    for p, opt_class in ((Tensor(np.array(x0), requires_grad=True), optim.LBFGS),
+                         (torch.tensor(x0, requires_grad=True), torch.optim.LBFGS)):
+        opt = opt_class([p], **options)
+        results.append((opt.step(closure_of(opt, p)).item(), p.detach().numpy().copy()))
+    return results
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_an_infinite_parameter_gives_pytorchs_answer_without_numpy_warnings(line_search_fn):
+    """inf and nan are IEEE's answer, quietly, as in every other optimizer's step()."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ours, theirs = _one_step_each([np.inf, 1.0], line_search_fn=line_search_fn)
+    assert ours[0] == theirs[0] == np.inf
+    np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+def test_a_zero_gradient_with_a_negative_tolerance_is_pytorchs_answer():
+    """1 / sum|g| is inf there (the first step's length is then lr), not a ZeroDivisionError."""
+    ours, theirs = _one_step_each([1.0, 1.0], tolerance_grad=-1.0)
+    assert ours[0] == theirs[0] == 0.0
+    np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+def test_max_eval_defaults_to_max_iter_times_5_over_4_for_numpy_integers_too():
+    p = Tensor(np.zeros(2), requires_grad=True)
+    for max_iter in (8, np.int64(8)):
+        assert optim.LBFGS([p], max_iter=max_iter).param_groups[0]["max_eval"] == 10

@@ -59,6 +59,13 @@ def _residual(x: Tensor, norm: Module, block: Callable[[Tensor], Tensor],
     return x + block(norm(x)) if norm_first else norm(x + block(x))
 
 
+def _copies(owner: str, layer: Module, num_layers: int) -> ModuleList:
+    """``num_layers`` deep copies of ``layer`` (each its own weights, starting from layer's)."""
+    if isinstance(num_layers, bool) or int(num_layers) < 1:
+        raise ValueError(f"{owner}: num_layers must be >= 1, got {num_layers!r}")
+    return ModuleList([copy.deepcopy(layer) for _ in range(int(num_layers))])
+
+
 class _TransformerLayer(Module):
     """What an encoder layer and a decoder layer share: their arguments and their parts,
     built in PyTorch's attribute order (which is state_dict's key order). A decoder layer
@@ -212,13 +219,6 @@ class TransformerDecoder(Module):
                       memory_key_padding_mask=memory_key_padding_mask,
                       tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return x if self.norm is None else self.norm(x)
-
-
-def _copies(owner: str, layer: Module, num_layers: int) -> ModuleList:
-    """``num_layers`` deep copies of ``layer`` (each its own weights, starting from layer's)."""
-    if isinstance(num_layers, bool) or int(num_layers) < 1:
-        raise ValueError(f"{owner}: num_layers must be >= 1, got {num_layers!r}")
-    return ModuleList([copy.deepcopy(layer) for _ in range(int(num_layers))])
 
 
 class Transformer(Module):

@@ -214,3 +214,11 @@ def test_max_eval_defaults_to_max_iter_times_5_over_4_for_numpy_integers_too():
     p = Tensor(np.zeros(2), requires_grad=True)
     for max_iter in (8, np.int64(8)):
         assert optim.LBFGS([p], max_iter=max_iter).param_groups[0]["max_eval"] == 10
+
+
+def test_parameters_without_numbers_are_a_clear_error():
+    """All parameters empty: nothing to minimise (numpy's and PyTorch's own errors there
+    speak of a reduction with no identity)."""
+    with pytest.raises(ValueError, match="hold no numbers"):
+        optim.LBFGS([Tensor(np.zeros(0), requires_grad=True)])
+    optim.LBFGS([Tensor(np.zeros(0), requires_grad=True), Tensor(np.zeros(1), requires_grad=True)])

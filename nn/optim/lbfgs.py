@@ -71,6 +71,10 @@ class LBFGS(Optimizer):
                              "one vector, as PyTorch's LBFGS); pass model.parameters() and "
                              "one lr")
         self._params = self.param_groups[0]["params"]
+        if sum(p.numel() for p in self._params) == 0:
+            raise ValueError("LBFGS: the parameters hold no numbers (each has 0 elements), "
+                             "so there is nothing to minimise; pass the parameters of a "
+                             "model that has weights")
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)

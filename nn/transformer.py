@@ -24,6 +24,7 @@ ending in a ``LayerNorm``. Every block of every layer is wrapped the same way, b
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -59,9 +60,15 @@ def _residual(x: Tensor, norm: Module, block: Callable[[Tensor], Tensor],
     return x + block(norm(x)) if norm_first else norm(x + block(x))
 
 
+def _is_whole(value: Any) -> bool:
+    """Is ``value`` a whole number (3 or 3.0; not True, 2.5, nan, inf, None or "3")?"""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and float(value).is_integer()
+
+
 def _copies(owner: str, layer: Module, num_layers: int) -> ModuleList:
     """``num_layers`` deep copies of ``layer`` (each its own weights, starting from layer's)."""
-    if isinstance(num_layers, bool) or int(num_layers) < 1:
+    if not _is_whole(num_layers) or num_layers < 1:
         raise ValueError(f"{owner}: num_layers must be >= 1, got {num_layers!r}")
     return ModuleList([copy.deepcopy(layer) for _ in range(int(num_layers))])
 
@@ -292,7 +299,7 @@ class Transformer(Module):
                                         dtype: Any = None) -> Tensor:
         """The causal mask (sz, sz): 0 on and below the diagonal, -inf above it, so that
         position i attends to positions 0..i only (add it to the scores: ``tgt_mask``)."""
-        if isinstance(sz, bool) or int(sz) != sz or sz < 0:
+        if not _is_whole(sz) or sz < 0:
             raise ValueError(f"generate_square_subsequent_mask: sz must be a whole number >= "
                              f"0 (the sequence length), got {sz!r}")
         sz = int(sz)

@@ -24,6 +24,7 @@ ending in a ``LayerNorm``. Every block of every layer is wrapped the same way, b
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -59,13 +60,64 @@ def _residual(x: Tensor, norm: Module, block: Callable[[Tensor], Tensor],
     return x + block(norm(x)) if norm_first else norm(x + block(x))
 
 
-def _feed_forward(layer: Module, x: Tensor, dropout: Module) -> Tensor:
-    """The position-wise network of an encoder or decoder layer (its last dropout is
-    ``dropout2`` in an encoder layer, ``dropout3`` in a decoder layer, as PyTorch names them)."""
-    return dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
+def _is_whole(value: Any) -> bool:
+    """Is ``value`` a whole number (3 or 3.0; not True, 2.5, nan, inf, None or "3")?"""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and float(value).is_integer()
 
 
-class TransformerEncoderLayer(Module):
+def _copies(owner: str, layer: Module, num_layers: int) -> ModuleList:
+    """``num_layers`` deep copies of ``layer`` (each its own weights, starting from layer's)."""
+    if not _is_whole(num_layers) or num_layers < 1:
+        raise ValueError(f"{owner}: num_layers must be >= 1, got {num_layers!r}")
+    return ModuleList([copy.deepcopy(layer) for _ in range(int(num_layers))])
+
+
+class _TransformerLayer(Module):
+    """What an encoder layer and a decoder layer share: their arguments and their parts,
+    built in PyTorch's attribute order (which is state_dict's key order). A decoder layer
+    (``cross_attention = True``) has one block more: ``multihead_attn`` with ``norm3`` and
+    ``dropout3``."""
+
+    cross_attention = False
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: str | Callable[[Any], Any] = "relu",
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        activation = _activation(type(self).__name__, activation)
+
+        def attention() -> MultiheadAttention:
+            return MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                      batch_first=batch_first, dtype=dtype)
+
+        def norm() -> LayerNorm:
+            return LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+
+        self.self_attn = attention()
+        if self.cross_attention:
+            self.multihead_attn = attention()
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = bool(norm_first)
+        self.norm1, self.norm2 = norm(), norm()
+        if self.cross_attention:
+            self.norm3 = norm()
+        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
+        if self.cross_attention:
+            self.dropout3 = Dropout(dropout)
+        self.activation = activation
+
+    def _feed_forward(self, x: Tensor) -> Tensor:
+        """The position-wise network (without its last dropout: ``dropout2`` in an encoder
+        layer, ``dropout3`` in a decoder layer, as PyTorch names them)."""
+        return self.linear2(self.dropout(self.activation(self.linear1(x))))
+
+
+class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention and a feed-forward network, each with a residual connection and a norm.
 
     ``TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1,
@@ -75,40 +127,16 @@ class TransformerEncoderLayer(Module):
     is_causal=False)`` with the masks of ``MultiheadAttention``.
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable[[Any], Any] = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__()
-        activation = _activation("TransformerEncoderLayer", activation)
-        # PyTorch's attribute order, so that state_dict lists the keys in its order
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = activation
-
-    def _sa_block(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        return _feed_forward(self, x, self.dropout2)
-
     def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
-        x = _residual(to_tensor(src), self.norm1, lambda x: self._sa_block(x, src_mask,
-                                                                src_key_padding_mask,
-                                                                is_causal), self.norm_first)
-        return _residual(x, self.norm2, self._ff_block, self.norm_first)
+        def self_attention(x: Tensor) -> Tensor:
+            return self.dropout1(self.self_attn(
+                x, x, x, attn_mask=src_mask, key_padding_mask=src_key_padding_mask,
+                need_weights=False, is_causal=is_causal)[0])
+
+        x = _residual(to_tensor(src), self.norm1, self_attention, self.norm_first)
+        return _residual(x, self.norm2, lambda x: self.dropout2(self._feed_forward(x)),
+                         self.norm_first)
 
 
 class TransformerEncoder(Module):
@@ -135,7 +163,7 @@ class TransformerEncoder(Module):
         return x if self.norm is None else self.norm(x)
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, cross attention to ``memory`` and a feed-forward network, each with
     a residual connection and a norm (``norm1``, ``norm2``, ``norm3``).
 
@@ -150,29 +178,7 @@ class TransformerDecoderLayer(Module):
     PyTorch: the mask itself must be given.
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable[[Any], Any] = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__()
-        activation = _activation("TransformerDecoderLayer", activation)
-        # PyTorch's attribute order, so that state_dict lists the keys in its order
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = activation
+    cross_attention = True
 
     def forward(self, tgt: Any, memory: Any, tgt_mask: Any = None, memory_mask: Any = None,
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
@@ -190,7 +196,7 @@ class TransformerDecoderLayer(Module):
 
         x = _residual(to_tensor(tgt), self.norm1, self_attention, self.norm_first)
         x = _residual(x, self.norm2, cross_attention, self.norm_first)
-        return _residual(x, self.norm3, lambda x: _feed_forward(self, x, self.dropout3),
+        return _residual(x, self.norm3, lambda x: self.dropout3(self._feed_forward(x)),
                          self.norm_first)
 
 
@@ -220,13 +226,6 @@ class TransformerDecoder(Module):
                       memory_key_padding_mask=memory_key_padding_mask,
                       tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return x if self.norm is None else self.norm(x)
-
-
-def _copies(owner: str, layer: Module, num_layers: int) -> ModuleList:
-    """``num_layers`` deep copies of ``layer`` (each its own weights, starting from layer's)."""
-    if isinstance(num_layers, bool) or int(num_layers) < 1:
-        raise ValueError(f"{owner}: num_layers must be >= 1, got {num_layers!r}")
-    return ModuleList([copy.deepcopy(layer) for _ in range(int(num_layers))])
 
 
 class Transformer(Module):
@@ -300,7 +299,7 @@ class Transformer(Module):
                                         dtype: Any = None) -> Tensor:
         """The causal mask (sz, sz): 0 on and below the diagonal, -inf above it, so that
         position i attends to positions 0..i only (add it to the scores: ``tgt_mask``)."""
-        if isinstance(sz, bool) or int(sz) != sz or sz < 0:
+        if not _is_whole(sz) or sz < 0:
             raise ValueError(f"generate_square_subsequent_mask: sz must be a whole number >= "
                              f"0 (the sequence length), got {sz!r}")
         sz = int(sz)

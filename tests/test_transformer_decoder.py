@@ -37,6 +37,10 @@ def test_state_dict_keys_and_shapes_are_pytorchs():
     layer = torch.nn.TransformerDecoderLayer(4, 2, 8, bias=False)
     assert list(nn.TransformerDecoderLayer(4, 2, 8, bias=False).state_dict()) == \
         list(layer.state_dict())
+    # the submodules (dropouts too) in PyTorch's order, in both kinds of layer
+    for name in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        assert [n for n, _ in getattr(nn, name)(4, 2, 8).named_modules()] == \
+            [n for n, _ in getattr(torch.nn, name)(4, 2, 8).named_modules()]
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -154,3 +158,14 @@ def test_a_pytorch_style_sequence_to_sequence_model_learns():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("bad", [2.5, None, float("nan"), float("inf"), "3"])
+def test_counts_that_are_not_whole_numbers_are_clear_errors(bad):
+    """(2.5 layers were 2, silently; None, nan and inf failed inside int())"""
+    with pytest.raises(ValueError, match="num_layers must be >= 1"):
+        nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8), bad)
+    with pytest.raises(ValueError, match="num_layers must be >= 1"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), bad)
+    with pytest.raises(ValueError, match="sz must be a whole number"):
+        nn.Transformer.generate_square_subsequent_mask(bad)

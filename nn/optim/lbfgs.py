@@ -36,6 +36,7 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn.optim.optimizer import Optimizer, check_number
+from tinygrad_dk import quiet
 
 #: a function of (start, t, d): the loss and flat gradient at start + t d (then back to start)
 Objective = Callable[[list[np.ndarray], float, np.ndarray], tuple[float, np.ndarray]]
@@ -57,7 +58,8 @@ class LBFGS(Optimizer):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
-        if max_eval is None and isinstance(max_iter, int) and not isinstance(max_iter, bool):
+        if max_eval is None and isinstance(max_iter, (int, np.integer)) \
+                and not isinstance(max_iter, bool):
             max_eval = max_iter * 5 // 4
         super().__init__(params, {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
                                   "tolerance_grad": tolerance_grad,
@@ -69,6 +71,10 @@ class LBFGS(Optimizer):
                              "one vector, as PyTorch's LBFGS); pass model.parameters() and "
                              "one lr")
         self._params = self.param_groups[0]["params"]
+        if sum(p.numel() for p in self._params) == 0:
+            raise ValueError("LBFGS: the parameters hold no numbers (each has 0 elements), "
+                             "so there is nothing to minimise; pass the parameters of a "
+                             "model that has weights")
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -108,8 +114,10 @@ class LBFGS(Optimizer):
 
     # --- one step -----------------------------------------------------------------------
 
+    @quiet
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
+        """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss. An inf or
+        nan loss or gradient gives IEEE's answer quietly, as ``Optimizer.step``."""
         if closure is None or not callable(closure):
             raise TypeError("LBFGS.step needs a closure, a function that re-evaluates the "
                             "model and returns the loss: def closure(): opt.zero_grad(); loss "
@@ -152,7 +160,8 @@ class LBFGS(Optimizer):
                 d = _direction(flat_grad, old_dirs, old_stps, ro, h_diag)
             prev_flat_grad, prev_loss = flat_grad.copy(), loss
 
-            t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr if state["n_iter"] == 1 \
+            # (1 / 0 is inf, as in PyTorch: a zero gradient with a negative tolerance_grad)
+            t = min(1.0, float(1.0 / np.abs(flat_grad).sum())) * lr if state["n_iter"] == 1 \
                 else lr
             gtd = float(flat_grad.dot(d))  # the slope along d
             if gtd > -tol_change:  # d does not go downhill (enough): stop

@@ -155,15 +155,16 @@ __all__ += [
 from nn.attention import MultiheadAttention  # noqa: E402
 from nn.conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: E402
 from nn.layers_attn import Bilinear, PixelShuffle, PixelUnshuffle, RMSNorm  # noqa: E402
-from nn.transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+from nn.transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ += ["ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention",
-            "TransformerEncoderLayer", "TransformerEncoder", "RMSNorm", "Bilinear",
-            "PixelShuffle", "PixelUnshuffle"]
+            "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+            "TransformerDecoder", "Transformer", "RMSNorm", "Bilinear", "PixelShuffle",
+            "PixelUnshuffle"]
 # --- end attn ---
-
-# --- PyTorch names: dec ---
-from nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: E402
-
-__all__ += ["TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
-# --- end dec ---

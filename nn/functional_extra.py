@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import tinygrad_dk as tg
-from nn.functional_layers import to_tensor
+from nn.functional_layers import normalize_with_running, to_tensor
 from tinygrad_dk import Tensor
 
 __all__ = [
@@ -228,13 +228,7 @@ def instance_norm(input: Any, running_mean: Tensor | None = None,
     if running_mean is None or running_var is None:
         raise ValueError("instance_norm: use_input_stats=False needs running_mean and "
                          "running_var")
-    shape = (1, c) + (1,) * (x.ndim - 2)
-    mean = running_mean.numpy().astype(x.dtype).reshape(shape)
-    inv_std = (1.0 / np.sqrt(running_var.numpy() + eps)).astype(x.dtype).reshape(shape)
-    y = (x - mean) * inv_std
-    if weight is not None:
-        y = y * to_tensor(weight).reshape(shape)
-    return y if bias is None else y + to_tensor(bias).reshape(shape)
+    return normalize_with_running(x, running_mean, running_var, weight, bias, eps)
 
 
 # --- dropout of whole channels -------------------------------------------------------------

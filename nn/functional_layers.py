@@ -115,9 +115,19 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
                          "running_var; without running statistics pass training=True")
-    # (x - mean) / sqrt(var + eps) * weight + bias, in this order: x * scale + shift would
-    # be one operation less, but its weight gradient sum(g x) - mean sum(g) cancels (an
-    # infinite g gives inf - inf = nan, where sum(g (x - mean)) is inf)
+    return normalize_with_running(x, running_mean, running_var, weight, bias, eps)
+
+
+def normalize_with_running(x: Tensor, running_mean: Tensor, running_var: Tensor,
+                           weight: Any, bias: Any, eps: float) -> Tensor:
+    """Evaluation-mode normalisation with stored statistics, per channel (axis 1):
+    ``(x - running_mean) / sqrt(running_var + eps) * weight + bias``; batch_norm and
+    instance_norm share it.
+
+    In this order: ``x * scale + shift`` would be one operation less, but its weight
+    gradient sum(g x) - mean sum(g) cancels (an infinite g gives inf - inf = nan, where
+    sum(g (x - mean)) is inf).
+    """
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     mean = running_mean.numpy().astype(x.dtype).reshape(shape)
     inv_std = (1.0 / np.sqrt(running_var.numpy() + eps)).astype(x.dtype).reshape(shape)

@@ -7,6 +7,8 @@ unrolled graph. Names, shapes and state-dict keys are PyTorch's:
 
 * input ``(time, batch, input_size)``, or ``(batch, time, input_size)`` with
   ``batch_first=True``, or ``(time, input_size)`` for one sequence;
+* or a ``PackedSequence`` (``nn.utils.rnn``: sequences of different lengths), giving a
+  packed output and, as ``h_n``, each sequence's state after its own last step;
 * output: the last layer's hidden state at every step, ``(time, batch, D * hidden_size)``
   (batch first with ``batch_first=True``; D = 2 when ``bidirectional``);
 * ``h_n`` (and ``c_n`` for the LSTM): the state after the last step of every layer and

@@ -7,6 +7,8 @@ unrolled graph. Names, shapes and state-dict keys are PyTorch's:
 
 * input ``(time, batch, input_size)``, or ``(batch, time, input_size)`` with
   ``batch_first=True``, or ``(time, input_size)`` for one sequence;
+* or a ``PackedSequence`` (``nn.utils.rnn``: sequences of different lengths), giving a
+  packed output and, as ``h_n``, each sequence's state after its own last step;
 * output: the last layer's hidden state at every step, ``(time, batch, D * hidden_size)``
   (batch first with ``batch_first=True``; D = 2 when ``bidirectional``);
 * ``h_n`` (and ``c_n`` for the LSTM): the state after the last step of every layer and
@@ -38,6 +40,7 @@ from nn.recurrent_cells import (
     rnn_step,
     uniform_init,
 )
+from nn.utils.rnn import PackedSequence
 from tinygrad_dk import Tensor
 
 _CHUNKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -133,7 +136,7 @@ class _RNNBase(Module):
             "x.transpose(1, 0, 2))", UserWarning, stacklevel=4)
 
     def _state(self, hx: Any, batch: int, batched: bool, dtype: Any,
-               x_shape: tuple) -> list[Tensor]:
+               x_shape: tuple | None) -> list[Tensor]:
         """An initial state as one (batch, hidden) Tensor per layer and direction."""
         count = self.num_layers * (2 if self.bidirectional else 1)
         if hx is None:
@@ -146,8 +149,8 @@ class _RNNBase(Module):
         want = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
         if hx.shape != want:
             hint = ""
-            other = x_shape[0] if not self.batch_first else x_shape[1]
-            if batched and hx.shape == (count, other, self.hidden_size):
+            other = None if x_shape is None else x_shape[0 if not self.batch_first else 1]
+            if batched and other is not None and hx.shape == (count, other, self.hidden_size):
                 seen = "(time, batch, " if self.batch_first else "(batch, time, "
                 hint = (f"; the input {x_shape} looks like {seen}features)"
                         f": create the layer with batch_first={not self.batch_first}, or "
@@ -160,20 +163,20 @@ class _RNNBase(Module):
 
     # --- the loop ------------------------------------------------------------------------
 
-    def _run(self, x: Tensor, states: list[list[Tensor]]) -> tuple[Tensor, list[list[Tensor]]]:
-        """Every layer and direction over the time-major input (time, batch, features).
+    def _run(self, layer_input: list[Tensor], sizes: list[int],
+             states: list[list[Tensor]]) -> tuple[list[Tensor], list[list[Tensor]]]:
+        """Every layer and direction over the time steps ``layer_input``.
 
-        ``states`` holds one list per state kind (h, and c for the LSTM), one (batch,
-        hidden) Tensor per layer and direction; returns the last layer's outputs (time,
-        batch, hidden) and the final states. Inside, the steps keep one column per
-        example (see ``nn.recurrent_cells``): inputs and states are transposed here, once.
+        ``layer_input`` holds one (features, batch_sizes[t]) Tensor per time step (a column
+        per example, see ``nn.recurrent_cells``); ``sizes[t]`` is how many sequences run at
+        step t: the whole batch for a padded input, fewer and fewer for a packed one (the
+        sequences sorted longest first). ``states`` holds one list per state kind (h, and c
+        for the LSTM), one (batch, hidden) Tensor per layer and direction. Returns the last
+        layer's output columns, one per step, and the final states (batch, hidden).
         """
         directions = 2 if self.bidirectional else 1
-        steps = x.shape[0]
+        steps = len(layer_input)
         final: list[list[Tensor]] = [[] for _ in states]
-        # One (features, batch) Tensor per time step: a column per example, as the steps take it
-        columns = x.permute(0, 2, 1)
-        layer_input = [columns[t] for t in range(steps)]
         for t, x_t in enumerate(layer_input):
             x_t.label = f"x[{t}]"
         for layer in range(self.num_layers):
@@ -184,13 +187,9 @@ class _RNNBase(Module):
                 weights = self._weights(w_ih, w_hh, *(biases or (None, None)))
                 where = f" l{layer}" if self.num_layers > 1 else ""
                 where += " reverse" if direction else ""
-                state = [_as_columns(s[k]) for s in states]
-                hs: list[Any] = [None] * steps
-                for t in (reversed(range(steps)) if direction else range(steps)):
-                    state = self._step(layer_input[t], state, weights)
-                    for kind, s in zip("hc", state):
-                        s.label = f"{kind}[{t}]{where}"
-                    hs[t] = state[0]
+                order = reversed(range(steps)) if direction else range(steps)
+                hs, state = self._over_time(layer_input, sizes, list(order),
+                                            [_as_columns(s[k]) for s in states], weights, where)
                 outputs.append(hs)
                 for kept, s in zip(final, state):
                     kept.append(s.T)
@@ -198,7 +197,41 @@ class _RNNBase(Module):
                 tg.concatenate([fw, bw], axis=0) for fw, bw in zip(*outputs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = [F.dropout(h, self.dropout) for h in layer_input]
-        return tg.stack(layer_input, axis=0).permute(0, 2, 1), final
+        return layer_input, final
+
+    def _over_time(self, inputs: list[Tensor], sizes: list[int], order: list[int],
+                   start: list[Tensor], weights: tuple,
+                   where: str) -> tuple[list[Tensor], list[Tensor]]:
+        """One layer in one direction: the steps in ``order``, each on the ``sizes[t]``
+        sequences that are still running (the first ones: they are sorted longest first).
+
+        ``start`` is the initial state, (hidden, batch) per state kind. Forwards the batch
+        shrinks: when sequences end, their states are set aside, each the state after that
+        sequence's own last step. Backwards (a bidirectional layer's reverse direction) the
+        batch grows: a sequence joins, with its initial state, at its own last step. With
+        every size equal to the batch (a padded input) neither happens. Returns the hidden
+        state of every step and the final states in the batch's order.
+        """
+        width = sizes[order[0]]
+        state = start if width == start[0].shape[1] else [s[:, :width] for s in start]
+        finished: list[list[Tensor]] = []  # states of sequences that ended, last ones first
+        hs: list[Any] = [None] * len(inputs)
+        for t in order:
+            if sizes[t] < width:  # sequences width-1 down to sizes[t] have ended
+                finished.append([s[:, sizes[t]:] for s in state])
+                state = [s[:, :sizes[t]] for s in state]
+            elif sizes[t] > width:  # sequences width up to sizes[t]-1 start here (reverse)
+                state = [tg.concatenate([s, s0[:, width:sizes[t]]], axis=1)
+                         for s, s0 in zip(state, start)]
+            width = sizes[t]
+            state = self._step(inputs[t], state, weights)
+            for kind, s in zip("hc", state):
+                s.label = f"{kind}[{t}]{where}"
+            hs[t] = state[0]
+        if finished:  # back in batch order: the running ones, then the shorter and shorter
+            state = [tg.concatenate([s, *reversed(parts)], axis=1)
+                     for s, parts in zip(state, zip(*finished))]
+        return hs, state
 
     def _weights(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None) -> tuple:
@@ -208,8 +241,10 @@ class _RNNBase(Module):
     def _step(self, x: Tensor, state: list[Tensor], weights: tuple) -> list[Tensor]:
         raise NotImplementedError
 
-    def _forward(self, input: Any, hx: list[Any]) -> tuple[Tensor, list[Tensor]]:
+    def _forward(self, input: Any, hx: list[Any]) -> tuple[Any, list[Tensor]]:
         """Shared forward: check, go time-major, run, and give PyTorch's shapes back."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         x = to_tensor(input)
         self._check_input(x)
         if x.dtype != self.weight_ih_l0.dtype:  # computed in the weights' dtype, as nn.Linear
@@ -221,7 +256,11 @@ class _RNNBase(Module):
             x = x.swapaxes(0, 1)  # the loop runs over axis 0: time
         dtype = self.weight_hh_l0.dtype
         states = [self._state(h, x.shape[1], batched, dtype, in_shape) for h in hx]
-        out, final = self._run(x, states)
+        # One (features, batch) Tensor per time step: a column per example, as the steps take it
+        columns = x.permute(0, 2, 1)
+        steps = [columns[t] for t in range(x.shape[0])]
+        outs, final = self._run(steps, [x.shape[1]] * len(steps), states)
+        out = tg.stack(outs, axis=0).permute(0, 2, 1)
         if not batched:
             out = out.reshape(out.shape[0], -1)
         elif self.batch_first:
@@ -229,6 +268,36 @@ class _RNNBase(Module):
         finals = [tg.stack(f, axis=0) for f in final]
         if not batched:
             finals = [f.reshape(f.shape[0], -1) for f in finals]
+        return out, finals
+
+    def _forward_packed(self, packed: PackedSequence,
+                        hx: list[Any]) -> tuple[PackedSequence, list[Tensor]]:
+        """The forward of a PackedSequence: the time loop over its batch_sizes (the batch
+        shrinking as sequences end), a packed output, and final states in the caller's
+        batch order (``batch_first`` does not matter: packed data has no batch axis)."""
+        x = packed.data
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(f"{self!r}: a PackedSequence's data must have shape (total "
+                             f"steps, input_size={self.input_size}), got {tuple(x.shape)}; "
+                             "pack a (time, batch, input_size) tensor with "
+                             "pack_padded_sequence")
+        if x.dtype != self.weight_ih_l0.dtype:
+            x = x.to(self.weight_ih_l0.dtype)
+        sizes = [int(n) for n in packed.batch_sizes.numpy()]
+        order, back = packed.sorted_indices, packed.unsorted_indices
+        states = []
+        for h in hx:  # a given initial state is in the caller's order: sort it as the data
+            state = self._state(h, sizes[0], True, self.weight_hh_l0.dtype, None)
+            states.append(state if h is None or order is None else
+                          [s[order.numpy()] for s in state])
+        columns = x.T  # one column per step of a sequence, the steps one after the other
+        starts = np.cumsum([0, *sizes])
+        steps = [columns[:, starts[t]:starts[t + 1]] for t in range(len(sizes))]
+        outs, final = self._run(steps, sizes, states)
+        out = PackedSequence(tg.concatenate(outs, axis=1).T, packed.batch_sizes, order, back)
+        finals = [tg.stack(f, axis=0) for f in final]
+        if back is not None:
+            finals = [f[:, back.numpy()] for f in finals]
         return out, finals
 
     def extra_repr(self) -> str:

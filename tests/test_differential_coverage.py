@@ -280,3 +280,9 @@ TABLES = [*TABLES, *dec_tables.DEC_OPS]
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *dec_tables.DEC_OPS]  # the nn names test reads it too
 CLOSURE_OPTIMIZERS = dec_tables.CLOSURE_OPTIMIZERS  # LBFGS: its own trajectory test
 # --- end dec ---
+
+# --- PyTorch names: rnnpack ---
+import test_differential_rnnpack as rnnpack_tables  # noqa: E402
+
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *rnnpack_tables.RNNPACK_OPS]  # nn.utils.rnn, packed RNN/LSTM/GRU
+# --- end rnnpack ---

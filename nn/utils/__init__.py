@@ -9,3 +9,9 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 from nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: E402
 
 __all__ += ["parameters_to_vector", "vector_to_parameters"]
+
+# --- PyTorch names: rnnpack ---
+from nn.utils import rnn  # noqa: E402  (nn.utils.rnn: packing sequences of different lengths)
+
+__all__ += ["rnn"]
+# --- end rnnpack ---

@@ -561,3 +561,10 @@ from tinygrad_dk.toplevel import (  # noqa: E402
 
 __all__ += ["lu", "lu_solve", "lu_unpack", "qr", "svd_lowrank", "pca_lowrank"]
 # --- end lu3d ---
+
+# --- PyTorch names: lazyns (torch.special, torch.testing, torch.random, torch.compile) ---
+from tinygrad_dk import random, special, testing  # noqa: E402
+from tinygrad_dk.toplevel import compile  # noqa: E402, A004, F401  (a builtin: not in __all__)
+
+__all__ += ["special", "testing", "random"]
+# --- end lazyns ---

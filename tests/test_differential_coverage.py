@@ -280,3 +280,12 @@ TABLES = [*TABLES, *dec_tables.DEC_OPS]
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *dec_tables.DEC_OPS]  # the nn names test reads it too
 CLOSURE_OPTIMIZERS = dec_tables.CLOSURE_OPTIMIZERS  # LBFGS: its own trajectory test
 # --- end dec ---
+
+# --- PyTorch names: lazyns ---
+import test_differential_lazyns as lazyns_tables  # noqa: E402
+
+TABLES = [*TABLES, *lazyns_tables.LAZYNS_OPS]
+OP_MODULES["special"] = tg.special
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *lazyns_tables.LAZYNS_NN_OPS]  # the nn names test reads it too
+NOT_LAYERS["LazyModuleMixin"] = "the lazy mechanism (its classes have rows)"
+# --- end lazyns ---

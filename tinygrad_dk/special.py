@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk import ops, ops_elementwise, ops_misc, ops_softmax
-from tinygrad_dk.ops import where
+from tinygrad_dk.ops import pass_where, where
 from tinygrad_dk.ops_elementwise import _float_op
+from tinygrad_dk.ops_math import sign
 from tinygrad_dk.primitive import Primitive, raw
 from tinygrad_dk.toplevel import _t
 
@@ -48,7 +49,11 @@ logit = ops_misc.logit
 
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002 - PyTorch's names
     """``torch.special.round``: ``torch.round`` (halves to even; gradient 0)."""
-    return _t(input).round(decimals=decimals)
+    x = _t(input)
+    if decimals == 0:
+        return x.round()
+    scale = 10.0 ** decimals  # (as PyTorch: round x * 10^d, then divide)
+    return (x * scale).round() / scale
 
 
 def softmax(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
@@ -74,21 +79,27 @@ _ERFC = np.frompyfunc(math.erfc, 1, 1)  # Python's erfc: exact to double precisi
 _ASYMPTOTIC = 25.0  # above this, erfc(x) nears float64's smallest numbers: the series instead
 
 
+def _erfcx_series(x: np.ndarray, without_one: bool = False) -> np.ndarray:
+    """x sqrt(pi) erfcx(x) for x >= 25: 1 - 1/(2x^2) + 3/(2x^2)^2 - ..., whose terms shrink by
+    (2k - 1)/(2x^2) < 0.002 each: 14 terms give float64's precision (``without_one``: the
+    series without its first term, the 1, which would swallow the rest at x = 1e30)."""
+    inv = 1 / (2 * x * x)
+    total, term = np.zeros_like(x), np.ones_like(x)
+    for k in range(1, 15):
+        term = -term * (2 * k - 1) * inv
+        total += term
+    return total if without_one else 1 + total
+
+
 def _erfcx64(x: np.ndarray) -> np.ndarray:
     """erfcx in float64. Below 25: e^(x^2) erfc(x) (both factors finite and exact). Above:
-    the asymptotic series 1/(x sqrt(pi)) (1 - 1/(2x^2) + 3/(2x^2)^2 - ...), whose terms
-    shrink by (2k - 1)/(2x^2) < 0.002 each, 14 terms giving full precision. For x < 0,
+    the asymptotic series (``_erfcx_series``) over x sqrt(pi). For x < 0,
     erfcx(x) = 2 e^(x^2) - erfcx(-x): inf once e^(x^2) overflows (x < -26.6), as PyTorch."""
     a = np.abs(x)
     near = np.minimum(a, _ASYMPTOTIC)
     direct = np.exp(near * near) * np.asarray(_ERFC(near), dtype=np.float64)
     far = np.maximum(a, _ASYMPTOTIC)
-    inv = 1 / (2 * far * far)
-    total, term = np.ones_like(far), np.ones_like(far)
-    for k in range(1, 15):
-        term = -term * (2 * k - 1) * inv
-        total += term
-    positive = np.where(a < _ASYMPTOTIC, direct, total / (far * SQRT_PI))
+    positive = np.where(a < _ASYMPTOTIC, direct, _erfcx_series(far) / (far * SQRT_PI))
     positive = np.where(np.isinf(a), 0.0, positive)  # 1/(x sqrt(pi)) -> 0
     with np.errstate(over="ignore", invalid="ignore"):
         negative = 2 * np.exp(x * x) - positive
@@ -103,9 +114,21 @@ def _in_float64(fn: Any) -> Any:
     return _float_op(forward)
 
 
-# erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi) (PyTorch's formula)
-erfcx = Primitive("erfcx", _in_float64(_erfcx64),
-                  lambda g, out, x: g * (2 * x * out - 2 / SQRT_PI))
+def _erfcx_slope64(x: np.ndarray) -> np.ndarray:
+    """erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi), whose two terms cancel for large x (at 1e3,
+    six of float32's seven digits): there the series of 2x erfcx(x) sqrt(pi)/2 without its
+    leading 1 instead, which cancels nothing."""
+    far = np.maximum(x, _ASYMPTOTIC)
+    with np.errstate(over="ignore", invalid="ignore"):
+        near = 2 * x * _erfcx64(x) - 2 / SQRT_PI
+    out = np.where(x < _ASYMPTOTIC, near, 2 / SQRT_PI * _erfcx_series(far, without_one=True))
+    return np.where(np.isposinf(x), 0.0, out)
+
+
+# (erfcx')' = 2 erfcx + 2x erfcx'
+_erfcx_slope = Primitive("erfcx'", _in_float64(_erfcx_slope64),
+                         lambda g, out, x: g * (2 * erfcx(x) + 2 * x * out))
+erfcx = Primitive("erfcx", _in_float64(_erfcx64), lambda g, out, x: g * _erfcx_slope(x))
 
 
 # --- the standard normal distribution ---------------------------------------------------------
@@ -128,9 +151,14 @@ def _log_ndtr64(x: np.ndarray) -> np.ndarray:
 
 
 def _log_ndtr_vjp(g: Any, out: Any, x: Any) -> Any:
-    # phi(x) / Phi(x) = sqrt(2/pi) / erfcx(-x / sqrt 2): no 0/0 in the tail, 0 where erfcx
-    # overflows (x -> +inf)
-    return g * (SQRT_2_OVER_PI / erfcx(x * (-1 / SQRT_2)))
+    # phi(x) / Phi(x): for x <= 0 as sqrt(2/pi) / erfcx(-x / sqrt 2) (no 0/0 in the far tail,
+    # where phi and Phi both underflow); for x > 0 as it stands (Phi >= 1/2 there). Each
+    # side computed on a safe input, so that neither gives inf or nan to a second derivative.
+    right = raw(x) > 0
+    left_x, right_x = where(right, 0.0, x), where(right, x, 0.0)
+    left = SQRT_2_OVER_PI / erfcx(left_x * (-1 / SQRT_2))
+    phi = ops.exp(right_x * right_x * -0.5) / SQRT_2PI
+    return g * where(right, phi / ndtr(right_x), left)
 
 
 log_ndtr = Primitive("log_ndtr", _in_float64(_log_ndtr64), _log_ndtr_vjp)
@@ -194,15 +222,16 @@ def _bessel_scaled64(x: np.ndarray, nu: int) -> np.ndarray:
 
 
 def _i1e_vjp(g: Any, out: Any, x: Any) -> Any:
-    # i1e' = i0e - i1e (sign(x) + 1/x); 1/2 at x = 0
+    # i1e' = i0e - i1e (sign(x) + 1/x); 1/2 at x = 0 (i1e / x, not i1e * (1/x): 1/x
+    # overflows for float32's smallest x, where i1e / x is 1/2)
     zero = raw(x) == 0
     safe = where(zero, 1.0, x)
-    return g * where(zero, 0.5, i0e(x) - out * (ops.sign(x) + 1 / safe))
+    return g * where(zero, 0.5, i0e(x) - out * sign(x) - out / safe)
 
 
 # i0e' = i1e - sign(x) i0e
 i0e = Primitive("i0e", _in_float64(lambda x: _bessel_scaled64(x, 0)),
-                lambda g, out, x: g * (i1e(x) - ops.sign(x) * out))
+                lambda g, out, x: g * (i1e(x) - sign(x) * out))
 i1e = Primitive("i1e", _in_float64(lambda x: _bessel_scaled64(x, 1)), _i1e_vjp)
 
 
@@ -227,8 +256,10 @@ def _xlog1py_forward(x: Any, y: Any) -> Any:
 
 
 def _xlog1py_vjp_x(g: Any, out: Any, x: Any, y: Any) -> Any:
-    # d/dx = log1p(y), written xlog1py(g, y) so that g = 0 gives 0 even at y = -1
-    return xlog1py(g, y)
+    # d/dx = log1p(y), written xlog1py(g, y) so that g = 0 gives 0 even at y = -1; 0 where
+    # x == 0 and y <= -1 (the limit from inside), as PyTorch
+    flat = (raw(x) == 0) & (raw(y) <= -1)
+    return pass_where(np.logical_not(flat), xlog1py(g, y)) if np.any(flat) else xlog1py(g, y)
 
 
 xlog1py = Primitive("xlog1py", _float_op(_xlog1py_forward), _xlog1py_vjp_x,

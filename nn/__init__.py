@@ -168,3 +168,29 @@ __all__ += ["ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention",
             "TransformerDecoder", "Transformer", "RMSNorm", "Bilinear", "PixelShuffle",
             "PixelUnshuffle"]
 # --- end attn ---
+
+# --- PyTorch names: lazyns (lazy layers, RReLU, FeatureAlphaDropout) ---
+from nn import parameter  # noqa: E402  (nn.parameter.UninitializedParameter, as torch.nn)
+from nn.activations_more import FeatureAlphaDropout, RReLU  # noqa: E402
+from nn.lazy import (  # noqa: E402
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyLinear,
+    LazyModuleMixin,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
+
+__all__ += [
+    "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+    "LazyModuleMixin", "UninitializedParameter", "UninitializedBuffer", "parameter", "RReLU",
+    "FeatureAlphaDropout",
+]
+# --- end lazyns ---

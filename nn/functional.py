@@ -435,3 +435,9 @@ from nn.functional_misc import pdist  # noqa: E402
 
 __all__ += ["pdist"]
 # --- end misc2 ---
+
+# --- PyTorch names: lazyns ---
+from nn.activations_more import feature_alpha_dropout, gumbel_softmax, rrelu  # noqa: E402
+
+__all__ += ["rrelu", "feature_alpha_dropout", "gumbel_softmax"]
+# --- end lazyns ---

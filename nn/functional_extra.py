@@ -277,13 +277,20 @@ def alpha_dropout(input: Any, p: float = 0.5, training: bool = False,
     correction keeps the mean and variance, so the self-normalisation survives."""
     _check_p("alpha_dropout", p)
     x = to_tensor(input)
+    return _alpha_dropout(x, p, training, x.shape)
+
+
+def _alpha_dropout(x: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:
+    """alpha_dropout's rule with one coin per element of ``mask_shape`` (broadcast over
+    ``x``): the whole input for alpha_dropout, (batch, channels, 1, ...) for
+    feature_alpha_dropout (nn/activations_more.py), which drops whole channels."""
     if not training or p == 0:
         return x
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
     alpha = SELU_ALPHA * SELU_SCALE  # -(SELU's lower limit)
     a = 1.0 / np.sqrt((alpha * alpha * p + 1) * (1 - p))
-    keep = (tg.generator().random(x.shape) >= p).astype(x.dtype)
+    keep = (tg.generator().random(mask_shape) >= p).astype(x.dtype)
     shift = ((keep - 1) * alpha * a + alpha * a * p).astype(x.dtype)
     return x * (keep * a).astype(x.dtype) + shift
 

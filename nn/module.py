@@ -361,6 +361,10 @@ class Module:
         error. Everything is checked before anything is changed, and the error lists
         every bad key at once.
         """
+        for prefix, module in list(self.named_modules()):  # lazy layers: sizes (nn/lazy.py)
+            before_load = getattr(module, "_before_load", None)
+            if before_load is not None:
+                before_load(state_dict, f"{prefix}." if prefix else "")
         own = dict(self._state_entries())
         arrays: dict[str, np.ndarray] = {}
         problems: list[str] = []

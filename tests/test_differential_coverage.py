@@ -286,3 +286,12 @@ import test_differential_rnnpack as rnnpack_tables  # noqa: E402
 
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *rnnpack_tables.RNNPACK_OPS]  # nn.utils.rnn, packed RNN/LSTM/GRU
 # --- end rnnpack ---
+
+# --- PyTorch names: lazyns ---
+import test_differential_lazyns as lazyns_tables  # noqa: E402
+
+TABLES = [*TABLES, *lazyns_tables.LAZYNS_OPS]
+OP_MODULES["special"] = tg.special
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *lazyns_tables.LAZYNS_NN_OPS]  # the nn names test reads it too
+NOT_LAYERS["LazyModuleMixin"] = "the lazy mechanism (its classes have rows)"
+# --- end lazyns ---

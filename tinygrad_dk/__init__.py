@@ -561,3 +561,12 @@ from tinygrad_dk.toplevel import (  # noqa: E402
 
 __all__ += ["lu", "lu_solve", "lu_unpack", "qr", "svd_lowrank", "pca_lowrank"]
 # --- end lu3d ---
+
+# --- PyTorch names: lazyns (torch.special, torch.testing, torch.random, torch.compile) ---
+# compile: a builtin's name, so not in __all__; logsumexp replaced by the Tensor method's
+# spellings: torch.logsumexp(x, dim=1) (ops_softmax's takes axis= only)
+from tinygrad_dk import random, special, testing  # noqa: E402
+from tinygrad_dk.toplevel import compile, logsumexp  # noqa: E402, A004, F401, F811
+
+__all__ += ["special", "testing", "random"]
+# --- end lazyns ---

@@ -399,3 +399,21 @@ from tinygrad_dk.lowrank import pca_lowrank, svd_lowrank  # noqa: E402, F401
 
 __all__ += ["lu", "lu_solve", "lu_unpack", "qr", "svd_lowrank", "pca_lowrank"]
 # --- end lu3d ---
+
+
+# --- PyTorch names: lazyns ---
+def compile(model: Any = None, **options: Any) -> Any:  # noqa: A001 - PyTorch's name
+    """``torch.compile``: here the model or function itself, unchanged.
+
+    This engine does not compile: it runs every operation through numpy as it comes, so
+    the results are exactly those without ``compile``. It is here so that a PyTorch
+    program that compiles its model runs unchanged (``fullgraph=``, ``mode=``,
+    ``backend=``, ... are accepted and ignored). Without a model, as a decorator
+    (``@torch.compile(mode="max-autotune")``), it returns a decorator that does the same.
+    """
+    if model is None:
+        return lambda fn: fn
+    if not callable(model):
+        raise TypeError(f"compile: expects a Module or a function, got {type(model).__name__}")
+    return model
+# --- end lazyns ---

@@ -435,3 +435,10 @@ from nn.functional_misc import pdist  # noqa: E402
 
 __all__ += ["pdist"]
 # --- end misc2 ---
+
+# --- PyTorch names: spatial ---
+from nn.functional_resize import upsample_bilinear, upsample_nearest  # noqa: E402
+from nn.functional_spatial import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample", "upsample_bilinear", "upsample_nearest"]
+# --- end spatial ---

@@ -23,7 +23,8 @@ import tinygrad_dk as tg
 from nn.functional_layers import to_tensor
 from tinygrad_dk import Tensor
 
-__all__ = ["pad", "interpolate", "upsample", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d"]
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -229,6 +230,16 @@ def upsample(input: Any, size: Any = None, scale_factor: Any = None, mode: str =
              align_corners: bool | None = None) -> Tensor:
     """The old name of ``interpolate``."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """The old name of ``interpolate(..., mode="nearest")``."""
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """The old name of ``interpolate(..., mode="bilinear", align_corners=True)``."""
+    return interpolate(input, size, scale_factor, "bilinear", align_corners=True)
 
 
 # --- adaptive pooling ------------------------------------------------------------------------

@@ -27,13 +27,13 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn.functional_layers import to_tensor
+from nn.functional_resize import cubic_weights
 from tinygrad_dk import Tensor
 
 __all__ = ["affine_grid", "grid_sample"]
 
 GRID_MODES = ("bilinear", "nearest", "bicubic")
 PADDING_MODES = ("zeros", "border", "reflection")
-CUBIC_A = -0.75  # PyTorch's cubic convolution constant (Keys' kernel)
 
 
 # --- affine_grid ----------------------------------------------------------------------------
@@ -123,20 +123,6 @@ def _folded(c: Tensor, n: int, padding_mode: str, align_corners: bool) -> Tensor
     return value.astype(c.dtype) + slope.astype(c.dtype) * (c - now)
 
 
-def _cubic_weights(t: Tensor) -> list[Tensor]:
-    """The four weights of the taps at -1, 0, 1, 2 around a point t (0 <= t < 1) past a
-    pixel: Keys' cubic convolution with A = -0.75, as PyTorch."""
-    a = CUBIC_A
-
-    def near(x: Any) -> Any:  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x: Any) -> Any:  # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    return [far(t + 1.0), near(t), near(1.0 - t), far((1.0 - t) + 1.0)]
-
-
 Tap = tuple[np.ndarray, np.ndarray, "Tensor | None"]  # position, inside the image, weight
 
 
@@ -149,7 +135,7 @@ def _taps(c: Tensor, n: int, mode: str, padding_mode: str, align_corners: bool) 
         c = tg.where(np.isfinite(now), c, far)
     if mode == "bicubic":  # the point itself is not folded, each of its taps is
         base = np.floor(np.asarray(c.data))
-        weights = _cubic_weights(c - base.astype(dtype))
+        weights = cubic_weights(c - base.astype(dtype))
         positions = [_fold(base + (i - 1), n, padding_mode, align_corners)[0]
                      for i in range(4)]
         return [(p, _inside(p, n), w) for p, w in zip(positions, weights)]

@@ -39,13 +39,20 @@ PADDING_MODES = ("zeros", "border", "reflection")
 # --- affine_grid ----------------------------------------------------------------------------
 
 
-def _positions(n: int, align_corners: bool) -> np.ndarray:
+def _positions(n: int, align_corners: bool, dtype: Any) -> np.ndarray:
     """The normalised coordinates (-1 .. 1) of the ``n`` pixels of an axis: the corner
-    pixels' centres at -1 and 1 (align_corners), or the edges of the image there."""
+    pixels' centres at -1 and 1 (align_corners), or the edges of the image there.
+
+    Computed as PyTorch does, to the last bit (its linspace counts the second half back
+    from +1): a point that lands exactly on a pixel is a kink of bilinear sampling, so
+    one ulp more or less would change the gradient there.
+    """
     if n <= 1:
-        return np.zeros(max(n, 0))
-    steps = np.linspace(-1.0, 1.0, n)
-    return steps if align_corners else steps * ((n - 1) / n)
+        return np.zeros(max(n, 0), dtype)
+    step = dtype.type(2.0) / dtype.type(n - 1)
+    i = np.arange(n)
+    steps = np.where(i < n // 2, -1 + step * i, 1 - step * (n - 1 - i)).astype(dtype)
+    return steps if align_corners else (steps * dtype.type(n - 1) / dtype.type(n))
 
 
 def affine_grid(theta: Any, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
@@ -73,10 +80,16 @@ def affine_grid(theta: Any, size: Sequence[int], align_corners: bool | None = No
                          f"matrices of shape ({size[0]}, {k}, {k + 1}), got shape "
                          f"{theta.shape}")
     spatial = size[2:]
-    axes = np.meshgrid(*(_positions(n, bool(align_corners)) for n in spatial), indexing="ij")
+    axes = np.meshgrid(*(_positions(n, bool(align_corners), theta.dtype) for n in spatial),
+                       indexing="ij")
     # one row (x, y[, z], 1) per output pixel: x runs along the last axis (the width)
-    base = np.stack([*reversed(axes), np.ones(spatial)], axis=-1).reshape(-1, k + 1)
-    grid = Tensor(base.astype(theta.dtype)) @ theta.permute(0, 2, 1)  # (N, pixels, k)
+    base = np.stack([*reversed(axes), np.ones(spatial, theta.dtype)], axis=-1)
+    base = base.reshape(1, -1, 1, k + 1)  # (1, pixels, 1, k + 1)
+    # theta @ (x, y, 1) for every pixel, the terms added in PyTorch's order (bit-exact)
+    rows = theta.reshape(size[0], 1, k, k + 1)
+    grid = base[..., 0] * rows[..., 0]
+    for i in range(1, k + 1):
+        grid = grid + base[..., i] * rows[..., i]
     return grid.reshape((size[0], *spatial, k))
 
 

@@ -280,3 +280,9 @@ TABLES = [*TABLES, *dec_tables.DEC_OPS]
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *dec_tables.DEC_OPS]  # the nn names test reads it too
 CLOSURE_OPTIMIZERS = dec_tables.CLOSURE_OPTIMIZERS  # LBFGS: its own trajectory test
 # --- end dec ---
+
+# --- PyTorch names: spatial ---
+import test_differential_spatial as spatial_tables  # noqa: E402
+
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *spatial_tables.SPATIAL_OPS]  # the nn names test reads it
+# --- end spatial ---

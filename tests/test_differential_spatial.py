@@ -37,6 +37,9 @@ import nn.functional as F  # noqa: E402
 D.use_torch(torch)
 TF = torch.nn.functional
 
+SUMS_FIRST = ("PyTorch's derivative for the grid adds up the neighbours' differences and then "
+              "multiplies by the upstream gradient; ours multiplies each neighbour by it first, "
+              "so an infinite upstream gradient gives inf - inf = nan where PyTorch's gives inf")
 LANDS_ON_SOURCE = ("a pixel that lands exactly on its source: PyTorch still adds its "
                    "neighbours times 0 (0 * inf = nan), ours leaves them out")
 
@@ -121,11 +124,12 @@ def _old_names(functional):
 
 SPATIAL_OPS = [
     Op("grid_sample", F.grid_sample, TF.grid_sample, _grid_sample, sums=1,
-       nan_ok=LANDS_ON_SOURCE, covers=("F.grid_sample",)),
+       nan_ok=LANDS_ON_SOURCE, finite_upstream=SUMS_FIRST, covers=("F.grid_sample",)),
     Op("affine_grid", F.affine_grid, TF.affine_grid, _affine_grid, sums=1,
        covers=("F.affine_grid",)),
     Op("affine_grid + grid_sample (spatial transformer)", _stn(F), _stn(TF), _transformer,
-       sums=2, nan_ok=LANDS_ON_SOURCE, covers=("F.affine_grid", "F.grid_sample")),
+       sums=2, nan_ok=LANDS_ON_SOURCE, finite_upstream=SUMS_FIRST,
+       covers=("F.affine_grid", "F.grid_sample")),
     Op("interpolate bicubic, area", _resize_run(nn, F), _resize_run(torch.nn, TF), _resize,
        sums=1, nan_ok=LANDS_ON_SOURCE, covers=("F.interpolate", "nn.Upsample")),
     Op("upsample_nearest, upsample_bilinear", _old_names(F), _old_names(TF),

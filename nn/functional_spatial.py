@@ -143,7 +143,9 @@ def _taps(c: Tensor, n: int, mode: str, padding_mode: str, align_corners: bool) 
     """The taps along one axis for the pixel positions ``c``."""
     dtype = c.dtype
     now = np.asarray(c.data)
-    if not np.isfinite(now).all():  # inf (or nan): a point far outside, fixed (no gradient)
+    # inf (or nan): a point infinitely far outside, moved to a fixed point outside (no
+    # gradient), so it reads 0 or the edge; PyTorch gives nan there
+    if not np.isfinite(now).all():
         far = np.where(now > 0, n + 10.0, -10.0).astype(dtype)
         c = tg.where(np.isfinite(now), c, far)
     if mode == "bicubic":  # the point itself is not folded, each of its taps is

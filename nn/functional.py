@@ -441,3 +441,10 @@ from nn.activations_more import feature_alpha_dropout, gumbel_softmax, rrelu  # 
 
 __all__ += ["rrelu", "feature_alpha_dropout", "gumbel_softmax"]
 # --- end lazyns ---
+
+# --- PyTorch names: spatial ---
+from nn.functional_resize import upsample_bilinear, upsample_nearest  # noqa: E402
+from nn.functional_spatial import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample", "upsample_bilinear", "upsample_nearest"]
+# --- end spatial ---

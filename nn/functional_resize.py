@@ -4,8 +4,9 @@
 
 None of them needs a derivative of its own. Each output element is one input element
 (padding by reflection or replication, nearest-neighbour resizing), a weighted sum of
-two neighbours per axis (linear resizing), or a mean or maximum of a window (adaptive
-pooling); so each is built from indexing (``x[..., idx]``, whose gradient adds up
+two neighbours per axis (linear resizing) or of four (bicubic resizing, ``cubic_weights``,
+which ``grid_sample`` shares), or a mean or maximum of a window (adaptive pooling, and
+``mode="area"`` resizing); so each is built from indexing (``x[..., idx]``, whose gradient adds up
 where an index repeats), products with constant weights, ``concatenate``, ``mean`` and
 ``max``, and the engine differentiates them. Every spatial axis is handled on its own,
 one after the other (``_along``).
@@ -23,7 +24,8 @@ import tinygrad_dk as tg
 from nn.functional_layers import to_tensor
 from tinygrad_dk import Tensor
 
-__all__ = ["pad", "interpolate", "upsample", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d"]
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -115,7 +117,8 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant",
 
 # --- resizing ------------------------------------------------------------------------------
 
-LINEAR_MODES = {"linear": 3, "bilinear": 4, "trilinear": 5}  # mode: the input's rank
+LINEAR_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}  # mode: input rank
+CUBIC_A = -0.75  # PyTorch's cubic convolution constant
 
 
 def _per_axis(name: str, value: Any, n: int, what: str) -> list:
@@ -157,18 +160,49 @@ def _nearest(x: Tensor, axis: int, out: int, factor: float | None, exact: bool) 
     return _along(x, axis, np.minimum(src.astype(np.int64), n - 1))
 
 
-def _linear(x: Tensor, axis: int, out: int, factor: float | None, align_corners: bool) -> Tensor:
-    n = x.shape[axis]
+def _source(n: int, out: int, factor: float | None, align_corners: bool,
+            cubic: bool = False) -> np.ndarray:
+    """Where each of the ``out`` output pixels of an axis reads the ``n`` input pixels: a
+    (fractional) input position, PyTorch's rule for the linear and cubic modes."""
     dst = np.arange(out, dtype=np.float64)
     if align_corners:  # the corner pixels' centres line up: src = dst (n - 1) / (out - 1)
-        src = dst * ((n - 1) / (out - 1) if out > 1 else 0.0)
-    else:  # pixel centres: (dst + 0.5) scale - 0.5, not below 0
-        scale = 1.0 / factor if factor else n / out
-        src = np.maximum(scale * (dst + 0.5) - 0.5, 0.0)
+        return dst * ((n - 1) / (out - 1) if out > 1 else 0.0)
+    scale = 1.0 / factor if factor else n / out
+    src = scale * (dst + 0.5) - 0.5  # pixel centres
+    return src if cubic else np.maximum(src, 0.0)  # linear: not below 0
+
+
+def cubic_weights(t: Any) -> list:
+    """The weights of the four pixels at -1, 0, 1, 2 around a point ``t`` (0 <= t <= 1)
+    past a pixel: Keys' cubic convolution with A = -0.75, as PyTorch (bicubic resizing
+    and ``grid_sample``). ``t`` may be an array or a Tensor (then so are the weights)."""
+    a = CUBIC_A
+
+    def near(d: Any) -> Any:  # the kernel at distance |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d: Any) -> Any:  # the kernel at distance 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return [far(t + 1.0), near(t), near(1.0 - t), far((1.0 - t) + 1.0)]
+
+
+def _resample(x: Tensor, axis: int, out: int, factor: float | None, align_corners: bool,
+              cubic: bool) -> Tensor:
+    """Linear (2 taps) or cubic (4 taps) resizing of one axis: every output pixel is a
+    weighted sum of the input pixels around its source position (edges repeated)."""
+    n = x.shape[axis]
+    src = _source(n, out, factor, align_corners, cubic)
     lo = np.minimum(np.floor(src).astype(np.int64), n - 1)
-    hi = np.where(lo < n - 1, lo + 1, lo)
-    w_hi = src - lo
-    return _weighted(x, axis, lo, 1.0 - w_hi) + _weighted(x, axis, hi, w_hi)
+    t = np.clip(src - lo, 0.0, 1.0)  # how far past pixel lo
+    if cubic:
+        taps = [(np.clip(lo + j - 1, 0, n - 1), w) for j, w in enumerate(cubic_weights(t))]
+    else:
+        taps = [(lo, 1.0 - t), (np.minimum(lo + 1, n - 1), t)]
+    result = _weighted(x, axis, *taps[0])
+    for idx, w in taps[1:]:
+        result = result + _weighted(x, axis, idx, w)
+    return result
 
 
 def _weighted(x: Tensor, axis: int, idx: np.ndarray, w: np.ndarray) -> Tensor:
@@ -189,9 +223,12 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
 
     ``mode``: ``"nearest"`` (copy the nearest pixel, PyTorch's floor rule),
     ``"nearest-exact"``, ``"linear"`` (3-axis input), ``"bilinear"`` (images) or
-    ``"trilinear"``: weighted means of the two nearest pixels per axis.
-    ``align_corners=True`` (linear modes only) maps the corner pixels onto each other;
-    False (the default) maps pixel areas, as ``scale_factor`` says.
+    ``"trilinear"``: weighted means of the two nearest pixels per axis;
+    ``"bicubic"`` (images): the four nearest pixels per axis, by Keys' cubic
+    convolution (sharper; may overshoot the input's range); ``"area"``: the mean of the
+    input pixels under each output pixel (``adaptive_avg_pool``, good for shrinking).
+    ``align_corners=True`` (linear and cubic modes only) maps the corner pixels onto each
+    other; False (the default) maps pixel areas, as ``scale_factor`` says.
     """
     x = to_tensor(input)
     if x.ndim not in (3, 4, 5):
@@ -201,25 +238,28 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
         if x.ndim != LINEAR_MODES[mode]:
             raise ValueError(f"interpolate: mode {mode!r} needs an input with "
                              f"{LINEAR_MODES[mode]} axes, got shape {x.shape}")
-    elif mode in ("nearest", "nearest-exact"):
+    elif mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
-            raise ValueError("interpolate: align_corners can only be set with the linear "
-                             "modes (linear, bilinear, trilinear)")
+            raise ValueError("interpolate: align_corners can only be set with the "
+                             "interpolating modes (linear, bilinear, bicubic, trilinear)")
     else:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; use "
-                                  "'nearest', 'nearest-exact', 'linear', 'bilinear' or "
-                                  "'trilinear'")
+                                  "'nearest', 'nearest-exact', 'linear', 'bilinear', "
+                                  "'bicubic', 'trilinear' or 'area'")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     sizes, factors = _sizes_and_scales(x, size, scale_factor, recompute_scale_factor)
     if any(s < 1 for s in sizes) or any(n < 1 for n in x.shape[2:]):
         raise ValueError(f"interpolate: input spatial sizes {x.shape[2:]} and output sizes "
                          f"{tuple(sizes)} must be positive")
+    if mode == "area":
+        return _adaptive_avg("interpolate", x, sizes, len(sizes))
     # the last axis first: for bilinear this is exactly PyTorch's order of operations
     for k in reversed(range(len(sizes))):
         axis = 2 + k
         if mode in LINEAR_MODES:
-            x = _linear(x, axis, sizes[k], factors[k], bool(align_corners))
+            x = _resample(x, axis, sizes[k], factors[k], bool(align_corners),
+                          mode == "bicubic")
         else:
             x = _nearest(x, axis, sizes[k], factors[k], mode == "nearest-exact")
     return x
@@ -229,6 +269,16 @@ def upsample(input: Any, size: Any = None, scale_factor: Any = None, mode: str =
              align_corners: bool | None = None) -> Tensor:
     """The old name of ``interpolate``."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """The old name of ``interpolate(..., mode="nearest")``."""
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """The old name of ``interpolate(..., mode="bilinear", align_corners=True)``."""
+    return interpolate(input, size, scale_factor, "bilinear", align_corners=True)
 
 
 # --- adaptive pooling ------------------------------------------------------------------------

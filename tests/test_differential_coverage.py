@@ -295,3 +295,9 @@ OP_MODULES["special"] = tg.special
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *lazyns_tables.LAZYNS_NN_OPS]  # the nn names test reads it too
 NOT_LAYERS["LazyModuleMixin"] = "the lazy mechanism (its classes have rows)"
 # --- end lazyns ---
+
+# --- PyTorch names: spatial ---
+import test_differential_spatial as spatial_tables  # noqa: E402
+
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *spatial_tables.SPATIAL_OPS]  # the nn names test reads it
+# --- end spatial ---

@@ -211,8 +211,8 @@ def grid_sample(input: Any, grid: Any, mode: str = "bilinear", padding_mode: str
     trilinear for volumes), ``"nearest"`` or ``"bicubic"`` (4 x 4 pixels, sharper).
     ``padding_mode`` says what lies outside the image: ``"zeros"``, ``"border"`` (the
     edge pixels repeated) or ``"reflection"`` (the image mirrored at its edges).
-    Differentiable with respect to the input and the grid (nearest: the grid gets no
-    gradient, as in PyTorch where it is zero).
+    Differentiable with respect to the input and the grid (nearest: the grid's
+    gradient is zero, as in PyTorch).
     """
     x, grid = to_tensor(input), to_tensor(grid)
     _check(x, grid, mode, padding_mode)
@@ -244,4 +244,8 @@ def grid_sample(input: Any, grid: Any, mode: str = "bilinear", padding_mode: str
             # gradient, which would be 0 * inf = nan for an infinite upstream gradient
             value = tg.where(inside[..., None], value * weight[..., None], 0.0)
         result = value if result is None else result + value
+    if mode == "nearest" and grid.requires_grad:
+        # the rounded position does not move with the grid: its gradient is zero (as in
+        # PyTorch), not missing; a 0-weight link gives grid.grad zeros (no 0 * inf = nan)
+        result = result + tg.where(np.zeros((), bool), grid.sum(), 0.0)
     return result.permute(0, k + 1, *range(1, k + 1))

@@ -168,12 +168,16 @@ def test_second_derivatives_with_respect_to_the_grid_match_finite_differences():
         assert grid.grad.data[index] == pytest.approx(numeric, rel=1e-4, abs=1e-6)
 
 
-def test_nearest_gives_the_grid_no_gradient_and_the_input_its_picks():
+def test_nearest_gives_the_grid_a_zero_gradient_and_the_input_its_picks():
     x = Tensor(np.arange(4.0).reshape(1, 1, 2, 2), requires_grad=True)
-    grid = Tensor(np.array([[[[-0.5, -0.5], [-0.5, -0.5]]]]), requires_grad=True)
+    grid = Tensor(np.array([[[[-0.5, -0.5], [np.inf, -0.5]]]]), requires_grad=True)
     F.grid_sample(x, grid, mode="nearest").sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[[[2.0, 0.0], [0.0, 0.0]]]])
-    assert grid.grad is None  # PyTorch: zeros
+    np.testing.assert_array_equal(x.grad.data, [[[[1.0, 0.0], [0.0, 0.0]]]])
+    np.testing.assert_array_equal(grid.grad.data, np.zeros((1, 1, 2, 2)))  # as PyTorch
+    # only the grid requires grad (a spatial transformer with a fixed image): zeros too
+    grid = Tensor(np.array([[[[0.2, 0.1]]]]), requires_grad=True)
+    F.grid_sample(Tensor(np.arange(4.0).reshape(1, 1, 2, 2)), grid, mode="nearest").sum().backward()
+    np.testing.assert_array_equal(grid.grad.data, np.zeros((1, 1, 1, 2)))
 
 
 # --- resizing: bicubic and area -------------------------------------------------------------

@@ -561,3 +561,9 @@ from tinygrad_dk.toplevel import (  # noqa: E402
 
 __all__ += ["lu", "lu_solve", "lu_unpack", "qr", "svd_lowrank", "pca_lowrank"]
 # --- end lu3d ---
+
+# --- PyTorch names: distributions (torch.distributions: Normal, Categorical, kl, ...) ---
+from tinygrad_dk import distributions  # noqa: E402
+
+__all__ += ["distributions"]
+# --- end distributions ---

@@ -9,7 +9,8 @@ term of a VAE (Normal against Normal(0, 1)) trains the encoder.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -280,3 +280,9 @@ TABLES = [*TABLES, *dec_tables.DEC_OPS]
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *dec_tables.DEC_OPS]  # the nn names test reads it too
 CLOSURE_OPTIMIZERS = dec_tables.CLOSURE_OPTIMIZERS  # LBFGS: its own trajectory test
 # --- end dec ---
+
+# --- PyTorch names: distributions ---
+import test_differential_distributions as distribution_tables  # noqa: E402
+
+TABLES = [*TABLES, *distribution_tables.DISTRIBUTION_OPS]  # tg.distributions (not Tensor ops)
+# --- end distributions ---

@@ -289,6 +289,13 @@ def test_extremes_stay_finite(dtype, big):
                                ref.log_prob(torch.arange(3)).numpy(), rtol=1e-6)
     np.testing.assert_allclose(c.entropy().numpy(), ref.entropy().numpy(), atol=1e-6)
     assert np.isfinite(Bernoulli(logits=Tensor(logits)).entropy().numpy()).all()
+    # the KL of Normals whose scales are 1e30 apart (PyTorch's log(var_ratio): inf or nan)
+    s = Tensor(np.array([big, 1 / big], dtype))
+    kl = kl_divergence(Normal(0.0, s), Normal(0.0, Tensor(np.array([1.0, 1.0], dtype))))
+    expected = [0.5 * (big ** 2 - 1) - math.log(big), 0.5 * (big ** -2 - 1) + math.log(big)]
+    if dtype == np.float32 and big > 1e19:
+        expected[0] = math.inf  # sp^2 / 2 itself overflows float32
+    np.testing.assert_allclose(kl.numpy(), expected, rtol=1e-6)
 
 
 # --- kl_divergence ----------------------------------------------------------------------

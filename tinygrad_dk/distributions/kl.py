@@ -58,11 +58,14 @@ def _where(mask: np.ndarray, value: float, x: Tensor) -> Tensor:
 
 @register_kl(Normal, Normal)
 def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
-    """log(sq / sp) + (sp^2 + (mp - mq)^2) / (2 sq^2) - 1/2, with the log of the ratio
-    taken as a difference of logs (the ratio itself may overflow)."""
-    ratio = (p.scale / q.scale).pow(2)
+    """(r^2 + ((mp - mq) / sq)^2 - 1) / 2 - log r with r = sp / sq. Where r over- or
+    underflows, log r is taken as log sp - log sq (finite); elsewhere as log(r), so that
+    the derivative (r - 1/r) dr is exactly 0 at p = q."""
+    r = p.scale / q.scale
     gap = ((p.loc - q.loc) / q.scale).pow(2)
-    return 0.5 * (ratio + gap - 1) - (p.scale.log() - q.scale.log())
+    usable = np.isfinite(raw(r)) & (raw(r) > 0)
+    log_r = ops.where(usable, r.log(), p.scale.log() - q.scale.log())
+    return 0.5 * (r * r + gap - 1) - log_r
 
 
 @register_kl(Bernoulli, Bernoulli)

@@ -301,3 +301,9 @@ import test_differential_spatial as spatial_tables  # noqa: E402
 
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *spatial_tables.SPATIAL_OPS]  # the nn names test reads it
 # --- end spatial ---
+
+# --- PyTorch names: distributions ---
+import test_differential_distributions as distribution_tables  # noqa: E402
+
+TABLES = [*TABLES, *distribution_tables.DISTRIBUTION_OPS]  # tg.distributions (not Tensor ops)
+# --- end distributions ---

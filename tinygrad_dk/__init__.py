@@ -570,3 +570,9 @@ from tinygrad_dk.toplevel import compile, logsumexp  # noqa: E402, A004, F401, F
 
 __all__ += ["special", "testing", "random"]
 # --- end lazyns ---
+
+# --- PyTorch names: distributions (torch.distributions: Normal, Categorical, kl, ...) ---
+from tinygrad_dk import distributions  # noqa: E402
+
+__all__ += ["distributions"]
+# --- end distributions ---

@@ -9,7 +9,11 @@ Each file in ``tests/pytorch_programs/`` is a PyTorch program that checks its ow
    ``import torch.optim as optim`` and ``from torch import optim`` become ``from nn import
    optim``;
 3. everywhere else, ``torch.nn.functional`` becomes ``nn.functional``, ``torch.nn`` ``nn``,
-   ``torch.optim`` ``nn.optim`` and ``torch.utils.data`` ``nn.data``.
+   ``torch.optim`` ``nn.optim`` and ``torch.utils.data`` ``nn.data``;
+4. any other import from torch's package names the engine instead: ``from torch import X``
+   becomes ``from tinygrad_dk import X``, ``from torch.distributions import Normal``
+   ``from tinygrad_dk.distributions import Normal`` and ``import torch.special as S``
+   ``import tinygrad_dk.special as S``.
 
 The converted program runs on this project (whether or not PyTorch is installed); when
 PyTorch is importable, the original runs on it too, which proves the programs are real
@@ -45,6 +49,9 @@ _NAMES = [
     (r"\btorch\.utils\.data\b", "nn.data"),
 ]
 
+# rule 4: what is still imported from torch after rules 1-3 (its other submodules and names)
+_OTHER_IMPORT = r"^(\s*from |\s*import )torch(?=[. ])"
+
 
 def convert(source: str) -> str:
     """The program under the rule of the module docstring."""
@@ -59,6 +66,7 @@ def convert(source: str) -> str:
         else:
             for pattern, name in _NAMES:
                 line = re.sub(pattern, name, line)
+            line = re.sub(_OTHER_IMPORT, r"\1tinygrad_dk", line)  # rule 4
             out.append(line)
     return "\n".join(out) + "\n"
 

@@ -4,14 +4,12 @@ from logits, Categorical predictions, and a VAE-style kl_divergence term."""
 import math
 
 import torch
+import torch.distributions as D
 import torch.nn.functional as F
 from torch import nn
+from torch.distributions import Bernoulli, Categorical, Normal
 
-# (the import rule of tests/test_pytorch_programs.py leaves `from torch.distributions import`
-# alone, so the program reaches the distributions through `torch`, which it converts)
-Normal, Bernoulli, Categorical = (torch.distributions.Normal, torch.distributions.Bernoulli,
-                                  torch.distributions.Categorical)
-kl_divergence = torch.distributions.kl_divergence
+kl_divergence = D.kl_divergence
 
 torch.manual_seed(0)
 n = 400

@@ -435,3 +435,26 @@ from nn.functional_misc import pdist  # noqa: E402
 
 __all__ += ["pdist"]
 # --- end misc2 ---
+
+# --- PyTorch names: layers3d ---
+from nn.functional_3d import (  # noqa: E402
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    channel_shuffle,
+    conv3d,
+    conv_transpose3d,
+    dropout3d,
+    fold,
+    local_response_norm,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool3d,
+    unfold,
+)
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+            "adaptive_max_pool3d", "dropout3d", "unfold", "fold", "channel_shuffle",
+            "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+# --- end layers3d ---

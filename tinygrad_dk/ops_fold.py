@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops_conv import Pads, as_tuple, fold as fold_windows, out_size, pad, taps, \
-    windows
+from tinygrad_dk.ops_conv import Pads, as_tuple, out_size, pad, taps, windows
+from tinygrad_dk.ops_conv import fold as fold_windows
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 

@@ -280,3 +280,11 @@ TABLES = [*TABLES, *dec_tables.DEC_OPS]
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *dec_tables.DEC_OPS]  # the nn names test reads it too
 CLOSURE_OPTIMIZERS = dec_tables.CLOSURE_OPTIMIZERS  # LBFGS: its own trajectory test
 # --- end dec ---
+
+# --- PyTorch names: layers3d ---
+import test_differential_layers3d as layers3d_tables  # noqa: E402
+
+TABLES = [*TABLES, *layers3d_tables.LAYERS3D_OPS]
+OP_MODULES.update(ops_fold=tg.ops_fold, ops_conv_transpose=tg.ops_conv_transpose)
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *layers3d_tables.LAYERS3D_OPS]  # the nn names test reads it too
+# --- end layers3d ---

@@ -39,7 +39,8 @@ def _unfold_forward(x: np.ndarray, *, kernel: tuple, stride: tuple, padding: Pad
     d = len(kernel)
     # the taps next to the channel, the positions last: (N, C, *kernel, *out), then flat
     cols = np.moveaxis(cols, tuple(range(2 + d, 2 + 2 * d)), tuple(range(2, 2 + d)))
-    return cols.reshape(len(x), x.shape[1] * math.prod(kernel), -1)
+    # the sizes spelled out, as -1 cannot be inferred for an empty batch
+    return cols.reshape(len(x), x.shape[1] * math.prod(kernel), math.prod(cols.shape[2 + d:]))
 
 
 def _fold_forward(cols: np.ndarray, *, size: tuple, kernel: tuple, stride: tuple,

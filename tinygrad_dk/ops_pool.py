@@ -305,7 +305,16 @@ def max_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
 
 def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
-    """The mean of every window of a volume, as ``torch.nn.functional.avg_pool3d``."""
+    """The mean of every window of a volume, as ``torch.nn.functional.avg_pool3d``.
+
+    Unlike the 1-D and 2-D versions (and max_pool3d), PyTorch's avg_pool3d wants every
+    spatial axis at least as long as the window before padding; so do we, to agree."""
+    size = np.shape(raw(x))[-3:]
+    kernel = as_tuple(kernel_size, 3, "kernel_size", "avg_pool3d")
+    if len(size) == 3 and any(n < k for n, k in zip(size, kernel)):
+        raise ValueError(f"avg_pool3d: the input's spatial size {tuple(size)} is smaller than "
+                         f"the window {kernel} (padding does not count here, as in "
+                         "PyTorch); use a smaller kernel_size or pad the input with F.pad")
     return _avg("avg_pool3d", 3, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 

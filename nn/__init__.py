@@ -194,3 +194,36 @@ __all__ += [
     "FeatureAlphaDropout",
 ]
 # --- end lazyns ---
+
+# --- PyTorch names: layers3d ---
+from nn.layers_3d import (  # noqa: E402
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    BatchNorm3d,
+    ChannelShuffle,
+    CircularPad3d,
+    ConstantPad3d,
+    Conv3d,
+    ConvTranspose3d,
+    Dropout3d,
+    Fold,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxPool3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    Softmax2d,
+    Unfold,
+    ZeroPad3d,
+)
+
+__all__ += ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
+            "AdaptiveMaxPool3d", "BatchNorm3d", "InstanceNorm3d", "Dropout3d", "ConstantPad3d",
+            "ZeroPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d", "Unfold",
+            "Fold", "Softmax2d", "ChannelShuffle", "LocalResponseNorm", "LPPool1d", "LPPool2d",
+            "LPPool3d"]
+# --- end layers3d ---

@@ -78,7 +78,7 @@ class _ConvNd(Module):
         x = to_tensor(x)
         if x.dtype != self.weight.dtype:  # computed in the weights' dtype, as nn.Linear
             x = x.to(self.weight.dtype)
-        conv = tg.conv1d if self._d == 1 else tg.conv2d
+        conv = (tg.conv1d, tg.conv2d, tg.conv3d)[self._d - 1]
         try:
             return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
         except ValueError as err:  # name the layer: "Conv2d(3, 16, ...): conv2d: ..."

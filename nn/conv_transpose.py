@@ -99,7 +99,7 @@ class _ConvTransposeNd(Module):
         x = to_tensor(input)
         if x.dtype != self.weight.dtype:  # computed in the weights' dtype, as nn.Conv2d
             x = x.to(self.weight.dtype)
-        f = tg.conv_transpose1d if self._d == 1 else tg.conv_transpose2d
+        f = (tg.conv_transpose1d, tg.conv_transpose2d, tg.conv_transpose3d)[self._d - 1]
         try:
             return f(x, self.weight, self.bias, self.stride, self.padding,
                      self._padding_for(x, output_size), self.groups, self.dilation)

@@ -448,3 +448,26 @@ from nn.functional_spatial import affine_grid, grid_sample  # noqa: E402
 
 __all__ += ["affine_grid", "grid_sample", "upsample_bilinear", "upsample_nearest"]
 # --- end spatial ---
+
+# --- PyTorch names: layers3d ---
+from nn.functional_3d import (  # noqa: E402
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    channel_shuffle,
+    conv3d,
+    conv_transpose3d,
+    dropout3d,
+    fold,
+    local_response_norm,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool3d,
+    unfold,
+)
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+            "adaptive_max_pool3d", "dropout3d", "unfold", "fold", "channel_shuffle",
+            "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+# --- end layers3d ---

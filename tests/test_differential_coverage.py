@@ -307,3 +307,11 @@ import test_differential_distributions as distribution_tables  # noqa: E402
 
 TABLES = [*TABLES, *distribution_tables.DISTRIBUTION_OPS]  # tg.distributions (not Tensor ops)
 # --- end distributions ---
+
+# --- PyTorch names: layers3d ---
+import test_differential_layers3d as layers3d_tables  # noqa: E402
+
+TABLES = [*TABLES, *layers3d_tables.LAYERS3D_OPS]
+OP_MODULES.update(ops_fold=tg.ops_fold, ops_conv_transpose=tg.ops_conv_transpose)
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *layers3d_tables.LAYERS3D_OPS]  # the nn names test reads it too
+# --- end layers3d ---

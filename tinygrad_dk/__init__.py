@@ -576,3 +576,12 @@ from tinygrad_dk import distributions  # noqa: E402
 
 __all__ += ["distributions"]
 # --- end distributions ---
+
+# --- PyTorch names: layers3d (3-D convolution and pooling; unfold/fold as tg.ops_fold) ---
+from tinygrad_dk import ops_fold  # noqa: E402, F401  (tg.ops_fold: nn.functional's unfold, fold)
+from tinygrad_dk.ops_conv import conv3d  # noqa: E402
+from tinygrad_dk.ops_conv_transpose import conv_transpose3d  # noqa: E402
+from tinygrad_dk.ops_pool import avg_pool3d, max_pool3d  # noqa: E402
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d"]
+# --- end layers3d ---

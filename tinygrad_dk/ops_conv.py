@@ -229,7 +229,7 @@ def _conv_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any) -> An
 
 
 _CONV = {d: Primitive(f"conv{d}d", quiet(_conv_forward), _conv_vjp_x, _conv_vjp_w, _conv_vjp_b)
-         for d in (1, 2)}
+         for d in (1, 2, 3)}
 
 # conv_transpose(g, w) is linear in g and in w; its vjps are conv and conv_weight_grad.
 _conv_transpose = Primitive(
@@ -278,8 +278,11 @@ def as_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...], st
     return tuple((p, p) for p in as_tuple(padding, len(kernel), "padding", op, minimum=0))
 
 
-_WEIGHT_LAYOUT = {1: "(out_channels, in_channels, k)", 2: "(out_channels, in_channels, kh, kw)"}
-_LAYOUT = {1: "(batch, channels, length)", 2: "(batch, channels, height, width)"}
+_WEIGHT_LAYOUT = {1: "(out_channels, in_channels, k)", 2: "(out_channels, in_channels, kh, kw)",
+                  3: "(out_channels, in_channels, kd, kh, kw)"}
+_LAYOUT = {1: "(batch, channels, length)", 2: "(batch, channels, height, width)",
+           3: "(batch, channels, depth, height, width)"}
+_EXAMPLES = {1: "signals", 2: "images", 3: "volumes"}  # what a batch of one channel holds
 
 
 def check_input(op: str, x: Any, d: int, channels: int, what: str) -> bool:
@@ -297,7 +300,7 @@ def check_input(op: str, x: Any, d: int, channels: int, what: str) -> bool:
         raise ValueError(
             f"{op}: expected input of shape {layout} = (N, 1, ...), got {shape}: the channel "
             f"axis (axis 1) is missing. For a batch of one-channel "
-            f"{'images' if d == 2 else 'signals'} add it with "
+            f"{_EXAMPLES[d]} add it with "
             f"x.reshape({shape[0]}, 1, {', '.join(map(str, shape[1:]))})"
         )
     if len(shape) != d + 2:
@@ -376,4 +379,16 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     return _conv_nd(2, x, weight, bias, stride, padding, dilation, groups)
 
 
-__all__ = ["conv1d", "conv2d"]
+def conv3d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Any:
+    """3-D convolution, as ``torch.nn.functional.conv3d``: filters slid through volumes
+    (scans, video clips as (time, height, width)).
+
+    ``x`` (batch, in_channels, depth, height, width), ``weight`` (out_channels,
+    in_channels, kd, kh, kw), ``bias`` (out_channels,) or None; sizes an int or a triple.
+    The same code as ``conv2d`` with one spatial axis more.
+    """
+    return _conv_nd(3, x, weight, bias, stride, padding, dilation, groups)
+
+
+__all__ = ["conv1d", "conv2d", "conv3d"]

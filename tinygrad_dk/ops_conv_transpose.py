@@ -29,7 +29,8 @@ from tinygrad_dk.ops_shape import concatenate
 from tinygrad_dk.primitive import raw
 
 _WEIGHT_LAYOUT = {1: "(in_channels, out_channels // groups, k)",
-                  2: "(in_channels, out_channels // groups, kh, kw)"}
+                  2: "(in_channels, out_channels // groups, kh, kw)",
+                  3: "(in_channels, out_channels // groups, kd, kh, kw)"}
 
 
 def _conv_transpose_nd(d: int, x: Any, weight: Any, bias: Any, stride: Any, padding: Any,
@@ -113,4 +114,15 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
                               dilation)
 
 
-__all__ = ["conv_transpose1d", "conv_transpose2d"]
+def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Any:
+    """3-D transposed convolution, as ``torch.nn.functional.conv_transpose3d``: volumes
+    made bigger. ``input`` (batch, in_channels, depth, height, width), ``weight``
+    (in_channels, out_channels // groups, kd, kh, kw); otherwise as ``conv_transpose2d``.
+    """
+    return _conv_transpose_nd(3, input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
+
+
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]

@@ -160,7 +160,7 @@ def _max_pool_vjp(g: Any, out: Any, x: Any, **p: Any) -> Any:
     return max_unpool(g, winners(data, raw(out), **p), size=data.shape[2:], **p)
 
 
-_MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for d in (1, 2)}
+_MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for d in (1, 2, 3)}
 
 # --- average pooling ---------------------------------------------------------------------
 
@@ -205,11 +205,14 @@ def avg_unpool(g: Any, *, size: tuple, **p: Any) -> Any:
 
 _AVG_POOL = {d: Primitive(f"avg_pool{d}d", quiet(_avg_pool_forward),
                           lambda g, out, x, **p: avg_unpool(g, size=np.shape(raw(x))[2:], **p))
-             for d in (1, 2)}
+             for d in (1, 2, 3)}
 _avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
                         lambda gy, out, g, *, size, **p: avg_pool(gy, **p))
 
 # --- the public functions -----------------------------------------------------------------
+
+
+_SPATIAL = {1: "length", 2: "height, width", 3: "depth, height, width"}
 
 
 def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
@@ -229,7 +232,7 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
     shape = np.shape(raw(x))
     if len(shape) not in (d + 1, d + 2):
         raise ValueError(f"{op}: expected input of shape (batch, channels, "
-                         f"{'length' if d == 1 else 'height, width'}) or one example without "
+                         f"{_SPATIAL[d]}) or one example without "
                          f"the batch axis, got shape {tuple(shape)}")
     batched = len(shape) == d + 2
     if not batched:
@@ -290,4 +293,29 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     return _avg("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
+def max_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False) -> Any:
+    """The maximum of every window of a volume (batch, channels, depth, height, width), as
+    ``torch.nn.functional.max_pool3d``; arguments and gradient as ``max_pool2d``."""
+    x, batched, p = _arguments("max_pool3d", 3, x, kernel_size, stride, padding, dilation,
+                               ceil_mode)
+    out = _MAX_POOL[3](x, **p)
+    return out if batched else out[0]
+
+
+def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
+    """The mean of every window of a volume, as ``torch.nn.functional.avg_pool3d``.
+
+    Unlike the 1-D and 2-D versions (and max_pool3d), PyTorch's avg_pool3d wants every
+    spatial axis at least as long as the window before padding; so do we, to agree."""
+    size = np.shape(raw(x))[-3:]
+    kernel = as_tuple(kernel_size, 3, "kernel_size", "avg_pool3d")
+    if len(size) == 3 and any(n < k for n, k in zip(size, kernel)):
+        raise ValueError(f"avg_pool3d: the input's spatial size {tuple(size)} is smaller than "
+                         f"the window {kernel} (padding does not count here, as in "
+                         "PyTorch); use a smaller kernel_size or pad the input with F.pad")
+    return _avg("avg_pool3d", 3, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"]

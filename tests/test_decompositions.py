@@ -164,3 +164,21 @@ def test_a_forward_error_names_its_operation_once(call, name):
     message = str(caught.value)
     assert message.startswith(f"{name}: ") and f"{name}: {name}:" not in message
     assert "(arguments: Tensor of shape (2, 2)" in message
+
+
+def test_qr_of_a_wide_matrix_has_the_exact_gradient_of_one_row():
+    # A (1, n) = Q R with Q = +-1: R = Q A, so the gradient of sum(u R) + c sum(Q) is Q u,
+    # whatever c (Q does not move). A float32 row whose first entry is small against c
+    # used to lose 20% of it: gQ's term cancelled only after the division by R's corner.
+    a = Tensor(np.array([[-0.0010920815, 0.002989226, -0.010460959, -0.0018087021]],
+                        dtype=np.float32), requires_grad=True)
+    q, r = tg.linalg.qr(a)
+    u = np.array([[3.0, -2.0, 1.0, 5.0]], dtype=np.float32)
+    ((q * 700.0).sum() + (r * Tensor(u)).sum()).backward()
+    np.testing.assert_array_equal(a.grad.data, q.data * u)
+    # wider blocks: float64 gradcheck with both Q and R used
+    rng = np.random.default_rng(3)
+    b = Tensor(rng.standard_normal((2, 3, 5)), requires_grad=True)
+    uq, ur = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 5))
+    assert gradcheck(lambda x: (tg.linalg.qr(x)[0] * Tensor(uq)).sum()
+                     + (tg.linalg.qr(x)[1] * Tensor(ur)).sum(), [b])

@@ -247,13 +247,16 @@ def _qr_vjp(g: Any, out: Any, a: Any, mode: str) -> Any:
     r, gr = mT(rt), triu(mT(grt))  # (R's lower triangle is 0 whatever A is)
     if m >= n:
         return _qr_grad_tall(q, r, gq, gr)
-    # wide: A = [X Y] with X = Q R_x square and Y = Q R_y, so R_y's gradient reaches Y
-    # directly and Q's through Y (Q = Y R_y^-1 ... is not needed: R_y = Q^T Y)
+    # wide (m < n): Q is square, so Q^T dQ is skew-symmetric and only the skew part of
+    # M = Q^T gQ - gR R^T counts: gA = Q gR + [Q tril(M - M^T) R_x^-T, 0], R_x the square
+    # left block of R. Taking the skew part first cancels, exactly, what cancels in exact
+    # arithmetic (everything, for one row) before R_x^-T can amplify its rounding.
     cols = (Ellipsis, slice(None), slice(0, m))
     rest = (Ellipsis, slice(None), slice(m, None))
-    y, gry = getitem(a, rest), getitem(gr, rest)
-    gx = _qr_grad_tall(q, getitem(r, cols), gq + y @ mT(gry), getitem(gr, cols))
-    return concatenate([gx, q @ gry], axis=-1)
+    mm = mT(q) @ gq - gr @ mT(r)
+    lead = mT(solve(getitem(r, cols), mT(q @ tril(mm - mT(mm)))))
+    qgr = q @ gr
+    return concatenate([getitem(qgr, cols) + lead, getitem(qgr, rest)], axis=-1)
 
 
 _qr = Primitive("qr", quiet(_qr_forward), _qr_vjp)

@@ -328,6 +328,21 @@ def test_softplus_with_beta_is_x_where_beta_x_overflows():
     assert F.softplus(Value(1e308), beta=4.0).data == 1e308
 
 
+def test_softplus_slope_keeps_subnormal_values_so_an_infinite_gradient_stays_inf():
+    # softplus'(-713.9) = e^-713.9 is a subnormal float64; as 1 / (1 + e^713.9) it was 0,
+    # and an infinite upstream gradient gave inf * 0 = nan (PyTorch: inf); logsigmoid too
+    x = Tensor(np.array([-713.9, -95.0, 30.0]), requires_grad=True)
+    F.softplus(x).backward(Tensor(np.full(3, np.inf)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.inf)
+    x = Tensor(np.array([713.9]), requires_grad=True)
+    F.logsigmoid(x).backward(Tensor(np.array([np.inf])))
+    assert x.grad.numpy()[0] == np.inf
+    z = np.array([-745.0, -713.9, -30.0, 0.0, 30.0])  # and the slope is sigmoid itself
+    x = Tensor(z, requires_grad=True)
+    F.softplus(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(z) / (1 + np.exp(z)), rtol=1e-15)
+
+
 @pytest.mark.parametrize("e", [0.5, -0.5])
 def test_minus_inf_to_a_half_is_nan_as_a_square_root(e):
     # C's pow gives inf (0 for -0.5); PyTorch and numpy's sqrt say nan

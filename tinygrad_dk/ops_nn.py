@@ -115,9 +115,19 @@ def _softplus_forward(z: Any) -> Any:
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
+def _slope_forward(z: Any) -> Any:
+    # sigmoid(z), written e^z / (1 + e^z) for z < 0: 1 / (1 + e^-z) overflows to 1 / inf = 0
+    # below z = -709 (-88 in float32) where e^z is still a subnormal number; kept, an
+    # infinite upstream gradient times it is inf (as in PyTorch), not inf * 0 = nan
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
 # softplus'(z) = e^z / (1 + e^z) = sigmoid(z), smooth everywhere (also at z = 0, where
-# the max and |z| of the forward have kinks), so second derivatives are exact too.
-softplus = Primitive("softplus", quiet(_softplus_forward), lambda g, out, z: g * sigmoid(z))
+# the max and |z| of the forward have kinks), so second derivatives are exact too; the
+# slope's own derivative is sigmoid's, out (1 - out).
+_slope = Primitive("softplus_slope", quiet(_slope_forward), lambda g, out, z: g * out * (1 - out))
+softplus = Primitive("softplus", quiet(_softplus_forward), lambda g, out, z: g * _slope(z))
 
 # --- losses, per element ----------------------------------------------------------------
 

@@ -196,27 +196,14 @@ ndtri = Primitive("ndtri", _in_float64(_ndtri64),
 
 # --- modified Bessel functions, scaled by e^-|x| -----------------------------------------------
 
-_BESSEL_SWITCH = 30.0  # power series below, asymptotic series above (as tinygrad_dk.ops_misc)
-
-
 def _bessel_scaled64(x: np.ndarray, nu: int) -> np.ndarray:
-    """e^-|x| I_nu(|x|) for nu = 0 or 1. Up to 30: the power series
-    sum (x/2)^(2k+nu) / (k! (k+nu)!) (positive terms), times e^-|x|. Above: the asymptotic
-    series 1/sqrt(2 pi x) sum_k (-1)^k prod_j (4nu^2 - (2j-1)^2) / (k! (8x)^k), in which no
-    exponential appears at all, so nothing overflows at any x."""
+    """e^-|x| I_nu(|x|) for nu = 0 or 1, from I_nu's two series (``ops_misc.bessel_series``):
+    up to 30 the power series times e^-|x|; above, the asymptotic series, which holds no
+    exponential at all, so nothing overflows at any x."""
     a = np.abs(x)
-    small = np.minimum(a, _BESSEL_SWITCH)
-    term = (small / 2) ** nu / math.factorial(nu)
-    total = term.copy()
-    for k in range(1, 80):
-        term = term * (small / 2) ** 2 / (k * (k + nu))
-        total += term
-    big = np.maximum(a, _BESSEL_SWITCH)
-    series, term = np.ones_like(big), np.ones_like(big)
-    for k in range(1, 25):
-        term = -term * (4 * nu * nu - (2 * k - 1) ** 2) / (k * 8 * big)
-        series += term
-    out = np.where(a <= _BESSEL_SWITCH, total * np.exp(-small), series / np.sqrt(2 * np.pi * big))
+    power, scaled = ops_misc.bessel_series(a, nu)
+    near = a <= ops_misc._BESSEL_SWITCH
+    out = np.where(near, power * np.exp(-np.minimum(a, ops_misc._BESSEL_SWITCH)), scaled)
     out = np.where(np.isinf(a), 0.0, out)  # -> 1/sqrt(2 pi x) -> 0
     return np.where(np.isnan(x), np.nan, np.copysign(out, x) if nu else out)
 

@@ -358,7 +358,7 @@ erfinv = Primitive("erfinv", quiet(_erfinv_forward),
 _BESSEL_SWITCH = 30.0  # power series below, asymptotic series above
 
 
-def bessel_series(a: np.ndarray, nu: int) -> tuple[np.ndarray, np.ndarray]:
+def _bessel_series(a: np.ndarray, nu: int) -> tuple[np.ndarray, np.ndarray]:
     """The two series of I_nu(a), nu = 0 or 1, a = |x| >= 0 in float64, each at the inputs
     it serves (``tinygrad_dk.special``'s i0e and i1e use them too):
 
@@ -384,10 +384,10 @@ def bessel_series(a: np.ndarray, nu: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _i1_forward(x: np.ndarray) -> np.ndarray:
     """I1(x), odd in x: the power series for |x| <= 30, e^|x| times the asymptotic series
-    above (``bessel_series``)."""
+    above (``_bessel_series``)."""
     x = _as_float(np.asarray(x))
     a = np.abs(x.astype(np.float64))
-    power, scaled = bessel_series(a, 1)
+    power, scaled = _bessel_series(a, 1)
     with np.errstate(over="ignore", invalid="ignore"):
         # e^x as e^(x/2) twice: finite until the result itself overflows
         half = np.exp(np.maximum(a, _BESSEL_SWITCH) / 2)

@@ -15,14 +15,11 @@ import numpy as np
 
 from tinygrad_dk import creation, ops
 from tinygrad_dk.distributions import constraints
-from tinygrad_dk.distributions.distribution import (
-    Distribution,
-    broadcast_all,
-    draw,
-    log_sqrt_2pi,
-)
+from tinygrad_dk.distributions.distribution import Distribution, broadcast_all, draw
 from tinygrad_dk.primitive import raw
 from tinygrad_dk.tensor import Tensor
+
+LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)  # the normal density's constant
 
 
 class _LocScale(Distribution):
@@ -59,7 +56,7 @@ class Normal(_LocScale):
     def log_prob(self, value: Any) -> Tensor:
         """-z^2/2 - log(scale) - log(sqrt(2 pi)), z = (value - loc) / scale."""
         _, z = self._z(value)
-        return -0.5 * z * z - self.scale.log() - log_sqrt_2pi()
+        return -0.5 * z * z - self.scale.log() - LOG_SQRT_2PI
 
     def cdf(self, value: Any) -> Tensor:
         _, z = self._z(value)
@@ -70,7 +67,7 @@ class Normal(_LocScale):
         return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
 
     def entropy(self) -> Tensor:
-        return 0.5 + log_sqrt_2pi() + self.scale.log()
+        return 0.5 + LOG_SQRT_2PI + self.scale.log()
 
     @property
     def stddev(self) -> Tensor:

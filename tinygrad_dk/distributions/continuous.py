@@ -33,9 +33,9 @@ class _LocScale(Distribution):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
 
-    def _z(self, value: Any) -> tuple[Tensor, Tensor]:
-        value = self._value(value)
-        return value, (value - self.loc) / self.scale
+    def _z(self, value: Any) -> Tensor:
+        """The standardised (value - loc) / scale, of a checked value."""
+        return (self._value(value) - self.loc) / self.scale
 
     @property
     def mean(self) -> Tensor:
@@ -55,11 +55,11 @@ class Normal(_LocScale):
 
     def log_prob(self, value: Any) -> Tensor:
         """-z^2/2 - log(scale) - log(sqrt(2 pi)), z = (value - loc) / scale."""
-        _, z = self._z(value)
+        z = self._z(value)
         return -0.5 * z * z - self.scale.log() - LOG_SQRT_2PI
 
     def cdf(self, value: Any) -> Tensor:
-        _, z = self._z(value)
+        z = self._z(value)
         return 0.5 * (1 + (z / math.sqrt(2)).erf())
 
     def icdf(self, value: Any) -> Tensor:
@@ -131,11 +131,11 @@ class Laplace(_LocScale):
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value: Any) -> Tensor:
-        _, z = self._z(value)
+        z = self._z(value)
         return -(2 * self.scale).log() - z.abs()
 
     def cdf(self, value: Any) -> Tensor:
-        _, z = self._z(value)
+        z = self._z(value)
         return 0.5 - 0.5 * z.sign() * (-z.abs()).expm1()
 
     def icdf(self, value: Any) -> Tensor:

@@ -293,6 +293,19 @@ def test_special_known_values_and_errors():
         s.zeta(tg.tensor([2.0], requires_grad=True), 1.0).sum().backward()
 
 
+def test_special_names_of_engine_ops_are_the_tg_functions():
+    # the same objects as tg.*, so a Python number or a list is taken alike by both paths
+    s = tg.special
+    for name in ("erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "xlogy", "sinc", "i0",
+                 "logsumexp", "digamma", "logit", "polygamma"):
+        assert getattr(s, name) is getattr(tg, name), name
+    assert s.erf(0.5).item() == pytest.approx(math.erf(0.5))
+    assert s.i0([0.0, 1.0]).numpy() == pytest.approx([1.0, 1.2660659], rel=1e-6)
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(s.logsumexp(x, 1, True).numpy(),
+                               np.log(np.exp(x.numpy()).sum(1, keepdims=True)), rtol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["erfcx", "log_ndtr", "ndtri", "i0e", "i1e", "entr"])
 def test_special_gradcheck(name):
     x = tg.tensor([0.1, 0.35, 0.7, 0.9], dtype=tg.float64, requires_grad=True)

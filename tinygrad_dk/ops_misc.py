@@ -358,28 +358,41 @@ erfinv = Primitive("erfinv", quiet(_erfinv_forward),
 _BESSEL_SWITCH = 30.0  # power series below, asymptotic series above
 
 
+def _bessel_series(a: np.ndarray, nu: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two series of I_nu(a), nu = 0 or 1, a = |x| >= 0 in float64, each at the inputs
+    it serves (``tinygrad_dk.special``'s i0e and i1e use them too):
+
+    * the power series sum (a/2)^(2k+nu) / (k! (k+nu)!) at min(a, 30) (all terms positive:
+      no cancellation), which is I_nu itself;
+    * the asymptotic series 1/sqrt(2 pi a) sum_k (-1)^k prod_j (4nu^2 - (2j-1)^2) / (k! (8a)^k)
+      at max(a, 30) (its terms shrink fast there), which is I_nu(a) e^-a: no exponential
+      appears, so it is finite at any a."""
+    small = np.minimum(a, _BESSEL_SWITCH)
+    term = (small / 2) ** nu / math.factorial(nu)
+    power = term.copy()
+    for k in range(1, 80):  # term_k = term_(k-1) * (a/2)^2 / (k (k+nu))
+        term = term * (small / 2) ** 2 / (k * (k + nu))
+        power += term
+    big = np.maximum(a, _BESSEL_SWITCH)
+    with np.errstate(invalid="ignore"):  # (a = inf: inf / inf in the terms)
+        series, term = np.ones_like(big), np.ones_like(big)
+        for k in range(1, 25):
+            term = -term * (4 * nu * nu - (2 * k - 1) ** 2) / (k * 8 * big)
+            series += term
+        return power, series / np.sqrt(2 * math.pi * big)
+
+
 def _i1_forward(x: np.ndarray) -> np.ndarray:
-    """I1(x), odd in x: the power series sum (x/2)^(2k+1) / (k! (k+1)!) for |x| <= 30 (all
-    terms positive: no cancellation), e^|x| / sqrt(2 pi |x|) times the asymptotic series
-    above (its terms shrink fast there)."""
+    """I1(x), odd in x: the power series for |x| <= 30, e^|x| times the asymptotic series
+    above (``_bessel_series``)."""
     x = _as_float(np.asarray(x))
     a = np.abs(x.astype(np.float64))
-    small = np.minimum(a, _BESSEL_SWITCH)
-    term = small / 2
-    total = term.copy()
-    for k in range(1, 80):  # term_k = term_(k-1) * (x/2)^2 / (k (k+1))
-        term = term * (small / 2) ** 2 / (k * (k + 1))
-        total += term
-    big = np.maximum(a, _BESSEL_SWITCH)
+    power, scaled = _bessel_series(a, 1)
     with np.errstate(over="ignore", invalid="ignore"):
-        series, term = np.ones_like(big), np.ones_like(big)
-        for k in range(1, 25):  # prod (4 - (2j-1)^2) / (k! (8x)^k), mu = 4 for I1
-            term = -term * (4 - (2 * k - 1) ** 2) / (k * 8 * big)
-            series += term
-        # e^x / sqrt(2 pi x), as e^(x/2) twice: finite until the result itself overflows
-        half = np.exp(big / 2)
-        asym = half * (series / np.sqrt(2 * math.pi * big)) * half
-    out = np.where(a <= _BESSEL_SWITCH, total, asym)
+        # e^x as e^(x/2) twice: finite until the result itself overflows
+        half = np.exp(np.maximum(a, _BESSEL_SWITCH) / 2)
+        asym = half * scaled * half
+    out = np.where(a <= _BESSEL_SWITCH, power, asym)
     return np.where(np.isnan(x), np.nan, np.copysign(out, x)).astype(x.dtype)
 
 

@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk import ops, ops_elementwise, ops_misc, ops_softmax
+from tinygrad_dk import ops, ops_misc, ops_softmax, toplevel
 from tinygrad_dk.ops import pass_where, where
 from tinygrad_dk.ops_elementwise import _float_op
+from tinygrad_dk.ops_extra import _as_float as _floating  # int or bool -> float32 Tensor
 from tinygrad_dk.ops_math import sign
 from tinygrad_dk.primitive import Primitive, raw
 from tinygrad_dk.toplevel import _t
@@ -37,14 +38,15 @@ SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 # --- the engine's operations under torch.special's names ---------------------------------------
 
-expit = ops.sigmoid
-exp2, expm1, log1p = ops_elementwise.exp2, ops_elementwise.expm1, ops.log1p
-erf, erfc, erfinv = ops_elementwise.erf, ops_elementwise.erfc, ops_misc.erfinv
-xlogy = ops_elementwise.xlogy
-sinc, i0, i1 = ops_misc.sinc, ops_misc.i0, ops_misc.i1
-gammaln, digamma, polygamma = ops_misc.lgamma, ops_misc.digamma, ops_misc.polygamma
+# the very objects tg.* holds (tg.special.erf is tg.erf), so both paths behave alike
+expit = ops.sigmoid  # (tg.sigmoid)
+erf, erfc, erfinv, exp2, expm1, log1p = (toplevel.erf, toplevel.erfc, toplevel.erfinv,
+                                         toplevel.exp2, toplevel.expm1, toplevel.log1p)
+xlogy, sinc, i0, logsumexp = toplevel.xlogy, toplevel.sinc, toplevel.i0, toplevel.logsumexp
+i1 = ops_misc.i1  # (only here: torch has no torch.i1 either)
+digamma, logit, polygamma = toplevel.digamma, toplevel.logit, ops_misc.polygamma
 psi = digamma
-logit = ops_misc.logit
+gammaln = ops_misc.lgamma  # (tg.lgamma's work: a thin wrapper of the one lgamma primitive)
 
 
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002 - PyTorch's names
@@ -68,14 +70,8 @@ def log_softmax(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A00
     return ops_softmax.log_softmax(x, axis=dim)
 
 
-def logsumexp(input: Any, dim: Any, keepdim: bool = False) -> Any:  # noqa: A002
-    """log(sum(exp(x))) over ``dim``, without overflow (``torch.logsumexp``)."""
-    return _t(input).logsumexp(dim=dim, keepdim=keepdim)
-
-
 # --- erfcx: e^(x^2) erfc(x) ------------------------------------------------------------------
 
-_ERFC = np.frompyfunc(math.erfc, 1, 1)  # Python's erfc: exact to double precision
 _ASYMPTOTIC = 25.0  # above this, erfc(x) nears float64's smallest numbers: the series instead
 
 
@@ -97,7 +93,7 @@ def _erfcx64(x: np.ndarray) -> np.ndarray:
     erfcx(x) = 2 e^(x^2) - erfcx(-x): inf once e^(x^2) overflows (x < -26.6), as PyTorch."""
     a = np.abs(x)
     near = np.minimum(a, _ASYMPTOTIC)
-    direct = np.exp(near * near) * np.asarray(_ERFC(near), dtype=np.float64)
+    direct = np.exp(near * near) * ops_misc._erfc_each(near)
     far = np.maximum(a, _ASYMPTOTIC)
     positive = np.where(a < _ASYMPTOTIC, direct, _erfcx_series(far) / (far * SQRT_PI))
     positive = np.where(np.isinf(a), 0.0, positive)  # 1/(x sqrt(pi)) -> 0
@@ -143,7 +139,7 @@ def _log_ndtr64(x: np.ndarray) -> np.ndarray:
     """log P(Z <= x): log1p(-erfc(x/sqrt 2)/2) for x > -1 (accurate near 0), and
     log(erfcx(-x/sqrt 2)/2) - x^2/2 below, which never underflows (log_ndtr(-1e30) = -5e59)."""
     t = x / SQRT_2
-    right = np.log1p(-0.5 * np.asarray(_ERFC(np.maximum(t, -1.0)), dtype=np.float64))
+    right = np.log1p(-0.5 * ops_misc._erfc_each(np.maximum(t, -1.0)))
     s = np.minimum(t, 0.0)
     with np.errstate(over="ignore"):
         left = np.log(0.5 * _erfcx64(-s)) - s * s
@@ -196,27 +192,14 @@ ndtri = Primitive("ndtri", _in_float64(_ndtri64),
 
 # --- modified Bessel functions, scaled by e^-|x| -----------------------------------------------
 
-_BESSEL_SWITCH = 30.0  # power series below, asymptotic series above (as tinygrad_dk.ops_misc)
-
-
 def _bessel_scaled64(x: np.ndarray, nu: int) -> np.ndarray:
-    """e^-|x| I_nu(|x|) for nu = 0 or 1. Up to 30: the power series
-    sum (x/2)^(2k+nu) / (k! (k+nu)!) (positive terms), times e^-|x|. Above: the asymptotic
-    series 1/sqrt(2 pi x) sum_k (-1)^k prod_j (4nu^2 - (2j-1)^2) / (k! (8x)^k), in which no
-    exponential appears at all, so nothing overflows at any x."""
+    """e^-|x| I_nu(|x|) for nu = 0 or 1, from I_nu's two series (``ops_misc._bessel_series``):
+    up to 30 the power series times e^-|x|; above, the asymptotic series, which holds no
+    exponential at all, so nothing overflows at any x."""
     a = np.abs(x)
-    small = np.minimum(a, _BESSEL_SWITCH)
-    term = (small / 2) ** nu / math.factorial(nu)
-    total = term.copy()
-    for k in range(1, 80):
-        term = term * (small / 2) ** 2 / (k * (k + nu))
-        total += term
-    big = np.maximum(a, _BESSEL_SWITCH)
-    series, term = np.ones_like(big), np.ones_like(big)
-    for k in range(1, 25):
-        term = -term * (4 * nu * nu - (2 * k - 1) ** 2) / (k * 8 * big)
-        series += term
-    out = np.where(a <= _BESSEL_SWITCH, total * np.exp(-small), series / np.sqrt(2 * np.pi * big))
+    power, scaled = ops_misc._bessel_series(a, nu)
+    near = a <= ops_misc._BESSEL_SWITCH
+    out = np.where(near, power * np.exp(-np.minimum(a, ops_misc._BESSEL_SWITCH)), scaled)
     out = np.where(np.isinf(a), 0.0, out)  # -> 1/sqrt(2 pi x) -> 0
     return np.where(np.isnan(x), np.nan, np.copysign(out, x) if nu else out)
 
@@ -336,12 +319,6 @@ def zeta(input: Any, other: Any) -> Any:  # noqa: A002
     (q = 1: Riemann's zeta). Differentiable in q only, as in PyTorch."""
     return _zeta(_floating(input) if not isinstance(input, (int, float)) else input,
                  _floating(other) if not isinstance(other, (int, float)) else other)
-
-
-def _floating(x: Any) -> Any:
-    """A Tensor (lists, arrays, numbers become one); int and bool become float32."""
-    t = _t(x)
-    return t if t.dtype.kind == "f" else t.float()
 
 
 __all__ = [

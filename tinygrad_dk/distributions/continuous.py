@@ -15,14 +15,11 @@ import numpy as np
 
 from tinygrad_dk import creation, ops
 from tinygrad_dk.distributions import constraints
-from tinygrad_dk.distributions.distribution import (
-    Distribution,
-    broadcast_all,
-    draw,
-    log_sqrt_2pi,
-)
+from tinygrad_dk.distributions.distribution import Distribution, broadcast_all, draw
 from tinygrad_dk.primitive import raw
 from tinygrad_dk.tensor import Tensor
+
+LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)  # the normal density's constant
 
 
 class _LocScale(Distribution):
@@ -36,9 +33,9 @@ class _LocScale(Distribution):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
 
-    def _z(self, value: Any) -> tuple[Tensor, Tensor]:
-        value = self._value(value)
-        return value, (value - self.loc) / self.scale
+    def _z(self, value: Any) -> Tensor:
+        """The standardised (value - loc) / scale, of a checked value."""
+        return (self._value(value) - self.loc) / self.scale
 
     @property
     def mean(self) -> Tensor:
@@ -58,11 +55,11 @@ class Normal(_LocScale):
 
     def log_prob(self, value: Any) -> Tensor:
         """-z^2/2 - log(scale) - log(sqrt(2 pi)), z = (value - loc) / scale."""
-        _, z = self._z(value)
-        return -0.5 * z * z - self.scale.log() - log_sqrt_2pi()
+        z = self._z(value)
+        return -0.5 * z * z - self.scale.log() - LOG_SQRT_2PI
 
     def cdf(self, value: Any) -> Tensor:
-        _, z = self._z(value)
+        z = self._z(value)
         return 0.5 * (1 + (z / math.sqrt(2)).erf())
 
     def icdf(self, value: Any) -> Tensor:
@@ -70,7 +67,7 @@ class Normal(_LocScale):
         return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
 
     def entropy(self) -> Tensor:
-        return 0.5 + log_sqrt_2pi() + self.scale.log()
+        return 0.5 + LOG_SQRT_2PI + self.scale.log()
 
     @property
     def stddev(self) -> Tensor:
@@ -134,11 +131,11 @@ class Laplace(_LocScale):
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value: Any) -> Tensor:
-        _, z = self._z(value)
+        z = self._z(value)
         return -(2 * self.scale).log() - z.abs()
 
     def cdf(self, value: Any) -> Tensor:
-        _, z = self._z(value)
+        z = self._z(value)
         return 0.5 - 0.5 * z.sign() * (-z.abs()).expm1()
 
     def icdf(self, value: Any) -> Tensor:

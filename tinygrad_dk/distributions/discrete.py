@@ -73,8 +73,7 @@ class Bernoulli(_ProbsOrLogits):
         return logits.sigmoid()
 
     def _logits_from(self, probs: Tensor) -> Tensor:
-        p = probs.clamp(_eps(probs), 1 - _eps(probs))
-        return p.log() - (-p).log1p()
+        return probs.logit(_eps(probs))  # log(p / (1 - p)), p clamped to [eps, 1 - eps]
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)

@@ -20,7 +20,6 @@ silent NaN.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -194,8 +193,7 @@ class Distribution:
         """``value`` as a Tensor of the parameters' dtype, checked when validating: its last
         axes must be the event shape, the rest must broadcast with the batch shape, and it
         must lie in the support."""
-        if not isinstance(value, Tensor):
-            value = creation.tensor(value, dtype=self._dtype())
+        value = self._as_tensor(value)
         if not self._validate_args:
             return value
         shape, event, batch = tuple(value.shape), tuple(self._event_shape), self._batch_shape
@@ -210,14 +208,15 @@ class Distribution:
         self._check(self.support, value, "value")
         return value
 
-    def _dtype(self) -> Any:
-        """The dtype of the parameters (values given as numbers take it)."""
-        return next(iter(self.params().values())).dtype
+    def _as_tensor(self, value: Any) -> Tensor:
+        """``value`` as it is if a Tensor, else as one of the parameters' dtype."""
+        if isinstance(value, Tensor):
+            return value
+        return creation.tensor(value, dtype=next(iter(self.params().values())).dtype)
 
     def _probability(self, value: Any) -> Tensor:
         """The argument of ``icdf``: a probability, checked to lie in [0, 1]."""
-        if not isinstance(value, Tensor):
-            value = creation.tensor(value, dtype=self._dtype())
+        value = self._as_tensor(value)
         if self._validate_args:
             self._check(constraints.unit_interval, value, "probability")
         return value
@@ -239,8 +238,3 @@ class Distribution:
             v = raw(value)
             parts.append(f"{name}: {v.item() if np.size(v) == 1 else Size(np.shape(v))}")
         return f"{type(self).__name__}({', '.join(parts)})"
-
-
-def log_sqrt_2pi() -> float:
-    """log(sqrt(2 pi)), the normal density's constant."""
-    return 0.5 * math.log(2 * math.pi)

@@ -91,6 +91,12 @@ def test_i0_and_its_derivative_i1():
     assert np.isclose(i1(T([1.0])).item(), 0.5651591039924850, rtol=1e-7)
     assert i1(T([-2.0])).item() == -i1(T([2.0])).item()  # odd
     assert i1(T([800.0])).item() == np.inf  # only where the result itself overflows
+    # at +-inf both are infinite (I0 even, I1 odd; PyTorch 2.13 says nan there), and in
+    # float32 I0(0) is exactly 1 (np.i0 in float32 gave 0.99999994)
+    inf = T([np.inf, -np.inf])
+    np.testing.assert_array_equal(tg.i0(inf).numpy(), [np.inf, np.inf])
+    np.testing.assert_array_equal(i1(inf).numpy(), [np.inf, -np.inf])
+    assert tg.i0(T([0.0], dtype=tg.float32)).item() == 1.0
 
 
 def test_logit_sinc_and_friends_known_values():

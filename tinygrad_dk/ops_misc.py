@@ -382,18 +382,20 @@ def _bessel_series(a: np.ndarray, nu: int) -> tuple[np.ndarray, np.ndarray]:
         return power, series / np.sqrt(2 * math.pi * big)
 
 
-def _i1_forward(x: np.ndarray) -> np.ndarray:
-    """I1(x), odd in x: the power series for |x| <= 30, e^|x| times the asymptotic series
-    above (``_bessel_series``)."""
+def _bessel_forward(x: np.ndarray, nu: int) -> np.ndarray:
+    """I_nu(x), nu = 0 (even in x) or 1 (odd): the power series for |x| <= 30, e^|x| times
+    the asymptotic series above (``_bessel_series``), in float64; inf at +-inf."""
     x = _as_float(np.asarray(x))
     a = np.abs(x.astype(np.float64))
-    power, scaled = _bessel_series(a, 1)
+    power, scaled = _bessel_series(a, nu)
     with np.errstate(over="ignore", invalid="ignore"):
         # e^x as e^(x/2) twice: finite until the result itself overflows
         half = np.exp(np.maximum(a, _BESSEL_SWITCH) / 2)
-        asym = half * scaled * half
+        asym = np.where(a == np.inf, np.inf, half * scaled * half)  # (inf * 0 * inf at inf)
     out = np.where(a <= _BESSEL_SWITCH, power, asym)
-    return np.where(np.isnan(x), np.nan, np.copysign(out, x)).astype(x.dtype)
+    if nu == 1:
+        out = np.copysign(out, x)
+    return np.where(np.isnan(x), np.nan, out).astype(x.dtype)
 
 
 def _i1_vjp(g: Any, out: Any, x: Any) -> Any:
@@ -403,6 +405,5 @@ def _i1_vjp(g: Any, out: Any, x: Any) -> Any:
     return g * where(zero, 0.5, i0(x) - out / safe)
 
 
-i1 = Primitive("i1", quiet(_i1_forward), _i1_vjp)
-i0 = Primitive("i0", _float_op(lambda x: np.i0(x).astype(x.dtype)),
-               lambda g, out, x: g * i1(x))
+i1 = Primitive("i1", quiet(lambda x: _bessel_forward(x, 1)), _i1_vjp)
+i0 = Primitive("i0", quiet(lambda x: _bessel_forward(x, 0)), lambda g, out, x: g * i1(x))

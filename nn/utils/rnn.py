@@ -140,6 +140,9 @@ def _lengths(lengths: Any, batch: int) -> np.ndarray:
     if len(values) != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
                            f"{len(values)} (batch_size={batch})")
+    if not len(values):
+        raise RuntimeError("Cannot pack empty tensors: the batch has no sequences; give at "
+                           "least one")
     values = values.astype(np.int64)
     if (values <= 0).any():
         raise RuntimeError("Length of all samples has to be greater than 0, but found an "
@@ -270,7 +273,7 @@ def unpad_sequence(padded_sequences: Any, lengths: Any,
     lengths = np.asarray(lengths)
     if len(lengths) != padded.shape[0] or (lengths > padded.shape[1]).any():
         raise ValueError(f"unpad_sequence: lengths {lengths.tolist()} do not fit the padded "
-                         f"batch of shape {tuple(padded_sequences.shape)} (batch_first="
+                         f"batch of shape {np.shape(padded_sequences)} (batch_first="
                          f"{batch_first}): one length per sequence, none longer than the time "
                          "axis")
     return [padded[b, :int(n)] for b, n in enumerate(lengths)]

@@ -39,20 +39,71 @@ _HOW = ("Run one batch through the model first (a dry run, e.g. model(x[:1])): t
         "layer then learns its input size and its parameters get their shapes")
 
 
+def _refuse(what: str, whose: str = "a lazy layer's uninitialised parameter or buffer") -> Any:
+    raise RuntimeError(f"{what} of {whose}: a lazy layer's parameters have no shape before "
+                       f"its first forward pass. {_HOW}")
+
+
+class _NoNumbers(np.ndarray):
+    """The data of a placeholder: an empty array of the future dtype that numpy refuses to
+    compute with, so ``w * 2`` or ``x @ w`` before the first forward pass fails, as in
+    PyTorch, instead of giving an empty tensor. The refusal lives in the placeholder's
+    array, not in a check every operation would pay for."""
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _refuse(f"numpy's {ufunc.__name__}")  # w * 2, w @ x, w.sum(), ...
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _refuse(f"numpy's {func.__name__}")  # np.concatenate, np.reshape, ...
+
+
+def _no_numbers(dtype: Any) -> np.ndarray:
+    return np.empty(0, dtype=dtype).view(_NoNumbers)
+
+
 class _Uninitialized:
-    """What an uninitialised parameter and buffer share: an empty array of the future
-    dtype, refusals for everything that needs the shape, and ``materialize``."""
+    """What an uninitialised parameter and buffer share: data without numbers (an empty
+    ``_NoNumbers`` array of the future dtype), refusals for everything that needs the shape,
+    and ``materialize``."""
 
     __slots__ = ()
     cls_to_become: ClassVar[type]
 
+    def __init__(self, requires_grad: bool, device: Any = None, dtype: Any = None) -> None:
+        if device is not None:
+            tg.device(device)  # (only the CPU exists: anything else is a clear error)
+        dtype = float_dtype(dtype)
+        super().__init__(np.empty(0, dtype=dtype),  # type: ignore[call-arg]
+                         requires_grad=requires_grad)
+        self._data = _no_numbers(dtype)  # (after Tensor's checks, which make arrays ordinary)
+
     def _refuse(self, what: str) -> Any:
-        raise RuntimeError(f"{what} of an {type(self).__name__}: a lazy layer's parameters "
-                           f"have no shape before its first forward pass. {_HOW}")
+        return _refuse(what, f"an {type(self).__name__}")
 
     shape = property(lambda self: self._refuse("the shape"))
     ndim = property(lambda self: self._refuse("ndim"))
     size = property(lambda self: self._refuse("size()"))
+    # (T, detach() and clone() pass the data through np.asarray, which makes the
+    # _NoNumbers array an ordinary empty one: refused here, as PyTorch refuses them)
+    T = property(lambda self: self._refuse("T"))
+
+    def detach(self) -> Any:
+        return self._refuse("detach()")
+
+    def clone(self, *args: Any, **kwargs: Any) -> Any:
+        return self._refuse("clone()")
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Only a new dtype (``model.to(float64)`` before the dry run): no numbers yet."""
+        new = np.asarray(value)
+        if new.size:
+            self._refuse("writing numbers into the data")
+        self._data = _no_numbers(new.dtype)
 
     def numel(self) -> int:
         return self._refuse("numel()")
@@ -98,7 +149,7 @@ class UninitializedParameter(_Uninitialized, Parameter):
 
     def __init__(self, requires_grad: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
-        super().__init__(np.empty(0, dtype=float_dtype(dtype)), requires_grad=requires_grad)
+        super().__init__(requires_grad, device, dtype)
 
 
 class UninitializedBuffer(_Uninitialized, Tensor):
@@ -110,7 +161,7 @@ class UninitializedBuffer(_Uninitialized, Tensor):
 
     def __init__(self, requires_grad: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
-        super().__init__(np.empty(0, dtype=float_dtype(dtype)), requires_grad=requires_grad)
+        super().__init__(requires_grad, device, dtype)
 
 
 class LazyModuleMixin:

@@ -89,6 +89,26 @@ def test_uninitialised_parameters_refuse_what_needs_a_shape():
     assert repr(w) == "<UninitializedParameter>" and w.requires_grad and w.dtype == np.float32
 
 
+def test_uninitialised_parameters_refuse_arithmetic():
+    """Before the first forward pass an operation on a placeholder is an error naming the
+    dry run (PyTorch raises too), not an empty result; model.double() keeps the refusal."""
+    model = nn.Sequential(nn.LazyLinear(3))
+    w, x = model[0].weight, tg.ones(2, 4)
+    for use in (lambda: w * 2, lambda: x @ w, lambda: F.linear(x, w), lambda: w.exp(),
+                lambda: w.reshape(-1), lambda: tg.cat([w, w]), lambda: x @ w.T,
+                lambda: w.detach() * 2, lambda: w.clone() * 2, lambda: w.data * 2):
+        with pytest.raises(RuntimeError, match="first forward pass.*dry run"):
+            use()
+    model.double()
+    assert w.dtype == np.float64
+    with pytest.raises(RuntimeError, match="dry run"):
+        w * 2
+    with pytest.raises(RuntimeError, match="dry run"):
+        w.data = np.ones((3, 4))
+    assert model(tg.ones(2, 4, dtype=tg.float64)).shape == (2, 3)
+    assert (w * 2).shape == (3, 4)  # the same object, now with numbers
+
+
 def test_lazy_layers_check_their_other_arguments_at_once():
     with pytest.raises(ValueError, match="out_features"):
         nn.LazyLinear(0)

@@ -248,6 +248,8 @@ def test_pack_padded_sequence_errors():
         pack_padded_sequence(x, [3.5, 2, 1])
     with pytest.raises(ValueError, match=r"\(time, batch, \*\)"):
         pack_padded_sequence(Tensor(np.zeros(3)), [3])
+    with pytest.raises(RuntimeError, match="Cannot pack empty tensors"):  # as PyTorch
+        pack_padded_sequence(Tensor(np.zeros((3, 0))), [])
 
 
 def test_pad_errors():
@@ -267,6 +269,8 @@ def test_pad_errors():
                       enforce_sorted=False)
     with pytest.raises(ValueError, match="do not fit the padded batch"):
         unpad_sequence(Tensor(np.zeros((3, 2))), [4, 1])
+    with pytest.raises(ValueError, match=r"batch of shape \(2, 2\)"):  # a list, not a Tensor
+        unpad_sequence([[1.0, 2.0], [3.0, 4.0]], [3, 1], batch_first=True)
 
 
 def test_recurrent_layer_errors_on_packed_input():

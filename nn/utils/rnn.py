@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import tinygrad_dk as tg
+from nn.functional_layers import to_tensor
 from tinygrad_dk import Tensor
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
@@ -59,8 +60,8 @@ class PackedSequence(_PackedFields):
             raise TypeError("PackedSequence: batch_sizes is required; make a PackedSequence "
                             "with pack_padded_sequence or pack_sequence")
         if unsorted_indices is None and sorted_indices is not None:
-            unsorted_indices = _int64(np.argsort(_ints(sorted_indices)))
-        return super().__new__(cls, data if isinstance(data, Tensor) else Tensor(data),
+            unsorted_indices = _int64(np.argsort(np.asarray(sorted_indices)))
+        return super().__new__(cls, to_tensor(data),
                                _int64(batch_sizes),
                                None if sorted_indices is None else _int64(sorted_indices),
                                unsorted_indices if unsorted_indices is None
@@ -107,13 +108,9 @@ class PackedSequence(_PackedFields):
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _ints(x: Any) -> np.ndarray:
-    """Indices or lengths (a list, an array or a Tensor) as a numpy array."""
-    return np.asarray(x.numpy() if isinstance(x, Tensor) else x)
-
-
 def _int64(x: Any) -> Tensor:
-    return Tensor(_ints(x).astype(np.int64))
+    """Indices or sizes (a list, an array or a Tensor) as an int64 Tensor."""
+    return Tensor(np.asarray(x).astype(np.int64))
 
 
 def _gather(rows: Tensor, index: np.ndarray, padding_value: float) -> Tensor:
@@ -132,7 +129,7 @@ def _gather(rows: Tensor, index: np.ndarray, padding_value: float) -> Tensor:
 
 def _lengths(lengths: Any, batch: int) -> np.ndarray:
     """``lengths`` (a list or a 1-D integer tensor) as int64, checked against the batch."""
-    values = _ints(lengths)
+    values = np.asarray(lengths)  # (a list, an array or a Tensor)
     if values.ndim != 1:
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor (or a list "
                            f"of ints), but got {values.ndim}D with shape {values.shape}")
@@ -143,6 +140,9 @@ def _lengths(lengths: Any, batch: int) -> np.ndarray:
     if len(values) != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
                            f"{len(values)} (batch_size={batch})")
+    if not len(values):
+        raise RuntimeError("Cannot pack empty tensors: the batch has no sequences; give at "
+                           "least one")
     values = values.astype(np.int64)
     if (values <= 0).any():
         raise RuntimeError("Length of all samples has to be greater than 0, but found an "
@@ -163,7 +163,7 @@ def pack_padded_sequence(input: Any, lengths: Any, batch_first: bool = False,
     decreasing order; ``enforce_sorted=False`` sorts them (stably) and records the order in
     ``sorted_indices``, so that a recurrent layer gives its results back in yours.
     """
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = to_tensor(input)
     if x.ndim < 2:
         raise ValueError(f"pack_padded_sequence: the input must be (time, batch, *) or, with "
                          f"batch_first=True, (batch, time, *); got shape {tuple(x.shape)}")
@@ -212,7 +212,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     if not isinstance(sequence, PackedSequence):
         raise TypeError(f"pad_packed_sequence takes a PackedSequence (from "
                         f"pack_padded_sequence or pack_sequence), got {type(sequence).__name__}")
-    batch_sizes = _ints(sequence.batch_sizes)
+    batch_sizes = np.asarray(sequence.batch_sizes)
     table = _positions(batch_sizes)
     if total_length is not None:
         if total_length < len(batch_sizes):
@@ -224,7 +224,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         table = np.concatenate([table, extra])
     lengths = (batch_sizes[None, :] > np.arange(table.shape[1])[:, None]).sum(axis=1)
     if sequence.unsorted_indices is not None:
-        back = _ints(sequence.unsorted_indices)
+        back = np.asarray(sequence.unsorted_indices)
         table, lengths = table[:, back], lengths[back]
     padded = _gather(sequence.data, table.T if batch_first else table, padding_value)
     return padded, Tensor(lengths.astype(np.int64))
@@ -241,7 +241,7 @@ def pad_sequence(sequences: Any, batch_first: bool = False, padding_value: float
     sequences = list(sequences)  # a tensor: its rows, as PyTorch's unbind(0)
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
-    sequences = [s if isinstance(s, Tensor) else Tensor(s) for s in sequences]
+    sequences = [to_tensor(s) for s in sequences]
     trailing = {tuple(s.shape[1:]) for s in sequences}
     if len(trailing) > 1 or any(s.ndim == 0 for s in sequences):
         raise ValueError(f"pad_sequence: every sequence must be (length, *features) with the "
@@ -267,14 +267,13 @@ def pack_sequence(sequences: Sequence[Any], enforce_sorted: bool = True) -> Pack
 def unpad_sequence(padded_sequences: Any, lengths: Any,
                    batch_first: bool = False) -> list[Tensor]:
     """The inverse of ``pad_sequence``: the list of sequences, each cut to its length."""
-    padded = padded_sequences if isinstance(padded_sequences, Tensor) else Tensor(
-        padded_sequences)
+    padded = to_tensor(padded_sequences)
     if not batch_first:
         padded = padded.swapaxes(0, 1)
-    lengths = _ints(lengths)
+    lengths = np.asarray(lengths)
     if len(lengths) != padded.shape[0] or (lengths > padded.shape[1]).any():
         raise ValueError(f"unpad_sequence: lengths {lengths.tolist()} do not fit the padded "
-                         f"batch of shape {tuple(padded_sequences.shape)} (batch_first="
+                         f"batch of shape {np.shape(padded_sequences)} (batch_first="
                          f"{batch_first}): one length per sequence, none longer than the time "
                          "axis")
     return [padded[b, :int(n)] for b, n in enumerate(lengths)]

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import nn
+import tinygrad_dk as tg
 import viz
 from nn import optim
 from tinygrad_dk import Tensor, Value
@@ -182,3 +183,13 @@ def test_abs_works_on_both_engines():
     t = Tensor([-2.0, 3.0], requires_grad=True)
     abs(t).sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), [-1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softmax"])
+def test_an_operation_given_a_python_number_names_the_fix(name):
+    # the bare-array path of a Primitive met an int and failed inside numpy's attributes
+    # (AttributeError: 'int' object has no attribute 'dtype'); PyTorch: a TypeError too
+    with pytest.raises(TypeError, match=rf"{name}: expected a Tensor, got int.*tensor\("):
+        getattr(tg, name)(1)
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        tg.special.expit(2)

@@ -161,7 +161,13 @@ class Primitive:
             if isinstance(a, TensorBase):
                 break
         else:  # no Tensor among the arguments (as in a plain backward pass)
-            data = self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
+            try:
+                data = self.forward(*args, **kwargs)  # bare numpy in, bare numpy out
+            except AttributeError as err:  # a Python number or list where arrays belong
+                raise TypeError(
+                    f"{self.name}: expected a Tensor, got "
+                    f"{', '.join(type(a).__name__ for a in args)}; make one first, e.g. "
+                    f"tinygrad_dk.tensor(...)") from err
             return data[0] if self.residual else data
         # Arrays handed out while saved for backward (rare) are compared before this op
         # reads the versions: written into, their version moves on (tinygrad_dk.saved_data).

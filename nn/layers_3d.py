@@ -244,8 +244,8 @@ class _LPPool(Module):
         self.stride, self.ceil_mode = stride, bool(ceil_mode)
 
     def forward(self, input: Any) -> Tensor:
-        return F3._lp_pool(self._d, input, self.norm_type, self.kernel_size, self.stride,
-                           self.ceil_mode)
+        lp_pool = (F3.lp_pool1d, F3.lp_pool2d, F3.lp_pool3d)[self._d - 1]
+        return lp_pool(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "

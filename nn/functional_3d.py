@@ -107,6 +107,8 @@ def local_response_norm(input: Any, size: int, alpha: float = 1e-4, beta: float 
                          f"...) with at least 3 axes, got {x.shape}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    if 0 in x.shape:  # nothing to normalise (and no window fits an empty axis)
+        return x * 1.0
     n, c = x.shape[:2]
     # the channels as the height of a one-channel image, every position as its width
     squares = (x * x).reshape(n, 1, c, -1)

@@ -207,6 +207,16 @@ def test_local_response_norm_known_value_and_gradcheck():
         F.local_response_norm(Tensor(np.zeros((1, 2, 3))), 0)
 
 
+@pytest.mark.parametrize("shape", [(0, 4, 3), (1, 0, 3), (2, 3, 0, 2)])
+def test_local_response_norm_of_an_empty_input_is_empty(shape):
+    # as PyTorch: an empty batch, no channels or an empty spatial axis give an empty output
+    x = tg.zeros(*shape, requires_grad=True)
+    y = F.local_response_norm(x, 2)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape
+
+
 def test_lp_pool_is_the_p_norm_of_each_window():
     x = np.abs(RNG.standard_normal((1, 2, 4, 4))) + 0.1
     y = F.lp_pool2d(Tensor(x), 3, 2).numpy()

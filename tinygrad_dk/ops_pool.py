@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops_conv import Pads, as_tuple, fold, out_size, pad, taps, windows
+from tinygrad_dk.ops_conv import LAYOUT, Pads, as_tuple, fold, out_size, pad, taps, windows
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- max pooling ---------------------------------------------------------------------------
@@ -212,9 +212,6 @@ _avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
 # --- the public functions -----------------------------------------------------------------
 
 
-_SPATIAL = {1: "length", 2: "height, width", 3: "depth, height, width"}
-
-
 def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
                dilation: Any, ceil_mode: bool) -> tuple[Any, bool, dict]:
     """Check and normalise pooling arguments as PyTorch takes them."""
@@ -231,8 +228,7 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
                              f"({kernel}); a window would then hold only padding (PyTorch's rule)")
     shape = np.shape(raw(x))
     if len(shape) not in (d + 1, d + 2):
-        raise ValueError(f"{op}: expected input of shape (batch, channels, "
-                         f"{_SPATIAL[d]}) or one example without "
+        raise ValueError(f"{op}: expected input of shape {LAYOUT[d]} or one example without "
                          f"the batch axis, got shape {tuple(shape)}")
     batched = len(shape) == d + 2
     if not batched:

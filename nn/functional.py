@@ -380,6 +380,7 @@ from nn.functional_extra import (  # noqa: E402
     cosine_similarity,
     dropout1d,
     dropout2d,
+    dropout3d,
     glu,
     group_norm,
     hardshrink,
@@ -404,8 +405,10 @@ from nn.functional_extra import (  # noqa: E402
 from nn.functional_resize import (  # noqa: E402
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     interpolate,
     pad,
     upsample,
@@ -414,10 +417,10 @@ from nn.functional_resize import (  # noqa: E402
 __all__ += [
     "hardtanh", "relu6", "prelu", "selu", "celu", "mish", "logsigmoid", "softsign", "softmin",
     "hardswish", "hardsigmoid", "threshold", "glu", "tanhshrink", "softshrink", "hardshrink",
-    "layer_norm", "group_norm", "instance_norm", "dropout1d", "dropout2d", "alpha_dropout",
-    "normalize", "cosine_similarity", "pairwise_distance",
+    "layer_norm", "group_norm", "instance_norm", "dropout1d", "dropout2d", "dropout3d",
+    "alpha_dropout", "normalize", "cosine_similarity", "pairwise_distance",
     "pad", "interpolate", "upsample", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-    "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
 ]
 # --- end nnlayers ---
 
@@ -451,13 +454,10 @@ __all__ += ["affine_grid", "grid_sample", "upsample_bilinear", "upsample_nearest
 
 # --- PyTorch names: layers3d ---
 from nn.functional_3d import (  # noqa: E402
-    adaptive_avg_pool3d,
-    adaptive_max_pool3d,
     avg_pool3d,
     channel_shuffle,
     conv3d,
     conv_transpose3d,
-    dropout3d,
     fold,
     local_response_norm,
     lp_pool1d,
@@ -467,7 +467,6 @@ from nn.functional_3d import (  # noqa: E402
     unfold,
 )
 
-__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
-            "adaptive_max_pool3d", "dropout3d", "unfold", "fold", "channel_shuffle",
-            "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "unfold", "fold",
+            "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
 # --- end layers3d ---

@@ -1,14 +1,14 @@
 """Functional forms of the volume layers and a few image layers, re-exported by
 ``nn.functional``: ``conv3d``, ``conv_transpose3d``, ``max_pool3d``, ``avg_pool3d``,
-``adaptive_avg_pool3d``, ``adaptive_max_pool3d``, ``dropout3d``, ``unfold``, ``fold``,
-``channel_shuffle``, ``local_response_norm`` and ``lp_pool1d/2d/3d``.
+``unfold``, ``fold``, ``channel_shuffle``, ``local_response_norm`` and ``lp_pool1d/2d/3d``.
+(``adaptive_avg_pool3d`` and ``adaptive_max_pool3d`` stand with their 1-D and 2-D
+versions in ``nn.functional_resize``, ``dropout3d`` with ``dropout1d/2d`` in
+``nn.functional_extra``.)
 
 Nothing here has a derivative of its own. The 3-D convolution and pooling are the
-engine's N-d operations with one spatial axis more (the 3-D adaptive poolings and channel
-dropout use the N-d helpers of ``nn.functional_resize`` and ``nn.functional_extra``);
-unfold and fold are the engine's ``tinygrad_dk.ops_fold``. The rest are compositions of
-differentiable operations (reshape, transpose, pad, average pooling, powers), so the
-engine differentiates them.
+engine's N-d operations with one spatial axis more; unfold and fold are the engine's
+``tinygrad_dk.ops_fold``. The rest are compositions of differentiable operations
+(reshape, transpose, pad, average pooling, powers), so the engine differentiates them.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ import math
 from typing import Any
 
 import tinygrad_dk as tg
-from nn import functional_extra as FX
 from nn import functional_resize as FR
 from nn.functional_layers import to_tensor
 from tinygrad_dk import Tensor
 
-__all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
-           "adaptive_max_pool3d", "dropout3d", "unfold", "fold", "channel_shuffle",
-           "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+__all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "unfold", "fold",
+           "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
 
 
 # --- volumes: the engine's N-d operations --------------------------------------------------
@@ -57,22 +55,6 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     """The mean of every ``kernel_size`` window of a volume (stride defaults to it)."""
     return tg.avg_pool3d(to_tensor(input), kernel_size, stride, padding, ceil_mode,
                          count_include_pad)
-
-
-def adaptive_avg_pool3d(input: Any, output_size: Any) -> Tensor:
-    """The means of an ``output_size`` grid (depth, height, width) of windows per channel."""
-    return FR._adaptive_avg("adaptive_avg_pool3d", input, output_size, 3)
-
-
-def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:
-    """The maxima of an ``output_size`` grid (depth, height, width) of windows per channel."""
-    return FR._adaptive_max("adaptive_max_pool3d", input, output_size, 3, return_indices)
-
-
-def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero whole channels of (batch, channels, depth, height, width) or (channels, depth,
-    height, width) inputs, the rest scaled by 1 / (1 - p)."""
-    return FX._channel_dropout("dropout3d", input, p, training, {5: 2, 4: 1})
 
 
 # --- windows as columns ----------------------------------------------------------------------
@@ -125,6 +107,8 @@ def local_response_norm(input: Any, size: int, alpha: float = 1e-4, beta: float 
                          f"...) with at least 3 axes, got {x.shape}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    if 0 in x.shape:  # nothing to normalise (and no window fits an empty axis)
+        return x * 1.0
     n, c = x.shape[:2]
     # the channels as the height of a one-channel image, every position as its width
     squares = (x * x).reshape(n, 1, c, -1)

@@ -23,7 +23,7 @@ __all__ = [
     "hardtanh", "relu6", "prelu", "selu", "celu", "mish", "logsigmoid", "softsign", "softmin",
     "hardswish", "hardsigmoid", "threshold", "glu", "tanhshrink", "softshrink", "hardshrink",
     "layer_norm", "group_norm", "instance_norm",
-    "dropout1d", "dropout2d", "alpha_dropout",
+    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
     "normalize", "cosine_similarity", "pairwise_distance",
 ]
 
@@ -269,6 +269,12 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     neighbouring pixels are correlated, so dropping single pixels would hardly
     regularise. A 3-axis input is taken as (batch, channels, length), as PyTorch does."""
     return _channel_dropout("dropout2d", input, p, training, {4: 2, 3: 2})
+
+
+def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero whole channels of (batch, channels, depth, height, width) or (channels, depth,
+    height, width) inputs, the rest scaled by 1 / (1 - p)."""
+    return _channel_dropout("dropout3d", input, p, training, {5: 2, 4: 1})
 
 
 def alpha_dropout(input: Any, p: float = 0.5, training: bool = False,

@@ -25,8 +25,8 @@ from nn.functional_layers import to_tensor
 from tinygrad_dk import Tensor
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-           "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d"]
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"]
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -343,6 +343,11 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     return _adaptive_avg("adaptive_avg_pool2d", input, output_size, 2)
 
 
+def adaptive_avg_pool3d(input: Any, output_size: Any) -> Tensor:
+    """The means of an ``output_size`` grid (depth, height, width) of windows per channel."""
+    return _adaptive_avg("adaptive_avg_pool3d", input, output_size, 3)
+
+
 def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:
     """The maximum of ``output_size`` windows spread evenly over the length."""
     return _adaptive_max("adaptive_max_pool1d", input, output_size, 1, return_indices)
@@ -351,3 +356,8 @@ def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = Fal
 def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:
     """The maximum of an ``output_size`` grid of windows over every channel."""
     return _adaptive_max("adaptive_max_pool2d", input, output_size, 2, return_indices)
+
+
+def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:
+    """The maxima of an ``output_size`` grid (depth, height, width) of windows per channel."""
+    return _adaptive_max("adaptive_max_pool3d", input, output_size, 3, return_indices)

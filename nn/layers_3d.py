@@ -15,6 +15,8 @@ from typing import Any
 
 import tinygrad_dk as tg
 from nn import functional_3d as F3
+from nn import functional_extra as FX
+from nn import functional_resize as FR
 from nn.conv import _ConvNd
 from nn.conv_transpose import _ConvTransposeNd
 from nn.functional_layers import to_tensor
@@ -69,14 +71,14 @@ class AdaptiveAvgPool3d(_AdaptivePool):
     ``AdaptiveAvgPool3d(1)`` is global average pooling of a volume."""
 
     def forward(self, input: Any) -> Tensor:
-        return F3.adaptive_avg_pool3d(input, self.output_size)
+        return FR.adaptive_avg_pool3d(input, self.output_size)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     """The maxima of an ``output_size`` grid (depth, height, width) of windows per channel."""
 
     def forward(self, input: Any) -> Tensor:
-        return F3.adaptive_max_pool3d(input, self.output_size)
+        return FR.adaptive_max_pool3d(input, self.output_size)
 
 
 class BatchNorm3d(_BatchNorm):
@@ -104,7 +106,7 @@ class Dropout3d(Dropout):
     scaled by 1 / (1 - p)); in ``eval()`` mode, pass the input through."""
 
     def forward(self, input: Any) -> Any:
-        return F3.dropout3d(input, self.p, self.training)
+        return FX.dropout3d(input, self.p, self.training)
 
 
 class ConstantPad3d(_Pad):
@@ -242,8 +244,8 @@ class _LPPool(Module):
         self.stride, self.ceil_mode = stride, bool(ceil_mode)
 
     def forward(self, input: Any) -> Tensor:
-        return F3._lp_pool(self._d, input, self.norm_type, self.kernel_size, self.stride,
-                           self.ceil_mode)
+        lp_pool = (F3.lp_pool1d, F3.lp_pool2d, F3.lp_pool3d)[self._d - 1]
+        return lp_pool(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "

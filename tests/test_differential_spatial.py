@@ -30,6 +30,7 @@ torch = pytest.importorskip("torch")
 
 import differential as D  # noqa: E402
 from differential import FINITE, MODERATE, REAL, Case, Domain, Op, values  # noqa: E402
+from test_differential_nn_extra import _interpolate_run  # noqa: E402
 
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
@@ -108,14 +109,6 @@ def _resize(data):
     return Case([values(data, s, FINITE)], kwargs)
 
 
-def _resize_run(nn_module, functional):
-    def run(x, form, **options):
-        if form == "module":
-            return nn_module.Upsample(**options)(x)
-        return functional.interpolate(x, **options)
-    return run
-
-
 def _old_names(functional):
     def run(x, kind, factor):
         return getattr(functional, f"upsample_{kind}")(x, scale_factor=factor)
@@ -130,8 +123,8 @@ SPATIAL_OPS = [
     Op("affine_grid + grid_sample (spatial transformer)", _stn(F), _stn(TF), _transformer,
        sums=2, nan_ok=LANDS_ON_SOURCE, finite_upstream=SUMS_FIRST,
        covers=("F.affine_grid", "F.grid_sample")),
-    Op("interpolate bicubic, area", _resize_run(nn, F), _resize_run(torch.nn, TF), _resize,
-       sums=1, nan_ok=LANDS_ON_SOURCE, covers=("F.interpolate", "nn.Upsample")),
+    Op("interpolate bicubic, area", _interpolate_run(nn, F), _interpolate_run(torch.nn, TF),
+       _resize, sums=1, nan_ok=LANDS_ON_SOURCE, covers=("F.interpolate", "nn.Upsample")),
     Op("upsample_nearest, upsample_bilinear", _old_names(F), _old_names(TF),
        lambda data: Case([values(data, (1, 2, data.draw(st.integers(1, 3)),
                                         data.draw(st.integers(1, 3))), FINITE)],

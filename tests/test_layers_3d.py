@@ -67,6 +67,10 @@ def test_unfold_fold_gradcheck_and_second_derivative():
     (g,) = tg.autograd.grad((F.unfold(x, 2) ** 3).sum(), [x], create_graph=True)
     g.sum().backward()  # a second derivative through fold (unfold's derivative)
     assert x.grad is not None and np.all(np.isfinite(x.grad.numpy()))
+    # g = fold(3 u^2), so g.sum() = 3 sum(u^2) and its gradient is 6 x times the number of
+    # 2 x 2 windows each pixel of the 3 x 3 image is in
+    counts = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    np.testing.assert_allclose(x.grad.numpy(), 6 * x.numpy() * counts, rtol=1e-12)
 
 
 def test_unfold_as_convolution():
@@ -115,6 +119,17 @@ def test_conv3d_second_derivative_runs_through_the_n_d_primitives():
     (gx,) = tg.autograd.grad((F.conv3d(x, w) ** 2).sum(), [x], create_graph=True)
     (gw,) = tg.autograd.grad((gx ** 2).sum(), [w])
     assert gw.shape == w.shape and np.all(np.isfinite(gw.numpy()))
+
+    def grad_x_squared(weights):  # (gx ** 2).sum() for other weights
+        (g,) = tg.autograd.grad((F.conv3d(x, Tensor(weights)) ** 2).sum(), [x])
+        return float((g.numpy() ** 2).sum())
+
+    eps = 1e-6  # against central differences, one weight at a time
+    for i in np.ndindex(*w.shape):
+        step = np.zeros(w.shape)
+        step[i] = eps
+        numeric = (grad_x_squared(w.numpy() + step) - grad_x_squared(w.numpy() - step)) / (2 * eps)
+        assert gw.numpy()[i] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
 
 
 def test_3d_layer_shapes_state_dict_and_repr():
@@ -205,6 +220,16 @@ def test_local_response_norm_known_value_and_gradcheck():
                      [_t(2, 4, 3)])
     with pytest.raises(ValueError, match="size must be a positive int"):
         F.local_response_norm(Tensor(np.zeros((1, 2, 3))), 0)
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 3), (1, 0, 3), (2, 3, 0, 2)])
+def test_local_response_norm_of_an_empty_input_is_empty(shape):
+    # as PyTorch: an empty batch, no channels or an empty spatial axis give an empty output
+    x = tg.zeros(*shape, requires_grad=True)
+    y = F.local_response_norm(x, 2)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape
 
 
 def test_lp_pool_is_the_p_norm_of_each_window():

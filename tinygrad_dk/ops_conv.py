@@ -280,8 +280,8 @@ def as_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...], st
 
 _WEIGHT_LAYOUT = {1: "(out_channels, in_channels, k)", 2: "(out_channels, in_channels, kh, kw)",
                   3: "(out_channels, in_channels, kd, kh, kw)"}
-_LAYOUT = {1: "(batch, channels, length)", 2: "(batch, channels, height, width)",
-           3: "(batch, channels, depth, height, width)"}
+LAYOUT = {1: "(batch, channels, length)", 2: "(batch, channels, height, width)",
+          3: "(batch, channels, depth, height, width)"}  # an input of d spatial axes
 _EXAMPLES = {1: "signals", 2: "images", 3: "volumes"}  # what a batch of one channel holds
 
 
@@ -293,7 +293,7 @@ def check_input(op: str, x: Any, d: int, channels: int, what: str) -> bool:
     to reshape the common mistakes.
     """
     shape = tuple(np.shape(raw(x)))
-    layout = _LAYOUT[d]
+    layout = LAYOUT[d]
     if len(shape) == d + 1 and shape[0] == channels:
         return False  # one example without the batch axis
     if len(shape) == d + 1 and channels == 1:

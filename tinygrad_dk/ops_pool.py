@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops_conv import Pads, as_tuple, fold, out_size, pad, taps, windows
+from tinygrad_dk.ops_conv import LAYOUT, Pads, as_tuple, fold, out_size, pad, taps, windows
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- max pooling ---------------------------------------------------------------------------
@@ -212,9 +212,6 @@ _avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
 # --- the public functions -----------------------------------------------------------------
 
 
-_SPATIAL = {1: "length", 2: "height, width", 3: "depth, height, width"}
-
-
 def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
                dilation: Any, ceil_mode: bool) -> tuple[Any, bool, dict]:
     """Check and normalise pooling arguments as PyTorch takes them."""
@@ -231,8 +228,7 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
                              f"({kernel}); a window would then hold only padding (PyTorch's rule)")
     shape = np.shape(raw(x))
     if len(shape) not in (d + 1, d + 2):
-        raise ValueError(f"{op}: expected input of shape (batch, channels, "
-                         f"{_SPATIAL[d]}) or one example without "
+        raise ValueError(f"{op}: expected input of shape {LAYOUT[d]} or one example without "
                          f"the batch axis, got shape {tuple(shape)}")
     batched = len(shape) == d + 2
     if not batched:
@@ -246,13 +242,17 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
     return x, batched, dict(kernel=kernel, stride=stride, padding=pad_pairs, dilation=dilation)
 
 
+def _max(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
+         dilation: Any, ceil_mode: bool) -> Any:
+    x, batched, p = _arguments(op, d, x, kernel_size, stride, padding, dilation, ceil_mode)
+    out = _MAX_POOL[d](x, **p)
+    return out if batched else out[0]
+
+
 def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False) -> Any:
     """The maximum of every window along the last axis, as ``torch.nn.functional.max_pool1d``."""
-    x, batched, p = _arguments("max_pool1d", 1, x, kernel_size, stride, padding, dilation,
-                               ceil_mode)
-    out = _MAX_POOL[1](x, **p)
-    return out if batched else out[0]
+    return _max("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -263,10 +263,7 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     (windows side by side); padding counts as -inf. The gradient of each output goes
     to the input that was its window's maximum (the first one, on a tie).
     """
-    x, batched, p = _arguments("max_pool2d", 2, x, kernel_size, stride, padding, dilation,
-                               ceil_mode)
-    out = _MAX_POOL[2](x, **p)
-    return out if batched else out[0]
+    return _max("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def _avg(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
@@ -297,10 +294,7 @@ def max_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False) -> Any:
     """The maximum of every window of a volume (batch, channels, depth, height, width), as
     ``torch.nn.functional.max_pool3d``; arguments and gradient as ``max_pool2d``."""
-    x, batched, p = _arguments("max_pool3d", 3, x, kernel_size, stride, padding, dilation,
-                               ceil_mode)
-    out = _MAX_POOL[3](x, **p)
-    return out if batched else out[0]
+    return _max("max_pool3d", 3, x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

@@ -106,6 +106,11 @@ def _resize(data):
         assume(all(int(n * kwargs["scale_factor"]) >= 1 for n in s[2:]))
     if mode == "bicubic":
         kwargs["align_corners"] = data.draw(st.booleans())
+        # PyTorch 2.13's bicubic backward copies the gradient when the output has the
+        # input's size, even where a scale factor moved the taps (its gradcheck fails
+        # there): a 1 x 1 image scaled by 1.5 stays 1 x 1, its four weights are not 0/1
+        assume("scale_factor" not in kwargs
+               or any(int(n * kwargs["scale_factor"]) != n for n in s[2:]))
     return Case([values(data, s, FINITE)], kwargs)
 
 

@@ -345,9 +345,9 @@ DECOMP_OPS = [
        covers=("linalg.matrix_rank", "ops_decomp.matrix_rank")),
     Op("linalg.matrix_power, matrix_power", _power_run(tg), _power_run(torch), _power_case,
        sums=4, grad_sums=True, nan_ok=INF_G, rtol=1e-6,
-       finite_upstream="A^3 is a product of three matrices, grouped (A A) A here and "
-       "A (A A) in PyTorch's squaring loop: an inf upstream gradient meets the signs of the "
-       "other factors in a different order (nan here where PyTorch has -inf, and back)",
+       finite_upstream="A's gradient adds one product of the upstream gradient per factor "
+       "of A^n, in an order of its own: an inf upstream gives nan here where PyTorch's order "
+       "of accumulation gives -inf, and the other way round",
        covers=("linalg.matrix_power", "tg.matrix_power", "Tensor.matrix_power")),
     Op("linalg.multi_dot", lambda *ts: tg.linalg.multi_dot(ts),
        lambda *ts: torch.linalg.multi_dot(ts), _multi_dot_case, sums=3, grad_sums=True,

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk.ops_conv import LAYOUT, Pads, as_tuple, fold, out_size, pad, taps, windows
+from tinygrad_dk.ops_index import _positions
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
 # --- max pooling ---------------------------------------------------------------------------
@@ -166,29 +167,46 @@ _MAX_POOL = {d: Primitive(f"max_pool{d}d", _max_pool_forward, _max_pool_vjp) for
 
 
 def _divisor(size: tuple, kernel: tuple, stride: tuple, padding: Pads,
-             count_include_pad: bool) -> Any:
-    """What each window's sum is divided by: its size, or its number of real (unpadded) inputs."""
-    if count_include_pad or not any(lo or hi for lo, hi in padding):
-        return math.prod(kernel)
-    counts = _windows(np.ones((1, 1, *size)), kernel, stride, padding, (1,) * len(kernel))
+             count_include_pad: bool, divisor_override: int | None = None) -> Any:
+    """What each window's sum is divided by, as PyTorch computes it.
+
+    ``divisor_override`` if given; else the window's inputs that count: the real ones, and
+    with ``count_include_pad`` the padding too. ``padding`` is (before, after) per axis,
+    where ``after - before`` extra cells are ceil_mode's overhang past the padding (see
+    ``_arguments``): they never count, so a window hanging over the edge in ceil_mode
+    divides by less than the kernel's size even with ``count_include_pad``.
+    """
+    if divisor_override is not None:
+        return divisor_override
+    overhang = any(hi != lo for lo, hi in padding)
+    if not overhang and (count_include_pad or not any(lo for lo, _ in padding)):
+        return math.prod(kernel)  # every window is full: one number
+    # 1 where an input counts, padded with 1 (counted padding) or 0, then 0 (overhang)
+    counted = np.ones((1, 1, *size))
+    if any(lo for lo, _ in padding):
+        counted = pad(counted, tuple((lo, lo) for lo, _ in padding), float(count_include_pad))
+    if overhang:
+        counted = pad(counted, tuple((0, hi - lo) for lo, hi in padding), 0.0)
+    counts = windows(counted, kernel, stride, (1,) * len(kernel))
     return counts.sum(axis=tuple(range(-len(kernel), 0)))[0, 0]
 
 
 def _avg_pool_forward(x: np.ndarray, *, kernel: tuple, stride: tuple, padding: Pads,
-                      count_include_pad: bool) -> np.ndarray:
+                      count_include_pad: bool, divisor_override: int | None = None) -> np.ndarray:
     cols = _windows(x, kernel, stride, padding, (1,) * len(kernel))
     total = _first_tap(cols, kernel)
     for tap in taps(kernel)[1:]:
         total += cols[(Ellipsis, *tap)]
-    divisor = _divisor(x.shape[2:], kernel, stride, padding, count_include_pad)
+    divisor = _divisor(x.shape[2:], kernel, stride, padding, count_include_pad, divisor_override)
     return (total / divisor).astype(x.dtype, copy=False)
 
 
 def _avg_unpool_forward(g: np.ndarray, *, size: tuple, kernel: tuple, stride: tuple,
-                        padding: Pads, count_include_pad: bool) -> np.ndarray:
+                        padding: Pads, count_include_pad: bool,
+                        divisor_override: int | None = None) -> np.ndarray:
     # every input of a window gets an equal share of the window's output gradient
-    share = (g / _divisor(size, kernel, stride, padding, count_include_pad)).astype(
-        g.dtype, copy=False)
+    divisor = _divisor(size, kernel, stride, padding, count_include_pad, divisor_override)
+    share = (g / divisor).astype(g.dtype, copy=False)
     return fold([share] * math.prod(kernel), kernel, size, stride, padding,
                 (1,) * len(kernel))
 
@@ -212,16 +230,33 @@ _avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
 # --- the public functions -----------------------------------------------------------------
 
 
+def _ceil_sizes(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple,
+                ceil_mode: bool) -> list[int]:
+    """The output size per axis, as PyTorch: ``(n + 2 p - span) / stride + 1`` rounded
+    down, or with ``ceil_mode`` up, but then the last window must start inside the input
+    or its left padding (a window starting in the right padding would hold no input)."""
+    sizes = []
+    for n, k, s, p, dl in zip(size, kernel, stride, pads, dilation):
+        room = n + 2 * p - (dl * (k - 1) + 1)  # where the last window may start
+        out = (-(-room // s) if ceil_mode else room // s) + 1
+        if ceil_mode and out > 1 and (out - 1) * s >= n + p:
+            out -= 1
+        sizes.append(out)
+    return sizes
+
+
 def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
                dilation: Any, ceil_mode: bool) -> tuple[Any, bool, dict]:
-    """Check and normalise pooling arguments as PyTorch takes them."""
+    """Check and normalise pooling arguments as PyTorch takes them.
+
+    The padding comes back as (before, after) pairs; with ``ceil_mode`` the after part
+    grows by the overhang of the last window past the padding, so the usual floor-mode
+    window arithmetic (and the derivative's ``fold``) needs no second case.
+    """
     kernel = as_tuple(kernel_size, d, "kernel_size", op)
     stride = kernel if stride is None or stride == () else as_tuple(stride, d, "stride", op)
     dilation = as_tuple(dilation, d, "dilation", op)
     pads = as_tuple(padding, d, "padding", op, minimum=0)
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input so "
-                                  "the windows fit, or use ceil_mode=False")
     for p, k in zip(pads, kernel):  # PyTorch's rule counts the taps, not the dilated span
         if p > k // 2:
             raise ValueError(f"{op}: padding {padding!r} is more than half the window "
@@ -234,42 +269,77 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
     if not batched:
         x = x[None]
     size = np.shape(raw(x))[2:]
-    pad_pairs = tuple((p, p) for p in pads)
-    if min(out_size(n, k, s, p, dl) for n, k, s, p, dl
-           in zip(size, kernel, stride, pad_pairs, dilation)) < 1:
+    outs = _ceil_sizes(size, kernel, stride, pads, dilation, bool(ceil_mode))
+    if min(outs) < 1:
         raise ValueError(f"{op}: the input's spatial size {tuple(size)} is smaller than the "
                          f"window {kernel}")
+    # the right padding plus ceil_mode's overhang: just enough for `outs` windows
+    pad_pairs = tuple((p, max(p, (o - 1) * s + dl * (k - 1) + 1 - n - p))
+                      for n, k, s, p, dl, o in zip(size, kernel, stride, pads, dilation, outs))
     return x, batched, dict(kernel=kernel, stride=stride, padding=pad_pairs, dilation=dilation)
 
 
+def indices(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
+            dilation: tuple) -> np.ndarray:
+    """``return_indices`` of max pooling: where each output's maximum sits, as the flat index
+    within its (batch, channel) plane of the input (int64, as PyTorch), with the tie rule
+    of ``winners`` (the tap that gets the gradient is the index reported)."""
+    which = winners(x, out, kernel, stride, padding, dilation).astype(np.intp)
+    flat = np.zeros(which.shape, dtype=np.int64)
+    for axis, (k, s, (lo, _), dl) in enumerate(zip(kernel, stride, padding, dilation)):
+        tap = which // math.prod(kernel[axis + 1:]) % k  # taps are numbered in row order
+        start = np.arange(out.shape[2 + axis]) * s - lo
+        position = start.reshape((-1,) + (1,) * (len(kernel) - 1 - axis)) + tap * dl
+        # A window of padding only (possible with dilation) has no maximum; PyTorch then
+        # reports its first tap at or after 0, as here (it may lie outside the input).
+        position = np.where(position < 0, position % dl, position)
+        flat = flat * x.shape[2 + axis] + position
+    return flat
+
+
 def _max(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
-         dilation: Any, ceil_mode: bool) -> Any:
+         dilation: Any, ceil_mode: bool, return_indices: bool = False) -> Any:
     x, batched, p = _arguments(op, d, x, kernel_size, stride, padding, dilation, ceil_mode)
     out = _MAX_POOL[d](x, **p)
-    return out if batched else out[0]
+    if not return_indices:
+        return out if batched else out[0]
+    where = _positions(x, indices(raw(x), raw(out), **p))
+    return (out, where) if batched else (out[0], where[0])
 
 
 def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Any:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of every window along the last axis, as ``torch.nn.functional.max_pool1d``."""
-    return _max("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode,
+                return_indices)
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Any:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of every window, as ``torch.nn.functional.max_pool2d``.
 
     ``x`` (batch, channels, height, width); ``stride`` defaults to ``kernel_size``
     (windows side by side); padding counts as -inf. The gradient of each output goes
     to the input that was its window's maximum (the first one, on a tie).
+    ``ceil_mode=True`` rounds the output size up: a last, partial window covers the
+    rest of the input. ``return_indices=True`` also returns where every maximum was
+    (flat index in its (height, width) plane), for ``max_unpool2d``.
     """
-    return _max("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode,
+                return_indices)
 
 
 def _avg(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
-         ceil_mode: bool, count_include_pad: bool) -> Any:
+         ceil_mode: bool, count_include_pad: bool, divisor_override: Any = None) -> Any:
     x, batched, p = _arguments(op, d, x, kernel_size, stride, padding, 1, ceil_mode)
     del p["dilation"]
+    if divisor_override is not None and (isinstance(divisor_override, bool) or not
+                                         isinstance(divisor_override, (int, np.integer))
+                                         or divisor_override == 0):
+        raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
+                         f"{divisor_override!r}; leave it None to divide by the window size")
+    if divisor_override is not None:
+        p["divisor_override"] = int(divisor_override)
     out = avg_pool(x, count_include_pad=bool(count_include_pad), **p)
     return out if batched else out[0]
 
@@ -281,24 +351,30 @@ def avg_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Any:
     """The mean of every window, as ``torch.nn.functional.avg_pool2d``.
 
     ``stride`` defaults to ``kernel_size``. Padding adds zeros, which count in the
-    mean unless ``count_include_pad=False``.
+    mean unless ``count_include_pad=False``. With ``ceil_mode=True`` a last window may
+    hang over the edge; the part past the padding never counts. ``divisor_override``
+    divides every window's sum by that number instead.
     """
-    return _avg("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _avg("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override)
 
 
 def max_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Any:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of every window of a volume (batch, channels, depth, height, width), as
     ``torch.nn.functional.max_pool3d``; arguments and gradient as ``max_pool2d``."""
-    return _max("max_pool3d", 3, x, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max("max_pool3d", 3, x, kernel_size, stride, padding, dilation, ceil_mode,
+                return_indices)
 
 
 def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Any:
     """The mean of every window of a volume, as ``torch.nn.functional.avg_pool3d``.
 
     Unlike the 1-D and 2-D versions (and max_pool3d), PyTorch's avg_pool3d wants every
@@ -309,7 +385,8 @@ def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
         raise ValueError(f"avg_pool3d: the input's spatial size {tuple(size)} is smaller than "
                          f"the window {kernel} (padding does not count here, as in "
                          "PyTorch); use a smaller kernel_size or pad the input with F.pad")
-    return _avg("avg_pool3d", 3, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _avg("avg_pool3d", 3, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override)
 
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"]

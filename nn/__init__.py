@@ -227,3 +227,9 @@ __all__ += ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgP
             "Fold", "Softmax2d", "ChannelShuffle", "LocalResponseNorm", "LPPool1d", "LPPool2d",
             "LPPool3d"]
 # --- end layers3d ---
+
+# --- PyTorch names: poolidx (max unpooling) ---
+from nn.pooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: E402
+
+__all__ += ["MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
+# --- end poolidx ---

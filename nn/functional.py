@@ -470,3 +470,22 @@ from nn.functional_3d import (  # noqa: E402
 __all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "unfold", "fold",
             "channel_shuffle", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
 # --- end layers3d ---
+
+# --- PyTorch names: poolidx (max unpooling, the *_with_indices spellings) ---
+from nn.functional_unpool import (  # noqa: E402
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+
+__all__ += ["max_unpool1d", "max_unpool2d", "max_unpool3d", "max_pool1d_with_indices",
+            "max_pool2d_with_indices", "max_pool3d_with_indices",
+            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+            "adaptive_max_pool3d_with_indices"]
+# --- end poolidx ---

@@ -45,16 +45,18 @@ def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
 
 
 def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of every ``kernel_size`` window of a volume (stride defaults to it)."""
-    return tg.max_pool3d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode)
+    return tg.max_pool3d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
 
 
 def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """The mean of every ``kernel_size`` window of a volume (stride defaults to it)."""
     return tg.avg_pool3d(to_tensor(input), kernel_size, stride, padding, ceil_mode,
-                         count_include_pad)
+                         count_include_pad, divisor_override)
 
 
 # --- windows as columns ----------------------------------------------------------------------

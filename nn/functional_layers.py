@@ -46,15 +46,17 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of every window along the length axis."""
-    return tg.max_pool1d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode)
+    return tg.max_pool1d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of every ``kernel_size`` window (stride defaults to the window)."""
-    return tg.max_pool2d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode)
+    return tg.max_pool2d(to_tensor(input), kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
 
 
 def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -65,10 +67,11 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """The mean of every ``kernel_size`` window (stride defaults to the window)."""
     return tg.avg_pool2d(to_tensor(input), kernel_size, stride, padding, ceil_mode,
-                         count_include_pad)
+                         count_include_pad, divisor_override)
 
 
 # --- batch normalisation -----------------------------------------------------------------

@@ -314,21 +314,41 @@ def _adaptive_avg(name: str, input: Any, output_size: Any, dims: int) -> Tensor:
     return x
 
 
+def _first_max(rows: np.ndarray) -> np.ndarray:
+    """Per row (last axis), where PyTorch's max pooling finds the maximum: the first
+    largest value, or the last nan if the row holds one (a nan beats everything)."""
+    where = np.argmax(rows, axis=-1)  # the first maximum (numpy: the first nan)
+    nan = np.isnan(rows) if rows.dtype.kind == "f" else np.zeros(rows.shape, dtype=bool)
+    last_nan = rows.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    return np.where(nan.any(axis=-1), last_nan, where)
+
+
+def _adaptive_indices(data: np.ndarray, sizes: list[int], dims: int) -> np.ndarray:
+    """For every output of adaptive max pooling, the flat index of its maximum within the
+    input's (batch, channel) plane (PyTorch's ``return_indices``)."""
+    lead, spatial = data.shape[:data.ndim - dims], data.shape[data.ndim - dims:]
+    spans = [_windows(n, out) for n, out in zip(spatial, sizes)]
+    found = np.zeros(lead + tuple(sizes), dtype=np.int64)
+    for cell in np.ndindex(*sizes):  # one window at a time, every plane at once
+        box = [spans[k][i] for k, i in enumerate(cell)]
+        part = data[(...,) + tuple(slice(a, b) for a, b in box)]
+        local = np.unravel_index(_first_max(part.reshape(lead + (-1,))), part.shape[len(lead):])
+        corner = tuple(a + offset for (a, _), offset in zip(box, local))
+        found[(...,) + cell] = np.ravel_multi_index(corner, spatial)
+    return found
+
+
 def _adaptive_max(name: str, input: Any, output_size: Any, dims: int,
-                  return_indices: bool) -> Tensor:
-    if return_indices:
-        raise NotImplementedError(f"{name}: return_indices=True is not supported")
+                  return_indices: bool) -> Any:
+    """The maxima picked by their indices (a gather), so the gradient goes exactly where
+    PyTorch sends it, and the values and ``return_indices`` cannot disagree."""
     x = to_tensor(input)
     sizes = _output_sizes(name, x, output_size, dims)
     lead = x.shape[:x.ndim - dims]
-    spans = [_windows(n, out) for n, out in zip(x.shape[x.ndim - dims:], sizes)]
-    cells = []
-    for window in np.ndindex(*sizes):  # the maximum of every window, row by row
-        part = x[(...,) + tuple(slice(*spans[k][i]) for k, i in enumerate(window))]
-        # flattened in row order: a tie goes to the first maximum, as in PyTorch
-        count = int(np.prod(part.shape[len(lead):]))
-        cells.append(part.reshape(lead + (count,)).max(dim=-1).values)
-    return tg.stack(cells, axis=-1).reshape(lead + tuple(sizes))
+    where = _adaptive_indices(x.numpy(), sizes, dims)
+    flat = x.reshape(lead + (-1,)).gather(-1, Tensor(where.reshape(lead + (-1,))))
+    out = flat.reshape(lead + tuple(sizes))
+    return (out, Tensor(where)) if return_indices else out
 
 
 def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:
@@ -348,16 +368,16 @@ def adaptive_avg_pool3d(input: Any, output_size: Any) -> Tensor:
     return _adaptive_avg("adaptive_avg_pool3d", input, output_size, 3)
 
 
-def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:
+def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
     """The maximum of ``output_size`` windows spread evenly over the length."""
     return _adaptive_max("adaptive_max_pool1d", input, output_size, 1, return_indices)
 
 
-def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:
+def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
     """The maximum of an ``output_size`` grid of windows over every channel."""
     return _adaptive_max("adaptive_max_pool2d", input, output_size, 2, return_indices)
 
 
-def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:
+def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
     """The maxima of an ``output_size`` grid (depth, height, width) of windows per channel."""
     return _adaptive_max("adaptive_max_pool3d", input, output_size, 3, return_indices)

@@ -54,8 +54,8 @@ class MaxPool3d(_MaxPool):
     """The maximum of every ``kernel_size`` window of ``(batch, channels, depth, height,
     width)``; ``MaxPool3d(kernel_size, stride=None, padding=0, dilation=1)``."""
 
-    def forward(self, x: Any) -> Tensor:
-        return self._run(tg.max_pool3d, x, self.dilation, self.ceil_mode)
+    def forward(self, x: Any) -> Any:
+        return self._run(tg.max_pool3d, x, self.dilation, self.ceil_mode, self.return_indices)
 
 
 class AvgPool3d(_AvgPool):
@@ -63,7 +63,8 @@ class AvgPool3d(_AvgPool):
     stride=None, padding=0, ceil_mode=False, count_include_pad=True)``."""
 
     def forward(self, x: Any) -> Tensor:
-        return self._run(tg.avg_pool3d, x, self.ceil_mode, self.count_include_pad)
+        return self._run(tg.avg_pool3d, x, self.ceil_mode, self.count_include_pad,
+                         self.divisor_override)
 
 
 class AdaptiveAvgPool3d(_AdaptivePool):
@@ -78,7 +79,7 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     """The maxima of an ``output_size`` grid (depth, height, width) of windows per channel."""
 
     def forward(self, input: Any) -> Tensor:
-        return FR.adaptive_max_pool3d(input, self.output_size)
+        return FR.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class BatchNorm3d(_BatchNorm):

@@ -1,4 +1,5 @@
-"""Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``, as in PyTorch.
+"""Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d`` and
+``MaxUnpool1d/2d/3d``, as in PyTorch.
 
 Pooling has no weights: it summarises every ``kernel_size`` window of each channel by
 its maximum or its mean. ``MaxPool2d(2)`` halves the height and width of a feature
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import tinygrad_dk as tg
+from nn import functional_unpool as FU
 from nn.functional_layers import to_tensor
 from nn.module import Module
 from tinygrad_dk import Tensor
@@ -41,35 +43,39 @@ class _MaxPool(_Pool):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
-        if return_indices:
-            raise NotImplementedError(f"{type(self).__name__}: return_indices=True is not "
-                                      "supported")
         self.dilation, self.ceil_mode = dilation, bool(ceil_mode)
+        self.return_indices = bool(return_indices)  # forward returns (maxima, indices)
 
 
 class MaxPool1d(_MaxPool):
     """The maximum of every window along the length of ``(batch, channels, length)``."""
 
-    def forward(self, x: Any) -> Tensor:
-        return self._run(tg.max_pool1d, x, self.dilation, self.ceil_mode)
+    def forward(self, x: Any) -> Any:
+        return self._run(tg.max_pool1d, x, self.dilation, self.ceil_mode,
+                         self.return_indices)
 
 
 class MaxPool2d(_MaxPool):
     """The maximum of every ``kernel_size`` window of ``(batch, channels, height, width)``.
 
-    ``MaxPool2d(kernel_size, stride=None, padding=0, dilation=1)``; the gradient of an
-    output goes to the input that was its window's maximum (the first one on a tie).
+    ``MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+    ceil_mode=False)``; the gradient of an output goes to the input that was its window's
+    maximum (the first one on a tie). With ``return_indices=True`` the layer returns
+    ``(maxima, indices)``, the indices for ``MaxUnpool2d``.
     """
 
-    def forward(self, x: Any) -> Tensor:
-        return self._run(tg.max_pool2d, x, self.dilation, self.ceil_mode)
+    def forward(self, x: Any) -> Any:
+        return self._run(tg.max_pool2d, x, self.dilation, self.ceil_mode,
+                         self.return_indices)
 
 
 class _AvgPool(_Pool):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding)
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        self.divisor_override = divisor_override  # 2-D and 3-D only, as in PyTorch
 
 
 class AvgPool1d(_AvgPool):
@@ -83,8 +89,55 @@ class AvgPool2d(_AvgPool):
     """The mean of every ``kernel_size`` window of ``(batch, channels, height, width)``.
 
     ``AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False,
-    count_include_pad=True)``.
+    count_include_pad=True, divisor_override=None)``.
     """
 
     def forward(self, x: Any) -> Tensor:
-        return self._run(tg.avg_pool2d, x, self.ceil_mode, self.count_include_pad)
+        return self._run(tg.avg_pool2d, x, self.ceil_mode, self.count_include_pad,
+                         self.divisor_override)
+
+
+# --- PyTorch names: poolidx (unpooling) ---
+
+
+class _MaxUnpool(Module):
+    """Undo max pooling: ``MaxUnpool2d(kernel_size, stride=None, padding=0)``, called as
+    ``unpool(values, indices, output_size=None)`` with the indices of
+    ``MaxPool2d(..., return_indices=True)`` (see ``F.max_unpool2d``)."""
+
+    _d = 2
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def forward(self, input: Any, indices: Any, output_size: Any = None) -> Tensor:
+        unpool = (FU.max_unpool1d, FU.max_unpool2d, FU.max_unpool3d)[self._d - 1]
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """Every value back at its ``MaxPool1d`` index along the length, zeros elsewhere."""
+
+    _d = 1
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """Every value back at its ``MaxPool2d`` index in the (height, width) plane, zeros
+    elsewhere: the upsampling of a SegNet-style decoder."""
+
+    _d = 2
+
+
+class MaxUnpool3d(_MaxUnpool):
+    """Every value back at its ``MaxPool3d`` index in the volume, zeros elsewhere."""
+
+    _d = 3
+
+
+# --- end poolidx ---

@@ -47,24 +47,21 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 class _AdaptiveMaxPool(_AdaptivePool):
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__(output_size)
-        if return_indices:
-            raise NotImplementedError(f"{type(self).__name__}: return_indices=True is not "
-                                      "supported")
-        self.return_indices = False
+        self.return_indices = bool(return_indices)  # forward returns (maxima, indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
     """The maxima of ``output_size`` windows spread evenly over the length."""
 
     def forward(self, input: Any) -> Tensor:
-        return FR.adaptive_max_pool1d(input, self.output_size)
+        return FR.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """The maxima of an ``output_size`` grid of windows over each channel."""
 
     def forward(self, input: Any) -> Tensor:
-        return FR.adaptive_max_pool2d(input, self.output_size)
+        return FR.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 # --- resizing ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops_conv import LAYOUT, Pads, as_tuple, fold, out_size, pad, taps, windows
+from tinygrad_dk.ops_conv import LAYOUT, Pads, as_tuple, fold, pad, taps, windows
 from tinygrad_dk.ops_index import _positions
 from tinygrad_dk.primitive import Primitive, quiet, raw
 

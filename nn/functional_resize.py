@@ -332,7 +332,9 @@ def _adaptive_indices(data: np.ndarray, sizes: list[int], dims: int) -> np.ndarr
     for cell in np.ndindex(*sizes):  # one window at a time, every plane at once
         box = [spans[k][i] for k, i in enumerate(cell)]
         part = data[(...,) + tuple(slice(a, b) for a, b in box)]
-        local = np.unravel_index(_first_max(part.reshape(lead + (-1,))), part.shape[len(lead):])
+        count = math.prod(part.shape[len(lead):])
+        local = np.unravel_index(_first_max(part.reshape(lead + (count,))),
+                                 part.shape[len(lead):])
         corner = tuple(a + offset for (a, _), offset in zip(box, local))
         found[(...,) + cell] = np.ravel_multi_index(corner, spatial)
     return found
@@ -346,7 +348,8 @@ def _adaptive_max(name: str, input: Any, output_size: Any, dims: int,
     sizes = _output_sizes(name, x, output_size, dims)
     lead = x.shape[:x.ndim - dims]
     where = _adaptive_indices(x.numpy(), sizes, dims)
-    flat = x.reshape(lead + (-1,)).gather(-1, Tensor(where.reshape(lead + (-1,))))
+    plane, cells = math.prod(x.shape[x.ndim - dims:]), math.prod(sizes)
+    flat = x.reshape(lead + (plane,)).gather(-1, Tensor(where.reshape(lead + (cells,))))
     out = flat.reshape(lead + tuple(sizes))
     return (out, Tensor(where)) if return_indices else out
 

@@ -37,7 +37,7 @@ def unpool_size(name: str, spatial: tuple, kernel: list, stride: list, padding: 
     if output_size is None:
         return default
     wanted = [int(n) for n in output_size]
-    if len(wanted) in (d + 1, d + 2):  # the full shape: keep the spatial axes
+    if len(wanted) == d + 2:  # the full shape (batch, channels, *spatial): keep the spatial
         wanted = wanted[len(wanted) - d:]
     if len(wanted) != d:
         raise ValueError(f"{name}: output_size {tuple(output_size)} must list the {d} spatial "

@@ -315,3 +315,10 @@ TABLES = [*TABLES, *layers3d_tables.LAYERS3D_OPS]
 OP_MODULES.update(ops_fold=tg.ops_fold, ops_conv_transpose=tg.ops_conv_transpose)
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *layers3d_tables.LAYERS3D_OPS]  # the nn names test reads it too
 # --- end layers3d ---
+
+# --- PyTorch names: poolidx ---
+import test_differential_poolidx as poolidx_tables  # noqa: E402
+
+TABLES = [*TABLES, *poolidx_tables.POOLIDX_OPS]
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *poolidx_tables.POOLIDX_OPS]  # the nn names test reads it too
+# --- end poolidx ---

@@ -15,6 +15,9 @@ at once; never a Python loop over pixels.
 * Average pooling is linear: its derivative spreads each output gradient evenly back
   over the window (``avg_unpool``, the same ``fold`` as a convolution's derivative),
   and the derivative of that is average pooling again.
+* ``ceil_mode`` is extra padding on the right (the last window's overhang, see
+  ``_arguments``), so the window arithmetic above has no second case; ``return_indices``
+  turns each output's winning tap (``winners``) into a flat position in its input plane.
 """
 
 from __future__ import annotations
@@ -230,7 +233,7 @@ _avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
 # --- the public functions -----------------------------------------------------------------
 
 
-def _ceil_sizes(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple,
+def _output_sizes(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple,
                 ceil_mode: bool) -> list[int]:
     """The output size per axis, as PyTorch: ``(n + 2 p - span) / stride + 1`` rounded
     down, or with ``ceil_mode`` up, but then the last window must start inside the input
@@ -269,7 +272,7 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
     if not batched:
         x = x[None]
     size = np.shape(raw(x))[2:]
-    outs = _ceil_sizes(size, kernel, stride, pads, dilation, bool(ceil_mode))
+    outs = _output_sizes(size, kernel, stride, pads, dilation, bool(ceil_mode))
     if min(outs) < 1:
         raise ValueError(f"{op}: the input's spatial size {tuple(size)} is smaller than the "
                          f"window {kernel}")

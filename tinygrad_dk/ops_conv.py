@@ -176,13 +176,16 @@ def _grad_matrix(g: np.ndarray, groups: int = 1) -> np.ndarray:
     """An output gradient (N, O, *out) as a matrix (N * positions, O); grouped: one matrix
     per group of output channels, (G, N * positions, O / G) (a view)."""
     rows = np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
-    return rows if groups == 1 else rows.reshape(len(rows), groups, -1).swapaxes(0, 1)
+    if groups == 1:
+        return rows
+    return rows.reshape(len(rows), groups, g.shape[1] // groups).swapaxes(0, 1)
 
 
 def _ungroup(m: np.ndarray) -> np.ndarray:
     """Per-group matrices (G, rows, k) side by side as one (rows, G * k): group-major
     columns, as the channels are numbered. A 2-D matrix (groups=1) stays as it is."""
-    return m if m.ndim == 2 else m.swapaxes(0, 1).reshape(m.shape[1], -1)
+    # (sizes spelled out: -1 cannot be inferred for an empty batch)
+    return m if m.ndim == 2 else m.swapaxes(0, 1).reshape(m.shape[1], m.shape[0] * m.shape[2])
 
 
 def _depthwise(x: np.ndarray, w: np.ndarray, stride: tuple, padding: Pads,

@@ -249,7 +249,8 @@ def _conv_transpose_forward(g: np.ndarray, w: np.ndarray, *, size: tuple, stride
         spread = [g * w[(slice(None), 0, *tap)].reshape(-1, *(1,) * len(kernel))
                   for tap in taps(kernel)]
         if len(w) != cin:  # the m filters of one channel add up (channel multiplier)
-            spread = [p.reshape(len(g), cin, -1, *p.shape[2:]).sum(axis=2) for p in spread]
+            spread = [p.reshape(len(g), cin, len(w) // cin, *p.shape[2:]).sum(axis=2)
+                      for p in spread]
         return fold(spread, kernel, size, stride, padding, dilation)
     cols = _grad_matrix(g, groups) @ np.swapaxes(_filters(w, groups), -1, -2)
     # (G,) N * positions, taps * C / G -> (N, C, *out, *kernel)

@@ -315,3 +315,10 @@ TABLES = [*TABLES, *layers3d_tables.LAYERS3D_OPS]
 OP_MODULES.update(ops_fold=tg.ops_fold, ops_conv_transpose=tg.ops_conv_transpose)
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *layers3d_tables.LAYERS3D_OPS]  # the nn names test reads it too
 # --- end layers3d ---
+
+# --- PyTorch names: convgroups ---
+import test_differential_convgroups as convgroups_tables  # noqa: E402
+
+TABLES = [*TABLES, *convgroups_tables.CONVGROUPS_OPS]
+NOT_OPS["ops_conv.check_groups"] = "an argument check (test_conv_groups.py: errors)"
+# --- end convgroups ---

@@ -6,10 +6,16 @@ image (or sequence), so the same few weights find a pattern (an edge, a stroke)
 wherever it is. Compared with a ``Linear`` layer on the flattened pixels, that is
 far fewer weights and a built-in assumption that nearby pixels belong together.
 
-Weight shape ``(out_channels, in_channels, *kernel_size)``, bias ``(out_channels,)``,
-both drawn as PyTorch draws them (``kaiming_uniform_`` with a = sqrt(5), i.e.
-uniform in +-1/sqrt(fan_in) with fan_in = in_channels * kernel taps); state-dict
+Weight shape ``(out_channels, in_channels / groups, *kernel_size)``, bias
+``(out_channels,)``, both drawn as PyTorch draws them (``kaiming_uniform_`` with
+a = sqrt(5), i.e. uniform in +-1/sqrt(fan_in) with fan_in = in_channels / groups *
+kernel taps); state-dict
 keys ``weight`` and ``bias``, so a trained model loads into ``torch.nn`` unchanged.
+``groups`` splits the channels into groups that are convolved separately: ResNeXt's
+grouped convolutions, and MobileNet's depthwise ones (``groups=in_channels``: every
+channel its own filters), usually followed by a 1x1 convolution that mixes the channels.
+``padding_mode`` 'reflect', 'replicate' or 'circular' pads the border by mirroring,
+repeating or wrapping the image (``F.pad`` in that mode) instead of with zeros.
 Like ``nn.Linear``, a layer computes in its weights' dtype: a float64 numpy batch into
 a float32 layer is converted first.
 """
@@ -24,8 +30,11 @@ import numpy as np
 import tinygrad_dk as tg
 from nn import init
 from nn.functional_layers import to_tensor
+from nn.functional_resize import pad
 from nn.module import Module, float_dtype
 from tinygrad_dk import Tensor
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _sizes(value: Any, d: int, name: str, layer: str, minimum: int = 1) -> tuple[int, ...]:
@@ -51,16 +60,24 @@ class _ConvNd(Module):
         if int(in_channels) < 1 or int(out_channels) < 1:
             raise ValueError(f"{name}: in_channels and out_channels must be >= 1, got "
                              f"{in_channels} and {out_channels}")
-        if groups != 1 or padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: only groups=1 and padding_mode='zeros' are "
-                                      "supported")
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+        for what, channels in (("out_channels", out_channels), ("in_channels", in_channels)):
+            if channels % groups:  # each group gets an equal share of both
+                raise ValueError(f"{name}: {what} ({channels}) must be divisible by groups "
+                                 f"({groups}); use a divisor of {channels} for groups")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.groups, self.padding_mode = int(groups), padding_mode
         self.kernel_size = _sizes(kernel_size, d, "kernel_size", name)
         self.stride = _sizes(stride, d, "stride", name)
         self.dilation = _sizes(dilation, d, "dilation", name)
         self.padding = padding if isinstance(padding, str) else _sizes(padding, d, "padding",
                                                                         name, minimum=0)
-        self.weight = Tensor(np.empty((self.out_channels, self.in_channels, *self.kernel_size),
+        self.weight = Tensor(np.empty((self.out_channels, self.in_channels // self.groups,
+                                       *self.kernel_size),
                                       dtype=dtype), requires_grad=True)
         self.bias = Tensor(np.empty(self.out_channels, dtype=dtype), requires_grad=True) \
             if bias else None
@@ -79,10 +96,25 @@ class _ConvNd(Module):
         if x.dtype != self.weight.dtype:  # computed in the weights' dtype, as nn.Linear
             x = x.to(self.weight.dtype)
         conv = (tg.conv1d, tg.conv2d, tg.conv3d)[self._d - 1]
+        padding = self.padding
         try:
-            return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+            if self.padding_mode != "zeros":  # as PyTorch: pad in that mode, then no padding
+                x, padding = pad(x, self._pad_widths(), mode=self.padding_mode), 0
+            return conv(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
         except ValueError as err:  # name the layer: "Conv2d(3, 16, ...): conv2d: ..."
             raise ValueError(f"{self!r}: {err}") from None
+
+    def _pad_widths(self) -> list[int]:
+        """F.pad's widths for ``padding``: (before, after) pairs from the LAST axis on;
+        'same' puts the odd one after, as the zero padding of ``tg.conv2d`` does."""
+        if self.padding == "same":
+            totals = [dl * (k - 1) for k, dl in zip(self.kernel_size, self.dilation)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in ((0,) * self._d if self.padding == "valid"
+                                      else self.padding)]
+        return [w for pair in reversed(pairs) for w in pair]
 
     def extra_repr(self) -> str:
         size = self.kernel_size if self._d > 1 else self.kernel_size[0]
@@ -93,7 +125,11 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if any(dl != 1 for dl in self.dilation):
             text += f", dilation={self.dilation}"
-        return text + ("" if self.bias is not None else ", bias=False")
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        text += "" if self.bias is not None else ", bias=False"
+        return text + ("" if self.padding_mode == "zeros"
+                       else f", padding_mode={self.padding_mode}")
 
 
 class Conv1d(_ConvNd):

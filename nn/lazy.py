@@ -22,6 +22,7 @@ needed). Unlike PyTorch, loading makes the layer ordinary at once.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
@@ -179,8 +180,12 @@ class LazyModuleMixin:
             tg.device(device)
         # The ordinary layer of size 1 checks every other argument now, as PyTorch does;
         # its random starting numbers are thrown away, so its draws are undone (fork_rng).
+        # (a grouped convolution needs a size its groups divide: the groups themselves)
+        probe = inspect.signature(self.cls_to_become.__init__).bind(
+            self, 1, *args, **kwargs).arguments.get("groups", 1)
         with tg.random.fork_rng():
-            self.cls_to_become.__init__(self, 1, *args, dtype=dtype, **kwargs)
+            self.cls_to_become.__init__(self, probe if isinstance(probe, int) else 1, *args,
+                                        dtype=dtype, **kwargs)
         object.__setattr__(self, "_lazy_args", (args, kwargs))
         for name, value in list(self._own_tensors()):
             if value.dtype.kind == "f":  # (an int count, num_batches_tracked, is kept)
@@ -241,8 +246,10 @@ class LazyModuleMixin:
             saved = state_dict.get(prefix + name)
             shape = np.shape(saved.data if isinstance(saved, Tensor) else saved)
             if saved is not None and len(shape) > axis:
+                # a convolution's weight axis 1 holds in_channels / groups
+                groups = getattr(self, "groups", 1) if axis == 1 else 1
                 with tg.random.fork_rng():
-                    self.initialize_parameters(int(shape[axis]))
+                    self.initialize_parameters(int(shape[axis]) * groups)
                 return
 
 

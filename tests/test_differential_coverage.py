@@ -322,3 +322,10 @@ import test_differential_poolidx as poolidx_tables  # noqa: E402
 TABLES = [*TABLES, *poolidx_tables.POOLIDX_OPS]
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *poolidx_tables.POOLIDX_OPS]  # the nn names test reads it too
 # --- end poolidx ---
+
+# --- PyTorch names: convgroups ---
+import test_differential_convgroups as convgroups_tables  # noqa: E402
+
+TABLES = [*TABLES, *convgroups_tables.CONVGROUPS_OPS]
+NOT_OPS["ops_conv.check_groups"] = "an argument check (test_conv_groups.py: errors)"
+# --- end convgroups ---

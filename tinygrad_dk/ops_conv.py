@@ -24,6 +24,15 @@ numbers. So the padded input is stored channels-last, and so is the output, whic
 still has the shape ``(N, C_out, out_h, out_w)``: only the order of the numbers in
 memory differs, and the next convolution or pooling reads it without reordering.
 
+Grouped convolutions (``groups=G``, ResNeXt; MobileNet's depthwise ``groups=C``) split the
+channels into ``G`` groups that never mix: filter ``o`` sees only the ``C / G`` input
+channels of its group, so the weight is ``(out_channels, C / G, *kernel)``. The same two
+steps, with a group axis in front: the windows copied as ``G`` matrices (one per group of
+channels) and one batched matrix product (``np.matmul`` over the group axis). When every
+filter reads a single channel (depthwise), the matrices would be one column wide and
+the copy all the work, so that case skips the copy: one multiply-add of a strided view
+per filter tap (9 for 3x3), the mirror image of ``fold``.
+
 The derivatives are convolutions too, and the three operations below are one another's
 derivatives, so second derivatives (``grad`` of ``grad``) work:
 
@@ -133,38 +142,98 @@ def fold(pieces: list[np.ndarray], kernel: tuple[int, ...], size: tuple[int, ...
 
 
 # --- the three convolutions, as matrix products ---------------------------------------------
+# With groups=G > 1 each matrix below gets a group axis in front (G, rows, columns) and
+# the products are batched over it; with groups=1 they are the plain 2-D matrices.
 
 
 def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
-            dilation: tuple) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Every window as one row of a matrix (N * positions, taps * C), and the output size."""
-    cols = np.moveaxis(windows(pad(x, padding), kernel, stride, dilation), 1, -1)
-    outs = cols.shape[1:1 + len(kernel)]  # cols: (N, *out, *kernel, C)
-    # the one copy; the row length spelled out, as -1 cannot be inferred for an empty batch
-    return cols.reshape(len(x) * math.prod(outs), math.prod(kernel) * x.shape[1]), outs
+            dilation: tuple, groups: int = 1) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Every window as one row of a matrix (N * positions, taps * C), and the output size;
+    grouped: one such matrix per group of C / G channels, (G, N * positions, taps * C / G)."""
+    view = windows(pad(x, padding), kernel, stride, dilation)  # (N, C, *out, *kernel)
+    outs = view.shape[2:2 + len(kernel)]
+    rows = len(x) * math.prod(outs)
+    if groups == 1:
+        cols = np.moveaxis(view, 1, -1)  # (N, *out, *kernel, C)
+        # the one copy; the row length spelled out, as -1 cannot be inferred for an empty batch
+        return cols.reshape(rows, math.prod(kernel) * x.shape[1]), outs
+    # split the channel axis (still a view), then groups first and their channels last
+    view = view.reshape(len(x), groups, x.shape[1] // groups, *view.shape[2:])
+    cols = np.moveaxis(view, (1, 2), (0, -1))  # (G, N, *out, *kernel, C / G)
+    return cols.reshape(groups, rows, math.prod(kernel) * x.shape[1] // groups), outs
 
 
-def _filters(w: np.ndarray) -> np.ndarray:
-    """The weight (O, C, *kernel) as a matrix (taps * C, O): one column per filter."""
-    return np.moveaxis(w, 1, -1).reshape(len(w), -1).T
+def _filters(w: np.ndarray, groups: int = 1) -> np.ndarray:
+    """The weight (O, C / G, *kernel) as a matrix (taps * C / G, O): one column per filter;
+    grouped: one matrix per group, (G, taps * C / G, O / G)."""
+    if groups == 1:
+        return np.moveaxis(w, 1, -1).reshape(len(w), -1).T
+    per_group = np.moveaxis(w.reshape(groups, len(w) // groups, *w.shape[1:]), 2, -1)
+    return per_group.reshape(groups, len(w) // groups, -1).swapaxes(1, 2)
 
 
-def _grad_matrix(g: np.ndarray) -> np.ndarray:
-    """An output gradient (N, O, *out) as a matrix (N * positions, O)."""
-    return np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
+def _grad_matrix(g: np.ndarray, groups: int = 1) -> np.ndarray:
+    """An output gradient (N, O, *out) as a matrix (N * positions, O); grouped: one matrix
+    per group of output channels, (G, N * positions, O / G) (a view)."""
+    rows = np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
+    if groups == 1:
+        return rows
+    return rows.reshape(len(rows), groups, g.shape[1] // groups).swapaxes(0, 1)
+
+
+def _ungroup(m: np.ndarray) -> np.ndarray:
+    """Per-group matrices (G, rows, k) side by side as one (rows, G * k): group-major
+    columns, as the channels are numbered. A 2-D matrix (groups=1) stays as it is."""
+    # (sizes spelled out: -1 cannot be inferred for an empty batch)
+    return m if m.ndim == 2 else m.swapaxes(0, 1).reshape(m.shape[1], m.shape[0] * m.shape[2])
+
+
+def _depthwise(x: np.ndarray, w: np.ndarray, stride: tuple, padding: Pads,
+               dilation: tuple) -> np.ndarray:
+    """A convolution whose every filter reads one input channel (weight (O, 1, *kernel),
+    groups = C): one multiply-add of the strided windows per filter tap. As matrices each
+    group would be one column wide and the windows' copy all the work; this copies nothing.
+    Filter o reads channel o // (O / C) (PyTorch's channel multiplier)."""
+    if len(w) != x.shape[1]:  # O = C * m: each channel read by m filters in a row
+        x = np.repeat(x, len(w) // x.shape[1], axis=1)
+    view = windows(pad(x, padding), w.shape[2:], stride, dilation)  # (N, O, *out, *kernel)
+    out = channels_last(view.shape[:-len(w.shape[2:])], np.result_type(x, w))
+    product = np.empty_like(out)
+    for tap in taps(w.shape[2:]):
+        tap_weights = w[(slice(None), 0, *tap)].reshape(-1, *(1,) * (w.ndim - 2))
+        out += np.multiply(view[(Ellipsis, *tap)], tap_weights, out=product)
+    return out
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, b: Any = None, *, stride: tuple,
-                  padding: Pads, dilation: tuple) -> np.ndarray:
-    cols, outs = _im2col(x, w.shape[2:], stride, padding, dilation)
-    out = cols @ _filters(w)  # (N * positions, O): every window times every filter
+                  padding: Pads, dilation: tuple, groups: int = 1) -> np.ndarray:
+    if groups > 1 and w.shape[1] == 1:
+        out = _depthwise(x, w, stride, padding, dilation)  # (N, O, *out), channels-last
+        if b is not None:  # in place when the dtypes agree, as below
+            b = b.reshape(-1, *(1,) * (w.ndim - 2))
+            out = out + b if np.result_type(out, b) != out.dtype else np.add(out, b, out=out)
+        return out
+    cols, outs = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
+    out = _ungroup(cols @ _filters(w, groups))  # (N * positions, O): every window, filter
     if b is not None:  # one bias per column (filter); in place when the dtypes agree
         out = out + b if np.result_type(out, b) != out.dtype else np.add(out, b, out=out)
     return np.moveaxis(out.reshape(len(x), *outs, len(w)), -1, 1)  # (N, O, *out), channels-last
 
 
+def _turned(w: np.ndarray, groups: int) -> np.ndarray:
+    """The filters of the convolution that spreads a gradient back (stride 1): turned around
+    in space, input and output channels swapped, within each group."""
+    kernel = w.shape[2:]
+    if groups == 1:
+        swapped = np.swapaxes(w, 0, 1)
+    else:  # (G * O/G, C/G, *k) -> (G * C/G, O/G, *k)
+        grouped = w.reshape(groups, len(w) // groups, *w.shape[1:])
+        swapped = np.swapaxes(grouped, 1, 2).reshape(-1, len(w) // groups, *kernel)
+    return swapped[(slice(None), slice(None), *(slice(None, None, -1),) * len(kernel))]
+
+
 def _conv_transpose_forward(g: np.ndarray, w: np.ndarray, *, size: tuple, stride: tuple,
-                            padding: Pads, dilation: tuple) -> np.ndarray:
+                            padding: Pads, dilation: tuple, groups: int = 1) -> np.ndarray:
     kernel = w.shape[2:]
     # With stride 1 this is itself a convolution: of g, padded by the filter's span minus
     # the forward padding, with the filter turned around (flipped in space, input and
@@ -172,43 +241,63 @@ def _conv_transpose_forward(g: np.ndarray, w: np.ndarray, *, size: tuple, stride
     back = tuple((dl * (k - 1) - lo, dl * (k - 1) - hi)
                  for k, dl, (lo, hi) in zip(kernel, dilation, padding))
     if all(s == 1 for s in stride) and min(min(b) for b in back) >= 0:
-        turned = np.swapaxes(w, 0, 1)[(slice(None), slice(None), *(slice(None, None, -1),)
-                                       * len(kernel))]
-        return _conv_forward(g, turned, stride=stride, padding=back, dilation=dilation)
+        return _conv_forward(g, _turned(w, groups), stride=stride, padding=back,
+                             dilation=dilation, groups=groups)
     # Otherwise each output gradient times the filter is added back onto its window.
-    cols = (_grad_matrix(g) @ _filters(w).T).reshape(len(g), *g.shape[2:], *kernel, w.shape[1])
-    cols = np.moveaxis(cols, -1, 1)  # (N, C_in, *out, *kernel)
+    cin = w.shape[1] * groups
+    if groups > 1 and w.shape[1] == 1:  # depthwise: per tap, g times that tap's weights
+        spread = [g * w[(slice(None), 0, *tap)].reshape(-1, *(1,) * len(kernel))
+                  for tap in taps(kernel)]
+        if len(w) != cin:  # the m filters of one channel add up (channel multiplier)
+            spread = [p.reshape(len(g), cin, len(w) // cin, *p.shape[2:]).sum(axis=2)
+                      for p in spread]
+        return fold(spread, kernel, size, stride, padding, dilation)
+    cols = _grad_matrix(g, groups) @ np.swapaxes(_filters(w, groups), -1, -2)
+    # (G,) N * positions, taps * C / G -> (N, C, *out, *kernel)
+    cols = cols.reshape(groups, len(g), *g.shape[2:], *kernel, w.shape[1])
+    cols = np.moveaxis(cols, (0, -1), (1, 2)).reshape(len(g), cin, *g.shape[2:], *kernel)
     pieces = [cols[(Ellipsis, *tap)] for tap in taps(kernel)]
     return fold(pieces, kernel, size, stride, padding, dilation)
 
 
 def _conv_weight_grad_forward(x: np.ndarray, g: np.ndarray, *, kernel: tuple, stride: tuple,
-                              padding: Pads, dilation: tuple) -> np.ndarray:
+                              padding: Pads, dilation: tuple, groups: int = 1) -> np.ndarray:
     # dL/dw[o, c, taps] = sum over examples and positions of g[n, o, pos] * window[n, c, pos, taps]
-    cols, _ = _im2col(x, kernel, stride, padding, dilation)
-    gw = (cols.T @ _grad_matrix(g)).reshape(*kernel, x.shape[1], g.shape[1])
-    return np.ascontiguousarray(np.moveaxis(gw, (-1, -2), (0, 1)))  # (C_out, C_in, *kernel)
+    per_group = x.shape[1] // groups  # input channels each filter reads
+    if groups > 1 and per_group == 1:  # depthwise: one product summed per filter tap
+        if g.shape[1] != x.shape[1]:
+            x = np.repeat(x, g.shape[1] // x.shape[1], axis=1)
+        view = windows(pad(x, padding), kernel, stride, dilation)
+        axes = "nc" + "xyz"[:len(kernel)]  # example, channel, positions: all but c summed
+        gw = np.stack([np.einsum(f"{axes},{axes}->c", view[(Ellipsis, *tap)], g)
+                       for tap in taps(kernel)], axis=-1)
+        return gw.reshape(g.shape[1], 1, *kernel)
+    cols, _ = _im2col(x, kernel, stride, padding, dilation, groups)
+    gw = np.swapaxes(cols, -1, -2) @ _grad_matrix(g, groups)  # (G,) taps * C / G, O / G
+    gw = gw.reshape(groups, *kernel, per_group, g.shape[1] // groups)
+    gw = np.moveaxis(gw, (-1, -2), (1, 2)).reshape(g.shape[1], per_group, *kernel)
+    return np.ascontiguousarray(gw)  # (C_out, C_in / G, *kernel)
 
 
 def conv(x: Any, w: Any, b: Any = None, *, stride: tuple, padding: Pads,
-         dilation: tuple) -> Any:
+         dilation: tuple, groups: int = 1) -> Any:
     """The convolution primitive on checked, normalised arguments (see ``conv2d``)."""
     return _CONV[ndim_of(w) - 2](x, w, b, stride=stride, padding=padding,
-                                      dilation=dilation)
+                                      dilation=dilation, groups=groups)
 
 
 def conv_transpose(g: Any, w: Any, *, size: tuple, stride: tuple, padding: Pads,
-                   dilation: tuple) -> Any:
+                   dilation: tuple, groups: int = 1) -> Any:
     """d/dx of ``conv``: the output gradient ``g`` spread back onto an input of ``size``."""
     return _conv_transpose(g, w, size=tuple(size), stride=stride, padding=padding,
-                           dilation=dilation)
+                           dilation=dilation, groups=groups)
 
 
 def conv_weight_grad(x: Any, g: Any, *, kernel: tuple, stride: tuple, padding: Pads,
-                     dilation: tuple) -> Any:
+                     dilation: tuple, groups: int = 1) -> Any:
     """d/dw of ``conv``: the windows of ``x`` weighted by the output gradient ``g``."""
     return _conv_weight_grad(x, g, kernel=tuple(kernel), stride=stride, padding=padding,
-                             dilation=dilation)
+                             dilation=dilation, groups=groups)
 
 
 def _conv_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any) -> Any:
@@ -323,6 +412,17 @@ def check_input(op: str, x: Any, d: int, channels: int, what: str) -> bool:
     return True
 
 
+def check_groups(op: str, groups: Any, channels: int, what: str) -> int:
+    """``groups`` as an int that divides ``channels`` (``what`` names them in the error)."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if channels % groups:
+        raise ValueError(f"{op}: {what} = {channels} must be divisible by groups={groups}: "
+                         f"each group gets an equal share of the filters; use a divisor "
+                         f"of {channels} for groups")
+    return int(groups)
+
+
 def _conv_nd(d: int, x: Any, weight: Any, bias: Any, stride: Any, padding: Any,
              dilation: Any, groups: int) -> Any:
     op = f"conv{d}d"
@@ -330,13 +430,14 @@ def _conv_nd(d: int, x: Any, weight: Any, bias: Any, stride: Any, padding: Any,
     if len(w_shape) != d + 2:
         raise ValueError(f"{op}: weight must have shape {_WEIGHT_LAYOUT[d]} with {d + 2} "
                          f"axes, got {w_shape}")
-    if groups != 1:
-        raise NotImplementedError(f"{op}: only groups=1 is supported, got groups={groups}")
+    groups = check_groups(op, groups, w_shape[0], "out_channels (weight axis 0)")
     kernel = w_shape[2:]
     stride = as_tuple(stride, d, "stride", op)
     dilation = as_tuple(dilation, d, "dilation", op)
     pads = as_pads(padding, kernel, dilation, stride, op)
-    batched = check_input(op, x, d, w_shape[1], f"the weight of shape {w_shape}")
+    # each filter reads w_shape[1] channels of its group: the input has groups times that
+    batched = check_input(op, x, d, w_shape[1] * groups, f"the weight of shape {w_shape}" + (
+        f" with groups={groups} (in_channels = weight axis 1 * groups)" if groups > 1 else ""))
     if bias is not None and tuple(np.shape(raw(bias))) != (w_shape[0],):
         raise ValueError(f"{op}: bias has shape {np.shape(raw(bias))}, must be "
                          f"(out_channels,) = ({w_shape[0]},)")
@@ -351,7 +452,7 @@ def _conv_nd(d: int, x: Any, weight: Any, bias: Any, stride: Any, padding: Any,
             f"than the filter ({'x'.join(map(str, kernel))}, dilation {dilation}); pad the "
             "input or use a smaller kernel"
         )
-    out = conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation)
+    out = conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return out if batched else out[0]
 
 
@@ -359,7 +460,7 @@ def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
            dilation: Any = 1, groups: int = 1) -> Any:
     """1-D convolution, as ``torch.nn.functional.conv1d``.
 
-    ``x`` (batch, in_channels, length), ``weight`` (out_channels, in_channels, k),
+    ``x`` (batch, in_channels, length), ``weight`` (out_channels, in_channels / groups, k),
     ``bias`` (out_channels,) or None. ``padding`` is an int, 'valid' or 'same'.
     Returns (batch, out_channels, out_length).
     """
@@ -370,9 +471,11 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
            dilation: Any = 1, groups: int = 1) -> Any:
     """2-D convolution, as ``torch.nn.functional.conv2d``.
 
-    ``x`` (batch, in_channels, height, width), ``weight`` (out_channels, in_channels,
-    kh, kw), ``bias`` (out_channels,) or None; ``stride``, ``padding``, ``dilation``
-    an int or a pair (``padding`` also 'valid' or 'same'). Output size per axis:
+    ``x`` (batch, in_channels, height, width), ``weight`` (out_channels, in_channels /
+    groups, kh, kw), ``bias`` (out_channels,) or None; ``stride``, ``padding``, ``dilation``
+    an int or a pair (``padding`` also 'valid' or 'same'). ``groups`` splits the channels
+    into that many groups convolved separately (``groups=in_channels``: depthwise, each
+    channel its own filters). Output size per axis:
     ``(size + 2 * padding - dilation * (k - 1) - 1) // stride + 1``. One graph node,
     computed as one matrix product over strided windows (see the module docstring).
     """
@@ -385,7 +488,7 @@ def conv3d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     (scans, video clips as (time, height, width)).
 
     ``x`` (batch, in_channels, depth, height, width), ``weight`` (out_channels,
-    in_channels, kd, kh, kw), ``bias`` (out_channels,) or None; sizes an int or a triple.
+    in_channels / groups, kd, kh, kw), ``bias`` (out_channels,) or None; sizes an int or a triple.
     The same code as ``conv2d`` with one spatial axis more.
     """
     return _conv_nd(3, x, weight, bias, stride, padding, dilation, groups)

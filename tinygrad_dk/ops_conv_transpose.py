@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk.ops_conv import as_tuple, check_input, conv_transpose
-from tinygrad_dk.ops_shape import concatenate
 from tinygrad_dk.primitive import raw
 
 _WEIGHT_LAYOUT = {1: "(in_channels, out_channels // groups, k)",
@@ -73,13 +72,8 @@ def _conv_transpose_nd(d: int, x: Any, weight: Any, bias: Any, stride: Any, padd
                          f"cuts off more than the input of size {tuple(in_size)} spreads to; "
                          "use less padding")
     options = {"size": size, "stride": stride, "padding": pads, "dilation": dilation}
-    if groups == 1:
-        out = conv_transpose(x, weight, **options)
-    else:  # each group of channels on its own, side by side (as PyTorch's groups mean)
-        per = w_shape[0] // groups
-        parts = [conv_transpose(x[:, i * per:(i + 1) * per], weight[i * per:(i + 1) * per],
-                                **options) for i in range(groups)]
-        out = concatenate(parts, axis=1)
+    # read as a convolution's weight, (in, out / groups, *k) is a grouped one's (O, C / G, *k)
+    out = conv_transpose(x, weight, **options, groups=groups)
     if bias is not None:
         out = out + bias.reshape(out_channels, *(1,) * d)
     return out if batched else out[0]

@@ -341,14 +341,6 @@ def test_bad_arguments_are_explained(call, message):
         call()
 
 
-def test_unsupported_options_say_so():
-    with pytest.raises(NotImplementedError, match="groups=1"):
-        tg.conv2d(Tensor(np.zeros((1, 2, 5, 5))), Tensor(np.zeros((2, 1, 3, 3))), groups=2)
-
-    with pytest.raises(NotImplementedError, match="ceil_mode"):
-        tg.max_pool2d(Tensor(np.zeros((1, 1, 5, 5))), 2, ceil_mode=True)
-
-
 def test_max_pool_gradient_with_infinities_is_selected_not_multiplied():
     """An infinite upstream gradient reaches the maximum and leaves 0 elsewhere (not nan)."""
     x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)

@@ -357,6 +357,9 @@ ATTN_OPS = [
     Op("rms_norm", *_pair(_rms_run), _rms_norm, sums=2, grad_sums=True,
        covers=("F.rms_norm", "nn.RMSNorm")),
     Op("bilinear", *_pair(_bilinear_run), _bilinear, sums=1,
+       finite_upstream="x1^T W x2 is a product of three factors: an inf upstream gradient "
+       "times x1 times a W of 0 is nan in PyTorch's grouping ((g x1) W) and inf in ours "
+       "(g (x1 W), where x1 W is finite)",
        covers=("F.bilinear", "nn.Bilinear")),
     Op("pixel_shuffle", *_pair(_shuffle_run), _shuffle,
        covers=("F.pixel_shuffle", "F.pixel_unshuffle", "nn.PixelShuffle",

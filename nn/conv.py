@@ -76,6 +76,12 @@ class _ConvNd(Module):
         self.dilation = _sizes(dilation, d, "dilation", name)
         self.padding = padding if isinstance(padding, str) else _sizes(padding, d, "padding",
                                                                         name, minimum=0)
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got "
+                             f"{padding!r}")
+        if padding == "same" and any(s != 1 for s in self.stride):  # (as PyTorch, here)
+            raise ValueError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got "
+                             f"stride={self.stride}")
         self.weight = Tensor(np.empty((self.out_channels, self.in_channels // self.groups,
                                        *self.kernel_size),
                                       dtype=dtype), requires_grad=True)

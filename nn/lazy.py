@@ -184,8 +184,9 @@ class LazyModuleMixin:
         probe = inspect.signature(self.cls_to_become.__init__).bind(
             self, 1, *args, **kwargs).arguments.get("groups", 1)
         with tg.random.fork_rng():
-            self.cls_to_become.__init__(self, probe if isinstance(probe, int) else 1, *args,
-                                        dtype=dtype, **kwargs)
+            fits = isinstance(probe, (int, np.integer)) and probe >= 1  # else __init__ says why
+            self.cls_to_become.__init__(self, int(probe) if fits else 1, *args, dtype=dtype,
+                                        **kwargs)
         object.__setattr__(self, "_lazy_args", (args, kwargs))
         for name, value in list(self._own_tensors()):
             if value.dtype.kind == "f":  # (an int count, num_batches_tracked, is kept)

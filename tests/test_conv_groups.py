@@ -158,3 +158,23 @@ def test_depthwise_separable_block_trains_a_step():
         losses.append(loss.item())
     assert losses[-1] < losses[0]
     assert block[0].weight.grad is not None and np.isfinite(block[0].weight.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_same_padding_with_stride_is_refused_in_every_padding_mode(mode):
+    # as PyTorch, when the layer is made (reflect pads by hand and used to slip through)
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        nn.Conv2d(2, 2, 3, stride=2, padding="same", padding_mode=mode)
+    with pytest.raises(ValueError):
+        torch.nn.Conv2d(2, 2, 3, stride=2, padding="same", padding_mode=mode)
+
+
+def test_lazy_layer_takes_numpy_int_groups():
+    layer = nn.LazyConv2d(4, 3, groups=np.int64(2))
+    assert layer(tg.randn(1, 2, 5, 5)).shape == (1, 4, 3, 3) and layer.weight.shape == (4, 1, 3, 3)
+
+
+def test_layer_refuses_an_unknown_padding_string_when_made():
+    for mode in ("zeros", "reflect"):
+        with pytest.raises(ValueError, match="padding must be an int, a tuple, 'valid' or 'same'"):
+            nn.Conv2d(2, 2, 3, padding="full", padding_mode=mode)

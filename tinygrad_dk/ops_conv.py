@@ -142,67 +142,70 @@ def fold(pieces: list[np.ndarray], kernel: tuple[int, ...], size: tuple[int, ...
 
 
 # --- the three convolutions, as matrix products ---------------------------------------------
-# With groups=G > 1 each matrix below gets a group axis in front (G, rows, columns) and
-# the products are batched over it; with groups=1 they are the plain 2-D matrices.
+# One mechanism for every ``groups``: each matrix below has a group axis in front
+# (G, rows, columns) and the products are batched over it (``np.matmul``). groups=1 is
+# the case G = 1: that axis has length 1, so the reshapes stay views and the product is
+# the one plain matrix product of the module docstring.
 
 
 def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: Pads,
             dilation: tuple, groups: int = 1) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Every window as one row of a matrix (N * positions, taps * C), and the output size;
-    grouped: one such matrix per group of C / G channels, (G, N * positions, taps * C / G)."""
+    """Every window as one row of a matrix, one matrix per group of C / G channels
+    (G, N * positions, taps * C / G), and the output size."""
     view = windows(pad(x, padding), kernel, stride, dilation)  # (N, C, *out, *kernel)
     outs = view.shape[2:2 + len(kernel)]
-    rows = len(x) * math.prod(outs)
-    if groups == 1:
-        cols = np.moveaxis(view, 1, -1)  # (N, *out, *kernel, C)
-        # the one copy; the row length spelled out, as -1 cannot be inferred for an empty batch
-        return cols.reshape(rows, math.prod(kernel) * x.shape[1]), outs
     # split the channel axis (still a view), then groups first and their channels last
     view = view.reshape(len(x), groups, x.shape[1] // groups, *view.shape[2:])
     cols = np.moveaxis(view, (1, 2), (0, -1))  # (G, N, *out, *kernel, C / G)
-    return cols.reshape(groups, rows, math.prod(kernel) * x.shape[1] // groups), outs
+    # the one copy; the sizes spelled out, as -1 cannot be inferred for an empty batch
+    return cols.reshape(groups, len(x) * math.prod(outs),
+                        math.prod(kernel) * x.shape[1] // groups), outs
 
 
 def _filters(w: np.ndarray, groups: int = 1) -> np.ndarray:
-    """The weight (O, C / G, *kernel) as a matrix (taps * C / G, O): one column per filter;
-    grouped: one matrix per group, (G, taps * C / G, O / G)."""
-    if groups == 1:
-        return np.moveaxis(w, 1, -1).reshape(len(w), -1).T
+    """The weight (O, C / G, *kernel) as one matrix per group (G, taps * C / G, O / G):
+    one column per filter."""
     per_group = np.moveaxis(w.reshape(groups, len(w) // groups, *w.shape[1:]), 2, -1)
     return per_group.reshape(groups, len(w) // groups, -1).swapaxes(1, 2)
 
 
 def _grad_matrix(g: np.ndarray, groups: int = 1) -> np.ndarray:
-    """An output gradient (N, O, *out) as a matrix (N * positions, O); grouped: one matrix
-    per group of output channels, (G, N * positions, O / G) (a view)."""
+    """An output gradient (N, O, *out) as one matrix per group of output channels,
+    (G, N * positions, O / G) (a view)."""
     rows = np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
-    if groups == 1:
-        return rows
     return rows.reshape(len(rows), groups, g.shape[1] // groups).swapaxes(0, 1)
 
 
 def _ungroup(m: np.ndarray) -> np.ndarray:
     """Per-group matrices (G, rows, k) side by side as one (rows, G * k): group-major
-    columns, as the channels are numbered. A 2-D matrix (groups=1) stays as it is."""
+    columns, as the channels are numbered (a view when G = 1)."""
     # (sizes spelled out: -1 cannot be inferred for an empty batch)
-    return m if m.ndim == 2 else m.swapaxes(0, 1).reshape(m.shape[1], m.shape[0] * m.shape[2])
+    return m.swapaxes(0, 1).reshape(m.shape[1], m.shape[0] * m.shape[2])
 
 
 def _depthwise(x: np.ndarray, w: np.ndarray, stride: tuple, padding: Pads,
                dilation: tuple) -> np.ndarray:
     """A convolution whose every filter reads one input channel (weight (O, 1, *kernel),
     groups = C): one multiply-add of the strided windows per filter tap. As matrices each
-    group would be one column wide and the windows' copy all the work; this copies nothing.
+    group would be one column wide and the windows' copy all the work; here no window is
+    copied.
     Filter o reads channel o // (O / C) (PyTorch's channel multiplier)."""
     if len(w) != x.shape[1]:  # O = C * m: each channel read by m filters in a row
         x = np.repeat(x, len(w) // x.shape[1], axis=1)
-    view = windows(pad(x, padding), w.shape[2:], stride, dilation)  # (N, O, *out, *kernel)
-    out = channels_last(view.shape[:-len(w.shape[2:])], np.result_type(x, w))
+    kernel = w.shape[2:]
+    # channels-last throughout: windows (N, *out, *kernel, O), output (N, *out, O)
+    view = np.moveaxis(windows(pad(x, padding), kernel, stride, dilation), 1, -1)
+    out = np.zeros((*view.shape[:-len(kernel) - 1], len(w)), np.result_type(x, w))
+    # each tap's O weights repeated along an output row, (*kernel, out_w, O): in memory they
+    # then step as a row of the output does, and numpy multiplies whole rows at a time
+    # (a quarter faster than one short run of O numbers per position; einsum over the
+    # windows, with or without optimize, was slower than either)
+    rows = np.moveaxis(w[:, 0], 0, -1)[..., None, :]
+    rows = np.ascontiguousarray(np.broadcast_to(rows, (*kernel, out.shape[-2], len(w))))
     product = np.empty_like(out)
-    for tap in taps(w.shape[2:]):
-        tap_weights = w[(slice(None), 0, *tap)].reshape(-1, *(1,) * (w.ndim - 2))
-        out += np.multiply(view[(Ellipsis, *tap)], tap_weights, out=product)
-    return out
+    for tap in taps(kernel):
+        out += np.multiply(view[(Ellipsis, *tap, slice(None))], rows[tap], out=product)
+    return np.moveaxis(out, -1, 1)  # (N, O, *out), stored channels-last
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, b: Any = None, *, stride: tuple,
@@ -224,11 +227,8 @@ def _turned(w: np.ndarray, groups: int) -> np.ndarray:
     """The filters of the convolution that spreads a gradient back (stride 1): turned around
     in space, input and output channels swapped, within each group."""
     kernel = w.shape[2:]
-    if groups == 1:
-        swapped = np.swapaxes(w, 0, 1)
-    else:  # (G * O/G, C/G, *k) -> (G * C/G, O/G, *k)
-        grouped = w.reshape(groups, len(w) // groups, *w.shape[1:])
-        swapped = np.swapaxes(grouped, 1, 2).reshape(-1, len(w) // groups, *kernel)
+    grouped = w.reshape(groups, len(w) // groups, *w.shape[1:])  # (G, O / G, C / G, *k)
+    swapped = np.swapaxes(grouped, 1, 2).reshape(-1, len(w) // groups, *kernel)
     return swapped[(slice(None), slice(None), *(slice(None, None, -1),) * len(kernel))]
 
 

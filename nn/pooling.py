@@ -71,11 +71,19 @@ class MaxPool2d(_MaxPool):
 
 class _AvgPool(_Pool):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: int | None = None) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__(kernel_size, stride, padding)
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
-        self.divisor_override = divisor_override  # 2-D and 3-D only, as in PyTorch
+
+
+class _AvgPoolDivisor(_AvgPool):
+    """AvgPool2d and AvgPool3d: PyTorch lets these (not AvgPool1d) set ``divisor_override``."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
 
 
 class AvgPool1d(_AvgPool):
@@ -85,7 +93,7 @@ class AvgPool1d(_AvgPool):
         return self._run(tg.avg_pool1d, x, self.ceil_mode, self.count_include_pad)
 
 
-class AvgPool2d(_AvgPool):
+class AvgPool2d(_AvgPoolDivisor):
     """The mean of every ``kernel_size`` window of ``(batch, channels, height, width)``.
 
     ``AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False,

@@ -86,6 +86,14 @@ def test_divisor_override_divides_every_window_by_it():
         F.avg_pool3d(Tensor(np.ones((1, 1, 2, 2, 2))), 2, divisor_override=1.5)
 
 
+def test_divisor_override_is_2d_and_3d_only_as_in_pytorch():
+    # PyTorch's AvgPool1d and avg_pool1d have no divisor_override: a TypeError, as there
+    for refuse in (lambda: nn.AvgPool1d(2, divisor_override=2),
+                   lambda: F.avg_pool1d(_row(1, 2), 2, divisor_override=2)):
+        with pytest.raises(TypeError, match="divisor_override"):
+            refuse()
+    assert nn.AvgPool3d(2, divisor_override=4).divisor_override == 4
+
 def test_ceil_mode_gradients_gradcheck():
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((1, 2, 5, 5)), requires_grad=True)

@@ -219,3 +219,10 @@ def test_unpool_errors_name_the_fix():
     with pytest.raises(IndexError, match="outside the output plane"):  # an empty plane
         F.max_unpool1d(Tensor(np.ones((1, 1, 1))), Tensor(np.zeros((1, 1, 1), np.int64)), 2,
                        padding=1)
+
+
+def test_unpool_of_an_empty_batch_is_an_empty_batch():
+    values, where = F.max_pool2d(Tensor(np.ones((0, 3, 4, 4), np.float32)), 2,
+                                 return_indices=True)
+    back = F.max_unpool2d(values, where, 2)
+    assert back.shape == (0, 3, 4, 4) and back.dtype == np.float32

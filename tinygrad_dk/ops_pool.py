@@ -16,7 +16,7 @@ at once; never a Python loop over pixels.
   over the window (``avg_unpool``, the same ``fold`` as a convolution's derivative),
   and the derivative of that is average pooling again.
 * ``ceil_mode`` is extra padding on the right (the last window's overhang, see
-  ``_arguments``), so the window arithmetic above has no second case; ``return_indices``
+  ``_ceil_mode_pads``), so the window arithmetic above has no second case; ``return_indices``
   turns each output's winning tap (``winners``) into a flat position in its input plane.
 """
 
@@ -176,7 +176,7 @@ def _divisor(size: tuple, kernel: tuple, stride: tuple, padding: Pads,
     ``divisor_override`` if given; else the window's inputs that count: the real ones, and
     with ``count_include_pad`` the padding too. ``padding`` is (before, after) per axis,
     where ``after - before`` extra cells are ceil_mode's overhang past the padding (see
-    ``_arguments``): they never count, so a window hanging over the edge in ceil_mode
+    ``_ceil_mode_pads``): they never count, so a window hanging over the edge in ceil_mode
     divides by less than the kernel's size even with ``count_include_pad``.
     """
     if divisor_override is not None:

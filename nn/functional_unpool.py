@@ -69,17 +69,17 @@ def _max_unpool(d: int, input: Any, indices: Any, kernel_size: Any, stride: Any,
     steps = kernel if stride is None else [int(s) for s in FR._per_axis(name, stride, d,
                                                                          "stride")]
     pads = [int(p) for p in FR._per_axis(name, padding, d, "padding")]
-    lead = x.shape[:x.ndim - d]
-    sizes = unpool_size(name, x.shape[x.ndim - d:], kernel, steps, pads, output_size)
-    plane = math.prod(sizes)
+    lead, spatial = x.shape[:x.ndim - d], x.shape[x.ndim - d:]
+    sizes = unpool_size(name, spatial, kernel, steps, pads, output_size)
+    plane, cells = math.prod(sizes), math.prod(spatial)  # (no -1 in reshape: an empty batch)
     if where.size and (where.min() < 0 or where.max() >= plane):
         bad = where.min() if where.min() < 0 else where.max()
         raise IndexError(f"{name}: index {bad} is outside the output plane of "
                          f"{tuple(sizes)} ({plane} places); pass the output_size of the "
                          "pooling's input")
     flat = tg.zeros(lead + (plane,), dtype=x.dtype)
-    flat = flat.scatter(-1, Tensor(where.reshape(lead + (-1,)).astype(np.int64)),
-                        x.reshape(lead + (-1,)))
+    flat = flat.scatter(-1, Tensor(where.reshape(lead + (cells,)).astype(np.int64)),
+                        x.reshape(lead + (cells,)))
     return flat.reshape(lead + tuple(sizes))
 
 

@@ -24,7 +24,7 @@ from nn.layers import Dropout
 from nn.layers_extra import _InstanceNorm
 from nn.module import Module
 from nn.normalization import _BatchNorm
-from nn.pooling import _AvgPool, _MaxPool
+from nn.pooling import _AvgPoolDivisor, _MaxPool
 from nn.resizing import _AdaptiveMaxPool, _AdaptivePool, _Pad
 from tinygrad_dk import Tensor
 
@@ -58,9 +58,10 @@ class MaxPool3d(_MaxPool):
         return self._run(tg.max_pool3d, x, self.dilation, self.ceil_mode, self.return_indices)
 
 
-class AvgPool3d(_AvgPool):
+class AvgPool3d(_AvgPoolDivisor):
     """The mean of every ``kernel_size`` window of a volume; ``AvgPool3d(kernel_size,
-    stride=None, padding=0, ceil_mode=False, count_include_pad=True)``."""
+    stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+    divisor_override=None)``."""
 
     def forward(self, x: Any) -> Tensor:
         return self._run(tg.avg_pool3d, x, self.ceil_mode, self.count_include_pad,

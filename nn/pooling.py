@@ -71,11 +71,19 @@ class MaxPool2d(_MaxPool):
 
 class _AvgPool(_Pool):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: int | None = None) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__(kernel_size, stride, padding)
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
-        self.divisor_override = divisor_override  # 2-D and 3-D only, as in PyTorch
+
+
+class _AvgPoolDivisor(_AvgPool):
+    """AvgPool2d and AvgPool3d: PyTorch lets these (not AvgPool1d) set ``divisor_override``."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
 
 
 class AvgPool1d(_AvgPool):
@@ -85,7 +93,7 @@ class AvgPool1d(_AvgPool):
         return self._run(tg.avg_pool1d, x, self.ceil_mode, self.count_include_pad)
 
 
-class AvgPool2d(_AvgPool):
+class AvgPool2d(_AvgPoolDivisor):
     """The mean of every ``kernel_size`` window of ``(batch, channels, height, width)``.
 
     ``AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -100,44 +108,33 @@ class AvgPool2d(_AvgPool):
 # --- PyTorch names: poolidx (unpooling) ---
 
 
-class _MaxUnpool(Module):
+class _MaxUnpool(_Pool):
     """Undo max pooling: ``MaxUnpool2d(kernel_size, stride=None, padding=0)``, called as
     ``unpool(values, indices, output_size=None)`` with the indices of
     ``MaxPool2d(..., return_indices=True)`` (see ``F.max_unpool2d``)."""
 
-    _d = 2
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+    _unpool = staticmethod(FU.max_unpool2d)
 
     def forward(self, input: Any, indices: Any, output_size: Any = None) -> Tensor:
-        unpool = (FU.max_unpool1d, FU.max_unpool2d, FU.max_unpool3d)[self._d - 1]
-        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return self._unpool(input, indices, self.kernel_size, self.stride, self.padding,
+                            output_size)
 
 
 class MaxUnpool1d(_MaxUnpool):
     """Every value back at its ``MaxPool1d`` index along the length, zeros elsewhere."""
 
-    _d = 1
+    _unpool = staticmethod(FU.max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpool):
     """Every value back at its ``MaxPool2d`` index in the (height, width) plane, zeros
     elsewhere: the upsampling of a SegNet-style decoder."""
 
-    _d = 2
-
 
 class MaxUnpool3d(_MaxUnpool):
     """Every value back at its ``MaxPool3d`` index in the volume, zeros elsewhere."""
 
-    _d = 3
+    _unpool = staticmethod(FU.max_unpool3d)
 
 
 # --- end poolidx ---

@@ -57,6 +57,19 @@ def test_ceil_mode_output_size_is_pytorchs_formula(n, k, s, p, dl):
         return
     out = tg.max_pool1d(Tensor(np.zeros((1, 1, n))), k, s, p, dl, ceil_mode=True)
     assert out.shape == (1, 1, expected)
+    # and every window holds what PyTorch's does: window i starts at i * s - p
+    x = np.arange(1.0, n + 1)
+    starts = [i * s - p for i in range(expected)]
+    maxima = [max((x[j] for j in range(a, a + span, dl) if 0 <= j < n), default=-np.inf)
+              for a in starts]  # (with dilation a window may hold only padding)
+    assert tg.max_pool1d(_row(*x), k, s, p, dl, ceil_mode=True).numpy().ravel().tolist() == maxima
+    if dl == 1:  # the mean: the overhang past the right padding never counts
+        for include in (True, False):
+            means = [sum(x[j] for j in range(a, a + k) if 0 <= j < n)
+                     / (min(a + k, n + p) - a if include else min(a + k, n) - max(a, 0))
+                     for a in starts]
+            out = tg.avg_pool1d(_row(*x), k, s, p, ceil_mode=True, count_include_pad=include)
+            assert np.allclose(out.numpy().ravel(), means)
 
 
 def test_avg_ceil_mode_divisor_with_and_without_padding():
@@ -84,6 +97,15 @@ def test_divisor_override_divides_every_window_by_it():
         tg.avg_pool2d(x, 2, divisor_override=0)
     with pytest.raises(ValueError, match="divisor_override"):
         F.avg_pool3d(Tensor(np.ones((1, 1, 2, 2, 2))), 2, divisor_override=1.5)
+
+
+def test_divisor_override_is_2d_and_3d_only_as_in_pytorch():
+    # PyTorch's AvgPool1d and avg_pool1d have no divisor_override: a TypeError, as there
+    for refuse in (lambda: nn.AvgPool1d(2, divisor_override=2),
+                   lambda: F.avg_pool1d(_row(1, 2), 2, divisor_override=2)):
+        with pytest.raises(TypeError, match="divisor_override"):
+            refuse()
+    assert nn.AvgPool3d(2, divisor_override=4).divisor_override == 4
 
 
 def test_ceil_mode_gradients_gradcheck():
@@ -148,8 +170,20 @@ def test_with_indices_spellings():
     a = F.max_pool1d_with_indices(x, 2)
     b = F.max_pool1d(x, 2, return_indices=True)
     assert np.array_equal(a[1].numpy(), b[1].numpy())
+    assert np.array_equal(a[0].numpy(), b[0].numpy())
     c = F.adaptive_max_pool2d_with_indices(x.reshape(2, 3, 2, 3), 1)
     assert c[1].numpy().max() < 6
+    # the index of a whole-plane maximum is the plane's argmax
+    assert np.array_equal(c[1].numpy().reshape(2, 3), np.argmax(x.numpy(), axis=-1))
+    assert np.array_equal(c[0].numpy().reshape(2, 3), x.numpy().max(axis=-1))
+    plane, volume = x.reshape(2, 3, 2, 3), x.reshape(2, 3, 1, 2, 3)
+    for with_indices, pool, y, size in (
+            (F.max_pool2d_with_indices, F.max_pool2d, plane, 2),
+            (F.max_pool3d_with_indices, F.max_pool3d, volume, (1, 2, 2)),
+            (F.adaptive_max_pool1d_with_indices, F.adaptive_max_pool1d, x, 2),
+            (F.adaptive_max_pool3d_with_indices, F.adaptive_max_pool3d, volume, (1, 1, 2))):
+        pair, expected = with_indices(y, size), pool(y, size, return_indices=True)
+        assert all(np.array_equal(p.numpy(), e.numpy()) for p, e in zip(pair, expected))
 
 
 def test_adaptive_max_gradient_goes_to_the_index():
@@ -211,3 +245,10 @@ def test_unpool_errors_name_the_fix():
     with pytest.raises(IndexError, match="outside the output plane"):  # an empty plane
         F.max_unpool1d(Tensor(np.ones((1, 1, 1))), Tensor(np.zeros((1, 1, 1), np.int64)), 2,
                        padding=1)
+
+
+def test_unpool_of_an_empty_batch_is_an_empty_batch():
+    values, where = F.max_pool2d(Tensor(np.ones((0, 3, 4, 4), np.float32)), 2,
+                                 return_indices=True)
+    back = F.max_unpool2d(values, where, 2)
+    assert back.shape == (0, 3, 4, 4) and back.dtype == np.float32

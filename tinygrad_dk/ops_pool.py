@@ -16,7 +16,7 @@ at once; never a Python loop over pixels.
   over the window (``avg_unpool``, the same ``fold`` as a convolution's derivative),
   and the derivative of that is average pooling again.
 * ``ceil_mode`` is extra padding on the right (the last window's overhang, see
-  ``_arguments``), so the window arithmetic above has no second case; ``return_indices``
+  ``_ceil_mode_pads``), so the window arithmetic above has no second case; ``return_indices``
   turns each output's winning tap (``winners``) into a flat position in its input plane.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.ops_conv import LAYOUT, Pads, as_tuple, fold, pad, taps, windows
+from tinygrad_dk.ops_conv import LAYOUT, Pads, as_tuple, fold, out_size, pad, taps, windows
 from tinygrad_dk.ops_index import _positions
 from tinygrad_dk.primitive import Primitive, quiet, raw
 
@@ -176,7 +176,7 @@ def _divisor(size: tuple, kernel: tuple, stride: tuple, padding: Pads,
     ``divisor_override`` if given; else the window's inputs that count: the real ones, and
     with ``count_include_pad`` the padding too. ``padding`` is (before, after) per axis,
     where ``after - before`` extra cells are ceil_mode's overhang past the padding (see
-    ``_arguments``): they never count, so a window hanging over the edge in ceil_mode
+    ``_ceil_mode_pads``): they never count, so a window hanging over the edge in ceil_mode
     divides by less than the kernel's size even with ``count_include_pad``.
     """
     if divisor_override is not None:
@@ -233,19 +233,20 @@ _avg_unpool = Primitive("avg_unpool", quiet(_avg_unpool_forward),
 # --- the public functions -----------------------------------------------------------------
 
 
-def _output_sizes(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple,
-                ceil_mode: bool) -> list[int]:
-    """The output size per axis, as PyTorch: ``(n + 2 p - span) / stride + 1`` rounded
-    down, or with ``ceil_mode`` up, but then the last window must start inside the input
-    or its left padding (a window starting in the right padding would hold no input)."""
-    sizes = []
+def _ceil_mode_pads(size: tuple, kernel: tuple, stride: tuple, pads: tuple,
+                    dilation: tuple) -> Pads:
+    """``ceil_mode`` as padding: (before, after) per axis, the after part grown by the last
+    window's overhang. PyTorch rounds the output size up, but the last window must start
+    inside the input or its left padding (a window starting in the right padding would
+    hold no input)."""
+    pairs = []
     for n, k, s, p, dl in zip(size, kernel, stride, pads, dilation):
-        room = n + 2 * p - (dl * (k - 1) + 1)  # where the last window may start
-        out = (-(-room // s) if ceil_mode else room // s) + 1
-        if ceil_mode and out > 1 and (out - 1) * s >= n + p:
-            out -= 1
-        sizes.append(out)
-    return sizes
+        span = dl * (k - 1) + 1  # the stretch of input one (dilated) window covers
+        last = -(-(n + 2 * p - span) // s) * s  # where the last window starts, rounded up
+        if last > 0 and last >= n + p:
+            last -= s
+        pairs.append((p, max(p, last + span - n - p)))
+    return tuple(pairs)
 
 
 def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
@@ -272,13 +273,12 @@ def _arguments(op: str, d: int, x: Any, kernel_size: Any, stride: Any, padding: 
     if not batched:
         x = x[None]
     size = np.shape(raw(x))[2:]
-    outs = _output_sizes(size, kernel, stride, pads, dilation, bool(ceil_mode))
-    if min(outs) < 1:
+    pad_pairs = (_ceil_mode_pads(size, kernel, stride, pads, dilation) if ceil_mode
+                 else tuple((p, p) for p in pads))
+    if min(out_size(n, k, s, p, dl) for n, k, s, p, dl
+           in zip(size, kernel, stride, pad_pairs, dilation)) < 1:
         raise ValueError(f"{op}: the input's spatial size {tuple(size)} is smaller than the "
                          f"window {kernel}")
-    # the right padding plus ceil_mode's overhang: just enough for `outs` windows
-    pad_pairs = tuple((p, max(p, (o - 1) * s + dl * (k - 1) + 1 - n - p))
-                      for n, k, s, p, dl, o in zip(size, kernel, stride, pads, dilation, outs))
     return x, batched, dict(kernel=kernel, stride=stride, padding=pad_pairs, dilation=dilation)
 
 

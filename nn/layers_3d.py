@@ -151,11 +151,8 @@ class CircularPad3d(ZeroPad3d):
 # --- windows as columns ------------------------------------------------------------------------
 
 
-class Unfold(Module):
-    """Every ``kernel_size`` window of (N, C, H, W) as a column: (N, C * kh * kw, L).
-
-    ``Unfold(kernel_size, dilation=1, padding=0, stride=1)``; with stride = kernel_size
-    the windows are the patches a vision transformer embeds."""
+class _Windows(Module):
+    """What Unfold and Fold share: the window settings and their repr."""
 
     def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
                  stride: Any = 1) -> None:
@@ -163,17 +160,25 @@ class Unfold(Module):
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
 
-    def forward(self, input: Any) -> Tensor:
-        return F3.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
-
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
                 f"padding={self.padding}, stride={self.stride}")
 
 
-class Fold(Unfold):
+class Unfold(_Windows):
+    """Every ``kernel_size`` window of (N, C, H, W) as a column: (N, C * kh * kw, L).
+
+    ``Unfold(kernel_size, dilation=1, padding=0, stride=1)``; with stride = kernel_size
+    the windows are the patches a vision transformer embeds."""
+
+    def forward(self, input: Any) -> Tensor:
+        return F3.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+
+class Fold(_Windows):
     """Columns (N, C * kh * kw, L) back into images (N, C, *output_size), values of
-    overlapping windows added: the adjoint of ``Unfold``.
+    overlapping windows added: the adjoint of ``Unfold`` (a sibling, not a subclass, as in
+    PyTorch: ``isinstance(Fold(...), nn.Unfold)`` is False).
 
     ``Fold(output_size, kernel_size, dilation=1, padding=0, stride=1)``."""
 

@@ -247,3 +247,12 @@ def test_softmax2d_sums_to_one_over_channels():
     np.testing.assert_allclose(y.sum(axis=1), 1.0)
     with pytest.raises(ValueError, match="Softmax2d"):
         nn.Softmax2d()(Tensor(np.zeros((2, 3))))
+
+
+def test_fold_and_unfold_modules_are_siblings_with_pytorchs_repr():
+    fold, unfold = nn.Fold((4, 4), 2), nn.Unfold(2, stride=2)
+    assert not isinstance(fold, nn.Unfold) and not isinstance(unfold, nn.Fold)  # as PyTorch
+    assert repr(fold) == "Fold(output_size=(4, 4), kernel_size=2, dilation=1, padding=0, stride=1)"
+    assert repr(unfold) == "Unfold(kernel_size=2, dilation=1, padding=0, stride=2)"
+    x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    np.testing.assert_array_equal(nn.Fold((4, 4), 2, stride=2)(unfold(x)).numpy(), x.numpy())

@@ -325,20 +325,28 @@ def _pad_run(nn_module, functional):
     return run
 
 
-def _interpolate(data):
-    mode = data.draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear"]))
-    spatial = {"linear": 1, "bilinear": 2}.get(mode, data.draw(st.integers(1, 2)))
+def resize_case(data, mode, spatial, forms, aligned):
+    """An input shape (batch, channels, *spatial) and interpolate's keywords: ``size`` or
+    ``scale_factor`` (never below one pixel), and ``align_corners`` for the modes in
+    ``aligned``. Shared by this table and the bicubic/area rows of the spatial table."""
     s = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)),
          *(data.draw(st.integers(1, 5)) for _ in range(spatial)))
-    kwargs = {"mode": mode, "form": data.draw(FORMS)}
+    kwargs = {"mode": mode, "form": data.draw(forms)}
     if data.draw(st.booleans(), label="size"):
         sizes = [data.draw(st.integers(1, 7)) for _ in range(spatial)]
         kwargs["size"] = sizes[0] if spatial == 1 else tuple(sizes)
     else:
         kwargs["scale_factor"] = data.draw(st.sampled_from([2.0, 3.0, 0.5, 1.5, 1.7]))
         assume(all(int(n * kwargs["scale_factor"]) >= 1 for n in s[2:]))
-    if mode in ("linear", "bilinear"):
+    if mode in aligned:
         kwargs["align_corners"] = data.draw(st.booleans())
+    return s, kwargs
+
+
+def _interpolate(data):
+    mode = data.draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear"]))
+    spatial = {"linear": 1, "bilinear": 2}.get(mode, data.draw(st.integers(1, 2)))
+    s, kwargs = resize_case(data, mode, spatial, FORMS, ("linear", "bilinear"))
     return Case([values(data, s, FINITE)], kwargs)
 
 

@@ -30,7 +30,7 @@ torch = pytest.importorskip("torch")
 
 import differential as D  # noqa: E402
 from differential import FINITE, MODERATE, REAL, Case, Domain, Op, values  # noqa: E402
-from test_differential_nn_extra import _interpolate_run  # noqa: E402
+from test_differential_nn_extra import _interpolate_run, resize_case  # noqa: E402
 
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
@@ -95,17 +95,9 @@ def _stn(functional):
 def _resize(data):
     mode = data.draw(st.sampled_from(["bicubic", "area"]), label="mode")
     spatial = 2 if mode == "bicubic" else data.draw(st.integers(1, 3), label="spatial axes")
-    s = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)),
-         *(data.draw(st.integers(1, 5)) for _ in range(spatial)))
-    kwargs = {"mode": mode, "form": data.draw(st.sampled_from(["F", "module"]))}
-    if data.draw(st.booleans(), label="size"):
-        sizes = [data.draw(st.integers(1, 7)) for _ in range(spatial)]
-        kwargs["size"] = sizes[0] if spatial == 1 else tuple(sizes)
-    else:
-        kwargs["scale_factor"] = data.draw(st.sampled_from([2.0, 3.0, 0.5, 1.5, 1.7]))
-        assume(all(int(n * kwargs["scale_factor"]) >= 1 for n in s[2:]))
+    s, kwargs = resize_case(data, mode, spatial, st.sampled_from(["F", "module"]),
+                            ("bicubic",))
     if mode == "bicubic":
-        kwargs["align_corners"] = data.draw(st.booleans())
         # PyTorch 2.13's bicubic backward copies the gradient when the output has the
         # input's size, even where a scale factor moved the taps (its gradcheck fails
         # there): a 1 x 1 image scaled by 1.5 stays 1 x 1, its four weights are not 0/1

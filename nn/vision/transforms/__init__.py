@@ -1,0 +1,1 @@
+"""Image transforms with torchvision's names (filled in by the transforms work)."""

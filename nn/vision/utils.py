@@ -1,0 +1,1 @@
+"""Looking at images: torchvision.utils' names (filled in by the datasets work)."""

@@ -17,7 +17,9 @@ Each file in ``tests/pytorch_programs/`` is a PyTorch program that checks its ow
 
 The converted program runs on this project (whether or not PyTorch is installed); when
 PyTorch is importable, the original runs on it too, which proves the programs are real
-PyTorch programs.
+PyTorch programs (a program that imports torchvision needs it too: PyPI's torchvision
+wheels are built for CUDA and do not load beside a CPU build of torch, so there that run
+skips).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _STATEMENTS = [
 ]
 # rule 3: names, everywhere else (longest first, so torch.nn.functional is not cut short)
 _NAMES = [
+    (r"\btorchvision\b", "nn.vision"),  # rule 5
     (r"\btorch\.nn\.functional\b", "nn.functional"),
     (r"\btorch\.nn\b", "nn"),
     (r"\btorch\.optim\b", "nn.optim"),
@@ -109,6 +112,8 @@ def test_program_runs_here_after_changing_only_its_imports(path, tmp_path, monke
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
 def test_program_runs_on_pytorch(path, tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
+    if "torchvision" in path.read_text(encoding="utf-8"):
+        pytest.importorskip("torchvision")
     torch.set_num_threads(1)  # tiny programs: threads only fight over the shared cores
     namespace = _run(path.read_text(encoding="utf-8"), path, tmp_path, monkeypatch)
     assert namespace["torch"] is torch
@@ -131,7 +136,12 @@ def test_convert_applies_each_import_rule():
         "y = torch.nn.functional.relu(torch.nn.Linear(2, 1)(x))",
         "opt = torch.optim.SGD(p, lr=0.1); s = torch.optim.lr_scheduler.StepLR(opt, 1)",
         "ds = torch.utils.data.TensorDataset(x)",
-        "t = torch.tensor([1]); torchvision = 1; torch.nnx = 2",
+        "t = torch.tensor([1]); torchaudio = 1; torch.nnx = 2; torchvisionx = 3",
+        "import torchvision",
+        "import torchvision.transforms as T",
+        "from torchvision import datasets, transforms",
+        "from torchvision.transforms import v2",
+        "g = torchvision.utils.make_grid(torchvision.transforms.functional.hflip(x))",
     ])
     assert convert(source).splitlines() == [
         "import tinygrad_dk as torch",
@@ -148,5 +158,10 @@ def test_convert_applies_each_import_rule():
         "y = nn.functional.relu(nn.Linear(2, 1)(x))",
         "opt = nn.optim.SGD(p, lr=0.1); s = nn.optim.lr_scheduler.StepLR(opt, 1)",
         "ds = nn.data.TensorDataset(x)",
-        "t = torch.tensor([1]); torchvision = 1; torch.nnx = 2",
+        "t = torch.tensor([1]); torchaudio = 1; torch.nnx = 2; torchvisionx = 3",
+        "import nn.vision",
+        "import nn.vision.transforms as T",
+        "from nn.vision import datasets, transforms",
+        "from nn.vision.transforms import v2",
+        "g = nn.vision.utils.make_grid(nn.vision.transforms.functional.hflip(x))",
     ]

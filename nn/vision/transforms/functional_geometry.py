@@ -48,7 +48,7 @@ def vflip(img: Tensor) -> Tensor:
 PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
-def _ltrb(padding: Any, name: str) -> list[int]:
+def ltrb(padding: Any, name: str) -> list[int]:
     """torchvision's padding forms as (left, top, right, bottom): one int for all sides,
     (left/right, top/bottom) or (left, top, right, bottom)."""
     if isinstance(padding, int) and not isinstance(padding, bool):
@@ -79,7 +79,7 @@ def pad(img: Tensor, padding: Any, fill: float = 0, padding_mode: str = "constan
     (``fill``), 'edge' (repeat the border pixel), 'reflect' (mirror without repeating it)
     or 'symmetric' (mirror repeating it)."""
     img = check_image(img, "pad")
-    left, top, right, bottom = _ltrb(padding, "pad")
+    left, top, right, bottom = ltrb(padding, "pad")
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"pad: padding_mode must be one of {PADDING_MODES}, got "
                          f"{padding_mode!r}")

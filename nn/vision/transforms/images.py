@@ -27,6 +27,9 @@ class InterpolationMode(str, Enum):
     BILINEAR = "bilinear"
     BICUBIC = "bicubic"
 
+    def __repr__(self) -> str:  # as torchvision prints it inside a transform: bilinear
+        return self.value
+
 
 def interpolation_mode(mode: Any, name: str, allowed: tuple[str, ...]) -> str:
     """``mode`` (an InterpolationMode or its string) as a string that ``allowed`` holds."""

@@ -203,6 +203,14 @@ def test_gradients_flow_through_the_geometry():
     assert gradcheck(lambda a: TF.pad(a, [1, 2], padding_mode="symmetric"), [x])
 
 
+def test_gradients_flow_through_the_colour_adjustments():
+    rgb = Tensor(0.1 + 0.8 * image((1, 3, 3, 4), dtype=np.float64), requires_grad=True)
+    assert gradcheck(lambda a: TF.adjust_hue(a, 0.2), [rgb])
+    assert gradcheck(lambda a: TF.adjust_contrast(a, 0.7), [rgb])
+    assert gradcheck(lambda a: TF.adjust_saturation(a, 1.3), [rgb])
+    assert gradcheck(lambda a: TF.gaussian_blur(a, 3, 0.8), [rgb])
+
+
 # --- colour -------------------------------------------------------------------------------------
 
 
@@ -410,6 +418,7 @@ def test_v2_transforms_the_image_and_passes_the_rest():
     assert moved["image"].shape == (3, 2, 2) and moved["label"] == 3
     assert v2.Lambda(lambda v: v + 1, int)(x, 4)[1] == 5
     assert v2.Identity()(x, 1)[1] == 1
+    assert v2.functional.horizontal_flip is TF.hflip
 
 
 # --- bad input ----------------------------------------------------------------------------------

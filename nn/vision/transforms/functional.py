@@ -49,9 +49,11 @@ __all__ = ["InterpolationMode", "hflip", "vflip", "crop", "center_crop", "pad", 
            "adjust_saturation", "adjust_hue", "rgb_to_grayscale", "to_grayscale",
            "gaussian_blur", "normalize", "erase", "to_tensor", "pil_to_tensor",
            "convert_image_dtype", "to_dtype", "get_dimensions", "get_image_size",
-           "get_image_num_channels", "to_pil_image"]
+           "get_image_num_channels", "to_pil_image", "horizontal_flip", "vertical_flip",
+           "to_image"]
 
 to_grayscale = rgb_to_grayscale  # torchvision's name for PIL images
+horizontal_flip, vertical_flip = hflip, vflip  # transforms.v2.functional's names
 
 
 def get_dimensions(img: Tensor) -> list[int]:
@@ -105,6 +107,12 @@ def pil_to_tensor(pic: Any) -> Tensor:
                          f"shape {array.shape}")
     array = array[:, :, None] if array.ndim == 2 else array
     return Tensor(np.ascontiguousarray(array.transpose(2, 0, 1)))
+
+
+def to_image(pic: Any) -> Tensor:
+    """v2's conversion: a picture (H, W, C) as an image Tensor (C, H, W), dtype kept; a
+    Tensor stays as it is."""
+    return pic if isinstance(pic, Tensor) else pil_to_tensor(pic)
 
 
 def to_pil_image(pic: Any, mode: Any = None) -> Any:

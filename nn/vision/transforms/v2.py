@@ -154,7 +154,7 @@ class ToImage(_OnImage, Transform):
         return _is_image(x) or isinstance(x, np.ndarray) or hasattr(x, "__array_interface__")
 
     def _convert(self, pic: Any) -> Tensor:
-        return pic if isinstance(pic, Tensor) else functional.pil_to_tensor(pic)
+        return functional.to_image(pic)
 
 
 class ToDtype(_OnImage, Transform):

@@ -74,7 +74,7 @@ def _read_checked(path: Path, ndim: int, what: str) -> np.ndarray:
     array = read_idx(path)
     if array.dtype != np.uint8 or array.ndim != ndim:
         raise ValueError(f"{path} holds {array.dtype} numbers of shape {array.shape}, but "
-                         f"MNIST {what} are uint8 with {ndim} ax{'e' if ndim == 1 else 'es'}; "
+                         f"MNIST {what} are uint8 with {ndim} {'axis' if ndim == 1 else 'axes'}; "
                          "is it the other file of the pair?")
     return array
 

@@ -74,8 +74,11 @@ def _scaled(batch: np.ndarray, value_range: Sequence[float] | None,
         low, high = value_range if value_range is not None else (float(part.min()),
                                                                  float(part.max()))
         np.clip(part, low, high, out=part)
-        part -= low
-        part /= max(high - low, 1e-5)  # an image of one colour stays 0, not NaN
+        # (v - low) / (high - low), computed as (v/2 - low/2) / (high/2 - low/2): the same
+        # number (halving is exact), but no overflow when high - low passes the largest float
+        part *= 0.5
+        part -= low * 0.5
+        part /= max(high * 0.5 - low * 0.5, 0.5e-5)  # one colour stays 0, not NaN
     return out
 
 

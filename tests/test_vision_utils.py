@@ -92,6 +92,12 @@ def test_dtype_kept_and_errors_teach():
         make_grid(tg.zeros(1, 1, 1, 2, 2))
     with pytest.raises(ValueError, match="nrow=0 must be at least 1"):
         make_grid(tg.zeros(2, 3, 2, 2), nrow=0)
+    with pytest.raises(ValueError, match=r"no images: the batch has shape \(0, 3, 2, 2\)"):
+        make_grid(tg.zeros(0, 3, 2, 2))  # torchvision: ZeroDivisionError
+    with pytest.raises(TypeError, match=r"padding=1.5 must be a whole number"):
+        make_grid(tg.zeros(2, 3, 2, 2), padding=1.5)
+    with pytest.raises(TypeError, match=r"nrow=True must be a whole number"):
+        make_grid(tg.zeros(2, 3, 2, 2), nrow=True)
     with pytest.raises(TypeError, match="value_range must be a pair"):
         make_grid(tg.zeros(2, 3, 2, 2), normalize=True, value_range=(0, 1, 2))
 

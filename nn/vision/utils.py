@@ -94,16 +94,21 @@ def make_grid(tensor: Tensor | np.ndarray | Sequence[Tensor], nrow: int = 8, pad
 
     Returns a new Tensor (C, height, width) of the input's dtype, outside the graph.
     """
-    if isinstance(nrow, bool) or int(nrow) < 1 or int(padding) < 0:
-        raise ValueError(f"make_grid: nrow={nrow!r} must be at least 1 and padding={padding!r} "
-                         "at least 0")
+    for name, value, least in (("nrow", nrow, 1), ("padding", padding, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"make_grid: {name}={value!r} must be a whole number, e.g. {least + 1}")
+        if value < least:
+            raise ValueError(f"make_grid: {name}={value!r} must be at least {least}")
     batch = _batch(tensor)
+    if len(batch) == 0:
+        raise ValueError(f"make_grid: no images: the batch has shape {batch.shape}; pass at "
+                         "least one image")
     if normalize:
         batch = _scaled(batch, value_range, scale_each)
     if len(batch) == 1:
         return Tensor(batch[0].copy())
     n, channels, height, width = batch.shape
-    cols = min(int(nrow), n)
+    cols = min(nrow, n)
     rows = math.ceil(n / cols)
     step_y, step_x = height + padding, width + padding
     grid = np.full((channels, rows * step_y + padding, cols * step_x + padding), pad_value,

@@ -14,7 +14,6 @@ import hashlib
 import os
 import shutil
 import tarfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -67,7 +66,7 @@ def download_url(url: str, root: str | os.PathLike, filename: str | None = None,
         with urllib.request.urlopen(request, timeout=timeout) as response, \
                 open(part, "wb") as out:  # noqa: S310 - the data sets' own https/file URLs
             shutil.copyfileobj(response, out, _CHUNK)
-    except (urllib.error.URLError, OSError) as error:
+    except OSError as error:  # urllib.error.URLError (no server, no network) is an OSError
         part.unlink(missing_ok=True)
         raise DownloadError(f"could not download {url}: {error}") from error
     if md5 is not None and (got := calculate_md5(part)) != md5:
@@ -84,12 +83,13 @@ def _safe_members(archive: tarfile.TarFile, to_path: Path) -> list[tarfile.TarIn
     """The archive's members, refusing any that would be written outside ``to_path`` or
     that are links or devices (for Pythons whose tarfile has no ``filter="data"``)."""
     target = to_path.resolve()
-    for member in archive.getmembers():
+    members = archive.getmembers()
+    for member in members:
         where = (target / member.name).resolve()
         if not where.is_relative_to(target) or not (member.isfile() or member.isdir()):
             raise DownloadError(f"the archive {archive.name} holds an unsafe entry "
                                 f"{member.name!r} (outside the folder, or a link); not unpacked")
-    return archive.getmembers()
+    return members
 
 
 def extract_archive(from_path: str | os.PathLike, to_path: str | os.PathLike | None = None,
@@ -98,7 +98,8 @@ def extract_archive(from_path: str | os.PathLike, to_path: str | os.PathLike | N
 
     ``x.gz`` becomes ``x``; ``.tar``, ``.tar.gz`` and ``.tgz`` archives are unpacked with
     tarfile's ``"data"`` filter, which refuses absolute paths, ``..``, links that point
-    outside and device files. Returns ``to_path``.
+    outside and device files (on a Python without that filter, before 3.10.12, any member
+    outside ``to_path``, any link and any device refuses the whole archive). Returns ``to_path``.
     """
     from_path = Path(from_path)
     to_path = Path(to_path) if to_path is not None else from_path.parent

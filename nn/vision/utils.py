@@ -4,7 +4,8 @@
 ``padding`` pixels of ``pad_value`` around and between them. As torchvision:
 
 * grey images (one channel) are repeated to three, so the grid is an RGB image;
-* a single image, (C, H, W) or (H, W), comes back without padding (three channels);
+* a single image, (C, H, W) or (H, W), comes back without padding (a grey one as three
+  channels);
 * a list of images (C, H, W) of the same shape is stacked into a batch first.
 
 The grid of B images of size H x W is (C, rows * (H + padding) + padding,

@@ -2,7 +2,7 @@
 
 It keeps what every image data set has (a folder ``root``, the functions that prepare
 an image, ``transform``, and its label, ``target_transform``) and prints a data set the
-way torchvision does::
+way torchvision does (but a lambda as ``<lambda>``, without its memory address)::
 
     Dataset MNIST
         Number of datapoints: 60000

@@ -51,6 +51,7 @@ def write_mnist(root: Path, name: str = "MNIST", n: int = 5, gz: bool = False,
 def test_mnist_files_read_back_exactly(tmp_path, cls, gz):
     images, labels = write_mnist(tmp_path, cls.__name__, gz=gz)
     ds = cls(tmp_path, train=True)
+    assert isinstance(ds.data, tg.Tensor) and isinstance(ds.targets, tg.Tensor)  # torchvision's
     assert ds.data.dtype == np.uint8 and ds.data.shape == (5, 28, 28)
     assert ds.targets.dtype == np.int64 and np.array_equal(ds.targets.numpy(), labels)
     assert np.array_equal(ds.data.numpy(), images)
@@ -244,7 +245,7 @@ def test_cifar10_reads_the_planes_as_height_width_channels(tmp_path):
     assert ds.data[3, 5, 7].tolist() == [plane[0, 5, 7], plane[1, 5, 7], plane[2, 5, 7]]
     assert ds.classes[9] == "truck" and ds.class_to_idx["cat"] == 3 and len(ds) == 10
     x, y = ds[3]
-    assert tuple(x.shape) == (32, 32, 3) and y == labels[3]
+    assert tuple(x.shape) == (32, 32, 3) and y == labels[3] and type(y) is int
     xb, yb = next(iter(DataLoader(ds, batch_size=4)))
     assert tuple(xb.shape) == (4, 32, 32, 3) and yb.tolist() == labels[:4]
     assert len(datasets.CIFAR10(tmp_path, train=False)) == 2
@@ -303,12 +304,27 @@ def test_cifar_download_from_a_local_archive(tmp_path, monkeypatch):
 # --- Digits, FakeData ------------------------------------------------------------------------
 
 def test_digits_split_scaling_and_loader():
+    tg.manual_seed(123)
     train, test = datasets.Digits(), datasets.Digits(train=False)
     assert (len(train), len(test)) == (1442, 355)
+    assert isinstance(train.data, tg.Tensor) and isinstance(train.targets, tg.Tensor)
+    # the documented split, worked out another way: walking the file backwards, an image is
+    # a test image while its class has fewer than (its count // 5) test images so far
+    raw, labels = tg_digits()
+    total, taken, in_test = np.bincount(labels), np.zeros(10, int), np.zeros(len(labels), bool)
+    for i in reversed(range(len(labels))):
+        if taken[labels[i]] < total[labels[i]] // 5:
+            taken[labels[i]] += 1
+            in_test[i] = True
+    for split, rows in ((train, ~in_test), (test, in_test)):
+        assert np.array_equal(split.targets.numpy(), labels[rows])
+        assert np.array_equal(split.data.numpy(),
+                              np.rint(raw[rows] * 255 / 16).astype(np.uint8).reshape(-1, 8, 8))
+    tg.manual_seed(7)  # deterministic: no random draw decides the split
+    assert np.array_equal(datasets.Digits(train=False).data.numpy(), test.data.numpy())
     assert train.data.dtype == np.uint8 and train.data.shape == (1442, 8, 8)
     counts = np.bincount(test.targets.numpy())
     assert counts.min() >= 34 and counts.max() <= 36  # each class's last fifth
-    raw, labels = tg_digits()
     assert np.array_equal(train.data.numpy()[0], np.rint(raw[0].reshape(8, 8) * 255 / 16))
     assert int(test.targets[-1]) == labels[-1]  # the very last image is a test image
     assert set(np.unique(train.data.numpy())) <= set(np.rint(np.arange(17) * 255 / 16))

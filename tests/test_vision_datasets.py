@@ -19,6 +19,7 @@ import tinygrad_dk as tg
 from nn.data import DataLoader
 from nn.vision import datasets
 from nn.vision.downloads import download_url, extract_archive
+from nn.vision.folder import make_dataset
 from nn.vision.mnist import read_idx
 
 RNG = np.random.default_rng(0)
@@ -413,6 +414,9 @@ def test_dataset_folder_with_own_loader_and_errors(tmp_path):
         datasets.DatasetFolder(tmp_path, loader=str, extensions=(".txt",))
     with pytest.raises(ValueError, match="exactly one of them"):
         datasets.DatasetFolder(tmp_path, loader=str, extensions=".txt", is_valid_file=bool)
+    # a class named in class_to_idx without a folder has no files either (as torchvision)
+    with pytest.raises(FileNotFoundError, match="no valid file for the classes ghost"):
+        make_dataset(tmp_path, {"pos": 0, "ghost": 1}, extensions=".txt")
     with pytest.raises(FileNotFoundError, match="Couldn't find any class folder"):
         datasets.ImageFolder(tmp_path / "pos")
     with pytest.raises(FileNotFoundError, match="there is no folder"):

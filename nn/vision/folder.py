@@ -76,10 +76,8 @@ def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int] | No
         def is_valid_file(path: str) -> bool:
             return has_file_allowed_extension(path, extensions)
     samples, empty = [], []
-    for name in sorted(class_to_idx):
+    for name in sorted(class_to_idx):  # a missing class folder: os.walk finds no file
         folder = os.path.join(directory, name)
-        if not os.path.isdir(folder):
-            continue
         found = [os.path.join(here, f) for here, _, files in sorted(os.walk(folder,
                  followlinks=True)) for f in sorted(files)]
         paths = [p for p in found if is_valid_file(p)]

@@ -63,8 +63,8 @@ def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int] | No
     """The ``(path, label)`` pairs of the files under ``directory``'s class folders.
 
     A file counts if it has one of ``extensions`` or, instead, if ``is_valid_file(path)``
-    says so (give exactly one of the two). A class folder without any file that counts is
-    an error unless ``allow_empty=True``.
+    says so (give exactly one of the two). A class whose folder is missing or holds no file
+    that counts is an error unless ``allow_empty=True``.
     """
     directory = os.path.expanduser(directory)
     if class_to_idx is None:

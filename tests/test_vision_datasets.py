@@ -195,20 +195,31 @@ def test_download_offline_names_url_folder_and_alternative(tmp_path, monkeypatch
     assert str(tmp_path / "MNIST" / "raw") in text and "Digits" in text
 
 
+def tar_of(path: Path, name: str, data: bytes = b"", link_to: str | None = None) -> Path:
+    """A tar archive (gzipped if ``path`` ends in gz) of one file, or of one symbolic link."""
+    info = tarfile.TarInfo(name)
+    if link_to is not None:
+        info.type, info.linkname = tarfile.SYMTYPE, link_to
+    info.size = len(data)
+    with tarfile.open(path, "w:gz" if path.name.endswith("gz") else "w") as tar:
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
 def test_download_url_keeps_a_good_file_and_extract_refuses_unsafe_tars(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"hello")
     first = download_url((tmp_path / "a.txt").as_uri(), tmp_path / "d", md5=md5(b"hello"))
     assert first.read_bytes() == b"hello"
     (tmp_path / "a.txt").unlink()  # already there with the right checksum: not fetched again
     assert download_url((tmp_path / "a.txt").as_uri(), tmp_path / "d", md5=md5(b"hello")) == first
-    evil = tmp_path / "evil.tar"
-    with tarfile.open(evil, "w") as tar:
-        info = tarfile.TarInfo("../outside.txt")
-        info.size = 3
-        tar.addfile(info, io.BytesIO(b"bad"))
+    evil = tar_of(tmp_path / "evil.tar", "../outside.txt", b"bad")
     with pytest.raises(Exception, match="outside|unsafe"):
         extract_archive(evil, tmp_path / "out")
     assert not (tmp_path / "outside.txt").exists()
+    link = tar_of(tmp_path / "link.tar", "passwd", link_to="/etc/passwd")
+    with pytest.raises(Exception, match="absolute|unsafe"):
+        extract_archive(link, tmp_path / "out")
+    assert not (tmp_path / "out" / "passwd").is_symlink()
     with pytest.raises(ValueError, match="do not know how to unpack"):
         extract_archive(tmp_path / "d" / "a.txt")
 
@@ -451,17 +462,14 @@ def test_loaders_without_matplotlib_or_pillow_say_what_to_install(tmp_path, monk
 def test_extract_on_a_python_without_the_data_filter_checks_members_itself(tmp_path,
                                                                            monkeypatch):
     monkeypatch.delattr(tarfile, "data_filter")
-    evil = tmp_path / "evil.tar.gz"
-    with tarfile.open(evil, "w:gz") as tar:
-        info = tarfile.TarInfo("inside/../../outside.txt")
-        info.size = 3
-        tar.addfile(info, io.BytesIO(b"bad"))
+    evil = tar_of(tmp_path / "evil.tar.gz", "inside/../../outside.txt", b"bad")
     with pytest.raises(RuntimeError, match="unsafe entry 'inside/../../outside.txt'"):
         extract_archive(evil, tmp_path / "out")
-    good = tmp_path / "good.tgz"
-    with tarfile.open(good, "w:gz") as tar:
-        info = tarfile.TarInfo("folder/ok.txt")
-        info.size = 2
-        tar.addfile(info, io.BytesIO(b"ok"))
+    assert not (tmp_path / "outside.txt").exists()
+    link = tar_of(tmp_path / "link.tar", "inside/passwd", link_to="/etc/passwd")
+    with pytest.raises(RuntimeError, match="unsafe entry 'inside/passwd'.*a link"):
+        extract_archive(link, tmp_path / "out")
+    assert not (tmp_path / "out" / "inside").exists()
+    good = tar_of(tmp_path / "good.tgz", "folder/ok.txt", b"ok")
     extract_archive(good, tmp_path / "out")
     assert (tmp_path / "out" / "folder" / "ok.txt").read_bytes() == b"ok"

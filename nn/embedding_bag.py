@@ -28,31 +28,13 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn import init
-from nn.functional_layers import _indices, to_tensor
+from nn.functional_layers import _indices, embedding_renorm_, to_tensor
 from nn.module import Module, float_dtype
 from tinygrad_dk import Parameter, Tensor
 
-__all__ = ["EmbeddingBag", "embedding_bag", "embedding_renorm_"]
+__all__ = ["EmbeddingBag", "embedding_bag"]
 
 _MODES = ("sum", "mean", "max")
-
-
-def embedding_renorm_(weight: Tensor, indices: Any, max_norm: float,
-                      norm_type: float = 2.0) -> Tensor:
-    """Scale, in place, each row of ``weight`` used by ``indices`` whose ``norm_type``-norm
-    exceeds ``max_norm`` down to that norm (PyTorch's ``max_norm``: the table itself
-    changes, not only this lookup, and no gradient flows through the scaling)."""
-    rows = np.unique(np.asarray(indices).reshape(-1))
-    if rows.size == 0:
-        return weight
-    values = weight.numpy()[rows].astype(np.float64)
-    norms = np.linalg.norm(values, ord=float(norm_type), axis=1)
-    big = norms > max_norm
-    if big.any():
-        scale = max_norm / (norms[big] + 1e-7)  # PyTorch's 1e-7 keeps a zero row finite
-        with tg.no_grad():
-            weight[rows[big]] = (values[big] * scale[:, None]).astype(weight.dtype)
-    return weight
 
 
 def _bags_of_flat(n: int, offsets: Any, include_last_offset: bool) -> tuple[int, np.ndarray]:

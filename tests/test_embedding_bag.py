@@ -162,3 +162,20 @@ def test_ten_thousand_bags_without_a_loop_per_bag():
         layer.mode = mode
         layer(idx, offsets).sum().backward()
     assert time.perf_counter() - start < 5.0
+
+
+def test_embedding_max_norm_shares_the_mechanism_and_matches_pytorch():
+    """nn.Embedding and F.embedding renormalise the same way (embedding_renorm_)."""
+    rng = np.random.default_rng(4)
+    table = rng.standard_normal((5, 3)) * 2
+    ours = nn.Embedding(5, 3, max_norm=1.0, dtype=np.float64)
+    ours.weight.copy_(table)
+    theirs = torch.nn.Embedding(5, 3, max_norm=1.0, _weight=torch.tensor(table))
+    assert repr(ours) == repr(theirs)
+    idx = np.array([[0, 3], [3, 4]])
+    out, ref = ours(idx), theirs(torch.tensor(idx))
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-6)
+    w = Tensor(table.copy())
+    F.embedding(np.array([1]), w, max_norm=0.5, norm_type=1.0)
+    assert np.isclose(np.abs(w.numpy()[1]).sum(), 0.5) and np.all(w.numpy()[0] == table[0])

@@ -233,3 +233,10 @@ from nn.pooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: E402
 
 __all__ += ["MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
 # --- end poolidx ---
+
+# --- PyTorch names: embctc (bags of embeddings, the CTC loss) ---
+from nn.embedding_bag import EmbeddingBag  # noqa: E402
+from nn.loss_ctc import CTCLoss  # noqa: E402
+
+__all__ += ["EmbeddingBag", "CTCLoss"]
+# --- end embctc ---

@@ -37,9 +37,10 @@ class Embedding(Module):
         if int(num_embeddings) < 1 or int(embedding_dim) < 1:
             raise ValueError(f"Embedding: num_embeddings and embedding_dim must be >= 1, got "
                              f"{num_embeddings} and {embedding_dim}")
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are "
-                                      "not supported")
+        if scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: scale_grad_by_freq and sparse are not "
+                                      "supported")
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
@@ -62,11 +63,12 @@ class Embedding(Module):
 
     def forward(self, input: Any) -> Tensor:
         try:
-            return FL.embedding(input, self.weight, self.padding_idx)
+            return FL.embedding(input, self.weight, self.padding_idx, self.max_norm,
+                                self.norm_type)
         except (IndexError, TypeError) as err:
             raise type(err)(f"{self!r}: {err}") from None
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
-        return text + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None
-                       else "")
+        text += f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return text + (f", max_norm={self.max_norm}" if self.max_norm is not None else "")

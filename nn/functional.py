@@ -489,3 +489,10 @@ __all__ += ["max_unpool1d", "max_unpool2d", "max_unpool3d", "max_pool1d_with_ind
             "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
             "adaptive_max_pool3d_with_indices"]
 # --- end poolidx ---
+
+# --- PyTorch names: embctc (bags of embeddings, the CTC loss) ---
+from nn.embedding_bag import embedding_bag  # noqa: E402
+from nn.loss_ctc import ctc_loss  # noqa: E402
+
+__all__ += ["embedding_bag", "ctc_loss"]
+# --- end embctc ---

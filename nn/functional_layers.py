@@ -163,6 +163,24 @@ def _indices(input: Any, num: int, op: str) -> np.ndarray:
     return idx
 
 
+def embedding_renorm_(weight: Tensor, indices: Any, max_norm: float,
+                      norm_type: float = 2.0) -> Tensor:
+    """Scale, in place, each row of ``weight`` used by ``indices`` whose ``norm_type``-norm
+    exceeds ``max_norm`` down to that norm (PyTorch's ``max_norm``: the table itself
+    changes, not only this lookup, and no gradient flows through the scaling)."""
+    rows = np.unique(np.asarray(indices).reshape(-1))
+    if rows.size == 0:
+        return weight
+    values = weight.numpy()[rows].astype(np.float64)
+    norms = np.linalg.norm(values, ord=float(norm_type), axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = max_norm / (norms[big] + 1e-7)  # PyTorch's 1e-7 keeps a zero row finite
+        with tg.no_grad():
+            weight[rows[big]] = (values[big] * scale[:, None]).astype(weight.dtype)
+    return weight
+
+
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
@@ -171,15 +189,18 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     Each index picks one row, a learned vector for that token or category; the output
     has shape ``input.shape + (embedding_dim,)``. An index used several times gets the
     sum of its gradients. Row ``padding_idx`` gets no gradient (as PyTorch).
+    ``max_norm``: see ``embedding_renorm_``.
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not "
                                   "supported")
     weight = to_tensor(weight)
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
                          f"got {weight.shape}")
     idx = _indices(input, weight.shape[0], "embedding")
+    if max_norm is not None:  # rows used here longer than max_norm shrink, in the table
+        embedding_renorm_(weight, idx, max_norm, norm_type)
     rows = weight[idx]
     if padding_idx is None:
         return rows

@@ -329,3 +329,13 @@ import test_differential_convgroups as convgroups_tables  # noqa: E402
 TABLES = [*TABLES, *convgroups_tables.CONVGROUPS_OPS]
 NOT_OPS["ops_conv.check_groups"] = "an argument check (test_conv_groups.py: errors)"
 # --- end convgroups ---
+
+# --- PyTorch names: embctc ---
+import test_differential_embctc as embctc_tables  # noqa: E402
+
+TABLES = [*TABLES, *embctc_tables.EMBCTC_OPS]
+OP_MODULES["ops_ctc"] = tg.ops_ctc
+NOT_OPS.update(embctc_tables.EMBCTC_NOT_OPS)
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *embctc_tables.EMBCTC_OPS]  # the nn names test reads it too
+nntrain_tables.TENSOR_ONLY_LOSSES |= embctc_tables.TENSOR_ONLY_LOSSES  # the scalar-loss test
+# --- end embctc ---

@@ -585,3 +585,7 @@ from tinygrad_dk.ops_pool import avg_pool3d, max_pool3d  # noqa: E402
 
 __all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d"]
 # --- end layers3d ---
+
+# --- PyTorch names: embctc (the CTC loss: tg.ops_ctc, behind nn.functional.ctc_loss) ---
+from tinygrad_dk import ops_ctc  # noqa: E402, F401
+# --- end embctc ---

@@ -359,6 +359,16 @@ def test_get_params_stay_inside_and_follow_the_seed():
     assert -10 <= angle <= 10
 
 
+def test_random_affine_takes_negative_shears_on_both_axes():
+    t = T.RandomAffine(0, shear=(-10, -5, -4, 3))  # (xmin, xmax, ymin, ymax)
+    assert t.shear == (-10.0, -5.0, -4.0, 3.0)
+    tg.manual_seed(0)
+    for _ in range(20):
+        _, _, _, (sx, sy) = t.get_params(t.degrees, None, None, t.shear, [8, 8])
+        assert -10 <= sx <= -5 and -4 <= sy <= 3
+    assert t(Tensor(image((3, 8, 8)))).shape == (3, 8, 8)
+
+
 @given(st.integers(0, 2**31 - 1))
 def test_the_same_seed_gives_the_same_augmentation(seed):
     pipeline = T.Compose([T.RandomHorizontalFlip(), T.RandomRotation(20, fill=0.5),

@@ -213,7 +213,7 @@ class RandomAffine(Transform):
         if scale is not None:
             scale = _range(scale, "RandomAffine", "scale", low=1e-12)
         if shear is not None and not isinstance(shear, (int, float)) and len(shear) == 4:
-            shear = (*_range(shear[:2], "RandomAffine", "shear"),
+            shear = (*_range(shear[:2], "RandomAffine", "shear", low=-math.inf),
                      *_range(shear[2:], "RandomAffine", "shear", low=-math.inf))
         elif shear is not None:
             shear = _symmetric(shear, "RandomAffine", "shear")

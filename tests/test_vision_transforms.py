@@ -359,6 +359,17 @@ def test_get_params_stay_inside_and_follow_the_seed():
     assert -10 <= angle <= 10
 
 
+def test_random_rotation_and_affine_take_fill_none_as_black():
+    x = Tensor(image((3, 6, 6)))
+    for make in (lambda fill: T.RandomRotation((30, 30), fill=fill),
+                 lambda fill: T.RandomAffine((30, 30), fill=fill)):
+        tg.manual_seed(0)
+        black = make(0)(x).numpy()
+        tg.manual_seed(0)
+        np.testing.assert_array_equal(make(None)(x).numpy(), black)
+        assert make(None).fill == 0
+
+
 def test_random_affine_takes_negative_shears_on_both_axes():
     t = T.RandomAffine(0, shear=(-10, -5, -4, 3))  # (xmin, xmax, ymin, ymax)
     assert t.shear == (-10.0, -5.0, -4.0, 3.0)

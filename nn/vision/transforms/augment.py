@@ -161,12 +161,6 @@ def _symmetric(value: Any, name: str, what: str) -> tuple[float, float]:
     return _range(value, name, what, low=-math.inf)
 
 
-def _fill(fill: Any, img: Tensor) -> list[float]:
-    """The fill colour, one number per channel, as torchvision passes it on."""
-    c = channels(img)
-    return [float(fill)] * c if isinstance(fill, (int, float)) else [float(f) for f in fill]
-
-
 class RandomRotation(Transform):
     """Rotate by an angle drawn from ``degrees`` ((min, max), or d for (-d, d)),
     counter-clockwise, about ``center``; corners from outside get ``fill``."""
@@ -179,7 +173,7 @@ class RandomRotation(Transform):
         super().__init__()
         self.degrees = _symmetric(degrees, "RandomRotation", "degrees")
         self.interpolation, self.expand = InterpolationMode(interpolation), expand
-        self.center, self.fill = center, fill
+        self.center, self.fill = center, 0 if fill is None else fill  # None: black, as torchvision
 
     @staticmethod
     def get_params(degrees: Sequence[float]) -> float:
@@ -189,8 +183,7 @@ class RandomRotation(Transform):
     def forward(self, img: Tensor) -> Tensor:
         img = check_image(img, "RandomRotation")
         angle = self.get_params(self.degrees)
-        return TF.rotate(img, angle, self.interpolation, self.expand, self.center,
-                         _fill(self.fill, img))
+        return TF.rotate(img, angle, self.interpolation, self.expand, self.center, self.fill)
 
 
 class RandomAffine(Transform):
@@ -218,7 +211,8 @@ class RandomAffine(Transform):
         elif shear is not None:
             shear = _symmetric(shear, "RandomAffine", "shear")
         self.translate, self.scale, self.shear = translate, scale, shear
-        self.interpolation, self.fill, self.center = InterpolationMode(interpolation), fill, center
+        self.interpolation, self.center = InterpolationMode(interpolation), center
+        self.fill = 0 if fill is None else fill  # None: black, as torchvision
 
     @staticmethod
     def get_params(degrees: Sequence[float], translate: Sequence[float] | None,
@@ -247,7 +241,7 @@ class RandomAffine(Transform):
         angle, translate, scale, shear = self.get_params(self.degrees, self.translate,
                                                          self.scale, self.shear, [w, h])
         return TF.affine(img, angle, list(translate), scale, list(shear), self.interpolation,
-                         _fill(self.fill, img), self.center)
+                         self.fill, self.center)
 
 
 def _jitter(value: Any, name: str, centre: float, bound: tuple[float, float],

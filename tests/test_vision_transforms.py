@@ -183,6 +183,22 @@ def test_rotate_matches_the_recipe_and_expand_grows():
     np.testing.assert_allclose(grown.numpy(), np.rot90(x, 1, (1, 2)), atol=1e-9)
 
 
+@pytest.mark.parametrize("h, w, angle", [(5, 5, 45.0), (3, 7, 10.0), (4, 6, -30.0),
+                                          (6, 10, 90.0), (6, 10, -270.0), (8, 8, 0.0)])
+def test_rotate_expand_size_is_pils(h, w, angle):
+    """PIL's rule: the turned corners, in pixels from the top-left, rounded outwards."""
+    a = math.radians(angle)
+    xs, ys = [], []
+    for x, y in ((0, 0), (w, 0), (w, h), (0, h)):
+        dx, dy = x - w / 2, y - h / 2
+        xs.append(w / 2 + dx * math.cos(a) + dy * math.sin(a))
+        ys.append(h / 2 - dx * math.sin(a) + dy * math.cos(a))
+    tol = 1e-9
+    size = (math.ceil(max(ys) - tol) - math.floor(min(ys) + tol),
+            math.ceil(max(xs) - tol) - math.floor(min(xs) + tol))
+    assert TF.rotate(Tensor(image((1, h, w))), angle, expand=True).shape == (1, *size)
+
+
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 def test_quarter_turns_are_rot90(mode):
     x = image((2, 3, 5, 5))

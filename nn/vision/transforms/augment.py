@@ -6,7 +6,7 @@ with its static ``get_params`` methods, then calls the matching function of ``fu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import tinygrad_dk as tg
@@ -106,6 +106,19 @@ def _range(value: Any, name: str, what: str, low: float = 0.0) -> tuple[float, f
     return float(value[0]), float(value[1])
 
 
+def _box_tries(h: int, w: int, scale: Sequence[float],
+               ratio: Sequence[float]) -> Iterator[tuple[int, int]]:
+    """Up to 10 random box shapes for an (h, w) image, each drawn when asked for: an area
+    share from ``scale`` and a log-uniform aspect ratio r from ``ratio``, given as
+    (sqrt(area * r), sqrt(area / r)) rounded (RandomResizedCrop's and RandomErasing's
+    draw)."""
+    log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
+    for _ in range(10):
+        area = h * w * uniform(scale[0], scale[1])
+        aspect = math.exp(uniform(log_low, log_high))
+        yield round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+
+
 class RandomResizedCrop(Transform):
     """A random window of a random share ``scale`` of the area and aspect ratio ``ratio``,
     resized to ``size``: the standard ImageNet augmentation."""
@@ -129,11 +142,7 @@ class RandomResizedCrop(Transform):
         and a log-uniform aspect ratio from ``ratio`` that fits; else the central crop
         with the ratio clamped into ``ratio``."""
         _, h, w = TF.get_dimensions(img)
-        log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
-        for _ in range(10):
-            area = h * w * uniform(scale[0], scale[1])
-            aspect = math.exp(uniform(log_low, log_high))
-            cw, ch = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+        for cw, ch in _box_tries(h, w, scale, ratio):
             if 0 < cw <= w and 0 < ch <= h:
                 return (*_window(h, w, ch, cw), ch, cw)
         in_ratio = w / h  # the fallback: as much of the centre as the ratio allows
@@ -366,11 +375,7 @@ class RandomErasing(Transform):
         """(top, left, h, w, fill) of the box: up to 10 tries, else the whole image
         (then ``fill`` is the image itself, so nothing changes)."""
         c, h, w = TF.get_dimensions(img)
-        log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
-        for _ in range(10):
-            area = h * w * uniform(scale[0], scale[1])
-            aspect = math.exp(uniform(log_low, log_high))
-            eh, ew = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+        for eh, ew in _box_tries(h, w, scale, ratio):  # torchvision's order: (h, w) here
             if not (eh < h and ew < w):
                 continue
             if value is None:

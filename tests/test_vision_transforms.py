@@ -491,6 +491,10 @@ def test_bad_input_gets_a_clear_error():
         T.RandomErasing(scale=(0.5, 2.0))
     with pytest.raises(ValueError, match="padding_mode"):
         T.Pad(1, padding_mode="wrap")
+    with pytest.raises(ValueError, match="RandomCrop: padding_mode"):
+        T.RandomCrop(2, padding_mode="wrap")
+    with pytest.raises(ValueError, match=r"pad: padding must be .* 1, 2 or 4 ints"):
+        TF.pad(x, [1, 2, 3])
     with pytest.raises(ValueError, match="fill needs one number"):
         TF.rotate(x, 10, fill=[1.0, 2.0])
     with pytest.raises(TypeError, match="list of transforms"):

@@ -11,7 +11,7 @@ from typing import Any
 
 import tinygrad_dk as tg
 from nn.vision.transforms import functional as TF
-from nn.vision.transforms.functional_geometry import PADDING_MODES, ltrb
+from nn.vision.transforms.functional_geometry import padding_args
 from nn.vision.transforms.images import (
     InterpolationMode,
     channels,
@@ -66,11 +66,7 @@ class RandomCrop(Transform):
                  fill: float = 0, padding_mode: str = "constant") -> None:
         super().__init__()
         self.size = crop_size(size, "RandomCrop")
-        if padding is not None:
-            ltrb(padding, "RandomCrop")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"RandomCrop: padding_mode must be one of {PADDING_MODES}, got "
-                             f"{padding_mode!r}")
+        padding_args(0 if padding is None else padding, padding_mode, "RandomCrop")
         self.padding, self.pad_if_needed = padding, pad_if_needed
         self.fill, self.padding_mode = fill, padding_mode
 

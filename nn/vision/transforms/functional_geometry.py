@@ -64,6 +64,14 @@ def ltrb(padding: Any, name: str) -> list[int]:
                      f"((left, top, right, bottom)), got {padding!r}")
 
 
+def padding_args(padding: Any, padding_mode: str, name: str) -> list[int]:
+    """``padding`` as (left, top, right, bottom), once it and ``padding_mode`` are checked."""
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got "
+                         f"{padding_mode!r}")
+    return ltrb(padding, name)
+
+
 def _symmetric(x: Tensor, axis: int, before: int, after: int) -> Tensor:
     """Pad one axis by mirroring WITH the edge pixel repeated (torchvision's 'symmetric'; a
     pad wider than the axis keeps mirroring back and forth)."""
@@ -79,10 +87,7 @@ def pad(img: Tensor, padding: Any, fill: float = 0, padding_mode: str = "constan
     (``fill``), 'edge' (repeat the border pixel), 'reflect' (mirror without repeating it)
     or 'symmetric' (mirror repeating it)."""
     img = check_image(img, "pad")
-    left, top, right, bottom = ltrb(padding, "pad")
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"pad: padding_mode must be one of {PADDING_MODES}, got "
-                         f"{padding_mode!r}")
+    left, top, right, bottom = padding_args(padding, padding_mode, "pad")
     if not isinstance(fill, (int, float)):
         raise TypeError(f"pad: fill must be one number for a Tensor image, got {fill!r}")
     h, w = img.shape[-2:]

@@ -15,7 +15,7 @@ import numpy as np
 import nn
 import tinygrad_dk as tg
 from nn.vision.transforms import functional as TF
-from nn.vision.transforms.functional_geometry import PADDING_MODES, ltrb, output_size
+from nn.vision.transforms.functional_geometry import output_size, padding_args
 from nn.vision.transforms.images import (
     InterpolationMode,
     check_probability,
@@ -232,10 +232,7 @@ class Pad(Transform):
 
     def __init__(self, padding: Any, fill: float = 0, padding_mode: str = "constant") -> None:
         super().__init__()
-        ltrb(padding, "Pad")  # check it now
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"Pad: padding_mode must be one of {PADDING_MODES}, got "
-                             f"{padding_mode!r}")
+        padding_args(padding, padding_mode, "Pad")  # check them now
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def forward(self, img: Tensor) -> Tensor:

@@ -456,6 +456,11 @@ def test_v2_transforms_the_image_and_passes_the_rest():
     assert v2.Lambda(lambda v: v + 1, int)(x, 4)[1] == 5
     assert v2.Identity()(x, 1)[1] == 1
     assert v2.functional.horizontal_flip is TF.hflip
+    flip = [v2.RandomHorizontalFlip(1.0), v2.Identity()]
+    out, y = v2.RandomChoice(flip, p=[1.0, 0.0])(x, 5)  # the weights decide
+    np.testing.assert_array_equal(out.numpy(), TF.hflip(x).numpy())
+    assert y == 5 and v2.RandomChoice(flip, p=[0.0, 1.0])(x, 5)[0] is x
+    assert T.RandomChoice([T.RandomVerticalFlip(1.0), T.Lambda(lambda v: v)], p=[0, 1])(x) is x
 
 
 # --- bad input ----------------------------------------------------------------------------------

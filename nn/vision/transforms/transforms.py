@@ -101,11 +101,14 @@ class RandomChoice(_Several):
                              f"({len(self.transforms)}), got {p!r}")
         self.p = None if p is None else list(p)
 
-    def forward(self, img: Any) -> Any:
+    def _pick(self) -> Callable:
+        """One of the transforms, drawn with the engine's generator (torchvision v1 uses
+        Python's random here)."""
         weights = np.ones(len(self.transforms)) if self.p is None else np.array(self.p, float)
-        # drawn with the engine's generator (torchvision v1 uses Python's random here)
-        k = int(tg.multinomial(Tensor(weights / weights.sum()), 1).item())
-        return self.transforms[k](img)
+        return self.transforms[int(tg.multinomial(Tensor(weights / weights.sum()), 1).item())]
+
+    def forward(self, img: Any) -> Any:
+        return self._pick()(img)
 
 
 class RandomOrder(_Several):

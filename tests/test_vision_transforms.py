@@ -172,6 +172,36 @@ def test_affine_matches_torchvisions_recipe(mode, fill, args):
     close(ours, _torchvision_warp(torch.tensor(x), m, 7, 9, mode, fill), atol=1e-9)
 
 
+@given(st.floats(-180, 180), st.floats(-5, 5), st.floats(-5, 5), st.floats(0.2, 3),
+       st.floats(-40, 40), st.floats(-40, 40), st.floats(-4, 4), st.floats(-4, 4))
+def test_inverse_affine_matrix_inverts_torchvisions_forward_map(angle, tx, ty, scale, sx, sy,
+                                                                 cx, cy):
+    """Built independently: forward = T(c + t) R(angle) S(scale) SHy(sy) SHx(sx) T(-c),
+    with torchvision's SHx(s) = [[1, -tan s], [0, 1]], SHy(s) = [[1, 0], [-tan s, 1]]."""
+    def move(x, y):
+        return np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+
+    a, hx, hy = (math.radians(v) for v in (angle, sx, sy))
+    rotation = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0],
+                         [0, 0, 1]])
+    shear_x = np.array([[1, -math.tan(hx), 0], [0, 1, 0], [0, 0, 1]])
+    shear_y = np.array([[1, 0, 0], [-math.tan(hy), 1, 0], [0, 0, 1]])
+    forward = move(cx + tx, cy + ty) @ rotation @ np.diag([scale, scale, 1.0]) @ shear_y \
+        @ shear_x @ move(-cx, -cy)
+    ours = inverse_affine_matrix([cx, cy], angle, [tx, ty], scale, [sx, sy])
+    np.testing.assert_allclose(np.reshape(ours, (2, 3)), np.linalg.inv(forward)[:2],
+                               atol=1e-9)
+
+
+def test_affine_turns_clockwise_and_moves_right_and_down():
+    x = image((3, 5, 5))
+    np.testing.assert_allclose(TF.affine(Tensor(x), 90.0, [0, 0], 1.0, 0.0).numpy(),
+                               np.rot90(x, -1, (1, 2)), atol=1e-6)  # clockwise on screen
+    moved = TF.affine(Tensor(x), 0.0, [2, 1], 1.0, 0.0).numpy()  # dx = 2 right, dy = 1 down
+    np.testing.assert_array_equal(moved[:, 1:, 2:], x[:, :-1, :-2])
+    assert moved[:, :1].sum() == 0 and moved[:, :, :2].sum() == 0
+
+
 def test_rotate_matches_the_recipe_and_expand_grows():
     x = image((3, 6, 10), dtype=np.float64)
     ours = TF.rotate(Tensor(x), 33.0, "bilinear", center=[2, 3], fill=[0.5] * 3)

@@ -530,6 +530,8 @@ def test_bad_input_gets_a_clear_error():
         T.RandomCrop(2, padding_mode="wrap")
     with pytest.raises(ValueError, match=r"pad: padding must be .* 1, 2 or 4 ints"):
         TF.pad(x, [1, 2, 3])
+    with pytest.raises(ValueError, match=r"shear must be a number \(along x\) or \(x, y\)"):
+        TF.affine(x, 0.0, [0, 0], 1.0, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="fill needs one number"):
         TF.rotate(x, 10, fill=[1.0, 2.0])
     with pytest.raises(TypeError, match="list of transforms"):

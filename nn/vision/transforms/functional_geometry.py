@@ -350,6 +350,9 @@ def affine(img: Tensor, angle: float, translate: Sequence[float], scale: float,
         raise ValueError(f"affine: scale must be positive, got {scale}")
     if isinstance(shear, (int, float)):
         shear = [float(shear), 0.0]
+    if not isinstance(shear, (list, tuple)) or len(shear) not in (1, 2):
+        raise ValueError(f"affine: shear must be a number (along x) or (x, y) degrees, got "
+                         f"{shear!r}")
     shear = list(shear) if len(shear) == 2 else [shear[0], shear[0]]
     h, w = img.shape[-2:]
     m = inverse_affine_matrix(_centre_offset(center, h, w), float(angle),

@@ -532,6 +532,8 @@ def test_bad_input_gets_a_clear_error():
         TF.pad(x, [1, 2, 3])
     with pytest.raises(ValueError, match=r"shear must be a number \(along x\) or \(x, y\)"):
         TF.affine(x, 0.0, [0, 0], 1.0, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"no pixels \(height 0, width 5\)"):
+        TF.resize(Tensor(np.zeros((3, 0, 5), np.float32)), 4)
     with pytest.raises(ValueError, match="fill needs one number"):
         TF.rotate(x, 10, fill=[1.0, 2.0])
     with pytest.raises(TypeError, match="list of transforms"):

@@ -157,6 +157,9 @@ def output_size(h: int, w: int, size: Any, max_size: int | None, name: str) -> t
             raise ValueError(f"{name}: max_size only goes with one size (the smaller edge)")
         return int(size[0]), int(size[1])
     short, long = (w, h) if w <= h else (h, w)
+    if short == 0:
+        raise ValueError(f"{name}: the image has no pixels (height {h}, width {w}), so it has "
+                         f"no aspect ratio to keep; give the size as (h, w) or skip it")
     new_short, new_long = int(size[0]), int(int(size[0]) * long / short)
     if max_size is not None:
         if max_size <= new_short:

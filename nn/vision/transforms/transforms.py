@@ -20,6 +20,7 @@ from nn.vision.transforms.images import (
     InterpolationMode,
     check_probability,
     coin,
+    pair,
 )
 from tinygrad_dk import Tensor
 
@@ -219,13 +220,11 @@ class CenterCrop(Transform):
 
 def crop_size(size: Any, name: str) -> tuple[int, int]:
     """A crop size as (h, w): one int for a square, or (h, w); checked positive."""
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    if not isinstance(size, (list, tuple)) or len(size) not in (1, 2) or any(
-            not isinstance(s, int) or s <= 0 for s in size):
+    h, w = pair(size, name, "size")
+    if any(not isinstance(s, int) or isinstance(s, bool) or s <= 0 for s in (h, w)):
         raise ValueError(f"{name}: size must be a positive int or (h, w) of positive ints, "
                          f"got {size!r}")
-    return (size[0], size[-1])
+    return h, w
 
 
 class Pad(Transform):

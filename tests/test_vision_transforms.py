@@ -331,6 +331,11 @@ def test_normalize_known_values_and_errors():
     x = Tensor(np.full((3, 1, 1), 0.5, np.float32))
     out = TF.normalize(x, [0.5, 0.25, 0.0], [0.5, 0.25, 2.0]).numpy().ravel()
     np.testing.assert_allclose(out, [0.0, 1.0, 0.25])
+    y = Tensor(np.full((3, 1, 1), 0.5, np.float32))
+    assert T.Normalize([0.5, 0.25, 0.0], [0.5, 0.25, 2.0], inplace=True)(y) is y
+    np.testing.assert_allclose(y.numpy().ravel(), [0.0, 1.0, 0.25])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        TF.normalize(Tensor(y.numpy(), requires_grad=True), [0.5], [0.5], inplace=True)
     with pytest.raises(ValueError, match="std contains 0"):
         T.Normalize([0.5] * 3, [0.5, 0.0, 0.5])
     with pytest.raises(ValueError, match="one per channel"):

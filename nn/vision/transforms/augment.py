@@ -157,7 +157,7 @@ class RandomResizedCrop(Transform):
                                antialias=self.antialias)
 
 
-def _symmetric(value: Any, name: str, what: str) -> tuple[float, float]:
+def _plus_minus(value: Any, name: str, what: str) -> tuple[float, float]:
     """One number d as (-d, d), or a (min, max) pair."""
     if isinstance(value, (int, float)):
         if value < 0:
@@ -176,7 +176,7 @@ class RandomRotation(Transform):
                  expand: bool = False, center: Sequence[float] | None = None,
                  fill: Any = 0) -> None:
         super().__init__()
-        self.degrees = _symmetric(degrees, "RandomRotation", "degrees")
+        self.degrees = _plus_minus(degrees, "RandomRotation", "degrees")
         self.interpolation, self.expand = InterpolationMode(interpolation), expand
         self.center, self.fill = center, 0 if fill is None else fill  # None: black, as torchvision
 
@@ -203,7 +203,7 @@ class RandomAffine(Transform):
                  interpolation: Any = InterpolationMode.NEAREST, fill: Any = 0,
                  center: Sequence[float] | None = None) -> None:
         super().__init__()
-        self.degrees = _symmetric(degrees, "RandomAffine", "degrees")
+        self.degrees = _plus_minus(degrees, "RandomAffine", "degrees")
         if translate is not None and (len(translate) != 2 or not all(
                 0.0 <= t <= 1.0 for t in translate)):
             raise ValueError(f"RandomAffine: translate must be (a, b) with shares of the width "
@@ -214,7 +214,7 @@ class RandomAffine(Transform):
             shear = (*_range(shear[:2], "RandomAffine", "shear", low=-math.inf),
                      *_range(shear[2:], "RandomAffine", "shear", low=-math.inf))
         elif shear is not None:
-            shear = _symmetric(shear, "RandomAffine", "shear")
+            shear = _plus_minus(shear, "RandomAffine", "shear")
         self.translate, self.scale, self.shear = translate, scale, shear
         self.interpolation, self.center = InterpolationMode(interpolation), center
         self.fill = 0 if fill is None else fill  # None: black, as torchvision

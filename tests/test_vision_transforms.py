@@ -172,6 +172,36 @@ def test_affine_matches_torchvisions_recipe(mode, fill, args):
     close(ours, _torchvision_warp(torch.tensor(x), m, 7, 9, mode, fill), atol=1e-9)
 
 
+@given(st.floats(-180, 180), st.floats(-5, 5), st.floats(-5, 5), st.floats(0.2, 3),
+       st.floats(-40, 40), st.floats(-40, 40), st.floats(-4, 4), st.floats(-4, 4))
+def test_inverse_affine_matrix_inverts_torchvisions_forward_map(angle, tx, ty, scale, sx, sy,
+                                                                 cx, cy):
+    """Built independently: forward = T(c + t) R(angle) S(scale) SHy(sy) SHx(sx) T(-c),
+    with torchvision's SHx(s) = [[1, -tan s], [0, 1]], SHy(s) = [[1, 0], [-tan s, 1]]."""
+    def move(x, y):
+        return np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+
+    a, hx, hy = (math.radians(v) for v in (angle, sx, sy))
+    rotation = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0],
+                         [0, 0, 1]])
+    shear_x = np.array([[1, -math.tan(hx), 0], [0, 1, 0], [0, 0, 1]])
+    shear_y = np.array([[1, 0, 0], [-math.tan(hy), 1, 0], [0, 0, 1]])
+    forward = move(cx + tx, cy + ty) @ rotation @ np.diag([scale, scale, 1.0]) @ shear_y \
+        @ shear_x @ move(-cx, -cy)
+    ours = inverse_affine_matrix([cx, cy], angle, [tx, ty], scale, [sx, sy])
+    np.testing.assert_allclose(np.reshape(ours, (2, 3)), np.linalg.inv(forward)[:2],
+                               atol=1e-9)
+
+
+def test_affine_turns_clockwise_and_moves_right_and_down():
+    x = image((3, 5, 5))
+    np.testing.assert_allclose(TF.affine(Tensor(x), 90.0, [0, 0], 1.0, 0.0).numpy(),
+                               np.rot90(x, -1, (1, 2)), atol=1e-6)  # clockwise on screen
+    moved = TF.affine(Tensor(x), 0.0, [2, 1], 1.0, 0.0).numpy()  # dx = 2 right, dy = 1 down
+    np.testing.assert_array_equal(moved[:, 1:, 2:], x[:, :-1, :-2])
+    assert moved[:, :1].sum() == 0 and moved[:, :, :2].sum() == 0
+
+
 def test_rotate_matches_the_recipe_and_expand_grows():
     x = image((3, 6, 10), dtype=np.float64)
     ours = TF.rotate(Tensor(x), 33.0, "bilinear", center=[2, 3], fill=[0.5] * 3)
@@ -181,6 +211,22 @@ def test_rotate_matches_the_recipe_and_expand_grows():
     grown = TF.rotate(Tensor(x), 90.0, expand=True)
     assert grown.shape == (3, 10, 6)
     np.testing.assert_allclose(grown.numpy(), np.rot90(x, 1, (1, 2)), atol=1e-9)
+
+
+@pytest.mark.parametrize("h, w, angle", [(5, 5, 45.0), (3, 7, 10.0), (4, 6, -30.0),
+                                          (6, 10, 90.0), (6, 10, -270.0), (8, 8, 0.0)])
+def test_rotate_expand_size_is_pils(h, w, angle):
+    """PIL's rule: the turned corners, in pixels from the top-left, rounded outwards."""
+    a = math.radians(angle)
+    xs, ys = [], []
+    for x, y in ((0, 0), (w, 0), (w, h), (0, h)):
+        dx, dy = x - w / 2, y - h / 2
+        xs.append(w / 2 + dx * math.cos(a) + dy * math.sin(a))
+        ys.append(h / 2 - dx * math.sin(a) + dy * math.cos(a))
+    tol = 1e-9
+    size = (math.ceil(max(ys) - tol) - math.floor(min(ys) + tol),
+            math.ceil(max(xs) - tol) - math.floor(min(xs) + tol))
+    assert TF.rotate(Tensor(image((1, h, w))), angle, expand=True).shape == (1, *size)
 
 
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
@@ -285,6 +331,11 @@ def test_normalize_known_values_and_errors():
     x = Tensor(np.full((3, 1, 1), 0.5, np.float32))
     out = TF.normalize(x, [0.5, 0.25, 0.0], [0.5, 0.25, 2.0]).numpy().ravel()
     np.testing.assert_allclose(out, [0.0, 1.0, 0.25])
+    y = Tensor(np.full((3, 1, 1), 0.5, np.float32))
+    assert T.Normalize([0.5, 0.25, 0.0], [0.5, 0.25, 2.0], inplace=True)(y) is y
+    np.testing.assert_allclose(y.numpy().ravel(), [0.0, 1.0, 0.25])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        TF.normalize(Tensor(y.numpy(), requires_grad=True), [0.5], [0.5], inplace=True)
     with pytest.raises(ValueError, match="std contains 0"):
         T.Normalize([0.5] * 3, [0.5, 0.0, 0.5])
     with pytest.raises(ValueError, match="one per channel"):
@@ -359,6 +410,27 @@ def test_get_params_stay_inside_and_follow_the_seed():
     assert -10 <= angle <= 10
 
 
+def test_random_rotation_and_affine_take_fill_none_as_black():
+    x = Tensor(image((3, 6, 6)))
+    for make in (lambda fill: T.RandomRotation((30, 30), fill=fill),
+                 lambda fill: T.RandomAffine((30, 30), fill=fill)):
+        tg.manual_seed(0)
+        black = make(0)(x).numpy()
+        tg.manual_seed(0)
+        np.testing.assert_array_equal(make(None)(x).numpy(), black)
+        assert make(None).fill == 0
+
+
+def test_random_affine_takes_negative_shears_on_both_axes():
+    t = T.RandomAffine(0, shear=(-10, -5, -4, 3))  # (xmin, xmax, ymin, ymax)
+    assert t.shear == (-10.0, -5.0, -4.0, 3.0)
+    tg.manual_seed(0)
+    for _ in range(20):
+        _, _, _, (sx, sy) = t.get_params(t.degrees, None, None, t.shear, [8, 8])
+        assert -10 <= sx <= -5 and -4 <= sy <= 3
+    assert t(Tensor(image((3, 8, 8)))).shape == (3, 8, 8)
+
+
 @given(st.integers(0, 2**31 - 1))
 def test_the_same_seed_gives_the_same_augmentation(seed):
     pipeline = T.Compose([T.RandomHorizontalFlip(), T.RandomRotation(20, fill=0.5),
@@ -419,6 +491,11 @@ def test_v2_transforms_the_image_and_passes_the_rest():
     assert v2.Lambda(lambda v: v + 1, int)(x, 4)[1] == 5
     assert v2.Identity()(x, 1)[1] == 1
     assert v2.functional.horizontal_flip is TF.hflip
+    flip = [v2.RandomHorizontalFlip(1.0), v2.Identity()]
+    out, y = v2.RandomChoice(flip, p=[1.0, 0.0])(x, 5)  # the weights decide
+    np.testing.assert_array_equal(out.numpy(), TF.hflip(x).numpy())
+    assert y == 5 and v2.RandomChoice(flip, p=[0.0, 1.0])(x, 5)[0] is x
+    assert T.RandomChoice([T.RandomVerticalFlip(1.0), T.Lambda(lambda v: v)], p=[0, 1])(x) is x
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -454,6 +531,14 @@ def test_bad_input_gets_a_clear_error():
         T.RandomErasing(scale=(0.5, 2.0))
     with pytest.raises(ValueError, match="padding_mode"):
         T.Pad(1, padding_mode="wrap")
+    with pytest.raises(ValueError, match="RandomCrop: padding_mode"):
+        T.RandomCrop(2, padding_mode="wrap")
+    with pytest.raises(ValueError, match=r"pad: padding must be .* 1, 2 or 4 ints"):
+        TF.pad(x, [1, 2, 3])
+    with pytest.raises(ValueError, match=r"shear must be a number \(along x\) or \(x, y\)"):
+        TF.affine(x, 0.0, [0, 0], 1.0, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"no pixels \(height 0, width 5\)"):
+        TF.resize(Tensor(np.zeros((3, 0, 5), np.float32)), 4)
     with pytest.raises(ValueError, match="fill needs one number"):
         TF.rotate(x, 10, fill=[1.0, 2.0])
     with pytest.raises(TypeError, match="list of transforms"):

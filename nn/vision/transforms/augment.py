@@ -6,12 +6,12 @@ with its static ``get_params`` methods, then calls the matching function of ``fu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import tinygrad_dk as tg
 from nn.vision.transforms import functional as TF
-from nn.vision.transforms.functional_geometry import PADDING_MODES, ltrb
+from nn.vision.transforms.functional_geometry import padding_args
 from nn.vision.transforms.images import (
     InterpolationMode,
     channels,
@@ -66,11 +66,7 @@ class RandomCrop(Transform):
                  fill: float = 0, padding_mode: str = "constant") -> None:
         super().__init__()
         self.size = crop_size(size, "RandomCrop")
-        if padding is not None:
-            ltrb(padding, "RandomCrop")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"RandomCrop: padding_mode must be one of {PADDING_MODES}, got "
-                             f"{padding_mode!r}")
+        padding_args(0 if padding is None else padding, padding_mode, "RandomCrop")
         self.padding, self.pad_if_needed = padding, pad_if_needed
         self.fill, self.padding_mode = fill, padding_mode
 
@@ -106,6 +102,19 @@ def _range(value: Any, name: str, what: str, low: float = 0.0) -> tuple[float, f
     return float(value[0]), float(value[1])
 
 
+def _box_tries(h: int, w: int, scale: Sequence[float],
+               ratio: Sequence[float]) -> Iterator[tuple[int, int]]:
+    """Up to 10 random box shapes for an (h, w) image, each drawn when asked for: an area
+    share from ``scale`` and a log-uniform aspect ratio r from ``ratio``, given as
+    (sqrt(area * r), sqrt(area / r)) rounded (RandomResizedCrop's and RandomErasing's
+    draw)."""
+    log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
+    for _ in range(10):
+        area = h * w * uniform(scale[0], scale[1])
+        aspect = math.exp(uniform(log_low, log_high))
+        yield round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+
+
 class RandomResizedCrop(Transform):
     """A random window of a random share ``scale`` of the area and aspect ratio ``ratio``,
     resized to ``size``: the standard ImageNet augmentation."""
@@ -129,11 +138,7 @@ class RandomResizedCrop(Transform):
         and a log-uniform aspect ratio from ``ratio`` that fits; else the central crop
         with the ratio clamped into ``ratio``."""
         _, h, w = TF.get_dimensions(img)
-        log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
-        for _ in range(10):
-            area = h * w * uniform(scale[0], scale[1])
-            aspect = math.exp(uniform(log_low, log_high))
-            cw, ch = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+        for cw, ch in _box_tries(h, w, scale, ratio):
             if 0 < cw <= w and 0 < ch <= h:
                 return (*_window(h, w, ch, cw), ch, cw)
         in_ratio = w / h  # the fallback: as much of the centre as the ratio allows
@@ -152,19 +157,13 @@ class RandomResizedCrop(Transform):
                                antialias=self.antialias)
 
 
-def _symmetric(value: Any, name: str, what: str) -> tuple[float, float]:
+def _plus_minus(value: Any, name: str, what: str) -> tuple[float, float]:
     """One number d as (-d, d), or a (min, max) pair."""
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError(f"{name}: a single {what} must be non-negative, got {value}")
         return -float(value), float(value)
     return _range(value, name, what, low=-math.inf)
-
-
-def _fill(fill: Any, img: Tensor) -> list[float]:
-    """The fill colour, one number per channel, as torchvision passes it on."""
-    c = channels(img)
-    return [float(fill)] * c if isinstance(fill, (int, float)) else [float(f) for f in fill]
 
 
 class RandomRotation(Transform):
@@ -177,9 +176,9 @@ class RandomRotation(Transform):
                  expand: bool = False, center: Sequence[float] | None = None,
                  fill: Any = 0) -> None:
         super().__init__()
-        self.degrees = _symmetric(degrees, "RandomRotation", "degrees")
+        self.degrees = _plus_minus(degrees, "RandomRotation", "degrees")
         self.interpolation, self.expand = InterpolationMode(interpolation), expand
-        self.center, self.fill = center, fill
+        self.center, self.fill = center, 0 if fill is None else fill  # None: black, as torchvision
 
     @staticmethod
     def get_params(degrees: Sequence[float]) -> float:
@@ -189,8 +188,7 @@ class RandomRotation(Transform):
     def forward(self, img: Tensor) -> Tensor:
         img = check_image(img, "RandomRotation")
         angle = self.get_params(self.degrees)
-        return TF.rotate(img, angle, self.interpolation, self.expand, self.center,
-                         _fill(self.fill, img))
+        return TF.rotate(img, angle, self.interpolation, self.expand, self.center, self.fill)
 
 
 class RandomAffine(Transform):
@@ -205,7 +203,7 @@ class RandomAffine(Transform):
                  interpolation: Any = InterpolationMode.NEAREST, fill: Any = 0,
                  center: Sequence[float] | None = None) -> None:
         super().__init__()
-        self.degrees = _symmetric(degrees, "RandomAffine", "degrees")
+        self.degrees = _plus_minus(degrees, "RandomAffine", "degrees")
         if translate is not None and (len(translate) != 2 or not all(
                 0.0 <= t <= 1.0 for t in translate)):
             raise ValueError(f"RandomAffine: translate must be (a, b) with shares of the width "
@@ -213,12 +211,13 @@ class RandomAffine(Transform):
         if scale is not None:
             scale = _range(scale, "RandomAffine", "scale", low=1e-12)
         if shear is not None and not isinstance(shear, (int, float)) and len(shear) == 4:
-            shear = (*_range(shear[:2], "RandomAffine", "shear"),
+            shear = (*_range(shear[:2], "RandomAffine", "shear", low=-math.inf),
                      *_range(shear[2:], "RandomAffine", "shear", low=-math.inf))
         elif shear is not None:
-            shear = _symmetric(shear, "RandomAffine", "shear")
+            shear = _plus_minus(shear, "RandomAffine", "shear")
         self.translate, self.scale, self.shear = translate, scale, shear
-        self.interpolation, self.fill, self.center = InterpolationMode(interpolation), fill, center
+        self.interpolation, self.center = InterpolationMode(interpolation), center
+        self.fill = 0 if fill is None else fill  # None: black, as torchvision
 
     @staticmethod
     def get_params(degrees: Sequence[float], translate: Sequence[float] | None,
@@ -247,7 +246,7 @@ class RandomAffine(Transform):
         angle, translate, scale, shear = self.get_params(self.degrees, self.translate,
                                                          self.scale, self.shear, [w, h])
         return TF.affine(img, angle, list(translate), scale, list(shear), self.interpolation,
-                         _fill(self.fill, img), self.center)
+                         self.fill, self.center)
 
 
 def _jitter(value: Any, name: str, centre: float, bound: tuple[float, float],
@@ -372,11 +371,7 @@ class RandomErasing(Transform):
         """(top, left, h, w, fill) of the box: up to 10 tries, else the whole image
         (then ``fill`` is the image itself, so nothing changes)."""
         c, h, w = TF.get_dimensions(img)
-        log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
-        for _ in range(10):
-            area = h * w * uniform(scale[0], scale[1])
-            aspect = math.exp(uniform(log_low, log_high))
-            eh, ew = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+        for eh, ew in _box_tries(h, w, scale, ratio):  # torchvision's order: (h, w) here
             if not (eh < h and ew < w):
                 continue
             if value is None:

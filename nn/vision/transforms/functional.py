@@ -159,7 +159,8 @@ def to_dtype(image: Tensor, dtype: Any = tg.float32, scale: bool = False) -> Ten
 def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
               inplace: bool = False) -> Tensor:
     """``(image - mean) / std`` per channel, for a float image (..., C, H, W). ``inplace``
-    writes the result into the input (only when it needs no gradient)."""
+    writes the result into the input (``sub_`` and ``div_``, with their autograd rules: a
+    leaf that requires grad refuses, as in PyTorch)."""
     tensor = check_image(tensor, "normalize")
     if not is_float(tensor):
         raise TypeError(f"normalize: the image must be a float tensor, got {tensor.dtype}; "
@@ -178,11 +179,8 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
     if np.any(s == 0):
         raise ValueError(f"normalize: std contains 0 ({list(s)}), which would divide by zero; "
                          "use the channels' real standard deviations")
-    out = (tensor - m.reshape(-1, 1, 1)) / s.reshape(-1, 1, 1)
-    if inplace:
-        tensor.data[...] = out.data
-        return tensor
-    return out
+    m, s = m.reshape(-1, 1, 1), s.reshape(-1, 1, 1)
+    return tensor.sub_(m).div_(s) if inplace else (tensor - m) / s
 
 
 def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Any, inplace: bool = False) -> Tensor:

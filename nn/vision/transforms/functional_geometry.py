@@ -64,6 +64,14 @@ def ltrb(padding: Any, name: str) -> list[int]:
                      f"((left, top, right, bottom)), got {padding!r}")
 
 
+def padding_args(padding: Any, padding_mode: str, name: str) -> list[int]:
+    """``padding`` as (left, top, right, bottom), once it and ``padding_mode`` are checked."""
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got "
+                         f"{padding_mode!r}")
+    return ltrb(padding, name)
+
+
 def _symmetric(x: Tensor, axis: int, before: int, after: int) -> Tensor:
     """Pad one axis by mirroring WITH the edge pixel repeated (torchvision's 'symmetric'; a
     pad wider than the axis keeps mirroring back and forth)."""
@@ -79,10 +87,7 @@ def pad(img: Tensor, padding: Any, fill: float = 0, padding_mode: str = "constan
     (``fill``), 'edge' (repeat the border pixel), 'reflect' (mirror without repeating it)
     or 'symmetric' (mirror repeating it)."""
     img = check_image(img, "pad")
-    left, top, right, bottom = ltrb(padding, "pad")
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"pad: padding_mode must be one of {PADDING_MODES}, got "
-                         f"{padding_mode!r}")
+    left, top, right, bottom = padding_args(padding, padding_mode, "pad")
     if not isinstance(fill, (int, float)):
         raise TypeError(f"pad: fill must be one number for a Tensor image, got {fill!r}")
     h, w = img.shape[-2:]
@@ -152,6 +157,9 @@ def output_size(h: int, w: int, size: Any, max_size: int | None, name: str) -> t
             raise ValueError(f"{name}: max_size only goes with one size (the smaller edge)")
         return int(size[0]), int(size[1])
     short, long = (w, h) if w <= h else (h, w)
+    if short == 0:
+        raise ValueError(f"{name}: the image has no pixels (height {h}, width {w}), so it has "
+                         f"no aspect ratio to keep; give the size as (h, w) or skip it")
     new_short, new_long = int(size[0]), int(int(size[0]) * long / short)
     if max_size is not None:
         if max_size <= new_short:
@@ -256,11 +264,14 @@ def inverse_affine_matrix(center: Sequence[float], angle: float, translate: Sequ
 
 
 def _expanded_size(m: list[float], h: int, w: int) -> tuple[int, int]:
-    """The (h, w) that holds the whole warped image (rotate's ``expand=True``)."""
+    """The (h, w) that holds the whole warped image (rotate's ``expand=True``): the moved
+    corners' box, rounded outwards in pixel coordinates from the top-left corner (as PIL
+    and torchvision: 45 degrees of a 5x5 image needs 9x9, not 8x8)."""
     corners = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0],
-                        [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]])
-    moved = corners @ np.array(m).reshape(2, 3).T
-    tol = 1e-4  # ignore float noise before rounding outwards
+                        [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]], np.float32)
+    # in float32, as torchvision: cos(90 degrees) ~ 6e-17 then leaves no noise behind
+    moved = corners @ np.array(m, np.float32).reshape(2, 3).T + np.float32([0.5 * w, 0.5 * h])
+    tol = np.float32(1e-4)  # ignore float noise before rounding outwards
     high = np.ceil(np.trunc(moved.max(axis=0) / tol) * tol)
     low = np.floor(np.trunc(moved.min(axis=0) / tol) * tol)
     ow, oh = (high - low).astype(int)
@@ -342,6 +353,9 @@ def affine(img: Tensor, angle: float, translate: Sequence[float], scale: float,
         raise ValueError(f"affine: scale must be positive, got {scale}")
     if isinstance(shear, (int, float)):
         shear = [float(shear), 0.0]
+    if not isinstance(shear, (list, tuple)) or len(shear) not in (1, 2):
+        raise ValueError(f"affine: shear must be a number (along x) or (x, y) degrees, got "
+                         f"{shear!r}")
     shear = list(shear) if len(shear) == 2 else [shear[0], shear[0]]
     h, w = img.shape[-2:]
     m = inverse_affine_matrix(_centre_offset(center, h, w), float(angle),

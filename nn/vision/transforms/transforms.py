@@ -15,11 +15,12 @@ import numpy as np
 import nn
 import tinygrad_dk as tg
 from nn.vision.transforms import functional as TF
-from nn.vision.transforms.functional_geometry import PADDING_MODES, ltrb, output_size
+from nn.vision.transforms.functional_geometry import output_size, padding_args
 from nn.vision.transforms.images import (
     InterpolationMode,
     check_probability,
     coin,
+    pair,
 )
 from tinygrad_dk import Tensor
 
@@ -101,11 +102,14 @@ class RandomChoice(_Several):
                              f"({len(self.transforms)}), got {p!r}")
         self.p = None if p is None else list(p)
 
-    def forward(self, img: Any) -> Any:
+    def _pick(self) -> Callable:
+        """One of the transforms, drawn with the engine's generator (torchvision v1 uses
+        Python's random here)."""
         weights = np.ones(len(self.transforms)) if self.p is None else np.array(self.p, float)
-        # drawn with the engine's generator (torchvision v1 uses Python's random here)
-        k = int(tg.multinomial(Tensor(weights / weights.sum()), 1).item())
-        return self.transforms[k](img)
+        return self.transforms[int(tg.multinomial(Tensor(weights / weights.sum()), 1).item())]
+
+    def forward(self, img: Any) -> Any:
+        return self._pick()(img)
 
 
 class RandomOrder(_Several):
@@ -216,13 +220,11 @@ class CenterCrop(Transform):
 
 def crop_size(size: Any, name: str) -> tuple[int, int]:
     """A crop size as (h, w): one int for a square, or (h, w); checked positive."""
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    if not isinstance(size, (list, tuple)) or len(size) not in (1, 2) or any(
-            not isinstance(s, int) or s <= 0 for s in size):
+    h, w = pair(size, name, "size")
+    if any(not isinstance(s, int) or isinstance(s, bool) or s <= 0 for s in (h, w)):
         raise ValueError(f"{name}: size must be a positive int or (h, w) of positive ints, "
                          f"got {size!r}")
-    return (size[0], size[-1])
+    return h, w
 
 
 class Pad(Transform):
@@ -232,10 +234,7 @@ class Pad(Transform):
 
     def __init__(self, padding: Any, fill: float = 0, padding_mode: str = "constant") -> None:
         super().__init__()
-        ltrb(padding, "Pad")  # check it now
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"Pad: padding_mode must be one of {PADDING_MODES}, got "
-                             f"{padding_mode!r}")
+        padding_args(padding, padding_mode, "Pad")  # check them now
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def forward(self, img: Tensor) -> Tensor:

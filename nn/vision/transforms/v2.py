@@ -110,9 +110,7 @@ class RandomChoice(transforms.RandomChoice):
     """One of the transforms, picked with weights ``p`` (default equal)."""
 
     def forward(self, *inputs: Any) -> Any:
-        weights = np.ones(len(self.transforms)) if self.p is None else np.array(self.p, float)
-        k = int(tg.multinomial(Tensor(weights / weights.sum()), 1).item())
-        return _result(_run(self.transforms[k], inputs))
+        return _result(_run(self._pick(), inputs))
 
 
 class RandomOrder(transforms.RandomOrder):

@@ -350,6 +350,25 @@ def test_minus_inf_to_a_half_is_nan_as_a_square_root(e):
     assert np.isnan((Tensor([-np.inf]) ** e).numpy()[0])
 
 
+@pytest.mark.parametrize("e", [0.5, -0.5, 1.5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minus_inf_to_a_half_given_as_a_tensor_is_c_pow(e, dtype):
+    # PyTorch: tensor ** tensor is C's pow (inf for 0.5, 0 for -0.5), forward and slope,
+    # also for a 0-d exponent, which numpy's shortcut took as a square root (nan)
+    want, slope = {0.5: (math.inf, 0.0), -0.5: (0.0, 0.0), 1.5: (math.inf, math.inf)}[e]
+    for exponent in (Tensor(np.array(e, dtype), requires_grad=True),
+                     Tensor(np.array([e], dtype), requires_grad=True)):
+        x = Tensor(np.array([-np.inf, 4.0], dtype), requires_grad=True)
+        y = x ** exponent
+        y.sum().backward()
+        assert y.dtype == dtype and x.grad.dtype == dtype
+        np.testing.assert_array_equal(y.numpy(), [want, 4.0 ** e])
+        np.testing.assert_array_equal(x.grad.numpy(), [slope, e * 4.0 ** (e - 1)])
+    v, w = Value(-math.inf), Value(e)
+    (v ** w).backward()
+    assert (v ** w).data == want and v.grad == slope
+
+
 def test_float32_batch_norm_of_huge_values_keeps_its_statistics():
     # float32's squares of 3e19 overflow: the variance was inf and every output 0
     x = Tensor(np.array([[3e19], [-1e19], [2e19]], np.float32), requires_grad=True)

@@ -89,10 +89,16 @@ def _pow_vjp_exponent(g: Any, out: Any, x: Any, e: Any) -> Any:
 
 def _power_forward(x: np.ndarray, e: Any) -> np.ndarray:
     out = np.power(x, e)
-    # PyTorch takes x ** -0.5 as 1 / sqrt(x): nan at x = -inf, where C's pow gives 0
-    neg_half = np.equal(e, -0.5)
-    if neg_half.any():
-        out = np.where(neg_half & (x == -np.inf), np.nan, out)
+    # At x = -inf, x ** +-0.5 depends on how the exponent is given, in PyTorch: a plain
+    # number means sqrt / rsqrt (nan), a tensor C's pow (inf, 0). numpy's shortcut for a
+    # number or 0-d exponent gives nan for +0.5 and 0 for -0.5, C's pow otherwise. (A
+    # numpy scalar here comes from a tensor: the derivative's e - 1 of a 0-d exponent.)
+    if isinstance(e, (np.ndarray, np.generic)):
+        at = (x == -np.inf) & (np.abs(e) == 0.5)
+        if at.any():
+            out = np.where(at, np.where(e > 0, np.inf, 0.0), out).astype(out.dtype, copy=False)
+    elif e == -0.5:
+        out = np.where(x == -np.inf, np.nan, out)
     return out
 
 

@@ -53,9 +53,12 @@ def is_odd_integer(e: float) -> bool:
     return math.isfinite(e) and e == int(e) and int(e) % 2 == 1
 
 
-def ieee_pow(x: float, e: float) -> float:
-    """x ** e as numpy and PyTorch give it (C's pow, but x ** +-0.5 is a square root)."""
-    if x == -INF and abs(e) == 0.5:  # sqrt(-inf) is nan; C's pow says inf (0 for -0.5)
+def ieee_pow(x: float, e: float, number_exponent: bool = True) -> float:
+    """x ** e as PyTorch gives it: C's pow, except that an exponent given as a plain number
+    takes x ** +-0.5 as a square root (PyTorch's sqrt and rsqrt), so -inf gives nan where
+    C's pow gives inf (0 for -0.5). ``number_exponent=False``: the exponent is itself a
+    node (``Value ** Value``, PyTorch's tensor ** tensor), plain C pow."""
+    if number_exponent and x == -INF and abs(e) == 0.5:
         return NAN
     try:
         return math.pow(x, e)
@@ -90,9 +93,9 @@ class Flat:
 FLAT = Flat()
 
 
-def pow_slope(x: float, e: float) -> Any:
+def pow_slope(x: float, e: float, number_exponent: bool = True) -> Any:
     """d/dx x^e = e x^(e-1); for e = 0, x^0 is the constant 1 (even at x = 0): FLAT."""
-    return FLAT if e == 0 else e * ieee_pow(x, e - 1)
+    return FLAT if e == 0 else e * ieee_pow(x, e - 1, number_exponent)
 
 
 def stable_sigmoid(x: float) -> float:

@@ -181,10 +181,10 @@ class Value(Node):
         x = self.data
         if isinstance(other, Value):
             e = other.data
-            out = _pow(x, e)
+            out = _pow(x, e, number_exponent=False)
             # d/dx x^e = e x^(e-1);  d/de x^e = x^e ln x  (taken as 0 where x = 0, e >= 0)
             d_e = 0.0 if x == 0 and e >= 0 else out * _log(x)
-            return _node(out, (self, other), "**", (_pow_slope(x, e), d_e))
+            return _node(out, (self, other), "**", (_pow_slope(x, e, False), d_e))
         e = _check_number(other, "Value ** exponent")
         return _node(_pow(x, e), (self,), f"**{e:g}", (_pow_slope(x, e),))
 

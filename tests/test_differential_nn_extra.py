@@ -286,7 +286,11 @@ NORMALISATION = [
        "(3.5e-8 at eps 1e-5), PyTorch's elementary ops give the 0",
        covers=("tg.group_norm", "F.group_norm", "nn.GroupNorm", "ops_layers.group_norm")),
     Op("instance_norm", _ours_instance_norm, _torch_instance_norm, _instance_norm, sums=2,
-       grad_sums=True, covers=("F.instance_norm", "nn.InstanceNorm1d", "nn.InstanceNorm2d")),
+       grad_sums=True, covers=("F.instance_norm", "nn.InstanceNorm1d", "nn.InstanceNorm2d"),
+       finite_upstream="the input's gradient subtracts the channel's means of g and of g * "
+       "x_hat: an inf in g meets inf of the other sign there, and whether an element comes "
+       "out nan or -inf depends on the order of the terms, which differs between PyTorch's "
+       "batch-norm kernel and ours (group norm's) both ways round; neither is a number"),
     Op("channel dropout (eval)", _dropout_run(nn, F), _dropout_run(torch.nn, TF), _dropout_eval,
        covers=("F.dropout1d", "F.dropout2d", "F.alpha_dropout", "nn.Dropout1d", "nn.Dropout2d",
                "nn.AlphaDropout")),

@@ -132,13 +132,16 @@ def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: float 
 
 def _bag_max(weight: Tensor, rows_of: np.ndarray, bag: np.ndarray, bags: int,
              counts: np.ndarray) -> Tensor:
-    """Per bag and feature the largest value, read at its first index (ties: the first)."""
+    """Per bag and feature the largest value, read at its first index (ties: the first; a
+    nan counts as the largest)."""
     values = weight.numpy()[rows_of]  # (elements, dim)
     dim = weight.shape[1]
     best = np.full((bags, dim), -np.inf, dtype=values.dtype)
     np.maximum.at(best, bag, values)
     position = np.arange(bag.size)[:, None]
-    hits = np.where(values == best[bag], position, bag.size)  # where each bag's max sits
+    # where each bag's max sits; a nan is the max (np.maximum propagates it), as torch.amax
+    top = (values == best[bag]) | np.isnan(values)
+    hits = np.where(top, position, bag.size)
     first = np.full((bags, dim), bag.size, dtype=np.int64)
     np.minimum.at(first, bag, hits)
     filled = counts > 0

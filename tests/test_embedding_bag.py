@@ -49,6 +49,16 @@ def test_max_gradient_goes_to_the_first_winner_as_pytorch():
     np.testing.assert_array_equal(w.grad.numpy(), [[1.0, 1.0], [0.0, 0.0]])
 
 
+def test_max_with_nan_gives_nan_from_its_own_bag():
+    """A nan is the largest value (as torch.amax): the bag gives nan and its gradient goes
+    to that element; it never reads a row of another bag."""
+    w = Tensor(np.array([[np.nan, 1.0], [5.0, 2.0]]), requires_grad=True)
+    out = F.embedding_bag(np.array([0, 1]), w, np.array([0, 1]), mode="max")
+    np.testing.assert_array_equal(out.numpy(), [[np.nan, 1.0], [5.0, 2.0]])
+    out.backward(np.ones((2, 2)))
+    np.testing.assert_array_equal(w.grad.numpy(), [[1.0, 1.0], [1.0, 1.0]])
+
+
 def test_per_sample_weights_and_their_gradient():
     rng = np.random.default_rng(0)
     idx, offsets = np.array([3, 0, 3, 2, 1]), np.array([0, 1, 3])

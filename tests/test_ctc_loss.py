@@ -75,6 +75,14 @@ def test_target_forms_agree_padded_joined_unbatched_and_length_types():
     assert one.shape == () and math.isclose(one.item(), padded.numpy()[0], rel_tol=1e-12)
 
 
+def test_no_time_steps_only_the_empty_target_is_possible():
+    lp = Tensor(np.zeros((0, 2, 3)), requires_grad=True)  # T = 0 (PyTorch refuses it)
+    loss = F.ctc_loss(lp, [[1], [1]], [0, 0], [0, 1], reduction="none")
+    np.testing.assert_array_equal(loss.numpy(), [0.0, math.inf])
+    F.ctc_loss(lp, [[1], [1]], [0, 0], [0, 1], reduction="sum", zero_infinity=True).backward()
+    assert lp.grad.shape == (0, 2, 3)
+
+
 # --- the derivative --------------------------------------------------------------------------
 
 

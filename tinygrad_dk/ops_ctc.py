@@ -212,13 +212,15 @@ class _Lattice:
 
     def log_likelihood(self, alpha: np.ndarray) -> np.ndarray:
         """log p(target | input) per example, read at the example's last time step."""
+        # no time steps: only the empty target is possible, with probability 1
+        no_steps = np.where(self.tl == 0, 0.0, _NEG)
+        if self.steps == 0:
+            return no_steps
         batch = np.arange(alpha.shape[1])
         at = np.maximum(self.il - 1, 0)
         end = alpha[at, batch, self.last]
         label = np.where(self.tl > 0, alpha[at, batch, np.maximum(self.last - 1, 0)], _NEG)
-        ll = np.logaddexp(end, label)
-        # no time steps: only the empty target is possible, with probability 1
-        return np.where(self.il == 0, np.where(self.tl == 0, 0.0, _NEG), ll)
+        return np.where(self.il == 0, no_steps, np.logaddexp(end, label))
 
 
 # --- the primitive -----------------------------------------------------------------------

@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 
 import tinygrad_dk as tg
-from nn import init
+from nn.embedding import _Table
 from nn.functional_layers import _indices, embedding_renorm_, to_tensor
-from nn.module import Module, float_dtype
-from tinygrad_dk import Parameter, Tensor
+from tinygrad_dk import Tensor
 
 __all__ = ["EmbeddingBag", "embedding_bag"]
 
@@ -151,7 +150,7 @@ def _bag_max(weight: Tensor, rows_of: np.ndarray, bag: np.ndarray, bags: int,
     return tg.where(Tensor(filled[:, None]), out, tg.zeros_like(out))  # empty bags: zeros
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_Table):
     """``num_embeddings`` learned vectors of length ``embedding_dim``, combined per bag by
     ``mode`` ('mean' by default, 'sum' or 'max'): see the module and
     ``nn.functional.embedding_bag``. Input: (B, L) bags of equal length, or a 1-D
@@ -163,46 +162,12 @@ class EmbeddingBag(Module):
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
                  sparse: bool = False, _weight: Any = None, include_last_offset: bool = False,
                  padding_idx: int | None = None, dtype: Any = None) -> None:
-        super().__init__()
-        dtype = float_dtype(dtype)
-        if int(num_embeddings) < 1 or int(embedding_dim) < 1:
-            raise ValueError(f"EmbeddingBag: num_embeddings and embedding_dim must be >= 1, got "
-                             f"{num_embeddings} and {embedding_dim}")
-        if scale_grad_by_freq or sparse:
-            raise NotImplementedError("EmbeddingBag: scale_grad_by_freq and sparse are not "
-                                      "supported (gradients here are dense); leave them False")
         if mode not in _MODES:
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got "
                              f"{mode!r}")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
-        if padding_idx is not None:
-            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
-                raise ValueError(f"EmbeddingBag: padding_idx must be within the table "
-                                 f"(-{self.num_embeddings} .. {self.num_embeddings - 1}), got "
-                                 f"{padding_idx}")
-            padding_idx %= self.num_embeddings
-        self.padding_idx = padding_idx
-        self.max_norm, self.norm_type = max_norm, norm_type
-        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+                         scale_grad_by_freq, sparse, dtype, _weight)
         self.mode, self.include_last_offset = mode, include_last_offset
-        shape = (self.num_embeddings, self.embedding_dim)
-        if _weight is None:
-            self.weight = Tensor(np.empty(shape, dtype=dtype), requires_grad=True)
-            self.reset_parameters()
-        else:
-            values = _weight.numpy() if isinstance(_weight, Tensor) else np.asarray(_weight)
-            if values.shape != shape:
-                raise ValueError(f"EmbeddingBag: _weight must have shape {shape}, got "
-                                 f"{values.shape}")
-            self.weight = Parameter(values.copy())  # stays a parameter when frozen
-
-    def reset_parameters(self) -> None:
-        """Draw a fresh table from N(0, 1); the padding row, if any, is zero."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            values = self.weight.numpy().copy()
-            values[self.padding_idx] = 0
-            self.weight.copy_(values)
 
     def forward(self, input: Any, offsets: Any = None, per_sample_weights: Any = None) -> Tensor:
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,

@@ -147,7 +147,7 @@ def _bag_max(weight: Tensor, rows_of: np.ndarray, bag: np.ndarray, bags: int,
     winner = rows_of[np.minimum(first, bag.size - 1)] if bag.size else first * 0
     winner = np.where(filled[:, None], winner, 0)  # empty bags read row 0, then zeroed
     out = weight[winner, np.arange(dim)[None, :]]
-    return tg.where(Tensor(filled[:, None]), out, tg.zeros_like(out))  # empty bags: zeros
+    return tg.where(filled[:, None], out, tg.zeros_like(out))  # empty bags: zeros
 
 
 class EmbeddingBag(_Table):

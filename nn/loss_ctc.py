@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import tinygrad_dk as tg
+from nn.functional import check_reduction
 from nn.functional_layers import to_tensor
 from nn.module import Module
 
@@ -40,9 +41,7 @@ class CTCLoss(Module):
     def __init__(self, blank: int = 0, reduction: str = "mean",
                  zero_infinity: bool = False) -> None:
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"CTCLoss: reduction must be 'mean', 'sum' or 'none', got "
-                             f"{reduction!r}")
+        check_reduction("CTCLoss", reduction)
         self.blank, self.reduction, self.zero_infinity = int(blank), reduction, zero_infinity
 
     def forward(self, log_probs: Any, targets: Any, input_lengths: Any,

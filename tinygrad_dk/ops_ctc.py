@@ -113,8 +113,8 @@ def _check_labels(targets: np.ndarray, target_lengths: np.ndarray, classes: int,
 
 
 def prepare(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any,
-            blank: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """Check the arguments of ``ctc_loss``; return (batch, padded targets as (N, S), input
+            blank: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check the arguments of ``ctc_loss``; return (padded targets as (N, S), input
     lengths, target lengths), log_probs being (T, N, C)."""
     shape = np.shape(raw(log_probs))
     if len(shape) != 3:
@@ -137,7 +137,7 @@ def prepare(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: An
                            f"{steps} time steps of log_probs; input lengths must be <= T")
     padded = _padded_targets(tgt.astype(np.int64), tl, batch)
     _check_labels(padded, tl, classes, blank)
-    return batch, padded, il, tl
+    return padded, il, tl
 
 
 # --- the recursions ----------------------------------------------------------------------
@@ -303,7 +303,7 @@ def ctc_loss(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: A
         log_probs = log_probs.unsqueeze(1) if isinstance(log_probs, TensorBase) else (
             np.asarray(log_probs)[:, None])
         targets = np.asarray(raw(targets)).reshape(1, -1)
-    _, padded, il, tl = prepare(log_probs, targets, input_lengths, target_lengths, int(blank))
+    padded, il, tl = prepare(log_probs, targets, input_lengths, target_lengths, int(blank))
     losses = ctc_losses(log_probs, padded, il, tl, blank=int(blank),
                         zero_infinity=bool(zero_infinity))
     if reduction == "none":

@@ -585,3 +585,10 @@ from tinygrad_dk.ops_pool import avg_pool3d, max_pool3d  # noqa: E402
 
 __all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d"]
 # --- end layers3d ---
+
+# --- PyTorch names: func (torch.func transforms; torch.autograd.functional) ---
+import tinygrad_dk.autograd.functional  # noqa: E402, F401  (tg.autograd.functional.jacobian)
+from tinygrad_dk import func  # noqa: E402
+
+__all__ += ["func"]
+# --- end func ---

@@ -21,45 +21,23 @@ tensors such as a model's parameters), which is what makes the transforms nest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from tinygrad_dk.autograd.functional import jacobian_table, pullback, pushforward
+from tinygrad_dk.functional_call import functional_call
 from tinygrad_dk.grad_mode import enable_grad, is_grad_enabled
 from tinygrad_dk.graph import topo_sort
-from tinygrad_dk.ops_shape import stack
-from tinygrad_dk.random_fill import get_rng_state, set_rng_state
+from tinygrad_dk.pytree import leaves as _leaves
+from tinygrad_dk.pytree import rebuild as _rebuild
+from tinygrad_dk.pytree import tree_map as _map
 from tinygrad_dk.tensor import Tensor
+from tinygrad_dk.vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "functional_call"]
-
-
-# --- pytrees: Tensors inside tuples, lists and dicts ---------------------------------------
-
-def _leaves(tree: Any) -> list[Any]:
-    """The leaves of a tuple/list/dict tree, left to right (dicts in key order)."""
-    if isinstance(tree, (tuple, list)):
-        return [leaf for item in tree for leaf in _leaves(item)]
-    if isinstance(tree, dict):
-        return [leaf for item in tree.values() for leaf in _leaves(item)]
-    return [tree]
-
-
-def _rebuild(tree: Any, leaves: Iterator[Any]) -> Any:
-    """``tree``'s shape with its leaves taken from ``leaves`` in order."""
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(_rebuild(item, leaves) for item in tree)
-    if isinstance(tree, dict):
-        return {key: _rebuild(item, leaves) for key, item in tree.items()}
-    return next(leaves)
-
-
-def _map(fn: Callable[[Any], Any], tree: Any) -> Any:
-    return _rebuild(tree, iter([fn(leaf) for leaf in _leaves(tree)]))
 
 
 # --- tracking inputs, and deciding whether results keep a graph ----------------------------
@@ -161,7 +139,7 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
         if not isinstance(out, Tensor):
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
                                f"got {type(out).__name__}")
-        if out.numel() != 1 or out.ndim > 1:
+        if out.ndim != 0:
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
                                f"Tensor, got tensor with {out.ndim} dims. Maybe you wanted to "
                                "use the vjp or jacrev APIs instead? (or reduce with .sum())")
@@ -283,194 +261,3 @@ def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """The Hessian of scalar ``func``: the Jacobian of its gradient's Jacobian
     (``jacfwd(jacrev(func))``, as PyTorch defines it)."""
     return jacfwd(jacrev(func, argnums), argnums)
-
-
-# --- vmap: a loop over slices --------------------------------------------------------------
-
-def _dims_for(dims: Any, tree: Any, fn: str) -> list[Any]:
-    """One in_dim per leaf of ``tree``: ``dims`` is an int/None for a whole subtree, or
-    a tuple/list/dict matching it."""
-    if dims is None or isinstance(dims, int):
-        return [dims] * len(_leaves(tree))
-    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(
-            tree):
-        return [d for sub_d, sub_t in zip(dims, tree) for d in _dims_for(sub_d, sub_t, fn)]
-    if isinstance(dims, dict) and isinstance(tree, dict) and dims.keys() == tree.keys():
-        return [d for k in tree for d in _dims_for(dims[k], tree[k], fn)]
-    raise ValueError(f"{fn}: in_dims is not compatible with the structure of `inputs`: in_dims "
-                     f"{dims!r} but an input of type {type(tree).__name__}"
-                     f"{f' with {len(tree)} entries' if hasattr(tree, '__len__') else ''}; "
-                     "give one in_dim (or None) per argument")
-
-
-def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
-         chunk_size: int | None = None) -> Callable:
-    """``func`` mapped over one axis of its inputs: slice ``i`` of the result is ``func``
-    on slice ``i`` of the inputs.
-
-    ``in_dims``: per argument the axis to map over, or None to pass it whole (nested as
-    the arguments are). ``out_dims``: where the batch axis goes in each output (None: the
-    output does not depend on the slice, returned once). ``randomness``: "error" refuses
-    random numbers inside ``func``, "different" draws new ones per slice, "same" the same.
-
-    This is a loop, not a fused kernel: ``func`` runs once per slice and the results are
-    stacked (``stack`` is differentiable, so ``vmap(grad(f))`` and ``grad`` of a ``vmap``
-    work). ``chunk_size`` changes nothing.
-    """
-    if randomness not in ("error", "different", "same"):
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
-                           f"'same'. Got {randomness!r}")
-    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
-        raise ValueError(f"vmap: chunk_size should be None or a positive int, got {chunk_size!r}")
-    name = getattr(func, "__name__", "func")
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        fn = f"vmap({name}, in_dims={in_dims!r}, ...)(<inputs>)"
-        if not isinstance(in_dims, (int, tuple)):
-            raise ValueError(f"{fn}: expected `in_dims` to be int or a (potentially nested) "
-                             f"tuple matching the structure of inputs, got: {type(in_dims)}.")
-        dims = _dims_for(in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args),
-                         args, fn)
-        leaves = _leaves(args)
-        sizes = []
-        for leaf, d in zip(leaves, dims):
-            if d is None:
-                continue
-            if not isinstance(leaf, Tensor):
-                raise ValueError(f"{fn}: Got in_dim={d} for an input but the input is of type "
-                                 f"{type(leaf)}. We cannot vmap over non-Tensor arguments, "
-                                 "please use None as the respective in_dim")
-            if not -leaf.ndim <= d < leaf.ndim:
-                raise ValueError(f"{fn}: Got in_dim={d} for some input, but that input is a "
-                                 f"Tensor of dimensionality {leaf.ndim} so expected in_dim to "
-                                 f"satisfy {-leaf.ndim} <= in_dim < {leaf.ndim}.")
-            sizes.append(leaf.shape[d])
-        if not sizes:
-            raise ValueError(f"{fn}: at least one input must be batched (a Tensor with an "
-                             "int in_dim), got none")
-        if len(set(sizes)) > 1:
-            raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
-                             f"dimension, got sizes {sizes} for the mapped dimension")
-        results = []
-        with _randomness(randomness) as before_each:
-            for i in range(sizes[0]):
-                before_each()
-                sliced = [leaf if d is None else leaf.select(d, i)
-                          for leaf, d in zip(leaves, dims)]
-                results.append(func(*_rebuild(args, iter(sliced)), **kwargs))
-        return _stack_results(results, out_dims, name)
-
-    return wrapper
-
-
-@contextmanager
-def _randomness(mode: str) -> Iterator[Callable[[], None]]:
-    """What happens to the random generator between slices (see ``vmap``)."""
-    start = get_rng_state()
-    if mode == "same":
-        yield lambda: set_rng_state(start)
-        return
-    yield lambda: None
-    if mode == "error" and get_rng_state() != start:
-        raise RuntimeError("vmap: called random operation while in randomness error mode. "
-                           "Please either use the 'same' or 'different' randomness flags on "
-                           "vmap or perform the randomness operation out of vmap")
-
-
-def _stack_results(results: list[Any], out_dims: Any, name: str) -> Any:
-    first = results[0]
-    per_slice = [_leaves(r) for r in results]
-    dims = _dims_for(out_dims, first, f"vmap({name}, ...): out_dims")
-    stacked = []
-    for k, (leaf, d) in enumerate(zip(per_slice[0], dims)):
-        if d is None:
-            stacked.append(leaf)
-            continue
-        if not isinstance(leaf, Tensor):
-            raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type "
-                             f"{type(leaf)}. Did you mean to set out_dims= to None for output?")
-        stacked.append(stack([r[k] for r in per_slice], d if d >= 0 else d + leaf.ndim + 1))
-    return _rebuild(first, iter(stacked))
-
-
-# --- functional_call ----------------------------------------------------------------------
-
-def _owner(module: Any, dotted: str) -> tuple[Any, str]:
-    """The object holding ``dotted``'s last part, and that part (``"0.weight"`` ->
-    (module[0], "weight")); lists of modules or parameters are indexed."""
-    *path, last = dotted.split(".")
-    obj = module
-    for part in path:
-        obj = obj[int(part)] if isinstance(obj, (list, tuple)) or (
-            part.isdigit() and not hasattr(obj, part)) else getattr(obj, part)
-    return obj, last
-
-
-_ABSENT = object()  # an attribute functional_call adds (strict=False) and removes again
-
-
-def _get(owner: Any, name: str) -> Any:
-    return owner[int(name)] if isinstance(owner, list) else getattr(owner, name, _ABSENT)
-
-
-def _put(owner: Any, name: str, value: Any) -> None:
-    """Swap without the module's registration rules (a plain Tensor for a Parameter must
-    not unregister it): straight into the instance dict."""
-    if isinstance(owner, list):
-        owner[int(name)] = value
-    elif value is _ABSENT:
-        object.__delattr__(owner, name)
-    else:
-        object.__setattr__(owner, name, value)
-
-
-def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None,
-                    kwargs: dict | None = None, *, tie_weights: bool = True,
-                    strict: bool = False) -> Any:
-    """``module(*args, **kwargs)`` with some parameters and buffers replaced by the given
-    tensors (dotted names, as ``named_parameters``), put back afterwards, also when the
-    forward pass raises. Gradients then flow to the given tensors, which is what
-    ``grad`` and ``vmap`` of a model need. ``tie_weights``: a parameter shared under two
-    names is replaced under both; ``strict``: every parameter and buffer must be given.
-    """
-    dicts = parameter_and_buffer_dicts
-    dicts = (dicts,) if isinstance(dicts, dict) else tuple(dicts)
-    new: dict[str, Any] = {}
-    for d in dicts:
-        repeated = sorted(set(new) & set(d))
-        if repeated:
-            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
-                             "functional call is ambiguous")
-        new.update(d)
-    known = dict(module.named_parameters()) | dict(module.named_buffers())
-    everything = [*_all_names(module, "named_parameters"), *_all_names(module, "named_buffers")]
-    if strict:
-        missing = sorted({n for n, _ in everything} - set(new))
-        unexpected = sorted(set(new) - {n for n, _ in everything})
-        if missing or unexpected:
-            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}: "
-                               f"missing key(s) {missing}, unexpected key(s) {unexpected}")
-    if tie_weights:  # every name of a shared tensor follows the one given
-        for name, tensor in everything:
-            for given, value in list(new.items()):
-                if name not in new and given in known and known[given] is tensor:
-                    new[name] = value
-    saved = []
-    try:
-        for name, value in new.items():
-            owner, attr = _owner(module, name)
-            saved.append((owner, attr, _get(owner, attr)))
-            _put(owner, attr, value)
-        args = args if isinstance(args, tuple) else (() if args is None else (args,))
-        return module(*args, **(kwargs or {}))
-    finally:
-        for owner, attr, old in reversed(saved):
-            _put(owner, attr, old)
-
-
-def _all_names(module: Any, method: str) -> list[tuple[str, Any]]:
-    """Every (name, tensor), shared tensors under each of their names when the module
-    can list them so (``_all_named_parameters``)."""
-    if method == "named_parameters" and hasattr(module, "_all_named_parameters"):
-        return list(module._all_named_parameters())
-    return list(getattr(module, method)())

@@ -589,3 +589,10 @@ __all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d"]
 # --- PyTorch names: embctc (the CTC loss: tg.ops_ctc, behind nn.functional.ctc_loss) ---
 from tinygrad_dk import ops_ctc  # noqa: E402, F401
 # --- end embctc ---
+
+# --- PyTorch names: func (torch.func transforms; torch.autograd.functional) ---
+import tinygrad_dk.autograd.functional  # noqa: E402, F401  (tg.autograd.functional.jacobian)
+from tinygrad_dk import func  # noqa: E402
+
+__all__ += ["func"]
+# --- end func ---

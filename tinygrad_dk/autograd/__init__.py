@@ -5,6 +5,9 @@
   ``create_graph=True`` records them, so they can be differentiated again.
 * ``backward(tensors, grad_tensors)``: the same as ``tensors.backward(grad_tensors)``.
 * ``Function`` and ``gradcheck``: the engine's own (see ``tinygrad_dk.function``).
+* ``functional``: Jacobians, Hessians and vector products of whole functions
+  (``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``vhp``, ``hvp``), as
+  ``torch.autograd.functional``.
 
 (``tinygrad_dk.grad(f)`` is something else: the gradient of a *function*, as in JAX.)
 """
@@ -24,7 +27,7 @@ from tinygrad_dk.gradcheck import gradcheck
 from tinygrad_dk.node import Node
 from tinygrad_dk.tensor import Tensor
 
-__all__ = ["grad", "backward", "Function", "gradcheck"]
+__all__ = ["grad", "backward", "Function", "gradcheck", "functional"]
 
 
 def _nodes(x: Any, what: str) -> list[Node]:
@@ -95,3 +98,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         grad_tensors if grad_tensors is not None else [None] * len(outs))
     for out, g in zip(outs, gs, strict=True):
         out.backward(g, create_graph=create_graph)
+
+
+# Last: functional builds on grad above (import tinygrad_dk.autograd.functional as AF).
+from tinygrad_dk.autograd import functional  # noqa: E402

@@ -289,7 +289,11 @@ LAYERS3D_OPS = [
        sums=1, covers=("F.adaptive_avg_pool3d", "F.adaptive_max_pool3d", "nn.AdaptiveAvgPool3d",
                        "nn.AdaptiveMaxPool3d")),
     Op("BatchNorm3d, InstanceNorm3d", _norm3d_run("ours"), _norm3d_run("torch"), _norm3d, sums=2,
-       grad_sums=True, covers=("nn.BatchNorm3d", "nn.InstanceNorm3d")),
+       grad_sums=True, covers=("nn.BatchNorm3d", "nn.InstanceNorm3d"),
+       finite_upstream="instance norm's input gradient subtracts the channel's means of g "
+       "and of g * x_hat: an inf in g meets inf of the other sign there, nan or -inf by the "
+       "order of the terms, which differs between PyTorch's batch-norm kernel and ours "
+       "(group norm's) both ways round (as the instance_norm row)"),
     Op("3-D padding", _pad3d_run(nn), _pad3d_run(torch.nn), _pad3d,
        covers=tuple(f"nn.{name}" for name in _PADS_3D.values())),
     Op("dropout3d (eval)", _dropout3d_run(nn, F), _dropout3d_run(torch.nn, TF), _dropout3d,

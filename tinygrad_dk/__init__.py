@@ -586,13 +586,11 @@ from tinygrad_dk.ops_pool import avg_pool3d, max_pool3d  # noqa: E402
 __all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d"]
 # --- end layers3d ---
 
-# --- PyTorch names: embctc (the CTC loss: tg.ops_ctc, behind nn.functional.ctc_loss) ---
-from tinygrad_dk import ops_ctc  # noqa: E402, F401
-# --- end embctc ---
-
-# --- PyTorch names: func (torch.func transforms; torch.autograd.functional) ---
-import tinygrad_dk.autograd.functional  # noqa: E402, F401  (tg.autograd.functional.jacobian)
-from tinygrad_dk import func  # noqa: E402
+# --- PyTorch names: embctc and func ---
+# the CTC loss (tg.ops_ctc, behind nn.functional.ctc_loss); torch.func's transforms and
+# torch.autograd.functional (tg.autograd.functional.jacobian)
+import tinygrad_dk.autograd.functional  # noqa: E402, F401
+from tinygrad_dk import func, ops_ctc  # noqa: E402, F401
 
 __all__ += ["func"]
-# --- end func ---
+# --- end embctc and func ---

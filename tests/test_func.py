@@ -207,6 +207,8 @@ def test_errors_name_the_fix():
         F.vmap(lambda a: 3.0)(x)
     with pytest.raises(TypeError, match="expected the differentiated arguments to be Tensors"):
         F.grad(lambda a: a)(3.0)
+    with pytest.raises(RuntimeError, match="jvp.*only Tensors.*as output, got float"):
+        F.jvp(lambda a: 3.0, (x,), (x,))
 
 
 def test_namespace():

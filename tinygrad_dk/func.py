@@ -211,7 +211,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
                            "the same structure and shapes")
     _, inputs, result = _call_tracked(func, primals, tuple(range(len(primals))), {})
     out, aux = _split_aux(result, has_aux, "jvp")
-    outs = _leaves(out)
+    outs = _tensor_outputs(out, "jvp(f, primals, tangents)")
     keep = _keeps_graph(outs, inputs) or any(t.requires_grad for t in t_leaves)
     with enable_grad():
         products = zeros_for_none(pushforward(tuple(outs), tuple(inputs), tuple(t_leaves), keep,

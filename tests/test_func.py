@@ -139,6 +139,25 @@ def test_results_are_detached_unless_tracked_outside_and_transforms_nest():
     np.testing.assert_allclose(F.vmap(F.grad(lambda r: r.sin()))(x).numpy(), np.cos(x.numpy()))
 
 
+def test_vmap_out_dims_as_torch_and_what_a_loop_cannot_do():
+    m = np.arange(6.0).reshape(2, 3)
+    ours, theirs = tg.tensor(m), torch.tensor(m)
+    # a one-element tuple of out_dims for a single Tensor output, as in PyTorch
+    _same(F.vmap(lambda v: v * 2, out_dims=(1,))(ours),
+          TF.vmap(lambda v: v * 2, out_dims=(1,))(theirs))
+    for bad in [lambda v: (v, v.sum()), lambda v: (v, v, v)]:  # PyTorch refuses these too
+        with pytest.raises(ValueError, match="out_dims is not compatible with the structure of "
+                           "`outputs`"):
+            F.vmap(bad, out_dims=(0,))(ours)
+    # out_dim None: only for an output that is the same for every slice
+    same, batched = F.vmap(lambda v: (v * 2, tg.ones(2)), out_dims=(0, None))(ours)
+    assert same.shape == (2, 3) and batched.shape == (2,)
+    with pytest.raises(ValueError, match="can not return a BatchedTensor when out_dim is None"):
+        F.vmap(lambda v: v * 2, out_dims=None)(ours)
+    with pytest.raises(ValueError, match="mapped dimension has size 0"):
+        F.vmap(lambda v: v * 2)(tg.zeros(0, 3))
+
+
 def test_vmap_randomness():
     x = tg.zeros(3, 2)
     with pytest.raises(RuntimeError, match="randomness error mode"):

@@ -29,7 +29,17 @@ def _flat(r):
         yield np.asarray(r.detach().numpy())
 
 
+def _nest(r):
+    """The nesting of a result, without the numbers: tuples, lists, dict keys, leaves."""
+    if isinstance(r, (tuple, list)):
+        return type(r).__name__, [_nest(item) for item in r]
+    if isinstance(r, dict):
+        return {key: _nest(item) for key, item in r.items()}
+    return "leaf"
+
+
 def _same(ours, theirs):
+    assert _nest(ours) == _nest(theirs)  # PyTorch's nesting (hessian: tuples of tuples)
     a, b = list(_flat(ours)), list(_flat(theirs))
     assert len(a) == len(b)
     for p, q in zip(a, b):

@@ -208,6 +208,10 @@ def test_functional_call_swaps_and_restores_even_when_forward_raises():
     out = F.functional_call(tied, {"0.weight": tg.zeros(2, 2), "0.bias": tg.ones(2)},
                             (tg.ones(2),))
     np.testing.assert_allclose(out.numpy(), [1.0, 1.0])
+    with pytest.raises(ValueError, match="multiple values for keys.*tied.*only one of them"):
+        F.functional_call(tied, {"0.weight": tg.zeros(2, 2), "1.weight": tg.ones(2, 2)},
+                          (tg.ones(2),))
+    assert lin.weight is weight  # put back after the error too
 
 
 def test_errors_name_the_fix():

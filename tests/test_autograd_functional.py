@@ -32,8 +32,13 @@ def _flat(r):
         yield np.asarray(r.detach().numpy())
 
 
+def _nest(r):
+    return [_nest(item) for item in r] if isinstance(r, tuple) else "leaf"
+
+
 def _same(ours, theirs):
     assert type(ours) is tuple or not isinstance(theirs, tuple)  # same nesting
+    assert _nest(ours) == _nest(theirs)  # all the way down (jacobian: tuples of tuples)
     a, b = list(_flat(ours)), list(_flat(theirs))
     assert len(a) == len(b)
     for p, q in zip(a, b):

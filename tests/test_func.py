@@ -29,7 +29,17 @@ def _flat(r):
         yield np.asarray(r.detach().numpy())
 
 
+def _nest(r):
+    """The nesting of a result, without the numbers: tuples, lists, dict keys, leaves."""
+    if isinstance(r, (tuple, list)):
+        return type(r).__name__, [_nest(item) for item in r]
+    if isinstance(r, dict):
+        return {key: _nest(item) for key, item in r.items()}
+    return "leaf"
+
+
 def _same(ours, theirs):
+    assert _nest(ours) == _nest(theirs)  # PyTorch's nesting (hessian: tuples of tuples)
     a, b = list(_flat(ours)), list(_flat(theirs))
     assert len(a) == len(b)
     for p, q in zip(a, b):
@@ -139,6 +149,25 @@ def test_results_are_detached_unless_tracked_outside_and_transforms_nest():
     np.testing.assert_allclose(F.vmap(F.grad(lambda r: r.sin()))(x).numpy(), np.cos(x.numpy()))
 
 
+def test_vmap_out_dims_as_torch_and_what_a_loop_cannot_do():
+    m = np.arange(6.0).reshape(2, 3)
+    ours, theirs = tg.tensor(m), torch.tensor(m)
+    # a one-element tuple of out_dims for a single Tensor output, as in PyTorch
+    _same(F.vmap(lambda v: v * 2, out_dims=(1,))(ours),
+          TF.vmap(lambda v: v * 2, out_dims=(1,))(theirs))
+    for bad in [lambda v: (v, v.sum()), lambda v: (v, v, v)]:  # PyTorch refuses these too
+        with pytest.raises(ValueError, match="out_dims is not compatible with the structure of "
+                           "`outputs`"):
+            F.vmap(bad, out_dims=(0,))(ours)
+    # out_dim None: only for an output that is the same for every slice
+    same, batched = F.vmap(lambda v: (v * 2, tg.ones(2)), out_dims=(0, None))(ours)
+    assert same.shape == (2, 3) and batched.shape == (2,)
+    with pytest.raises(ValueError, match="can not return a BatchedTensor when out_dim is None"):
+        F.vmap(lambda v: v * 2, out_dims=None)(ours)
+    with pytest.raises(ValueError, match="mapped dimension has size 0"):
+        F.vmap(lambda v: v * 2)(tg.zeros(0, 3))
+
+
 def test_vmap_randomness():
     x = tg.zeros(3, 2)
     with pytest.raises(RuntimeError, match="randomness error mode"):
@@ -179,6 +208,10 @@ def test_functional_call_swaps_and_restores_even_when_forward_raises():
     out = F.functional_call(tied, {"0.weight": tg.zeros(2, 2), "0.bias": tg.ones(2)},
                             (tg.ones(2),))
     np.testing.assert_allclose(out.numpy(), [1.0, 1.0])
+    with pytest.raises(ValueError, match="multiple values for keys.*tied.*only one of them"):
+        F.functional_call(tied, {"0.weight": tg.zeros(2, 2), "1.weight": tg.ones(2, 2)},
+                          (tg.ones(2),))
+    assert lin.weight is weight  # put back after the error too
 
 
 def test_errors_name_the_fix():
@@ -207,6 +240,8 @@ def test_errors_name_the_fix():
         F.vmap(lambda a: 3.0)(x)
     with pytest.raises(TypeError, match="expected the differentiated arguments to be Tensors"):
         F.grad(lambda a: a)(3.0)
+    with pytest.raises(RuntimeError, match="jvp.*only Tensors.*as output, got float"):
+        F.jvp(lambda a: 3.0, (x,), (x,))
 
 
 def test_namespace():

@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_dk.autograd.functional import jacobian_table, pullback, pushforward
+from tinygrad_dk.autograd.functional import (
+    finish,
+    jacobian_table,
+    pullback,
+    pushforward,
+    track,
+    zeros_for_none,
+)
 from tinygrad_dk.functional_call import functional_call
 from tinygrad_dk.grad_mode import enable_grad, is_grad_enabled
 from tinygrad_dk.graph import topo_sort
@@ -42,35 +49,30 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"
 
 # --- tracking inputs, and deciding whether results keep a graph ----------------------------
 
-class _Tracked:
-    """The copies a transform differentiates by; ``fresh`` are the ones it created itself."""
+def _tracked(x: Any) -> Any:
+    """The copy a transform differentiates by (``autograd.functional.track``): a fresh leaf,
+    or, for a tensor tracked outside, an identity node that stays connected to it."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"expected the differentiated arguments to be Tensors (or tuples, "
+                        f"lists and dicts of them), got {type(x).__name__}; wrap numbers "
+                        "with torch.tensor(...) or pass them at another position")
+    return track((x,), create_graph=True)[0]
 
-    def __init__(self) -> None:
-        self.fresh: set[int] = set()
 
-    def __call__(self, x: Any) -> Tensor:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"expected the differentiated arguments to be Tensors (or tuples, "
-                            f"lists and dicts of them), got {type(x).__name__}; wrap numbers "
-                            "with torch.tensor(...) or pass them at another position")
-        if x.requires_grad:  # tracked outside: stay connected (an identity node of our own)
-            return x.view_as(x)
-        copy = x.detach().requires_grad_(True)
-        self.fresh.add(id(copy))
-        return copy
-
-    def reaches_outside(self, outputs: list[Any]) -> bool:
-        """Does any output depend on a tensor tracked outside this transform? Then the
-        results must keep their graph; otherwise they are detached (and the backward
-        passes need not be recorded)."""
-        if not is_grad_enabled():
-            return False
-        for out in outputs:
-            if isinstance(out, Tensor) and out.requires_grad:
-                for node in topo_sort(out):
-                    if not node.parents and node.requires_grad and id(node) not in self.fresh:
-                        return True
+def _keeps_graph(outputs: list[Any], tracked: Any) -> bool:
+    """Does any output depend on a tensor tracked outside this transform (a leaf that
+    requires grad and is not one of the fresh copies in ``tracked``)? Then the results
+    must keep their graph; otherwise they are detached (and the backward passes need not
+    be recorded). One walk of each output's graph (``topo_sort``) per call."""
+    if not is_grad_enabled():
         return False
+    ours = {id(t) for t in tracked if t.is_leaf}
+    for out in outputs:
+        if isinstance(out, Tensor) and out.requires_grad:
+            for node in topo_sort(out):
+                if node.is_leaf and node.requires_grad and id(node) not in ours:
+                    return True
+    return False
 
 
 def _argnums(argnums: int | tuple[int, ...], n: int, fn: str) -> tuple[int, ...]:
@@ -87,10 +89,6 @@ def _argnums(argnums: int | tuple[int, ...], n: int, fn: str) -> tuple[int, ...]
     return tuple(i % n for i in nums)
 
 
-def _detach(tree: Any, keep: bool) -> Any:
-    return tree if keep else _map(lambda t: t.detach() if isinstance(t, Tensor) else t, tree)
-
-
 def _split_aux(out: Any, has_aux: bool, fn: str) -> tuple[Any, Any]:
     if not has_aux:
         return out, None
@@ -101,15 +99,26 @@ def _split_aux(out: Any, has_aux: bool, fn: str) -> tuple[Any, Any]:
 
 
 def _call_tracked(func: Callable, args: tuple, nums: tuple[int, ...], kwargs: dict
-                  ) -> tuple[_Tracked, list, Any]:
-    """Call ``func`` with tracked copies of ``args[nums]``: (tracker, tracked args, output)."""
-    tracked = _Tracked()
+                  ) -> tuple[list, list, Any]:
+    """Call ``func`` with tracked copies of ``args[nums]``: (the args as called, the
+    tracked copies in order, the output)."""
     args = list(args)
     with enable_grad():
         for i in nums:
-            args[i] = _map(tracked, args[i])
+            args[i] = _map(_tracked, args[i])
         out = func(*args, **kwargs)
-    return tracked, args, out
+    return args, [leaf for i in nums for leaf in _leaves(args[i])], out
+
+
+def _tensor_outputs(out: Any, fn: str) -> list[Tensor]:
+    """The leaves of ``func``'s output, which must all be Tensors."""
+    outs = _leaves(out)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{fn}: Expected f to be a function that has only Tensors (or "
+                               f"tuples, lists and dicts of them) as output, got "
+                               f"{type(o).__name__}")
+    return outs
 
 
 def _regroup(grads: tuple, args: list, nums: tuple[int, ...], one: bool) -> Any:
@@ -118,11 +127,6 @@ def _regroup(grads: tuple, args: list, nums: tuple[int, ...], one: bool) -> Any:
     it = iter(grads)
     groups = tuple(_rebuild(args[i], it) for i in nums)
     return groups[0] if one else groups
-
-
-def _zeros(grads: tuple, refs: list) -> tuple:
-    return tuple(Tensor._from_op(np.zeros_like(r.data)) if g is None else g
-                 for g, r in zip(grads, refs))
 
 
 # --- gradients ----------------------------------------------------------------------------
@@ -134,7 +138,7 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
     (a tuple of them for a tuple ``argnums``)."""
     def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums = _argnums(argnums, len(args), "grad")
-        tracked, args, result = _call_tracked(func, args, nums, kwargs)
+        args, targets, result = _call_tracked(func, args, nums, kwargs)
         out, aux = _split_aux(result, has_aux, "grad_and_value")
         if not isinstance(out, Tensor):
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
@@ -143,13 +147,12 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
                                f"Tensor, got tensor with {out.ndim} dims. Maybe you wanted to "
                                "use the vjp or jacrev APIs instead? (or reduce with .sum())")
-        keep = tracked.reaches_outside([out, *_leaves(aux)])
-        targets = [leaf for i in nums for leaf in _leaves(args[i])]
+        keep = _keeps_graph([out, *_leaves(aux)], targets)
         with enable_grad():
-            grads = _zeros(pullback((out,), tuple(targets), (None,), keep), targets)
-        value = _detach(out, keep)
+            grads = zeros_for_none(pullback((out,), tuple(targets), (None,), keep), targets)
+        value = finish(out, keep)
         gradient = _regroup(grads, args, nums, isinstance(argnums, int))
-        return gradient, ((value, _detach(aux, keep)) if has_aux else value)
+        return gradient, ((value, finish(aux, keep)) if has_aux else value)
 
     return wrapper
 
@@ -173,15 +176,10 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]
     product per primal, as a tuple. It can be called many times: the graph is kept.
     """
     nums = tuple(range(len(primals)))
-    tracked, args, result = _call_tracked(func, primals, nums, {})
+    args, targets, result = _call_tracked(func, primals, nums, {})
     out, aux = _split_aux(result, has_aux, "vjp")
-    outs = _leaves(out)
-    for o in outs:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(f"vjp(f, *primals): Expected f to be a function that has only "
-                               f"Tensors (or tuples of them) as output, got {type(o).__name__}")
-    targets = [leaf for a in args for leaf in _leaves(a)]
-    keep = tracked.reaches_outside(outs)
+    outs = _tensor_outputs(out, "vjp(f, *primals)")
+    keep = _keeps_graph(outs, targets)
 
     def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
         cts = _leaves(cotangents)
@@ -191,11 +189,12 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]
                                f"{[tuple(np.shape(c)) for c in cts]}")
         create = keep or any(isinstance(c, Tensor) and c.requires_grad for c in cts)
         with enable_grad():
-            grads = _zeros(pullback(tuple(outs), tuple(targets), tuple(cts), create), targets)
+            grads = zeros_for_none(pullback(tuple(outs), tuple(targets), tuple(cts), create),
+                                   targets)
         return _regroup(grads, args, nums, False)
 
-    value = _detach(out, keep)
-    return (value, vjp_fn, _detach(aux, keep)) if has_aux else (value, vjp_fn)
+    value = finish(out, keep)
+    return (value, vjp_fn, finish(aux, keep)) if has_aux else (value, vjp_fn)
 
 
 def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
@@ -210,16 +209,16 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
             np.shape(p) != np.shape(t) for p, t in zip(p_leaves, t_leaves)):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
                            "the same structure and shapes")
-    tracked, args, result = _call_tracked(func, primals, tuple(range(len(primals))), {})
+    _, inputs, result = _call_tracked(func, primals, tuple(range(len(primals))), {})
     out, aux = _split_aux(result, has_aux, "jvp")
-    outs = _leaves(out)
-    keep = tracked.reaches_outside(outs) or any(t.requires_grad for t in t_leaves)
-    inputs = tuple(leaf for a in args for leaf in _leaves(a))
+    outs = _tensor_outputs(out, "jvp(f, primals, tangents)")
+    keep = _keeps_graph(outs, inputs) or any(t.requires_grad for t in t_leaves)
     with enable_grad():
-        products = _zeros(pushforward(tuple(outs), inputs, tuple(t_leaves), keep, strict), outs)
+        products = zeros_for_none(pushforward(tuple(outs), tuple(inputs), tuple(t_leaves), keep,
+                                              strict), outs)
     jvp_out = _rebuild(out, iter(products))
-    value = _detach(out, keep)
-    return (value, jvp_out, _detach(aux, keep)) if has_aux else (value, jvp_out)
+    value = finish(out, keep)
+    return (value, jvp_out, finish(aux, keep)) if has_aux else (value, jvp_out)
 
 
 def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
@@ -232,20 +231,15 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
     """
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacrev")
-        tracked, args, result = _call_tracked(func, args, nums, kwargs)
+        args, targets, result = _call_tracked(func, args, nums, kwargs)
         out, aux = _split_aux(result, has_aux, "jacrev")
-        outs = _leaves(out)
-        for o in outs:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"jacrev(f): Expected f to return Tensors (or tuples of "
-                                   f"them), got {type(o).__name__}")
-        keep = tracked.reaches_outside([*outs, *_leaves(aux)])
-        targets = tuple(leaf for i in nums for leaf in _leaves(args[i]))
+        outs = _tensor_outputs(out, "jacrev(f)")
+        keep = _keeps_graph([*outs, *_leaves(aux)], targets)
         with enable_grad():
-            table = jacobian_table(tuple(outs), targets, keep)
+            table = jacobian_table(tuple(outs), tuple(targets), keep)
         one = isinstance(argnums, int)
         jac = _rebuild(out, iter([_regroup(row, args, nums, one) for row in table]))
-        return (jac, _detach(aux, keep)) if has_aux else jac
+        return (jac, finish(aux, keep)) if has_aux else jac
 
     return wrapper
 

@@ -74,9 +74,15 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
                 if name not in new and given in known and known[given] is tensor:
                     new[name] = value
     saved = []
+    swapped: dict[tuple[int, str], str] = {}  # (owner, attribute) -> the name that set it
     try:
         for name, value in new.items():
             owner, attr = _owner(module, name)
+            first = swapped.setdefault((id(owner), attr), name)
+            if first != name and new[first] is not value:  # one tensor, two names, two values
+                raise ValueError(f"functional_call got multiple values for keys "
+                                 f"{sorted([first, name])}, which are tied (one tensor under "
+                                 "both names); give a value for only one of them")
             saved.append((owner, attr, _get(owner, attr)))
             _put(owner, attr, value)
         args = args if isinstance(args, tuple) else (() if args is None else (args,))

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 from tinygrad_dk.ops_shape import stack
 from tinygrad_dk.pytree import leaves as _leaves
 from tinygrad_dk.pytree import rebuild as _rebuild
@@ -19,20 +21,23 @@ from tinygrad_dk.tensor import Tensor
 __all__ = ["vmap"]
 
 
-def _dims_for(dims: Any, tree: Any, fn: str) -> list[Any]:
-    """One in_dim per leaf of ``tree``: ``dims`` is an int/None for a whole subtree, or
-    a tuple/list/dict matching it."""
+def _dims_for(dims: Any, tree: Any, fn: str, what: str = "in_dims") -> list[Any]:
+    """One dim per leaf of ``tree``: ``dims`` is an int/None for a whole subtree, or
+    a tuple/list/dict matching it (``what``: "in_dims" for the inputs, "out_dims" for
+    the outputs, named in the error)."""
     if dims is None or isinstance(dims, int):
         return [dims] * len(_leaves(tree))
     if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(
             tree):
-        return [d for sub_d, sub_t in zip(dims, tree) for d in _dims_for(sub_d, sub_t, fn)]
+        return [d for sub_d, sub_t in zip(dims, tree)
+                for d in _dims_for(sub_d, sub_t, fn, what)]
     if isinstance(dims, dict) and isinstance(tree, dict) and dims.keys() == tree.keys():
-        return [d for k in tree for d in _dims_for(dims[k], tree[k], fn)]
-    raise ValueError(f"{fn}: in_dims is not compatible with the structure of `inputs`: in_dims "
-                     f"{dims!r} but an input of type {type(tree).__name__}"
+        return [d for k in tree for d in _dims_for(dims[k], tree[k], fn, what)]
+    of = "inputs" if what == "in_dims" else "outputs"
+    raise ValueError(f"{fn}: {what} is not compatible with the structure of `{of}`: {what} "
+                     f"{dims!r} but {of[:-1]} of type {type(tree).__name__}"
                      f"{f' with {len(tree)} entries' if hasattr(tree, '__len__') else ''}; "
-                     "give one in_dim (or None) per argument")
+                     f"give one {what[:-1]} (or None) per {of[:-1]}")
 
 
 def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
@@ -42,7 +47,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
 
     ``in_dims``: per argument the axis to map over, or None to pass it whole (nested as
     the arguments are). ``out_dims``: where the batch axis goes in each output (None: the
-    output does not depend on the slice, returned once). ``randomness``: "error" refuses
+    output does not depend on the slice, returned once; an error if it differs between
+    slices; ``(d,)`` is ``d`` for a single Tensor output). ``randomness``: "error" refuses
     random numbers inside ``func``, "different" draws new ones per slice, "same" the same.
 
     This is a loop, not a fused kernel: ``func`` runs once per slice and the results are
@@ -83,6 +89,10 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         if len(set(sizes)) > 1:
             raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
                              f"dimension, got sizes {sizes} for the mapped dimension")
+        if sizes[0] == 0:  # a loop over no slices cannot know what func would return
+            raise ValueError(f"{fn}: the mapped dimension has size 0; this vmap calls "
+                             f"`{name}` once per slice, so it needs at least one slice "
+                             "(skip the call for an empty batch)")
         results = []
         with _randomness(randomness) as before_each:
             for i in range(sizes[0]):
@@ -112,10 +122,17 @@ def _randomness(mode: str) -> Iterator[Callable[[], None]]:
 def _stack_results(results: list[Any], out_dims: Any, name: str) -> Any:
     first = results[0]
     per_slice = [_leaves(r) for r in results]
-    dims = _dims_for(out_dims, first, f"vmap({name}, ...): out_dims")
+    if isinstance(first, Tensor) and isinstance(out_dims, tuple) and len(out_dims) == 1:
+        out_dims = out_dims[0]  # as PyTorch: (d,) for a single Tensor output
+    dims = _dims_for(out_dims, first, f"vmap({name}, ...)", "out_dims")
     stacked = []
     for k, (leaf, d) in enumerate(zip(per_slice[0], dims)):
         if d is None:
+            if isinstance(leaf, Tensor) and any(not np.array_equal(
+                    r[k].data, leaf.data, equal_nan=True) for r in per_slice[1:]):
+                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor "
+                                 f"when out_dim is None (output {k} differs between slices; "
+                                 "give it an int out_dim)")
             stacked.append(leaf)
             continue
         if not isinstance(leaf, Tensor):

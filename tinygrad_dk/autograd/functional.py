@@ -30,6 +30,7 @@ import numpy as np
 from tinygrad_dk.autograd import grad
 from tinygrad_dk.grad_mode import enable_grad
 from tinygrad_dk.ops_shape import stack
+from tinygrad_dk.pytree import tree_map
 from tinygrad_dk.tensor import Tensor
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
@@ -64,10 +65,24 @@ def track(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
 
 
 def finish(results: Any, create_graph: bool) -> Any:
-    """Detach the results (nested tuples too) unless the caller asked for a graph."""
-    if isinstance(results, tuple):
-        return tuple(finish(r, create_graph) for r in results)
-    return results if create_graph or results is None else results.detach()
+    """Detach the results (Tensors anywhere in tuples, lists and dicts) unless the caller
+    asked for a graph."""
+    if create_graph:
+        return results
+    return tree_map(lambda t: t.detach() if isinstance(t, Tensor) else t, results)
+
+
+def _tracked_inputs(inputs: Any, fn: str, create_graph: bool) -> tuple[bool, tuple]:
+    """(was ``inputs`` a tuple, the tracked copies ``func`` is called with)."""
+    many, inputs = _as_tuple(inputs, "inputs", fn)
+    return many, track(inputs, create_graph)
+
+
+def _call(func: Callable[..., Any], inputs: tuple, fn: str, strict: bool) -> tuple[bool, tuple]:
+    """(did ``func`` return a tuple, its outputs as a tuple of Tensors)."""
+    many, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn)
+    _check_outputs(outputs, strict)
+    return many, outputs
 
 
 def _unpack(results: tuple, many: bool) -> Any:
@@ -114,16 +129,17 @@ def jacobian_table(outputs: tuple, inputs: tuple, create_graph: bool,
             one_hot[k] = 1
             seed = Tensor._from_op(one_hot.reshape(out.shape))
             grads = pullback((out,), inputs, (seed,), create_graph)
-            grads = _zeros_for_none(grads, inputs, strict, f"Output {i} of the user-provided "
-                                    "function is independent of input {i}.")
+            grads = zeros_for_none(grads, inputs, strict, f"Output {i} of the user-provided "
+                                   "function is independent of input {i}.")
             for row, g in zip(rows, grads):
                 row.append(g)
         table.append(tuple(_rows_to_jacobian(row, out, inp) for row, inp in zip(rows, inputs)))
     return table
 
 
-def _zeros_for_none(grads: tuple, refs: tuple, strict: bool, message: str) -> tuple:
-    """A missing derivative is zero (mathematically right), or an error with strict."""
+def zeros_for_none(grads: tuple, refs: Any, strict: bool = False, message: str = "") -> tuple:
+    """A missing derivative is zero (mathematically right), or with ``strict`` an error:
+    ``message``, with ``{i}`` the position of the missing one."""
     out = []
     for i, (g, ref) in enumerate(zip(grads, refs)):
         if g is None:
@@ -169,9 +185,11 @@ def _default_v(refs: tuple, what: str) -> tuple:
     return (Tensor._from_op(np.ones_like(refs[0].data)),)
 
 
-def _scalar_output(out: Any, many: bool, fn: str) -> Tensor:
-    if many or not isinstance(out, Tensor):
+def _scalar_output(outputs: tuple, many: bool, fn: str) -> Tensor:
+    """The one Tensor, of one element, that ``func`` returned (as ``_call`` gave it)."""
+    if many:
         raise RuntimeError(f"The function given to {fn} should return a single Tensor")
+    out = outputs[0]
     if out.numel() != 1:
         raise RuntimeError(f"The Tensor returned by the function given to {fn} should contain "
                            f"a single element (got shape {tuple(out.shape)}); reduce it with "
@@ -189,15 +207,12 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     one-element output. The product has the inputs' shapes.
     """
     with enable_grad():
-        many_in, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = track(inputs, create_graph)
-        many_out, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                      "vjp")
-        _check_outputs(outputs, strict)
+        many_in, inputs = _tracked_inputs(inputs, "vjp", create_graph)
+        many_out, outputs = _call(func, inputs, "vjp", strict)
         vs = (_check_v(v, outputs, many_out, "vjp", create_graph) if v is not None
               else _default_v(outputs, "user-provided function returns"))
         grads = pullback(outputs, inputs, vs, create_graph)
-    grads = _zeros_for_none(grads, inputs, strict, "The output of the user-provided function "
+    grads = zeros_for_none(grads, inputs, strict, "The output of the user-provided function "
                             "is independent of input {i}.")
     return (_unpack(finish(outputs, create_graph), many_out),
             _unpack(finish(grads, create_graph), many_in))
@@ -211,15 +226,12 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     ``v``, is ``J v``. Two backward passes, the first recorded.
     """
     with enable_grad():
-        many_in, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = track(inputs, create_graph)
+        many_in, inputs = _tracked_inputs(inputs, "jvp", create_graph)
         vs = (_check_v(v, inputs, many_in, "jvp", create_graph) if v is not None
               else _default_v(inputs, "input to the user-provided function is"))
-        many_out, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                      "jvp")
-        _check_outputs(outputs, strict)
+        many_out, outputs = _call(func, inputs, "jvp", strict)
         products = pushforward(outputs, inputs, vs, create_graph, strict)
-    products = _zeros_for_none(products, outputs, strict, "The gradient with respect to the "
+    products = zeros_for_none(products, outputs, strict, "The gradient with respect to the "
                                "input is independent of entry {i} in the grad_outputs when "
                                "using the double backward trick to compute forward mode "
                                "gradients.")
@@ -268,11 +280,8 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     """
     _check_strategy(strategy, vectorize, create_graph, strict)
     with enable_grad():
-        many_in, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = track(inputs, create_graph)
-        many_out, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                      "jacobian")
-        _check_outputs(outputs, strict)
+        many_in, inputs = _tracked_inputs(inputs, "jacobian", create_graph)
+        many_out, outputs = _call(func, inputs, "jacobian", strict)
         table = jacobian_table(outputs, inputs, create_graph, strict)
     return _unpack(tuple(_unpack(finish(r, create_graph), many_in) for r in table), many_out)
 
@@ -297,10 +306,8 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     many_in, _ = _as_tuple(inputs, "inputs", "hessian")
 
     def scalar_func(*xs: Tensor) -> Tensor:
-        out = func(*xs)
-        many, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        _check_outputs(outs, strict)
-        return _scalar_output(out, many, "hessian").reshape(())
+        many, outs = _call(func, xs, "hessian", strict)
+        return _scalar_output(outs, many, "hessian").reshape(())
 
     def gradient(*xs: Tensor) -> Any:
         jac = jacobian(scalar_func, xs, create_graph=True)
@@ -337,14 +344,11 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 def _hessian_product(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
                      strict: bool, fn: str) -> tuple[Any, Any]:
     with enable_grad():
-        many_in, inputs = _as_tuple(inputs, "inputs", fn)
-        inputs = track(inputs, create_graph)
+        many_in, inputs = _tracked_inputs(inputs, fn, create_graph)
         vs = (_check_v(v, inputs, many_in, fn, create_graph) if v is not None
               else _default_v(inputs, "input to the user-provided function is"))
-        out = func(*inputs)
-        many_out, outs = _as_tuple(out, "outputs of the user-provided function", fn)
-        _check_outputs(outs, strict)
-        out = _scalar_output(out, many_out, fn)
+        many_out, outs = _call(func, inputs, fn, strict)
+        out = _scalar_output(outs, many_out, fn)
         jac = pullback((out,), inputs, (None,), create_graph=True)
         if strict:
             for i, g in enumerate(jac):
@@ -354,6 +358,6 @@ def _hessian_product(func: Callable[..., Any], inputs: Any, v: Any, create_graph
                                        "This is not allowed in strict mode; pass strict=False "
                                        "to get zeros")
         products = pullback(jac, inputs, vs, create_graph)
-    products = _zeros_for_none(products, inputs, strict, "The jacobian of the user-provided "
+    products = zeros_for_none(products, inputs, strict, "The jacobian of the user-provided "
                                "function is independent of input {i}.")
     return finish(out, create_graph), _unpack(finish(products, create_graph), many_in)

@@ -134,6 +134,7 @@ TENSOR_DUNDERS = {
     "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__", "__matmul__", "__rmatmul__",
     "__getitem__", "__setitem__", "__iter__", "__lt__", "__le__", "__gt__", "__ge__",
     "__eq__", "__ne__", "__and__", "__or__", "__xor__", "__invert__",
+    "__mod__", "__rmod__", "__floordiv__", "__rfloordiv__",
 }
 OP_MODULES = {"ops": ops, "ops_shape": ops_shape, "ops_nn": ops_nn, "ops_math": ops_math,
               "ops_index": ops_index, "ops_activation": ops_activation,

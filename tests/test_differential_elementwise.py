@@ -303,6 +303,10 @@ INPLACE_WITH = {  # name: how it is called with the second input b
     "clamp_max_": lambda y, b: y.clamp_max_(0.5), "lerp_": lambda y, b: y.lerp_(b, 0.25),
     "addcmul_": lambda y, b: y.addcmul_(b, b, value=0.5),
     "addcdiv_": lambda y, b: y.addcdiv_(b, b * b + 1, value=-2.0),
+    "remainder_": lambda y, b: y.remainder_(b), "fmod_": lambda y, b: y.fmod_(b),
+    # (PyTorch's floor_divide_ has no derivative; its div_ by floor is the same function)
+    "floor_divide_": lambda y, b: y.div_(b, rounding_mode="floor") if isinstance(
+        y, torch.Tensor) else y.floor_divide_(b),
 }
 
 
@@ -332,7 +336,26 @@ INPLACE = [
        nan_ok=POW_NAN),
 ]
 
-ELEMENTWISE_OPS = UNARY + BINARY + QUESTIONS + INPLACE
+
+
+def _ours_operators(a, b):  # x % y is remainder, x // y floor division, numbers either side
+    return tg.stack([a % b, a // b, 1.5 % b, 1.5 // b])
+
+
+def _torch_operators(a, b):
+    # (PyTorch's // has no derivative, nor 1.5 % b one for b: the same functions that have)
+    n = torch.full_like(b, 1.5)
+    return torch.stack([a % b, torch.div(a, b, rounding_mode="floor"), n % b,
+                        torch.div(n, b, rounding_mode="floor")])
+
+
+OPERATORS = [
+    Op("% and //", _ours_operators, _torch_operators, D.elementwise(2),
+       covers=("Tensor.__mod__", "Tensor.__rmod__", "Tensor.__floordiv__",
+               "Tensor.__rfloordiv__")),
+]
+
+ELEMENTWISE_OPS = UNARY + BINARY + QUESTIONS + INPLACE + OPERATORS
 
 
 @pytest.mark.parametrize("op", ELEMENTWISE_OPS, ids=lambda op: op.name)

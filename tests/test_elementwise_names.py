@@ -313,3 +313,49 @@ def test_a_hand_written_adam_step_with_addcmul_and_addcdiv_matches_pytorch():
                 p.addcdiv_(m, v.sqrt().add_(1e-8), value=-0.01)
         results.append(p.numpy())
     assert np.allclose(results[0], results[1], rtol=1e-6, atol=1e-7)
+
+
+# --- the % and // operators (remainder and floor_divide, as PyTorch's Tensor) --------------
+
+_INTS = st.lists(st.integers(-50, 50), min_size=1, max_size=6)
+
+
+@given(a=_INTS, b=st.integers(-7, 7).filter(bool), floats=st.booleans())
+def test_mod_and_floordiv_operators_follow_pythons_rules(a, b, floats):
+    dtype = np.float64 if floats else np.int64
+    x = Tensor(np.array(a, dtype=dtype))
+    want_mod = np.array([v % b for v in a], dtype=dtype)  # Python's: the divisor's sign
+    want_div = np.array([v // b for v in a], dtype=dtype)
+    for got, want in ((x % b, want_mod), (x // b, want_div),
+                      (b % (x.abs() + 1), np.array([b % (abs(v) + 1) for v in a], dtype)),
+                      (b // (x.abs() + 1), np.array([b // (abs(v) + 1) for v in a], dtype))):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+    y = Tensor(np.array(a, dtype=dtype))
+    y %= b
+    np.testing.assert_array_equal(y.numpy(), want_mod)
+    y = Tensor(np.array(a, dtype=dtype))
+    y //= b
+    np.testing.assert_array_equal(y.numpy(), want_div)
+
+
+def test_mod_has_remainders_gradient_and_in_place_forms_keep_the_rules():
+    x = t64(5.5, -5.5, 2.0)
+    (x % 2).sum().backward()  # d(x - 2 floor(x / 2))/dx = 1
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])
+    z = Tensor(np.array([5.0, -5.0]))
+    z.fmod_(3)  # C's sign rule: the dividend's
+    np.testing.assert_array_equal(z.numpy(), [2.0, -2.0])
+    with pytest.raises(RuntimeError, match="in place"):
+        x %= 2  # a leaf that requires grad, as PyTorch
+
+
+@pytest.mark.parametrize("expr", ["x % 0", "x // 0", "tg.fmod(x, 0)", "x.remainder(y)",
+                                  "tg.div(x, y, rounding_mode='trunc')", "7 % y"])
+def test_integer_division_by_zero_raises_as_pytorch(expr):
+    names = {"tg": tg, "x": tg.arange(3), "y": tg.tensor([1, 0, 2])}
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        eval(expr, names)  # noqa: S307 - the test's own expressions
+    x = names["x"]
+    # floats divide by zero to inf or nan, as IEEE and PyTorch
+    assert np.isnan((x.float() % 0).numpy()).all()

@@ -148,6 +148,17 @@ atan2 = Primitive("atan2", _float_op(np.arctan2),
                   lambda g, out, y, x: _atan2_vjp(g, y, x, -1.0, y))
 
 
+def _integer_division(name: str, forward: Any) -> Any:
+    """``forward`` refusing integer division by zero, as PyTorch does (numpy gives 0)."""
+    def checked(a: Any, b: Any) -> Any:
+        if np.result_type(a, b).kind in "iub" and not np.all(b):
+            raise ZeroDivisionError(
+                f"{name}: integer division by zero (PyTorch raises too); divide floats "
+                "to get inf or nan there, or replace the zeros first (torch.where)")
+        return forward(a, b)
+    return checked
+
+
 def _remainder_forward(a: Any, b: Any) -> Any:
     # Python's a % b: the sign of b. C's fmod has the sign of a; where they differ (and
     # the remainder is not 0), b is added. (The same as PyTorch, also at +-0 and inf.)
@@ -156,13 +167,16 @@ def _remainder_forward(a: Any, b: Any) -> Any:
 
 
 # a - b * q with q = trunc(a / b) (fmod) or floor(a / b) (remainder), q taken as constant
-fmod = Primitive("fmod", quiet(np.fmod), lambda g, out, a, b: g,
+fmod = Primitive("fmod", quiet(_integer_division("fmod", np.fmod)), lambda g, out, a, b: g,
                  lambda g, out, a, b: -g * np.trunc(raw(a) / raw(b)))
-remainder = Primitive("remainder", quiet(_remainder_forward), lambda g, out, a, b: g,
+remainder = Primitive("remainder", quiet(_integer_division("remainder", _remainder_forward)),
+                      lambda g, out, a, b: g,
                       lambda g, out, a, b: -g * np.floor_divide(raw(a), raw(b)))
 # floor(a / b) with Python's rounding (np.floor_divide, as PyTorch). A step function:
 # gradient 0, as PyTorch's div(rounding_mode="floor") (its floor_divide has no backward)
-floor_divide = Primitive("floor_divide", quiet(np.floor_divide), _no_slope, _no_slope)
+floor_divide = Primitive("floor_divide", quiet(_integer_division("floor_divide",
+                                                                np.floor_divide)),
+                         _no_slope, _no_slope)
 
 
 def _trunc_divide_forward(a: Any, b: Any) -> Any:
@@ -172,7 +186,9 @@ def _trunc_divide_forward(a: Any, b: Any) -> Any:
     return np.trunc(q)
 
 
-trunc_divide = Primitive("trunc_divide", quiet(_trunc_divide_forward), _no_slope, _no_slope)
+trunc_divide = Primitive("trunc_divide",
+                         quiet(_integer_division("div", _trunc_divide_forward)),
+                         _no_slope, _no_slope)
 
 
 def float_power(x: Any, exponent: Any) -> Any:

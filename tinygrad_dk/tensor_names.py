@@ -172,6 +172,15 @@ class TorchNames:
     remainder = _b(_e.remainder, "The remainder of self / other with other's sign "
                    "(Python's %).")
     floor_divide = _b(_e.floor_divide, "floor(self / other), as Python's // (gradient 0).")
+    # the operators, as in PyTorch: x % y is remainder (Python's sign rule), x // y floor_divide
+    __mod__, __floordiv__ = remainder, floor_divide
+
+    def __rmod__(self, other: Any) -> Any:
+        return ops_elementwise.remainder(other, self)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return ops_elementwise.floor_divide(other, self)
+
     float_power = _b(_e.float_power, "self ** other computed in float64.", "float_power")
     hypot = _b(_e.hypot, "sqrt(self^2 + other^2) without overflow.")
     logaddexp = _b(_e.logaddexp, "log(e^self + e^other), computed stably.")
@@ -248,6 +257,9 @@ class TorchNames:
     clamp_max_ = _i("clamp_max_", lambda x, m: ops.clip(x, None, m))
     lerp_ = _i("lerp_", _e.lerp)
     addcmul_, addcdiv_ = _i("addcmul_", _e.addcmul), _i("addcdiv_", _e.addcdiv)
+    __imod__ = remainder_ = inplace.operator("%=", _e.remainder)
+    __ifloordiv__ = floor_divide_ = inplace.operator("//=", _e.floor_divide)
+    fmod_ = inplace.operator("fmod_", _e.fmod)
     del _i, _e
 
     # --- PyTorch names: reduce (reductions, scans, order statistics, products; the methods

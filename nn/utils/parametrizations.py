@@ -12,8 +12,6 @@ Weight and spectral norm share their formulas with the older hook-based forms
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 import tinygrad_dk as tg

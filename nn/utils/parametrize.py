@@ -125,8 +125,8 @@ class ParametrizationList(ModuleList):
             raise ValueError("right_inverse must return a Tensor or a sequence of Tensors "
                              f"(list, tuple, ...), got {type(new).__name__}")
         if not self.unsafe:
-            _check_same("Registering a parametrization", "the parametrized tensor", original, self(),
-                        "If that is intended, pass unsafe=True to register_parametrization")
+            _check_same("Registering a parametrization", "the parametrized tensor", original,
+                        self(), "If that is intended, pass unsafe=True to register_parametrization")
 
     # the parametrizations are the parts; the originals are parameters beside them
     def _parts(self) -> list[Any]:

@@ -41,8 +41,13 @@ def weight_to_matrix(weight: Tensor, dim: int) -> Tensor:
 
 
 def normalize(x: np.ndarray, eps: float) -> np.ndarray:
-    """x / max(||x||, eps): a unit vector (eps keeps a zero vector from dividing by 0)."""
-    return x / max(float(np.linalg.norm(x)), eps)
+    """x / max(||x||, eps): a unit vector (eps keeps a zero vector from dividing by 0).
+    The norm is taken of x / max|x|, so entries near 1e30 do not overflow when squared,
+    nor entries near 1e-30 underflow to a norm of 0."""
+    biggest = float(np.max(np.abs(x))) if x.size else 0.0
+    if biggest == 0.0 or not np.isfinite(biggest):
+        return x / max(biggest, eps)
+    return x / max(biggest * float(np.linalg.norm(x / biggest)), eps)
 
 
 def power_iteration(mat: np.ndarray, u: np.ndarray, v: np.ndarray, steps: int, eps: float,

@@ -25,7 +25,7 @@ import numpy as np
 import tinygrad_dk as tg
 from nn.conv_transpose import _ConvTransposeNd
 from nn.module import Module
-from nn.utils.weight_norm import hooks_of, plain_parameter
+from nn.utils.weight_norm import hooks_of, plain_parameter, remove_hook
 from tinygrad_dk import Parameter, Tensor, no_grad
 
 __all__ = ["spectral_norm", "remove_spectral_norm", "weight_to_matrix", "power_iteration",
@@ -143,9 +143,4 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo ``spectral_norm``: ``name`` becomes one parameter again, holding the current
     normalised weight (u and v as they are). Returns ``module``."""
-    for hook in hooks_of(module, SpectralNorm):
-        if hook.name == name:
-            hook.remove(module)
-            return module
-    raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in "
-                     f"{type(module).__name__}")
+    return remove_hook(module, SpectralNorm, name, "spectral_norm")

@@ -84,6 +84,16 @@ def hooks_of(module: Module, kind: type) -> list[Any]:
     return [] if table is None else [h for h in table.forward_pre.values() if isinstance(h, kind)]
 
 
+def remove_hook(module: Module, kind: type, name: str, what: str) -> Module:
+    """Undo the ``kind`` hook (WeightNorm, SpectralNorm) on the parameter ``name``; an error
+    naming ``what`` (weight_norm, spectral_norm) when there is none."""
+    for hook in hooks_of(module, kind):
+        if hook.name == name:
+            hook.remove(module)
+            return module
+    raise ValueError(f"remove_{what}: {what} of {name!r} not found in {type(module).__name__}")
+
+
 def plain_parameter(module: Module, name: str, what: str) -> Tensor:
     """``module.<name>`` if it is a parameter; otherwise an error naming what there is."""
     params = [n for n, k in module.__dict__["_registry"].items() if k == "parameter"]
@@ -115,9 +125,4 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Undo ``weight_norm``: ``name`` becomes one parameter again, holding the current
     weight. Returns ``module``."""
-    for hook in hooks_of(module, WeightNorm):
-        if hook.name == name:
-            hook.remove(module)
-            return module
-    raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in "
-                     f"{type(module).__name__}")
+    return remove_hook(module, WeightNorm, name, "weight_norm")

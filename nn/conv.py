@@ -99,14 +99,15 @@ class _ConvNd(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = to_tensor(x)
-        if x.dtype != self.weight.dtype:  # computed in the weights' dtype, as nn.Linear
-            x = x.to(self.weight.dtype)
+        weight = self.weight  # read once: a parametrized weight is computed at each read
+        if x.dtype != weight.dtype:  # computed in the weights' dtype, as nn.Linear
+            x = x.to(weight.dtype)
         conv = (tg.conv1d, tg.conv2d, tg.conv3d)[self._d - 1]
         padding = self.padding
         try:
             if self.padding_mode != "zeros":  # as PyTorch: pad in that mode, then no padding
                 x, padding = pad(x, self._pad_widths(), mode=self.padding_mode), 0
-            return conv(x, self.weight, self.bias, self.stride, padding, self.dilation,
+            return conv(x, weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
         except ValueError as err:  # name the layer: "Conv2d(3, 16, ...): conv2d: ..."
             raise ValueError(f"{self!r}: {err}") from None

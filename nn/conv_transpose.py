@@ -97,11 +97,12 @@ class _ConvTransposeNd(Module):
 
     def forward(self, input: Any, output_size: Any = None) -> Tensor:
         x = to_tensor(input)
-        if x.dtype != self.weight.dtype:  # computed in the weights' dtype, as nn.Conv2d
-            x = x.to(self.weight.dtype)
+        weight = self.weight  # read once: a parametrized weight is computed at each read
+        if x.dtype != weight.dtype:  # computed in the weights' dtype, as nn.Conv2d
+            x = x.to(weight.dtype)
         f = (tg.conv_transpose1d, tg.conv_transpose2d, tg.conv_transpose3d)[self._d - 1]
         try:
-            return f(x, self.weight, self.bias, self.stride, self.padding,
+            return f(x, weight, self.bias, self.stride, self.padding,
                      self._padding_for(x, output_size), self.groups, self.dilation)
         except ValueError as err:  # name the layer
             raise ValueError(f"{self!r}: {err}") from None

@@ -72,9 +72,10 @@ class Linear(Module):
                 f"holds the {self.in_features} features), got shape {x.shape}; check the "
                 "previous layer's out_features or reshape the data"
             )
-        if x.dtype != self.weight.dtype:
-            x = x.to(self.weight.dtype)
-        return F.linear(x, self.weight, self.bias)  # one fused op: x @ W.T + b
+        weight = self.weight  # read once: a parametrized weight is computed at each read
+        if x.dtype != weight.dtype:
+            x = x.to(weight.dtype)
+        return F.linear(x, weight, self.bias)  # one fused op: x @ W.T + b
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

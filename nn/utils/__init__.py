@@ -15,3 +15,9 @@ from nn.utils import rnn  # noqa: E402  (nn.utils.rnn: packing sequences of diff
 
 __all__ += ["rnn"]
 # --- end rnnpack ---
+
+# --- PyTorch names: prune ---
+from nn.utils import prune  # noqa: E402  (nn.utils.prune: zeroing unimportant weights)
+
+__all__ += ["prune"]
+# --- end prune ---

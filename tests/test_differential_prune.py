@@ -67,8 +67,8 @@ METHODS = {  # name: how to draw its arguments for a tensor of shape `shape`
 def _structured(data, shape, n=False):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
     args = {"amount": _amount(data, shape[dim]), "dim": dim}
-    if n:
-        args["n"] = data.draw(st.sampled_from([1, 2, "fro", 3, float("inf"), float("-inf")]))
+    if n:  # not "fro": PyTorch's torch.norm refuses it over 3 or more dims (ours: as 2)
+        args["n"] = data.draw(st.sampled_from([1, 2, 3, 0.5, float("inf"), float("-inf")]))
     return args
 
 

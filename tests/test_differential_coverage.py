@@ -340,3 +340,9 @@ NOT_OPS.update(embctc_tables.EMBCTC_NOT_OPS)
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *embctc_tables.EMBCTC_OPS]  # the nn names test reads it too
 nntrain_tables.TENSOR_ONLY_LOSSES |= embctc_tables.TENSOR_ONLY_LOSSES  # the scalar-loss test
 # --- end embctc ---
+
+# --- PyTorch names: prune ---
+import test_differential_prune as prune_tables  # noqa: E402
+
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *prune_tables.PRUNE_OPS]  # nn.utils.prune (its own name check)
+# --- end prune ---

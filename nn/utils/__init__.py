@@ -25,3 +25,9 @@ from nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402
 __all__ += ["parametrize", "parametrizations", "weight_norm", "remove_weight_norm",
             "spectral_norm", "remove_spectral_norm"]
 # --- end param ---
+
+# --- PyTorch names: prune ---
+from nn.utils import prune  # noqa: E402  (nn.utils.prune: zeroing unimportant weights)
+
+__all__ += ["prune"]
+# --- end prune ---

@@ -339,3 +339,10 @@ NOT_OPS.update(embctc_tables.EMBCTC_NOT_OPS)
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *embctc_tables.EMBCTC_OPS]  # the nn names test reads it too
 nntrain_tables.TENSOR_ONLY_LOSSES |= embctc_tables.TENSOR_ONLY_LOSSES  # the scalar-loss test
 # --- end embctc ---
+
+# --- PyTorch names: lossx ---
+import test_differential_lossx as lossx_tables  # noqa: E402
+
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *lossx_tables.LOSSX_OPS]  # the nn names test reads it too
+nntrain_tables.TENSOR_ONLY_LOSSES |= lossx_tables.TENSOR_ONLY_LOSSES  # the scalar-loss test
+# --- end lossx ---

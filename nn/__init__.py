@@ -240,3 +240,12 @@ from nn.loss_ctc import CTCLoss  # noqa: E402
 
 __all__ += ["EmbeddingBag", "CTCLoss"]
 # --- end embctc ---
+
+# --- PyTorch names: lossx (the last losses, adaptive softmax, fractional max pooling) ---
+from nn.adaptive_softmax import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from nn.loss_modules_more import MultiLabelMarginLoss, TripletMarginWithDistanceLoss  # noqa: E402
+from nn.pooling_fractional import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402
+
+__all__ += ["TripletMarginWithDistanceLoss", "MultiLabelMarginLoss",
+            "AdaptiveLogSoftmaxWithLoss", "FractionalMaxPool2d", "FractionalMaxPool3d"]
+# --- end lossx ---

@@ -496,3 +496,18 @@ from nn.loss_ctc import ctc_loss  # noqa: E402
 
 __all__ += ["embedding_bag", "ctc_loss"]
 # --- end embctc ---
+
+# --- PyTorch names: lossx (the last losses, fractional max pooling) ---
+from nn.functional_more import (  # noqa: E402
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+
+__all__ += ["triplet_margin_with_distance_loss", "multilabel_margin_loss",
+            "fractional_max_pool2d", "fractional_max_pool3d",
+            "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]
+# --- end lossx ---

@@ -314,7 +314,7 @@ def _adaptive_avg(name: str, input: Any, output_size: Any, dims: int) -> Tensor:
     return x
 
 
-def _first_max(rows: np.ndarray) -> np.ndarray:
+def first_max(rows: np.ndarray) -> np.ndarray:
     """Per row (last axis), where PyTorch's max pooling finds the maximum: the first
     largest value, or the last nan if the row holds one (a nan beats everything)."""
     where = np.argmax(rows, axis=-1)  # the first maximum (numpy: the first nan)
@@ -333,7 +333,7 @@ def _adaptive_indices(data: np.ndarray, sizes: list[int], dims: int) -> np.ndarr
         box = [spans[k][i] for k, i in enumerate(cell)]
         part = data[(...,) + tuple(slice(a, b) for a, b in box)]
         count = math.prod(part.shape[len(lead):])
-        local = np.unravel_index(_first_max(part.reshape(lead + (count,))),
+        local = np.unravel_index(first_max(part.reshape(lead + (count,))),
                                  part.shape[len(lead):])
         corner = tuple(a + offset for (a, _), offset in zip(box, local))
         found[(...,) + cell] = np.ravel_multi_index(corner, spatial)
@@ -346,12 +346,19 @@ def _adaptive_max(name: str, input: Any, output_size: Any, dims: int,
     PyTorch sends it, and the values and ``return_indices`` cannot disagree."""
     x = to_tensor(input)
     sizes = _output_sizes(name, x, output_size, dims)
-    lead = x.shape[:x.ndim - dims]
     where = _adaptive_indices(x.numpy(), sizes, dims)
-    plane, cells = math.prod(x.shape[x.ndim - dims:]), math.prod(sizes)
-    flat = x.reshape(lead + (plane,)).gather(-1, Tensor(where.reshape(lead + (cells,))))
-    out = flat.reshape(lead + tuple(sizes))
+    out = take_in_plane(x, where, dims)
     return (out, Tensor(where)) if return_indices else out
+
+
+def take_in_plane(x: Tensor, where: np.ndarray, dims: int) -> Tensor:
+    """The elements of ``x`` at the flat indices ``where`` (one per output cell) within each
+    plane of its last ``dims`` axes: a gather, so the gradient goes back exactly there
+    (max pooling by indices: adaptive and fractional)."""
+    lead = x.shape[:x.ndim - dims]
+    plane, cells = math.prod(x.shape[x.ndim - dims:]), math.prod(where.shape[len(lead):])
+    flat = x.reshape(lead + (plane,)).gather(-1, Tensor(where.reshape(lead + (cells,))))
+    return flat.reshape(where.shape)
 
 
 def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:

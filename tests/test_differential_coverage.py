@@ -346,3 +346,10 @@ import test_differential_prune as prune_tables  # noqa: E402
 
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *prune_tables.PRUNE_OPS]  # nn.utils.prune (its own name check)
 # --- end prune ---
+
+# --- PyTorch names: lossx ---
+import test_differential_lossx as lossx_tables  # noqa: E402
+
+NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *lossx_tables.LOSSX_OPS]  # the nn names test reads it too
+nntrain_tables.TENSOR_ONLY_LOSSES |= lossx_tables.TENSOR_ONLY_LOSSES  # the scalar-loss test
+# --- end lossx ---

@@ -240,3 +240,10 @@ from nn.loss_ctc import CTCLoss  # noqa: E402
 
 __all__ += ["EmbeddingBag", "CTCLoss"]
 # --- end embctc ---
+
+# --- PyTorch names: names2 (the recurrent layers' base classes) ---
+from nn.recurrent import RNNBase  # noqa: E402
+from nn.recurrent_cells import RNNCellBase  # noqa: E402
+
+__all__ += ["RNNBase", "RNNCellBase"]
+# --- end names2 ---

@@ -54,8 +54,10 @@ def _cosines(*coefficients: float) -> Callable[[np.ndarray], np.ndarray]:
     """The generalised cosine window sum_k (-1)^k a_k cos(k pi (u + 1)) (Hann, Hamming,
     Blackman): cos(2 pi k n / (N - 1)) written with u."""
     def shape(u: np.ndarray) -> np.ndarray:
+        # the highest k first: Blackman's ends are then (0.08 - 0.5) + 0.42 = 0 exactly
+        # (0.42 - 0.5 + 0.08 would be -1.4e-17, a window value below 0)
         return sum((-1) ** k * a * np.cos(k * np.pi * (u + 1.0))
-                   for k, a in enumerate(coefficients))
+                   for k, a in reversed(list(enumerate(coefficients))))
     return shape
 
 

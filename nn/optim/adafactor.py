@@ -58,6 +58,8 @@ class Adafactor(Optimizer):
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
+        if theta.size == 0:
+            return  # nothing to update (PyTorch's rms divides by the size 0 here and fails)
         lr, t = group["lr"], float(state["step"])
         eps1, eps2 = group["eps"]
         eps1 = np.finfo(theta.dtype).eps if eps1 is None else eps1

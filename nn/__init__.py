@@ -249,3 +249,10 @@ from nn.pooling_fractional import FractionalMaxPool2d, FractionalMaxPool3d  # no
 __all__ += ["TripletMarginWithDistanceLoss", "MultiLabelMarginLoss",
             "AdaptiveLogSoftmaxWithLoss", "FractionalMaxPool2d", "FractionalMaxPool3d"]
 # --- end lossx ---
+
+# --- PyTorch names: names2 (the recurrent layers' base classes) ---
+from nn.recurrent import RNNBase  # noqa: E402
+from nn.recurrent_cells import RNNCellBase  # noqa: E402
+
+__all__ += ["RNNBase", "RNNCellBase"]
+# --- end names2 ---

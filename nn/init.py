@@ -237,3 +237,30 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
 
 
 __all__ += ["trunc_normal_", "orthogonal_", "eye_", "dirac_"]
+
+
+# --- PyTorch names: names2 (sparse initialisation) ---
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
+    """Fill a 2-D weight with normal values (mean 0, ``std``) and then set a fraction
+    ``sparsity`` of each column to 0 (ceil(sparsity * rows) entries, at random rows),
+    as ``torch.nn.init.sparse_`` (Martens' sparse initialisation for deep networks)."""
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError(f"nn.init.sparse_: only tensors with 2 dimensions are supported, got "
+                         f"shape {tensor.shape} (a Linear layer's weight is 2-D)")
+    if isinstance(sparsity, bool) or not 0.0 <= float(sparsity) <= 1.0:
+        raise ValueError(f"nn.init.sparse_: sparsity is the fraction of each column set to 0, "
+                         f"a number in [0, 1], got {sparsity!r}")
+    rows, cols = tensor.shape
+    rng = _rng(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    zeros = math.ceil(float(sparsity) * rows)
+    for col in range(cols):
+        values[rng.permutation(rows)[:zeros], col] = 0.0
+    return _fill(tensor, values)
+
+
+__all__ += ["sparse_"]
+# --- end names2 ---

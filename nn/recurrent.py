@@ -396,3 +396,6 @@ class GRU(_RNNBase):
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         out, (h_n,) = self._forward(input, [hx])
         return out, h_n
+
+# --- PyTorch names: names2 ---
+RNNBase = _RNNBase  # PyTorch's name of the base class: isinstance(nn.LSTM(...), nn.RNNBase)

@@ -249,3 +249,6 @@ class GRUCell(_Cell):
         h = gru_step(x.T, self._state(hx, x, batched).T, self.weight_ih, self.weight_hh,
                      bias_column(self.bias_ih), bias_column(self.bias_hh)).T
         return _unbatch(h, batched)
+
+# --- PyTorch names: names2 ---
+RNNCellBase = _Cell  # PyTorch's name of the base class: isinstance(nn.GRUCell(...), nn.RNNCellBase)

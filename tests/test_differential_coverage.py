@@ -353,3 +353,12 @@ import test_differential_lossx as lossx_tables  # noqa: E402
 NN_EXTRA_ROWS = [*NN_EXTRA_ROWS, *lossx_tables.LOSSX_OPS]  # the nn names test reads it too
 nntrain_tables.TENSOR_ONLY_LOSSES |= lossx_tables.TENSOR_ONLY_LOSSES  # the scalar-loss test
 # --- end lossx ---
+
+# --- PyTorch names: names2 ---
+import test_differential_names2 as names2_tables  # noqa: E402
+
+TABLES = [*TABLES, *names2_tables.NAMES2_OPS]
+OP_MODULES["ops_gradient"] = tg.ops_gradient
+NOT_LAYERS.update(RNNBase="the base class of RNN, LSTM, GRU (their rows)",
+                  RNNCellBase="the base class of the cells (their rows)")
+# --- end names2 ---

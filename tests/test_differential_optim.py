@@ -31,6 +31,29 @@ OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
 #: PyTorch's further optimizers: the same trajectory test (Rprop has no weight decay, so
 #: they are not in the Value test below, which gives every optimizer one)
 MORE_OPTIMIZERS = ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD"]
+# --- PyTorch names: names2 ---
+MORE_OPTIMIZERS += ["Adafactor"]
+
+
+class _TorchAdafactor(torch.optim.Adafactor):
+    """PyTorch's Adafactor, skipping parameters with no elements: PyTorch's own divides
+    by their size 0 (ZeroDivisionError); ours has nothing to update there and skips them."""
+
+    def step(self, closure=None):
+        empty = [p for g in self.param_groups for p in g["params"]
+                 if p.numel() == 0 and p.grad is not None]
+        saved = [p.grad for p in empty]
+        for p in empty:
+            p.grad = None
+        try:
+            return super().step(closure)
+        finally:
+            for p, g in zip(empty, saved):
+                p.grad = g
+
+
+TORCH_SUBSTITUTES = {"Adafactor": _TorchAdafactor}  # the reference where PyTorch's fails
+# --- end names2 ---
 
 
 def _settings(data, name):
@@ -52,6 +75,11 @@ def _settings(data, name):
         return {"lr": lr, "lr_decay": pick("lr_decay", [0.0, 0.1]), "weight_decay": wd,
                 "initial_accumulator_value": pick("initial", [0.0, 0.5]),
                 "eps": pick("eps", [1e-10, 1e-3])}
+    if name == "Adafactor":  # PyTorch names: names2
+        return {"lr": lr, "beta2_decay": pick("beta2_decay", [-0.8, -0.5, 0.0]),
+                "eps": pick("eps", [(None, 1e-3), (1e-6, 0.0), (1e-30, 1e-2)]),
+                "d": pick("d", [1.0, 2.0]), "weight_decay": wd,
+                "maximize": data.draw(st.booleans(), label="maximize")}
     betas = pick("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99)])
     if name == "Adamax":
         return {"lr": lr, "betas": betas, "eps": pick("eps", [1e-8, 1e-3]), "weight_decay": wd}
@@ -105,7 +133,8 @@ def test_optimizer_trajectory_matches_torch(name, data):
     def make(module, params):
         if groups:
             params = [{"params": params[:1], "lr": settings["lr"] * 2}, {"params": params[1:]}]
-        return getattr(module, name)(params, **settings)
+        cls = TORCH_SUBSTITUTES.get(name) if module is torch.optim else None  # names2
+        return (cls or getattr(module, name))(params, **settings)
 
     opt, topt = make(optim, ours), make(torch.optim, theirs)
     sched = tsched = None

@@ -594,3 +594,32 @@ from tinygrad_dk import func, ops_ctc  # noqa: E402, F401
 
 __all__ += ["func"]
 # --- end embctc and func ---
+
+# --- PyTorch names: names2 (gradient, windows, threads, default device, autocast/amp) ---
+# amp: torch.amp.autocast / GradScaler (full precision: see tinygrad_dk.amp); cpu: torch.cpu.amp
+from tinygrad_dk import amp  # noqa: E402
+from tinygrad_dk.amp import autocast, bfloat16, cpu, is_autocast_enabled  # noqa: E402
+from tinygrad_dk.ops_gradient import gradient  # noqa: E402
+from tinygrad_dk.threads import (  # noqa: E402
+    get_default_device,
+    get_num_interop_threads,
+    get_num_threads,
+    set_default_device,
+    set_num_interop_threads,
+    set_num_threads,
+)
+from tinygrad_dk.windows import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+)
+
+cuda.amp = amp.cuda_amp  # torch.cuda.amp.autocast / GradScaler, PyTorch's older spelling
+
+__all__ += ["gradient", "hann_window", "hamming_window", "bartlett_window", "blackman_window",
+            "kaiser_window", "set_num_threads", "get_num_threads", "set_num_interop_threads",
+            "get_num_interop_threads", "set_default_device", "get_default_device", "amp",
+            "autocast", "is_autocast_enabled", "bfloat16", "cpu"]
+# --- end names2 ---

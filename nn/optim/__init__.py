@@ -44,3 +44,9 @@ from nn.optim.lbfgs import LBFGS  # noqa: E402
 
 __all__ += ["LBFGS"]
 # --- end dec ---
+
+# --- PyTorch names: names2 (Adafactor) ---
+from nn.optim.adafactor import Adafactor  # noqa: E402
+
+__all__ += ["Adafactor"]
+# --- end names2 ---

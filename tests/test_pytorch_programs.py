@@ -77,7 +77,12 @@ def convert(source: str) -> str:
 def _run(source: str, path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     monkeypatch.chdir(workdir)  # programs that save files write them here
     namespace = {"__name__": "__main__", "__file__": str(path)}
-    exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - our own test programs
+    threads = tinygrad_dk.get_num_threads()  # a program's set_num_threads stays its own
+    try:
+        exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - our own programs
+    finally:
+        if tinygrad_dk.get_num_threads() != threads:
+            tinygrad_dk.set_num_threads(threads)
     return namespace
 
 

@@ -361,6 +361,22 @@ def test_grad_scaler_errors_and_state():
     assert scaler.get_scale() == 16.0
 
 
+def test_grad_scaler_checks_the_scaled_gradients_and_refuses_float16_as_pytorch():
+    for m, opts in ((tg, optim), (torch, torch.optim)):  # a scale below 1: 3e38 * 4 = inf
+        p = m.tensor(np.ones(2, np.float32), requires_grad=True)
+        scaler = m.amp.GradScaler("cpu", init_scale=0.25)
+        scaler.scale(p.sum()).backward()
+        p.grad = m.tensor(np.full(2, 3e38, np.float32))  # finite while scaled
+        scaler.step(opts.SGD([p], lr=1.0))
+        scaler.update()
+        assert np.isneginf(p.detach().numpy()).all() and scaler.get_scale() == 0.25
+    p = Tensor(np.ones(2, np.float16), requires_grad=True)
+    scaler = tg.amp.GradScaler("cpu")
+    scaler.scale(p.sum()).backward()
+    with pytest.raises(ValueError, match="unscale FP16 gradients"):
+        scaler.unscale_(optim.SGD([p], lr=1.0))
+
+
 # --- nn.init.sparse_, the recurrent base classes --------------------------------------------
 
 

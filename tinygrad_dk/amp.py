@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_dk.dtypes import float16
+from tinygrad_dk.quiet import quiet
 
 
 class _NumpyHasNone:
@@ -183,6 +184,7 @@ class GradScaler:
         return self._per_optimizer.setdefault(id(optimizer), {"stage": _READY,
                                                               "found_inf": False})
 
+    @quiet  # an overflow to inf is IEEE's answer, as in Optimizer.step
     def unscale_(self, optimizer: Any) -> None:
         """Divide ``optimizer``'s gradients by the scale (in place) and note whether any
         is inf or nan; call it before clipping gradients. Once per ``update``."""
@@ -200,9 +202,13 @@ class GradScaler:
             for p in group["params"]:
                 if getattr(p, "grad", None) is None:
                     continue
-                g = p.grad.data * inv.astype(p.grad.data.dtype)
-                found = found or not bool(np.isfinite(g).all())
-                p.grad.data = g
+                scaled = p.grad.data
+                if scaled.dtype == float16:  # as PyTorch: scale float32 parameters instead
+                    raise ValueError("Attempting to unscale FP16 gradients.")
+                # as PyTorch, the scaled gradient is checked: a finite one that only
+                # overflows when a scale below 1 is divided out still steps
+                found = found or not bool(np.isfinite(scaled).all())
+                p.grad.data = scaled * inv.astype(scaled.dtype)
         state.update(stage=_UNSCALED, found_inf=found)
 
     def step(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.adam import lerp_
+from nn.optim.adam import lerp_, moments
 from nn.optim.optimizer import Optimizer, check_number
 
 
@@ -70,20 +70,23 @@ class Adafactor(Optimizer):
         alpha = max(eps2, float(np.linalg.norm(theta.ravel())) / theta.size**0.5) * rho
         if group["weight_decay"]:
             theta *= 1 - lr * group["weight_decay"]
+        tmp = self._scratch(theta)  # the one temporary: g^2, then the estimate, then u
+        squared = np.multiply(g, g, out=tmp)
         if g.ndim > 1:
             if "row_var" not in state:
                 state["row_var"] = np.zeros(g.shape[:-1] + (1,), g.dtype)
                 state["col_var"] = np.zeros(g.shape[:-2] + (1, g.shape[-1]), g.dtype)
             row, col = state["row_var"], state["col_var"]
-            lerp_(row, np.mean(g * g, axis=-1, keepdims=True), forget)
-            lerp_(col, np.mean(g * g, axis=-2, keepdims=True), forget)
-            estimate = (row @ col) / np.maximum(row.mean(axis=-2, keepdims=True), eps1)
+            lerp_(row, squared.mean(axis=-1, keepdims=True), forget)
+            lerp_(col, squared.mean(axis=-2, keepdims=True), forget)
+            estimate = np.matmul(row, col, out=tmp)
+            estimate /= np.maximum(row.mean(axis=-2, keepdims=True), eps1)
         else:
-            if "variance" not in state:
-                state["variance"] = np.zeros_like(g)
-            variance = state["variance"]
-            lerp_(variance, g * g, forget)
-            estimate = variance.copy()
-        update = g / np.sqrt(np.maximum(estimate, eps1 * eps1))
+            (variance,) = moments(state, theta, "variance")
+            lerp_(variance, squared, forget)
+            estimate = variance  # (only read below: the clamp writes into tmp)
+        update = np.sqrt(np.maximum(estimate, eps1 * eps1, out=tmp), out=tmp)
+        update = np.divide(g, update, out=tmp)
         rms = float(np.linalg.norm(update.ravel())) / (update.size**0.5 * group["d"])
-        theta -= (alpha / max(1.0, rms)) * update
+        update *= alpha / max(1.0, rms)
+        theta -= update

@@ -197,6 +197,16 @@ def test_threads_without_threadpoolctl_warn_with_the_fix(monkeypatch):
     assert tg.get_num_threads() == (__import__("os").cpu_count() or 1)
 
 
+def test_threads_warn_when_threadpoolctl_sees_no_blas(monkeypatch):
+    fake = _FakeThreadpoolctl()
+    fake.threadpool_info = lambda: [{"user_api": "openmp", "num_threads": 9}]
+    monkeypatch.setattr(threads, "_threadpoolctl", lambda: fake)
+    monkeypatch.setattr(threads, "_from_environment", lambda: 3)
+    assert tg.get_num_threads() == 3  # not OpenMP's 9
+    with pytest.warns(RuntimeWarning, match="finds no BLAS pool.*OPENBLAS_NUM_THREADS=1"):
+        tg.set_num_threads(1)  # a limit on no pool would change nothing: it says so
+
+
 def test_threads_with_the_real_threadpoolctl_if_installed():
     if threads._threadpoolctl() is None or not any(
             p["user_api"] == "blas" for p in threads._threadpoolctl().threadpool_info()):

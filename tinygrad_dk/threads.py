@@ -8,7 +8,8 @@ BLAS's threads, and that is what these functions read and set:
 
 * with ``threadpoolctl`` installed (an optional package, not a dependency), they read
   and limit the BLAS pools of the running process, as PyTorch's do its own pool;
-* without it, a running BLAS pool cannot be changed from Python. ``get_num_threads``
+* without it (or when it recognises no BLAS in the process), a running BLAS pool
+  cannot be changed from Python. ``get_num_threads``
   then reports what the environment variables set before Python started say
   (``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``, ``OMP_NUM_THREADS``), else the number
   of cores (the BLAS's default), and ``set_num_threads`` warns (it does not pretend):
@@ -58,35 +59,41 @@ def _from_environment() -> int:
     return os.cpu_count() or 1
 
 
+def _blas_pools(tpc: ModuleType | None) -> list[int]:
+    """The thread counts of the BLAS pools threadpoolctl sees ([] without it, or when it
+    recognises no BLAS in this process)."""
+    if tpc is None:
+        return []
+    return [p["num_threads"] for p in tpc.threadpool_info() if p.get("user_api") == "blas"]
+
+
 def get_num_threads() -> int:
     """The number of threads numpy's BLAS (matmul and linear algebra) uses."""
-    tpc = _threadpoolctl()
-    if tpc is not None:
-        pools = [p["num_threads"] for p in tpc.threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            return max(pools)
-    return _from_environment()
+    pools = _blas_pools(_threadpoolctl())
+    return max(pools) if pools else _from_environment()
 
 
 def set_num_threads(n: int) -> None:
     """Let numpy's BLAS use ``n`` threads for matmul and linear algebra (as
     ``torch.set_num_threads``; the results do not change, only the speed).
 
-    This needs ``threadpoolctl``; without it a warning says how to get the effect
-    (nothing changes then, and nothing pretends to)."""
+    This needs ``threadpoolctl`` and a BLAS it recognises; without them a warning says
+    how to get the effect (nothing changes then, and nothing pretends to)."""
     global _limits
     n = _positive("set_num_threads", n)
     tpc = _threadpoolctl()
-    if tpc is not None:
+    if _blas_pools(tpc):
         _limits = tpc.threadpool_limits(limits=n, user_api="blas")
         return
     if n != _from_environment():
+        why, fix = (("threadpoolctl finds no BLAS pool it can limit", "Set") if tpc else
+                    ("without the threadpoolctl package", "Run `pip install threadpoolctl`, or "
+                     "set"))
         warnings.warn(
             f"set_num_threads({n}): numpy's BLAS thread pool cannot be changed from Python "
-            f"without the threadpoolctl package, so it keeps {_from_environment()} thread(s). "
-            f"Run `pip install threadpoolctl`, or set the environment variable before "
-            f"starting Python: OPENBLAS_NUM_THREADS={n} python program.py (MKL_NUM_THREADS "
-            "for an MKL numpy)", RuntimeWarning, stacklevel=2)
+            f"({why}), so it keeps {_from_environment()} thread(s). {fix} the environment "
+            f"variable before starting Python: OPENBLAS_NUM_THREADS={n} python program.py "
+            "(MKL_NUM_THREADS for an MKL numpy)", RuntimeWarning, stacklevel=2)
 
 
 def get_num_interop_threads() -> int:

@@ -114,7 +114,8 @@ def multilabel_margin_loss(input: Any, target: Any, size_average: Any = None,
     true_scores = rows.gather(1, Tensor(picked))  # x[n, y_nj] for every slot j
     gap = 1 - true_scores.reshape(-1, c, 1) + rows.reshape(-1, 1, c)  # (N, slot j, class i)
     pairs = counts[:, :, None] & ~is_true[:, None, :]  # counted slot, class not a true one
-    per = tg.where(pairs, tg.relu(tg.where(pairs, gap, 0.0)), 0.0).sum(axis=(1, 2)) / c
+    # gap is kept only where it counts (so inf scores elsewhere send back no nan)
+    per = tg.relu(tg.where(pairs, gap, 0.0)).sum(axis=(1, 2)) / c
     return T.reduce(per.reshape(x.shape[:-1]) if x.ndim else per.reshape(()), reduction)
 
 

@@ -13,17 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from nn.functional_more import fractional_max_pool2d, fractional_max_pool3d
+from nn.functional_resize import _per_axis as per_axis
 from nn.module import Module
 from tinygrad_dk import Tensor
 
 __all__ = ["FractionalMaxPool2d", "FractionalMaxPool3d"]
 
 
-def _per_axis(value: Any, d: int) -> Any:
-    """PyTorch's _pair/_triple: a number repeated per axis, a sequence as a tuple."""
-    if value is None:
-        return None
-    return tuple(value) if isinstance(value, (list, tuple)) else (value,) * d
+def _per_axis(name: str, value: Any, d: int, what: str) -> tuple | None:
+    """PyTorch's _pair/_triple: a number repeated per axis, a sequence as a tuple (of d
+    entries: ``functional_resize``'s check)."""
+    return None if value is None else tuple(per_axis(name, value, d, what))
 
 
 class _FractionalMaxPool(Module):
@@ -39,11 +39,11 @@ class _FractionalMaxPool(Module):
                  return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _per_axis(kernel_size, self.d)
+        self.kernel_size = _per_axis(name, kernel_size, self.d, "kernel_size")
         self.return_indices = bool(return_indices)
         self.register_buffer("_random_samples", _random_samples)
-        self.output_size = _per_axis(output_size, self.d)
-        self.output_ratio = _per_axis(output_ratio, self.d)
+        self.output_size = _per_axis(name, output_size, self.d, "output_size")
+        self.output_ratio = _per_axis(name, output_ratio, self.d, "output_ratio")
         if output_size is None and output_ratio is None:
             raise ValueError(f"{name} requires specifying either an output size, or a "
                              "pooling ratio")

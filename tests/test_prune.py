@@ -275,3 +275,17 @@ def test_errors_name_the_problem_and_the_fix():
     with pytest.raises(TypeError, match="not a BasePruningMethod"):
         prune.PruningContainer(prune.Identity()).add_pruning_method("l1")
     assert not prune.is_pruned(layer)
+
+
+def test_a_frozen_weight_stays_a_parameter_through_pruning_and_remove():
+    ours, theirs = pair("linear")
+    for lib, m in ((prune, ours), (tp, theirs)):
+        m.weight.requires_grad_(False)  # a frozen (e.g. pretrained) layer
+        lib.l1_unstructured(m, "weight", 0.5)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # weight_orig is saved
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    for lib, m in ((prune, ours), (tp, theirs)):
+        lib.remove(m, "weight")
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["bias", "weight"]
+    same(ours, theirs, "weight")
+    assert not ours.weight.requires_grad

@@ -156,7 +156,7 @@ class BasePruningMethod(ABC):
         orig.data = weight.data  # the same Parameter object: optimizers keep training it
         delattr(module, name + "_orig")
         delattr(module, name + "_mask")
-        setattr(module, name, orig)
+        module.register_parameter(name, orig)  # a parameter even when frozen
 
 
 class PruningContainer(BasePruningMethod):

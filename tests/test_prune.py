@@ -289,3 +289,17 @@ def test_a_frozen_weight_stays_a_parameter_through_pruning_and_remove():
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["bias", "weight"]
     same(ours, theirs, "weight")
     assert not ours.weight.requires_grad
+
+
+def test_global_unstructured_takes_pairs_as_lists_and_checks_the_scores():
+    ours, theirs = pair("linear")
+    prune.global_unstructured([[ours, "weight"]], prune.L1Unstructured, amount=9)  # as PyTorch
+    tp.global_unstructured([[theirs, "weight"]], tp.L1Unstructured, amount=9)
+    same(ours, theirs, "weight_mask")
+    layer = nn.Linear(3, 2)
+    with pytest.raises(AssertionError, match="same shape as parameter weight"):
+        prune.global_unstructured([(layer, "weight")], prune.L1Unstructured, amount=1,
+                                  importance_scores={(layer, "weight"): tg.ones(3, 2)})
+    with pytest.raises(ValueError, match="no .module, name. pairs"):
+        prune.global_unstructured([], prune.L1Unstructured, amount=1)
+    assert not prune.is_pruned(layer)

@@ -48,6 +48,13 @@ def how_many(amount: numbers.Real, size: int) -> int:
     return round(amount * size)  # Python's round (half to even), as PyTorch
 
 
+def check_scores(scores: Any, t: Any, what: str) -> None:
+    """Importance scores must have the shape of the tensor ``t`` they rank (``what``)."""
+    if tuple(np.shape(scores)) != tuple(np.shape(t)):
+        raise PruningShapeError(f"importance_scores should have the same shape as {what}, got "
+                                f"{tuple(np.shape(scores))} vs {tuple(np.shape(t))}")
+
+
 def channel_dim(t: np.ndarray, dim: int) -> int:
     """``dim`` as a non-negative axis of ``t``, which must have channels (2 or more dims)."""
     if t.ndim <= 1:
@@ -105,16 +112,13 @@ class BasePruningMethod(ABC):
         method._tensor_name = name
         orig = getattr(module, name) if old is not None else _parameter(module, name)
         scores = orig if importance_scores is None else importance_scores
-        if tuple(scores.shape) != tuple(orig.shape):
-            raise PruningShapeError(
-                f"importance_scores should have the same shape as parameter {name} of "
-                f"{type(module).__name__}, got {tuple(scores.shape)} vs {tuple(orig.shape)}")
+        check_scores(scores, orig, f"parameter {name} of {type(module).__name__}")
         with no_grad():  # masks are constants
             if old is None:
                 mask = method.compute_mask(scores, default_mask=tg.ones_like(orig))
             else:
                 default = getattr(module, name + "_mask").detach().clone()
-                mask = _combine_masks(method, scores, default)
+                mask = combine_masks(method, scores, default)
         _check_mask(mask, orig, method)
         # the mask is right: only now change the module (an error above leaves it as it was)
         if old is None:
@@ -134,9 +138,7 @@ class BasePruningMethod(ABC):
               importance_scores: Tensor | None = None) -> Tensor:
         """``t`` times this method's mask (no module involved; differentiable in ``t``)."""
         scores = t if importance_scores is None else importance_scores
-        if tuple(scores.shape) != tuple(t.shape):
-            raise PruningShapeError(f"importance_scores should have the same shape as tensor "
-                                    f"t, got {tuple(scores.shape)} vs {tuple(t.shape)}")
+        check_scores(scores, t, "tensor t")
         with no_grad():
             mask = self.compute_mask(scores, default_mask=tg.ones_like(t)
                                      if default_mask is None else default_mask)
@@ -193,10 +195,10 @@ class PruningContainer(BasePruningMethod):
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         """The latest method's mask, on top of ``default_mask`` (see the class)."""
-        return _combine_masks(self._pruning_methods[-1], t, default_mask)
+        return combine_masks(self._pruning_methods[-1], t, default_mask)
 
 
-def _combine_masks(method: BasePruningMethod, t: Any, mask: Any) -> Tensor:
+def combine_masks(method: BasePruningMethod, t: Any, mask: Any) -> Tensor:
     """``mask`` with ``method`` applied to the part that earlier prunings left (a method's
     amount counts within that part: 50% then 50% leaves 25%)."""
     scores, old = array_of(t), array_of(mask)

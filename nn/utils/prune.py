@@ -34,6 +34,7 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn.module import Module
+from nn.module_hooks import remove_forward_pre_hook
 from nn.utils.prune_base import (
     BasePruningMethod,
     PruningContainer,
@@ -46,7 +47,6 @@ from nn.utils.prune_base import (
     combine_masks,
     how_many,
     pruning_hook,
-    unhook,
 )
 from tinygrad_dk import Tensor
 
@@ -287,12 +287,12 @@ def global_unstructured(parameters: Iterable[tuple[Module, str]], pruning_method
 
 def remove(module: Module, name: str) -> Module:
     """Make the pruning of ``module.<name>`` permanent (see ``BasePruningMethod.remove``)."""
-    key, hook = pruning_hook(module, name)
+    hook = pruning_hook(module, name)
     if hook is None:
         raise ValueError(f"Parameter '{name}' of module {type(module).__name__} has to be pruned "
                          "before pruning can be removed")
     hook.remove(module)
-    unhook(module, key)
+    remove_forward_pre_hook(module, hook)
     return module
 
 

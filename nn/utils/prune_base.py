@@ -13,6 +13,7 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn.module import Module
+from nn.module_hooks import remove_forward_pre_hook
 from tinygrad_dk import Tensor, no_grad
 
 
@@ -107,7 +108,7 @@ class BasePruningMethod(ABC):
               **kwargs: Any) -> BasePruningMethod:
         """Prune ``module.<name>`` with ``cls(*args, **kwargs)``, on top of any earlier
         pruning of it, and return the hook now in charge (the method, or a container)."""
-        key, old = pruning_hook(module, name)
+        old = pruning_hook(module, name)
         method = cls(*args, **kwargs)
         method._tensor_name = name
         orig = getattr(module, name) if old is not None else _parameter(module, name)
@@ -126,7 +127,7 @@ class BasePruningMethod(ABC):
             delattr(module, name)
             hook = method
         else:
-            unhook(module, key)
+            remove_forward_pre_hook(module, old)
             hook = old if isinstance(old, PruningContainer) else PruningContainer(old)
             hook.add_pruning_method(method)
         module.register_buffer(name + "_mask", mask)
@@ -226,20 +227,16 @@ def combine_masks(method: BasePruningMethod, t: Any, mask: Any) -> Tensor:
 # --- the hooks of a module -----------------------------------------------------------------
 
 
-def pruning_hook(module: Module, name: str) -> tuple[Any, BasePruningMethod | None]:
-    """(key, method) of the pruning hook of ``module.<name>``, or (None, None)."""
+def pruning_hook(module: Module, name: str) -> BasePruningMethod | None:
+    """The pruning hook of ``module.<name>``, or None. (The hooks are read from
+    ``module._hooks``, as PyTorch's prune reads ``module._forward_pre_hooks``.)"""
     table = module._hooks
-    found = [(k, h) for k, h in (table.forward_pre.items() if table else ())
+    found = [h for h in (table.forward_pre.values() if table else ())
              if isinstance(h, BasePruningMethod) and h._tensor_name == name]
     if len(found) > 1:
         raise RuntimeError(f"Avoid adding multiple pruning hooks to the same tensor {name} of "
                            f"module {type(module).__name__}. Use a PruningContainer.")
-    return found[0] if found else (None, None)
-
-
-def unhook(module: Module, key: Any) -> None:
-    del module._hooks.forward_pre[key]
-    module._hooks._drop_if_empty(module)  # no hooks left: calls take the fast path again
+    return found[0] if found else None
 
 
 def _parameter(module: Module, name: str) -> Tensor:

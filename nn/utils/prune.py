@@ -170,10 +170,10 @@ class LnStructured(BasePruningMethod):
         dim = channel_dim(scores, self.dim)
         channels = scores.shape[dim]
         count = how_many(self.amount, channels)
-        others = [d for d in range(scores.ndim) if d != dim]
-        norms = tg.norm(Tensor(scores), p=self.n, dim=others).numpy()
         if count == 0:
             return default_mask
+        others = [d for d in range(scores.ndim) if d != dim]
+        norms = tg.norm(Tensor(scores), p=self.n, dim=others).numpy()
         # keep the largest norms; among equal ones the earlier (stable sort)
         keep = np.argsort(-norms, kind="stable")[:channels - count]
         return _structured_mask(scores, dim, keep, default_mask)

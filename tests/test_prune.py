@@ -314,3 +314,33 @@ def test_a_pruned_model_saves_and_loads_with_nn_save(tmp_path):
     x = Tensor(distinct((2, 3, 5, 5), 3))
     np.testing.assert_array_equal(back(x).numpy(), ours(x).numpy())  # the hook uses the mask
     same(back, ours, "weight", "weight_mask")
+
+
+def test_a_parametrized_weight_is_pruned_through_its_original_as_in_torch():
+    import torch.nn.utils.parametrize as tpz
+
+    import nn.utils.parametrize as pz
+
+    class Sym(nn.Module):
+        def forward(self, x):
+            return x + x.T
+
+    class TSym(torch.nn.Module):
+        def forward(self, x):
+            return x + x.T
+
+    ours, theirs = nn.Linear(3, 3), torch.nn.Linear(3, 3)
+    state = {"weight": distinct((3, 3)), "bias": distinct((3,), 1)}
+    ours.load_state_dict(state)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    pz.register_parametrization(ours, "weight", Sym())
+    tpz.register_parametrization(theirs, "weight", TSym())
+    with pytest.raises(AttributeError, match="'weight' is parametrized: prune the original"):
+        prune.l1_unstructured(ours, "weight", 3)
+    prune.l1_unstructured(ours.parametrizations.weight, "original", 3)
+    tp.l1_unstructured(theirs.parametrizations.weight, "original", 3)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = distinct((2, 3), 5)
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6)
+    same(ours, theirs, "weight")

@@ -14,6 +14,7 @@ import numpy as np
 import tinygrad_dk as tg
 from nn.module import Module
 from nn.module_hooks import remove_forward_pre_hook
+from nn.utils.parametrize import is_parametrized
 from tinygrad_dk import Tensor, no_grad
 
 
@@ -244,8 +245,10 @@ def _parameter(module: Module, name: str) -> Tensor:
     params = dict(module._entries())
     if not isinstance(params.get(name), Tensor):
         have = [n for n, p in params.items() if isinstance(p, Tensor)]
+        fix = (f"; {name!r} is parametrized: prune the original instead, (module."
+               f"parametrizations.{name}, 'original')" if is_parametrized(module, name) else "")
         raise AttributeError(f"prune: {type(module).__name__} has no Tensor parameter {name!r}"
-                             f" to prune; its parameters are {have}")
+                             f" to prune; its parameters are {have}{fix}")
     return params[name]
 
 

@@ -271,8 +271,12 @@ class Module:
         setattr(self, name, module)
 
     def register_parameter(self, name: str, param: Node | None) -> None:
-        """Register ``param`` under ``name`` (the same as assigning the attribute)."""
+        """Register ``param`` under ``name``: the same as assigning the attribute, except
+        that a frozen tensor (``requires_grad=False``) is registered too, as in PyTorch
+        (assigning one makes a plain attribute)."""
         setattr(self, name, param)
+        if isinstance(param, Node):
+            self._registry[name] = _PARAM
 
     # --- devices and dtypes (PyTorch's names) ------------------------------------------
 

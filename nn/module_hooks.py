@@ -70,6 +70,18 @@ class ModuleHooks:
         return output if watch is None else watch.outputs(output)
 
 
+def remove_forward_pre_hook(module: Any, hook: Callable[..., Any]) -> None:
+    """Take ``hook`` off ``module``'s forward pre-hooks, as its handle's ``remove()`` would:
+    for code that finds its hook among the module's instead of keeping the handle
+    (``nn.utils.prune``, as PyTorch's; its hooks go along when a pruned module is copied,
+    a handle would not)."""
+    table = module._hooks
+    if table is not None:
+        for key in [k for k, fn in table.forward_pre.items() if fn is hook]:
+            del table.forward_pre[key]
+        table._drop_if_empty(module)
+
+
 def _wants_grad(a: Any) -> bool:
     return isinstance(a, Tensor) and a.requires_grad
 

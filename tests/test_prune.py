@@ -67,7 +67,7 @@ def test_masks_and_weights_match_torch(kind, name, call):
     same(ours, theirs, tensor, tensor + "_orig", tensor + "_mask")
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
-    assert ours.weight_mask.dtype == np.float32 if tensor == "weight" else True
+    assert getattr(ours, tensor + "_mask").dtype == np.float32
 
 
 ITERATIONS = [
@@ -275,3 +275,72 @@ def test_errors_name_the_problem_and_the_fix():
     with pytest.raises(TypeError, match="not a BasePruningMethod"):
         prune.PruningContainer(prune.Identity()).add_pruning_method("l1")
     assert not prune.is_pruned(layer)
+
+
+def test_a_frozen_weight_stays_a_parameter_through_pruning_and_remove():
+    ours, theirs = pair("linear")
+    for lib, m in ((prune, ours), (tp, theirs)):
+        m.weight.requires_grad_(False)  # a frozen (e.g. pretrained) layer
+        lib.l1_unstructured(m, "weight", 0.5)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # weight_orig is saved
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    for lib, m in ((prune, ours), (tp, theirs)):
+        lib.remove(m, "weight")
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["bias", "weight"]
+    same(ours, theirs, "weight")
+    assert not ours.weight.requires_grad
+
+
+def test_global_unstructured_takes_pairs_as_lists_and_checks_the_scores():
+    ours, theirs = pair("linear")
+    prune.global_unstructured([[ours, "weight"]], prune.L1Unstructured, amount=9)  # as PyTorch
+    tp.global_unstructured([[theirs, "weight"]], tp.L1Unstructured, amount=9)
+    same(ours, theirs, "weight_mask")
+    layer = nn.Linear(3, 2)
+    with pytest.raises(AssertionError, match="same shape as parameter weight"):
+        prune.global_unstructured([(layer, "weight")], prune.L1Unstructured, amount=1,
+                                  importance_scores={(layer, "weight"): tg.ones(3, 2)})
+    with pytest.raises(ValueError, match="no .module, name. pairs"):
+        prune.global_unstructured([], prune.L1Unstructured, amount=1)
+    assert not prune.is_pruned(layer)
+
+
+def test_a_pruned_model_saves_and_loads_with_nn_save(tmp_path):
+    ours, _ = pair("conv")
+    prune.ln_structured(ours, "weight", 0.5, 2, 0)
+    nn.save(ours, tmp_path / "pruned.npz")
+    back = prune.identity(nn.Conv2d(3, 4, 3), "weight")  # pruned first, as in PyTorch
+    back.load_state_dict(nn.load(tmp_path / "pruned.npz"))
+    x = Tensor(distinct((2, 3, 5, 5), 3))
+    np.testing.assert_array_equal(back(x).numpy(), ours(x).numpy())  # the hook uses the mask
+    same(back, ours, "weight", "weight_mask")
+
+
+def test_a_parametrized_weight_is_pruned_through_its_original_as_in_torch():
+    import torch.nn.utils.parametrize as tpz
+
+    import nn.utils.parametrize as pz
+
+    class Sym(nn.Module):
+        def forward(self, x):
+            return x + x.T
+
+    class TSym(torch.nn.Module):
+        def forward(self, x):
+            return x + x.T
+
+    ours, theirs = nn.Linear(3, 3), torch.nn.Linear(3, 3)
+    state = {"weight": distinct((3, 3)), "bias": distinct((3,), 1)}
+    ours.load_state_dict(state)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    pz.register_parametrization(ours, "weight", Sym())
+    tpz.register_parametrization(theirs, "weight", TSym())
+    with pytest.raises(AttributeError, match="'weight' is parametrized: prune the original"):
+        prune.l1_unstructured(ours, "weight", 3)
+    prune.l1_unstructured(ours.parametrizations.weight, "original", 3)
+    tp.l1_unstructured(theirs.parametrizations.weight, "original", 3)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = distinct((2, 3), 5)
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6)
+    same(ours, theirs, "weight")

@@ -34,6 +34,7 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn.module import Module
+from nn.module_hooks import remove_forward_pre_hook
 from nn.utils.prune_base import (
     BasePruningMethod,
     PruningContainer,
@@ -42,9 +43,10 @@ from nn.utils.prune_base import (
     channel_dim,
     channel_index,
     check_amount,
+    check_scores,
+    combine_masks,
     how_many,
     pruning_hook,
-    unhook,
 )
 from tinygrad_dk import Tensor
 
@@ -168,10 +170,10 @@ class LnStructured(BasePruningMethod):
         dim = channel_dim(scores, self.dim)
         channels = scores.shape[dim]
         count = how_many(self.amount, channels)
-        others = [d for d in range(scores.ndim) if d != dim]
-        norms = tg.norm(Tensor(scores), p=self.n, dim=others).numpy()
         if count == 0:
             return default_mask
+        others = [d for d in range(scores.ndim) if d != dim]
+        norms = tg.norm(Tensor(scores), p=self.n, dim=others).numpy()
         # keep the largest norms; among equal ones the earlier (stable sort)
         keep = np.argsort(-norms, kind="stable")[:channels - count]
         return _structured_mask(scores, dim, keep, default_mask)
@@ -255,25 +257,28 @@ def global_unstructured(parameters: Iterable[tuple[Module, str]], pruning_method
     if not isinstance(parameters, Iterable):
         raise TypeError("global_unstructured(): parameters is not an Iterable; give "
                         "(module, name) pairs, e.g. [(model[0], 'weight'), (model[2], 'weight')]")
-    parameters = list(parameters)
+    parameters = [(module, name) for module, name in parameters]  # pairs as tuples: dict keys
+    if not parameters:
+        raise ValueError("global_unstructured(): no (module, name) pairs given; give e.g. "
+                         "[(model[0], 'weight'), (model[2], 'weight')]")
     scores = {} if importance_scores is None else importance_scores
     if not isinstance(scores, dict):
         raise TypeError("global_unstructured(): importance_scores must be of type dict, from "
                         "(module, name) to a Tensor")
     tensors = [getattr(module, name) for module, name in parameters]
+    for (module, name), t in zip(parameters, tensors):
+        check_scores(scores.get((module, name), t), t,
+                     f"parameter {name} of {type(module).__name__}")
     flat = np.concatenate([array_of(scores.get(pair, t)).reshape(-1)
                            for pair, t in zip(parameters, tensors)])
     default = np.concatenate([array_of(getattr(module, name + "_mask", tg.ones_like(t))).reshape(-1)
                               for (module, name), t in zip(parameters, tensors)])
-    container = PruningContainer()
-    container._tensor_name = "temp"
     method = pruning_method(**kwargs)
-    method._tensor_name = "temp"
     if method.PRUNING_TYPE != "unstructured":
         raise TypeError(f'Only "unstructured" PRUNING_TYPE supported for the `pruning_method`. '
                         f"Found method {pruning_method} of type {method.PRUNING_TYPE}")
-    container.add_pruning_method(method)
-    final = array_of(container.compute_mask(Tensor(flat), Tensor(default)))
+    # the method on the weights still unpruned, as a PruningContainer's next method
+    final = array_of(combine_masks(method, flat, default))
     start = 0
     for (module, name), t in zip(parameters, tensors):
         custom_from_mask(module, name, mask=Tensor(final[start:start + t.numel()].reshape(t.shape)))
@@ -282,12 +287,12 @@ def global_unstructured(parameters: Iterable[tuple[Module, str]], pruning_method
 
 def remove(module: Module, name: str) -> Module:
     """Make the pruning of ``module.<name>`` permanent (see ``BasePruningMethod.remove``)."""
-    key, hook = pruning_hook(module, name)
+    hook = pruning_hook(module, name)
     if hook is None:
         raise ValueError(f"Parameter '{name}' of module {type(module).__name__} has to be pruned "
                          "before pruning can be removed")
     hook.remove(module)
-    unhook(module, key)
+    remove_forward_pre_hook(module, hook)
     return module
 
 

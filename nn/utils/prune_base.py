@@ -13,6 +13,8 @@ import numpy as np
 
 import tinygrad_dk as tg
 from nn.module import Module
+from nn.module_hooks import remove_forward_pre_hook
+from nn.utils.parametrize import is_parametrized
 from tinygrad_dk import Tensor, no_grad
 
 
@@ -46,6 +48,13 @@ def how_many(amount: numbers.Real, size: int) -> int:
                              f"to prune={size}; give at most {size}, or a fraction")
         return int(amount)
     return round(amount * size)  # Python's round (half to even), as PyTorch
+
+
+def check_scores(scores: Any, t: Any, what: str) -> None:
+    """Importance scores must have the shape of the tensor ``t`` they rank (``what``)."""
+    if tuple(np.shape(scores)) != tuple(np.shape(t)):
+        raise PruningShapeError(f"importance_scores should have the same shape as {what}, got "
+                                f"{tuple(np.shape(scores))} vs {tuple(np.shape(t))}")
 
 
 def channel_dim(t: np.ndarray, dim: int) -> int:
@@ -100,21 +109,18 @@ class BasePruningMethod(ABC):
               **kwargs: Any) -> BasePruningMethod:
         """Prune ``module.<name>`` with ``cls(*args, **kwargs)``, on top of any earlier
         pruning of it, and return the hook now in charge (the method, or a container)."""
-        key, old = pruning_hook(module, name)
+        old = pruning_hook(module, name)
         method = cls(*args, **kwargs)
         method._tensor_name = name
         orig = getattr(module, name) if old is not None else _parameter(module, name)
         scores = orig if importance_scores is None else importance_scores
-        if tuple(scores.shape) != tuple(orig.shape):
-            raise PruningShapeError(
-                f"importance_scores should have the same shape as parameter {name} of "
-                f"{type(module).__name__}, got {tuple(scores.shape)} vs {tuple(orig.shape)}")
+        check_scores(scores, orig, f"parameter {name} of {type(module).__name__}")
         with no_grad():  # masks are constants
             if old is None:
                 mask = method.compute_mask(scores, default_mask=tg.ones_like(orig))
             else:
                 default = getattr(module, name + "_mask").detach().clone()
-                mask = _combine_masks(method, scores, default)
+                mask = combine_masks(method, scores, default)
         _check_mask(mask, orig, method)
         # the mask is right: only now change the module (an error above leaves it as it was)
         if old is None:
@@ -122,7 +128,7 @@ class BasePruningMethod(ABC):
             delattr(module, name)
             hook = method
         else:
-            unhook(module, key)
+            remove_forward_pre_hook(module, old)
             hook = old if isinstance(old, PruningContainer) else PruningContainer(old)
             hook.add_pruning_method(method)
         module.register_buffer(name + "_mask", mask)
@@ -134,9 +140,7 @@ class BasePruningMethod(ABC):
               importance_scores: Tensor | None = None) -> Tensor:
         """``t`` times this method's mask (no module involved; differentiable in ``t``)."""
         scores = t if importance_scores is None else importance_scores
-        if tuple(scores.shape) != tuple(t.shape):
-            raise PruningShapeError(f"importance_scores should have the same shape as tensor "
-                                    f"t, got {tuple(scores.shape)} vs {tuple(t.shape)}")
+        check_scores(scores, t, "tensor t")
         with no_grad():
             mask = self.compute_mask(scores, default_mask=tg.ones_like(t)
                                      if default_mask is None else default_mask)
@@ -156,7 +160,7 @@ class BasePruningMethod(ABC):
         orig.data = weight.data  # the same Parameter object: optimizers keep training it
         delattr(module, name + "_orig")
         delattr(module, name + "_mask")
-        setattr(module, name, orig)
+        module.register_parameter(name, orig)  # a parameter even when frozen
 
 
 class PruningContainer(BasePruningMethod):
@@ -193,10 +197,10 @@ class PruningContainer(BasePruningMethod):
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         """The latest method's mask, on top of ``default_mask`` (see the class)."""
-        return _combine_masks(self._pruning_methods[-1], t, default_mask)
+        return combine_masks(self._pruning_methods[-1], t, default_mask)
 
 
-def _combine_masks(method: BasePruningMethod, t: Any, mask: Any) -> Tensor:
+def combine_masks(method: BasePruningMethod, t: Any, mask: Any) -> Tensor:
     """``mask`` with ``method`` applied to the part that earlier prunings left (a method's
     amount counts within that part: 50% then 50% leaves 25%)."""
     scores, old = array_of(t), array_of(mask)
@@ -224,20 +228,16 @@ def _combine_masks(method: BasePruningMethod, t: Any, mask: Any) -> Tensor:
 # --- the hooks of a module -----------------------------------------------------------------
 
 
-def pruning_hook(module: Module, name: str) -> tuple[Any, BasePruningMethod | None]:
-    """(key, method) of the pruning hook of ``module.<name>``, or (None, None)."""
+def pruning_hook(module: Module, name: str) -> BasePruningMethod | None:
+    """The pruning hook of ``module.<name>``, or None. (The hooks are read from
+    ``module._hooks``, as PyTorch's prune reads ``module._forward_pre_hooks``.)"""
     table = module._hooks
-    found = [(k, h) for k, h in (table.forward_pre.items() if table else ())
+    found = [h for h in (table.forward_pre.values() if table else ())
              if isinstance(h, BasePruningMethod) and h._tensor_name == name]
     if len(found) > 1:
         raise RuntimeError(f"Avoid adding multiple pruning hooks to the same tensor {name} of "
                            f"module {type(module).__name__}. Use a PruningContainer.")
-    return found[0] if found else (None, None)
-
-
-def unhook(module: Module, key: Any) -> None:
-    del module._hooks.forward_pre[key]
-    module._hooks._drop_if_empty(module)  # no hooks left: calls take the fast path again
+    return found[0] if found else None
 
 
 def _parameter(module: Module, name: str) -> Tensor:
@@ -245,8 +245,10 @@ def _parameter(module: Module, name: str) -> Tensor:
     params = dict(module._entries())
     if not isinstance(params.get(name), Tensor):
         have = [n for n, p in params.items() if isinstance(p, Tensor)]
+        fix = (f"; {name!r} is parametrized: prune the original instead, (module."
+               f"parametrizations.{name}, 'original')" if is_parametrized(module, name) else "")
         raise AttributeError(f"prune: {type(module).__name__} has no Tensor parameter {name!r}"
-                             f" to prune; its parameters are {have}")
+                             f" to prune; its parameters are {have}{fix}")
     return params[name]
 
 

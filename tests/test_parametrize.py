@@ -339,6 +339,25 @@ def test_transfer_parametrizations() -> None:
     assert list(dst.state_dict()) == list(src.state_dict())
 
 
+def test_deepcopy_works_though_pickling_does_not() -> None:
+    """As PyTorch: a parametrized module cannot be pickled, but it can be deep-copied (e.g.
+    nn.TransformerEncoder copies its layer); the copy is independent of the original."""
+    import copy
+    layer = P.weight_norm(nn.Linear(3, 2))
+    twin = copy.deepcopy(layer)
+    assert type(twin).__name__ == "ParametrizedLinear" and isinstance(twin, nn.Linear)
+    np.testing.assert_array_equal(twin.weight.numpy(), layer.weight.numpy())
+    assert twin.parametrizations.weight.original1 is not layer.parametrizations.weight.original1
+    with tg.no_grad():
+        twin.parametrizations.weight.original0.copy_(np.zeros((2, 1), np.float32))
+    assert not np.allclose(layer.weight.numpy(), 0) and np.allclose(twin.weight.numpy(), 0)
+    parametrize.remove_parametrizations(twin, "weight")  # the original keeps its class
+    assert type(twin) is nn.Linear and type(layer).__name__ == "ParametrizedLinear"
+    import pickle
+    with pytest.raises(RuntimeError, match="state_dict"):
+        pickle.dumps(layer)
+
+
 # --- errors -------------------------------------------------------------------------------
 
 

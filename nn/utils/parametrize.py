@@ -24,6 +24,7 @@ parameter back.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -212,6 +213,14 @@ def _getstate(self: Module) -> Any:
                        "(nn.save(model, path)) and load it into a model parametrized the same way")
 
 
+def _deepcopy(self: Module, memo: dict[int, Any]) -> Module:
+    # deepcopy would call _getstate; copy the instance dict directly instead (as PyTorch)
+    replica = object.__new__(type(self))
+    memo[id(self)] = replica
+    replica.__dict__.update(copy.deepcopy(self.__dict__, memo))
+    return replica
+
+
 def _swap_class(module: Module) -> None:
     """Give ``module`` a class with one property per parametrized name, made afresh from the
     class it had before (so two deep copies never share a class that one of them changes);
@@ -222,8 +231,8 @@ def _swap_class(module: Module) -> None:
         module.__class__ = base
         return
     body: dict[str, Any] = {name: _read(name) for name in names}
-    body.update(__setattr__=_setattr, __getstate__=_getstate, _parametrized_base=base,
-                __module__=base.__module__)
+    body.update(__setattr__=_setattr, __getstate__=_getstate, __deepcopy__=_deepcopy,
+                _parametrized_base=base, __module__=base.__module__)
     module.__class__ = type(f"Parametrized{base.__name__}", (base,), body)
 
 

@@ -395,6 +395,20 @@ def test_errors_name_the_problem_and_the_fix() -> None:
         pickle.dumps(P.weight_norm(nn.Linear(2, 2)))
 
 
+def test_empty_weights_as_pytorch() -> None:
+    class Holder(nn.Module):
+        def __init__(self, shape: tuple) -> None:
+            super().__init__()
+            self.weight = tg.Parameter(np.ones(shape, np.float32))
+
+        def forward(self) -> Tensor:  # type: ignore[override]
+            return self.weight
+
+    for shape in ((0, 3), (2, 0)):
+        for wrap in (P.spectral_norm, P.orthogonal):
+            assert wrap(Holder(shape))().shape == shape
+
+
 def test_extreme_weights_stay_finite() -> None:
     for scale in (1e-30, 1e3, 1e30):
         layer = nn.Linear(3, 3)

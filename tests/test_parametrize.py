@@ -254,6 +254,19 @@ def test_register_chain_parameters_and_optimizer() -> None:
     np.testing.assert_allclose(layer.weight.numpy(), target, rtol=1e-6)
 
 
+def test_insert_and_delete_in_the_list_keep_the_original() -> None:
+    layer = parametrize.register_parametrization(nn.Linear(3, 3), "weight", Plus())
+    plist = layer.parametrizations.weight
+    original = plist.original
+    plist.insert(0, Double())  # weight = 2 * original + 1
+    assert plist.original is original and len(plist) == 2
+    assert list(layer.state_dict()) == ["bias", "parametrizations.weight.original"]
+    np.testing.assert_allclose(layer.weight.numpy(), 2 * original.numpy() + 1)
+    del plist[1]
+    assert plist.original is original and isinstance(plist[0], Double)
+    np.testing.assert_allclose(layer.weight.numpy(), 2 * original.numpy())
+
+
 def test_right_inverse_with_several_tensors_and_remove() -> None:
     layer = nn.Linear(3, 4)
     with tg.no_grad():

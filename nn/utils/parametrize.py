@@ -142,6 +142,12 @@ class ParametrizationList(ModuleList):
             raise IndexError(f"ParametrizationList index {index} is out of range for {n} parts")
         return str(index % n)
 
+    def _renumber(self, parts: list[Any]) -> None:  # after insert/del: the originals stay
+        for name in [n for n in self._registry if n.isdigit()]:
+            delattr(self, name)
+        for i, item in enumerate(parts):
+            setattr(self, str(i), item)
+
     def originals(self) -> list[Tensor]:
         """The tensor(s) the parametrizations start from."""
         if self.is_tensor:

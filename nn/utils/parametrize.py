@@ -208,7 +208,7 @@ def _read(name: str) -> Any:
 def _setattr(self: Module, name: str, value: Any) -> None:
     # a parametrized name is the class's property (its setter runs right_inverse), not an
     # attribute for Module.__setattr__ to register
-    if isinstance(getattr(type(self), name, None), property) and is_parametrized(self, name):
+    if is_parametrized(self, name):
         object.__setattr__(self, name, value)
     else:
         Module.__setattr__(self, name, value)

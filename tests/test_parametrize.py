@@ -132,10 +132,40 @@ def test_spectral_norm_starts_with_fifteen_power_iterations_as_pytorch() -> None
     torch.manual_seed(7)  # the same two random start vectors, normalised
     u0 = torch.nn.functional.normalize(torch.empty(4).normal_(0, 1), dim=0)
     v0 = torch.nn.functional.normalize(torch.empty(6).normal_(0, 1), dim=0)
-    from nn.utils.spectral_norm import power_iteration
+    from nn.utils.spectral_norm import power_iteration, unit_random
     u, v = power_iteration(weight.numpy(), u0.numpy(), v0.numpy(), 15, 1e-12, v_first=False)
     _close(u, layer.parametrizations.weight[0]._u)
     _close(v, layer.parametrizations.weight[0]._v)
+    # That matrix converges too fast to tell 15 steps from 16. With close singular values
+    # (3, 2.9, ...) each step counts: both run 15 steps, then one more when
+    # register_parametrization checks the new weight's shape (a training-mode forward).
+    rng = np.random.default_rng(0)
+    left, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    right, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    slow = (left @ np.diag([3.0, 2.9, 1.0, 0.5]) @ right[:4]).astype(np.float32)
+    for steps in (15, 17):
+        assert not np.allclose(power_iteration(slow, u0.numpy(), v0.numpy(), steps, 1e-12,
+                                               v_first=False)[0],
+                               power_iteration(slow, u0.numpy(), v0.numpy(), 16, 1e-12,
+                                               v_first=False)[0], atol=1e-5)
+    theirs = tnn.Linear(6, 4)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(slow))
+    torch.manual_seed(7)
+    tnn.utils.parametrizations.spectral_norm(theirs)
+    u, v = power_iteration(slow, u0.numpy(), v0.numpy(), 16, 1e-12, v_first=False)
+    _close(u, theirs.parametrizations.weight[0]._u, 1e-6)
+    _close(v, theirs.parametrizations.weight[0]._v, 1e-6)
+    ours = nn.Linear(6, 4)  # ours: the same 16 steps from its own two start vectors
+    with tg.no_grad():
+        ours.weight.copy_(slow)
+    tg.manual_seed(7)
+    u0, v0 = unit_random(4, np.float32, 1e-12), unit_random(6, np.float32, 1e-12)
+    tg.manual_seed(7)
+    P.spectral_norm(ours)
+    u, v = power_iteration(slow, u0, v0, 16, 1e-12, v_first=False)
+    _close(ours.parametrizations.weight[0]._u, u, 1e-6)
+    _close(ours.parametrizations.weight[0]._v, v, 1e-6)
 
 
 def test_spectral_norm_largest_singular_value_is_one() -> None:

@@ -132,10 +132,40 @@ def test_spectral_norm_starts_with_fifteen_power_iterations_as_pytorch() -> None
     torch.manual_seed(7)  # the same two random start vectors, normalised
     u0 = torch.nn.functional.normalize(torch.empty(4).normal_(0, 1), dim=0)
     v0 = torch.nn.functional.normalize(torch.empty(6).normal_(0, 1), dim=0)
-    from nn.utils.spectral_norm import power_iteration
+    from nn.utils.spectral_norm import power_iteration, unit_random
     u, v = power_iteration(weight.numpy(), u0.numpy(), v0.numpy(), 15, 1e-12, v_first=False)
     _close(u, layer.parametrizations.weight[0]._u)
     _close(v, layer.parametrizations.weight[0]._v)
+    # That matrix converges too fast to tell 15 steps from 16. With close singular values
+    # (3, 2.9, ...) each step counts: both run 15 steps, then one more when
+    # register_parametrization checks the new weight's shape (a training-mode forward).
+    rng = np.random.default_rng(0)
+    left, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    right, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    slow = (left @ np.diag([3.0, 2.9, 1.0, 0.5]) @ right[:4]).astype(np.float32)
+    for steps in (15, 17):
+        assert not np.allclose(power_iteration(slow, u0.numpy(), v0.numpy(), steps, 1e-12,
+                                               v_first=False)[0],
+                               power_iteration(slow, u0.numpy(), v0.numpy(), 16, 1e-12,
+                                               v_first=False)[0], atol=1e-5)
+    theirs = tnn.Linear(6, 4)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(slow))
+    torch.manual_seed(7)
+    tnn.utils.parametrizations.spectral_norm(theirs)
+    u, v = power_iteration(slow, u0.numpy(), v0.numpy(), 16, 1e-12, v_first=False)
+    _close(u, theirs.parametrizations.weight[0]._u, 1e-6)
+    _close(v, theirs.parametrizations.weight[0]._v, 1e-6)
+    ours = nn.Linear(6, 4)  # ours: the same 16 steps from its own two start vectors
+    with tg.no_grad():
+        ours.weight.copy_(slow)
+    tg.manual_seed(7)
+    u0, v0 = unit_random(4, np.float32, 1e-12), unit_random(6, np.float32, 1e-12)
+    tg.manual_seed(7)
+    P.spectral_norm(ours)
+    u, v = power_iteration(slow, u0, v0, 16, 1e-12, v_first=False)
+    _close(ours.parametrizations.weight[0]._u, u, 1e-6)
+    _close(ours.parametrizations.weight[0]._v, v, 1e-6)
 
 
 def test_spectral_norm_largest_singular_value_is_one() -> None:
@@ -254,6 +284,19 @@ def test_register_chain_parameters_and_optimizer() -> None:
     np.testing.assert_allclose(layer.weight.numpy(), target, rtol=1e-6)
 
 
+def test_insert_and_delete_in_the_list_keep_the_original() -> None:
+    layer = parametrize.register_parametrization(nn.Linear(3, 3), "weight", Plus())
+    plist = layer.parametrizations.weight
+    original = plist.original
+    plist.insert(0, Double())  # weight = 2 * original + 1
+    assert plist.original is original and len(plist) == 2
+    assert list(layer.state_dict()) == ["bias", "parametrizations.weight.original"]
+    np.testing.assert_allclose(layer.weight.numpy(), 2 * original.numpy() + 1)
+    del plist[1]
+    assert plist.original is original and isinstance(plist[0], Double)
+    np.testing.assert_allclose(layer.weight.numpy(), 2 * original.numpy())
+
+
 def test_right_inverse_with_several_tensors_and_remove() -> None:
     layer = nn.Linear(3, 4)
     with tg.no_grad():
@@ -339,6 +382,25 @@ def test_transfer_parametrizations() -> None:
     assert list(dst.state_dict()) == list(src.state_dict())
 
 
+def test_deepcopy_works_though_pickling_does_not() -> None:
+    """As PyTorch: a parametrized module cannot be pickled, but it can be deep-copied (e.g.
+    nn.TransformerEncoder copies its layer); the copy is independent of the original."""
+    import copy
+    layer = P.weight_norm(nn.Linear(3, 2))
+    twin = copy.deepcopy(layer)
+    assert type(twin).__name__ == "ParametrizedLinear" and isinstance(twin, nn.Linear)
+    np.testing.assert_array_equal(twin.weight.numpy(), layer.weight.numpy())
+    assert twin.parametrizations.weight.original1 is not layer.parametrizations.weight.original1
+    with tg.no_grad():
+        twin.parametrizations.weight.original0.copy_(np.zeros((2, 1), np.float32))
+    assert not np.allclose(layer.weight.numpy(), 0) and np.allclose(twin.weight.numpy(), 0)
+    parametrize.remove_parametrizations(twin, "weight")  # the original keeps its class
+    assert type(twin) is nn.Linear and type(layer).__name__ == "ParametrizedLinear"
+    import pickle
+    with pytest.raises(RuntimeError, match="state_dict"):
+        pickle.dumps(layer)
+
+
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -374,6 +436,20 @@ def test_errors_name_the_problem_and_the_fix() -> None:
     import pickle
     with pytest.raises(RuntimeError, match="state_dict"):
         pickle.dumps(P.weight_norm(nn.Linear(2, 2)))
+
+
+def test_empty_weights_as_pytorch() -> None:
+    class Holder(nn.Module):
+        def __init__(self, shape: tuple) -> None:
+            super().__init__()
+            self.weight = tg.Parameter(np.ones(shape, np.float32))
+
+        def forward(self) -> Tensor:  # type: ignore[override]
+            return self.weight
+
+    for shape in ((0, 3), (2, 0)):
+        for wrap in (P.spectral_norm, P.orthogonal):
+            assert wrap(Holder(shape))().shape == shape
 
 
 def test_extreme_weights_stay_finite() -> None:

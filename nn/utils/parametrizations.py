@@ -82,10 +82,11 @@ class _SpectralNorm(Module):
                              f"{n_power_iterations}")
         self.dim, self.eps, self.n_power_iterations = dim % ndim, eps, n_power_iterations
         if ndim > 1:
-            h, w = weight_to_matrix(weight.detach(), self.dim).shape
+            mat = weight_to_matrix(weight.detach(), self.dim)
+            h, w = mat.shape
             self.register_buffer("_u", Tensor(unit_random(h, weight.dtype, eps)))
             self.register_buffer("_v", Tensor(unit_random(w, weight.dtype, eps)))
-            self._power_method(weight_to_matrix(weight.detach(), self.dim), 15)  # as PyTorch
+            self._power_method(mat, 15)  # as PyTorch
 
     def _power_method(self, mat: Tensor, steps: int) -> None:
         self._u.data, self._v.data = power_iteration(

@@ -24,6 +24,7 @@ parameter back.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -141,6 +142,12 @@ class ParametrizationList(ModuleList):
             raise IndexError(f"ParametrizationList index {index} is out of range for {n} parts")
         return str(index % n)
 
+    def _renumber(self, parts: list[Any]) -> None:  # after insert/del: the originals stay
+        for name in [n for n in self._registry if n.isdigit()]:
+            delattr(self, name)
+        for i, item in enumerate(parts):
+            setattr(self, str(i), item)
+
     def originals(self) -> list[Tensor]:
         """The tensor(s) the parametrizations start from."""
         if self.is_tensor:
@@ -201,7 +208,7 @@ def _read(name: str) -> Any:
 def _setattr(self: Module, name: str, value: Any) -> None:
     # a parametrized name is the class's property (its setter runs right_inverse), not an
     # attribute for Module.__setattr__ to register
-    if isinstance(getattr(type(self), name, None), property) and is_parametrized(self, name):
+    if is_parametrized(self, name):
         object.__setattr__(self, name, value)
     else:
         Module.__setattr__(self, name, value)
@@ -210,6 +217,14 @@ def _setattr(self: Module, name: str, value: Any) -> None:
 def _getstate(self: Module) -> Any:
     raise RuntimeError("a parametrized module cannot be pickled; save its state_dict() instead "
                        "(nn.save(model, path)) and load it into a model parametrized the same way")
+
+
+def _deepcopy(self: Module, memo: dict[int, Any]) -> Module:
+    # deepcopy would call _getstate; copy the instance dict directly instead (as PyTorch)
+    replica = object.__new__(type(self))
+    memo[id(self)] = replica
+    replica.__dict__.update(copy.deepcopy(self.__dict__, memo))
+    return replica
 
 
 def _swap_class(module: Module) -> None:
@@ -222,8 +237,8 @@ def _swap_class(module: Module) -> None:
         module.__class__ = base
         return
     body: dict[str, Any] = {name: _read(name) for name in names}
-    body.update(__setattr__=_setattr, __getstate__=_getstate, _parametrized_base=base,
-                __module__=base.__module__)
+    body.update(__setattr__=_setattr, __getstate__=_getstate, __deepcopy__=_deepcopy,
+                _parametrized_base=base, __module__=base.__module__)
     module.__class__ = type(f"Parametrized{base.__name__}", (base,), body)
 
 

@@ -37,7 +37,7 @@ def weight_to_matrix(weight: Tensor, dim: int) -> Tensor:
     with dim 0 becomes (out, in*kh*kw)); differentiable."""
     if dim != 0:
         weight = weight.permute(dim, *(d for d in range(weight.ndim) if d != dim))
-    return weight.reshape(weight.shape[0], -1)
+    return weight.flatten(1)  # not reshape(rows, -1): -1 is ambiguous for 0 rows
 
 
 def normalize(x: np.ndarray, eps: float) -> np.ndarray:

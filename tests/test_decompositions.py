@@ -182,3 +182,24 @@ def test_qr_of_a_wide_matrix_has_the_exact_gradient_of_one_row():
     uq, ur = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 5))
     assert gradcheck(lambda x: (tg.linalg.qr(x)[0] * Tensor(uq)).sum()
                      + (tg.linalg.qr(x)[1] * Tensor(ur)).sum(), [b])
+
+
+def test_matrix_exp_known_values_and_errors():
+    theta = 0.7  # exp of the rotation generator [[0, -t], [t, 0]] is the rotation by t
+    r = tg.linalg.matrix_exp(Tensor(np.array([[0.0, -theta], [theta, 0.0]])))
+    np.testing.assert_allclose(r.numpy(), [[np.cos(theta), -np.sin(theta)],
+                                           [np.sin(theta), np.cos(theta)]], rtol=1e-14)
+    d = np.array([[-3.0, 0.0], [0.0, 12.0]])  # a diagonal matrix: exp of each entry
+    np.testing.assert_allclose(tg.matrix_exp(Tensor(d)).numpy(), np.diag(np.exp([-3.0, 12.0])),
+                               rtol=1e-13, atol=1e-300)
+    z = Tensor(np.zeros((2, 3, 3), np.float32)).matrix_exp()  # a batch; exp(0) = I
+    assert z.dtype == np.float32
+    np.testing.assert_array_equal(z.numpy(), np.broadcast_to(np.eye(3), (2, 3, 3)))
+    # its gradient: d/dA sum(exp(A)) at a diagonal A is exp(A)'s diagonal
+    a = Tensor(d, requires_grad=True)
+    tg.matrix_exp(a).sum().backward()
+    np.testing.assert_allclose(np.diag(a.grad.numpy()), np.exp([-3.0, 12.0]), rtol=1e-12)
+    with pytest.raises(ValueError, match="square"):
+        tg.linalg.matrix_exp(Tensor(np.ones((2, 3))))
+    with pytest.raises(TypeError, match="float"):
+        tg.linalg.matrix_exp(tg.tensor([[1, 2], [3, 4]]))

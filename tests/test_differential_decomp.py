@@ -234,6 +234,24 @@ def _power_run(lib):
     return run
 
 
+def _exp_case(data):
+    # entries of moderate size: exp of a matrix with norm 1e3 overflows, in an order of
+    # overflow (inf or nan) each library picks for itself
+    n = data.draw(st.integers(1, 4), label="n")
+    scale = data.draw(st.sampled_from([1e-8, 0.3, 1.0, 4.0]), label="scale")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    return Case([rng.standard_normal(_lead(data) + (n, n)) * scale],
+                {"form": data.draw(st.sampled_from(["linalg", "tg", "method"]))})
+
+
+def _exp_run(lib):
+    def run(a, form):
+        if form == "method":
+            return a.matrix_exp()
+        return (lib.linalg.matrix_exp if form == "linalg" else lib.matrix_exp)(a)
+    return run
+
+
 def _multi_dot_case(data):
     sizes = [data.draw(st.integers(1, 4)) for _ in range(data.draw(st.integers(3, 5)))]
     arrays = [D.values(data, (p, q), D.MODERATE) for p, q in zip(sizes, sizes[1:])]
@@ -349,6 +367,11 @@ DECOMP_OPS = [
        "of A^n, in an order of its own: an inf upstream gives nan here where PyTorch's order "
        "of accumulation gives -inf, and the other way round",
        covers=("linalg.matrix_power", "tg.matrix_power", "Tensor.matrix_power")),
+    Op("linalg.matrix_exp, matrix_exp", _exp_run(tg), _exp_run(torch), _exp_case, sums=4,
+       grad_sums=True, rtol=1e-6,
+       finite_upstream="the gradient sums products of the upstream gradient through every "
+       "squaring, in an order of its own: an inf there gives nan or inf by that order",
+       covers=("linalg.matrix_exp", "tg.matrix_exp", "Tensor.matrix_exp")),
     Op("linalg.multi_dot", lambda *ts: tg.linalg.multi_dot(ts),
        lambda *ts: torch.linalg.multi_dot(ts), _multi_dot_case, sums=3, grad_sums=True,
        alt=_chain, alt_why="PyTorch multiplies in its own order; with an inf upstream gradient "

@@ -477,13 +477,14 @@ from tinygrad_dk import ops_decomp  # noqa: E402, F401  (tg.ops_decomp, as tg.op
 from tinygrad_dk.toplevel import (  # noqa: E402
     cholesky,
     logdet,
+    matrix_exp,
     matrix_power,
     pinverse,
     slogdet,
     svd,
 )
 
-__all__ += ["svd", "cholesky", "pinverse", "matrix_power", "logdet", "slogdet"]
+__all__ += ["svd", "cholesky", "pinverse", "matrix_power", "matrix_exp", "logdet", "slogdet"]
 # --- end linalg2 ---
 
 # --- PyTorch names: attn (transposed convolution; nn.functional's attention is nn-level) ---

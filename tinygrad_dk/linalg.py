@@ -233,6 +233,33 @@ def matrix_power(a: Any, n: int) -> Any:
     return result
 
 
+def matrix_exp(a: Any) -> Any:
+    """exp(A) = I + A + A^2/2! + ... of square matrices (the last two dims): the Taylor
+    series of A / 2^s, with s chosen so that its norm is at most 1/2 (18 terms are then
+    exact to rounding), squared s times. Built from matrix products only, so its gradient
+    and second derivative come from theirs."""
+    shape = np.shape(raw(a))
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"linalg.matrix_exp: expected a square matrix or a batch of them "
+                         f"(..., n, n), got shape {shape}")
+    data = np.asarray(raw(a))
+    if data.dtype.kind != "f":
+        raise TypeError(f"linalg.matrix_exp: expected a float matrix, got {data.dtype}; "
+                        "convert it first, e.g. a.float()")
+    # the largest column-sum norm over the batch (inf or nan: no scaling, the series says so)
+    norm = float(np.abs(data).sum(axis=-2).max()) if data.size else 0.0
+    s = int(np.ceil(np.log2(norm / 0.5))) if np.isfinite(norm) and norm > 0.5 else 0
+    x = ops.div(a, float(2 ** s))
+    result = term = x
+    for k in range(2, 19):
+        term = ops.div(ops.matmul(term, x), float(k))
+        result = ops.add(result, term)
+    result = ops.add(result, np.eye(shape[-1], dtype=data.dtype))
+    for _ in range(s):
+        result = ops.matmul(result, result)
+    return result
+
+
 def multi_dot(tensors: Any) -> Any:
     """The product of a chain of matrices (the first and last may be vectors)."""
     tensors = list(tensors)
@@ -273,7 +300,7 @@ def slogdet_method(a: Any) -> SignLogAbsDet:
 
 
 __all__ += ["svd", "svdvals", "eigh", "eigvalsh", "qr", "cholesky", "pinv", "matrix_rank",
-            "lstsq", "cond", "matrix_power", "multi_dot", "vecdot", "diagonal",
+            "lstsq", "cond", "matrix_power", "matrix_exp", "multi_dot", "vecdot", "diagonal",
             "SVDResult", "EighResult", "QRResult", "LstsqResult"]
 # --- end linalg2 ---
 

@@ -301,6 +301,11 @@ class TorchNames:
         from tinygrad_dk import linalg
         return linalg.matrix_power(self, n)
 
+    def matrix_exp(self) -> Tensor:
+        """exp(self) of a square matrix (``linalg.matrix_exp``)."""
+        from tinygrad_dk import linalg
+        return linalg.matrix_exp(self)
+
     def logdet(self) -> Tensor:
         """log(det(self)): nan for a negative determinant."""
         from tinygrad_dk import linalg

@@ -346,11 +346,11 @@ __all__ += [*EXTRA_METHODS]
 
 # --- PyTorch names: linalg2 (decompositions; tinygrad_dk.linalg) ---
 from tinygrad_dk.linalg import cholesky_old as cholesky  # noqa: E402
-from tinygrad_dk.linalg import logdet, matrix_power, pinverse  # noqa: E402
+from tinygrad_dk.linalg import logdet, matrix_exp, matrix_power, pinverse  # noqa: E402
 from tinygrad_dk.linalg import slogdet_method as slogdet  # noqa: E402
 from tinygrad_dk.linalg import svd_old as svd  # noqa: E402
 
-__all__ += ["svd", "cholesky", "pinverse", "matrix_power", "logdet", "slogdet"]
+__all__ += ["svd", "cholesky", "pinverse", "matrix_power", "matrix_exp", "logdet", "slogdet"]
 # --- end linalg2 ---
 
 # --- PyTorch names: misc2 (tinygrad_dk.ops_misc, ops_misc_arrays) ---

@@ -120,23 +120,6 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 _MAPS = ("matrix_exp", "cayley", "householder")
 
 
-def _matrix_exp(a: Tensor) -> Tensor:
-    """exp(a) of square matrices (last two dims), by scaling and squaring: a Taylor series
-    of a / 2^s (made small, so 18 terms are exact to rounding), squared s times. Built from
-    matrix products only, so its gradient (and second derivative) comes for free."""
-    norm = float(np.abs(a.numpy()).sum(axis=-2).max()) if a.numel() else 0.0
-    s = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
-    x = a / float(2 ** s)
-    eye = tg.eye(a.shape[-1], dtype=a.dtype)
-    result, term = eye + x, x
-    for k in range(2, 19):
-        term = term @ x / float(k)
-        result = result + term
-    for _ in range(s):
-        result = result @ result
-    return result
-
-
 def _householder_product(a: Tensor, tau: Tensor) -> Tensor:
     """The first k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is column i
     of ``a`` below the diagonal with a 1 on it (LAPACK's compact QR form, as
@@ -197,7 +180,7 @@ class _Orthogonal(Module):
                 x = tg.cat([x, Tensor(zeros)], dim=-1)
             a = x - x.mT  # skew-symmetric: its exponential / Cayley map is orthogonal
             if self.orthogonal_map == "matrix_exp":
-                q = _matrix_exp(a)
+                q = tg.linalg.matrix_exp(a)
             else:
                 eye = tg.eye(n, dtype=x.dtype)
                 q = tg.linalg.solve(eye - 0.5 * a, eye + 0.5 * a)

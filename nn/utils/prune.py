@@ -121,22 +121,10 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-def _structured_mask(t: np.ndarray, dim: int, keep: np.ndarray, default_mask: Any) -> Tensor:
-    """Ones on the channels ``keep`` along ``dim``, zeros elsewhere, times ``default_mask``."""
-    mask = np.zeros(t.shape, dtype=t.dtype)
-    mask[channel_index(t.shape, dim, keep)] = 1
-    return Tensor(mask * array_of(default_mask).astype(mask.dtype))
-
-
-class RandomStructured(BasePruningMethod):
-    """Prunes ``amount`` whole channels along ``dim`` (rows of a Linear weight for dim=0,
-    output channels of a Conv2d for dim=0), chosen at random."""
+class _Structured(BasePruningMethod):
+    """Prunes ``amount`` whole channels along ``dim``; a subclass says which (``_keep``)."""
 
     PRUNING_TYPE = "structured"
-
-    def __init__(self, amount: numbers.Real, dim: int = -1) -> None:
-        check_amount(amount)
-        self.amount, self.dim = amount, dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         scores = array_of(t)
@@ -145,9 +133,26 @@ class RandomStructured(BasePruningMethod):
         count = how_many(self.amount, channels)
         if count == 0:
             return default_mask
-        draws = tg.rand(channels, dtype=np.float64).numpy()
-        keep = draws > np.sort(draws)[count - 1]  # all but the `count` smallest draws
-        return _structured_mask(scores, dim, keep, default_mask)
+        mask = np.zeros(scores.shape, dtype=scores.dtype)  # ones on the channels kept
+        mask[channel_index(scores.shape, dim, self._keep(scores, dim, count))] = 1
+        return Tensor(mask * array_of(default_mask).astype(mask.dtype))
+
+    def _keep(self, scores: np.ndarray, dim: int, count: int) -> np.ndarray:
+        """Which channels along ``dim`` stay (indices or a boolean mask), ``count`` going."""
+        raise NotImplementedError
+
+
+class RandomStructured(_Structured):
+    """Prunes ``amount`` whole channels along ``dim`` (rows of a Linear weight for dim=0,
+    output channels of a Conv2d for dim=0), chosen at random."""
+
+    def __init__(self, amount: numbers.Real, dim: int = -1) -> None:
+        check_amount(amount)
+        self.amount, self.dim = amount, dim
+
+    def _keep(self, scores: np.ndarray, dim: int, count: int) -> np.ndarray:
+        draws = tg.rand(scores.shape[dim], dtype=np.float64).numpy()
+        return draws > np.sort(draws)[count - 1]  # all but the `count` smallest draws
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: numbers.Real,  # type: ignore[override]
@@ -155,28 +160,19 @@ class RandomStructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_Structured):
     """Prunes the ``amount`` channels along ``dim`` of smallest L``n`` norm (``n`` as
     ``p`` of ``tg.norm``: 1, 2 or "fro", inf, -inf, 0, any other number)."""
-
-    PRUNING_TYPE = "structured"
 
     def __init__(self, amount: numbers.Real, n: Any, dim: int = -1) -> None:
         check_amount(amount)
         self.amount, self.n, self.dim = amount, n, dim
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        scores = array_of(t)
-        dim = channel_dim(scores, self.dim)
-        channels = scores.shape[dim]
-        count = how_many(self.amount, channels)
-        if count == 0:
-            return default_mask
+    def _keep(self, scores: np.ndarray, dim: int, count: int) -> np.ndarray:
         others = [d for d in range(scores.ndim) if d != dim]
         norms = tg.norm(Tensor(scores), p=self.n, dim=others).numpy()
         # keep the largest norms; among equal ones the earlier (stable sort)
-        keep = np.argsort(-norms, kind="stable")[:channels - count]
-        return _structured_mask(scores, dim, keep, default_mask)
+        return np.argsort(-norms, kind="stable")[:len(norms) - count]
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: numbers.Real, n: Any,  # type: ignore[override]

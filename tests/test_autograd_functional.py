@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 import torch.autograd.functional as TAF  # noqa: E402
+from test_func import _same  # noqa: E402  (one comparison for both)
+from test_func import pairs as arrays  # noqa: E402  (x: (n,), y: (m, n))
 
 import tinygrad_dk as tg  # noqa: E402
 import tinygrad_dk.autograd.functional as AF  # noqa: E402
@@ -22,33 +24,6 @@ FUNCS = {  # one function text, run by both engines (x: (n,), y: (m, n))
 }
 SCALAR = {"quad": lambda x, y: ((y @ x) ** 2).sum() + (x.sin() * x).sum(),
           "logsumexp": lambda x, y: (y @ x.exp()).exp().sum().log()}
-
-
-def _flat(r):
-    if isinstance(r, tuple):
-        for item in r:
-            yield from _flat(item)
-    else:
-        yield np.asarray(r.detach().numpy())
-
-
-def _nest(r):
-    return [_nest(item) for item in r] if isinstance(r, tuple) else "leaf"
-
-
-def _same(ours, theirs):
-    assert type(ours) is tuple or not isinstance(theirs, tuple)  # same nesting
-    assert _nest(ours) == _nest(theirs)  # all the way down (jacobian: tuples of tuples)
-    a, b = list(_flat(ours)), list(_flat(theirs))
-    assert len(a) == len(b)
-    for p, q in zip(a, b):
-        assert p.shape == q.shape
-        np.testing.assert_allclose(p, q, rtol=1e-7, atol=1e-9)
-
-
-arrays = st.integers(1, 3).flatmap(lambda n: st.integers(1, 3).flatmap(lambda m: st.tuples(
-    st.lists(st.floats(-2, 2), min_size=n, max_size=n),
-    st.lists(st.lists(st.floats(-2, 2), min_size=n, max_size=n), min_size=m, max_size=m))))
 
 
 @settings(max_examples=12, deadline=None)
